@@ -1,0 +1,1 @@
+"""One-time, idempotent moves of data into the registry (DESIGN.md, "Redis keys")."""

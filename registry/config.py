@@ -1,0 +1,314 @@
+"""Static configuration: `config.yaml`, the environment, and the one settings object built from them.
+
+Precedence: built-in defaults < config.yaml < environment < command-line flags (passed in as
+`overrides`). Lookup: `--config`, then `AI_CLI_CONFIG`, then `./config.yaml`, then the user config
+dir. Loading reads files only; it never touches the network or Redis.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from registry.errors import AiCliError, ConfigError
+from registry.model import validate_model_name, validate_timeout, validate_url
+
+APP_NAME = "ai-cli"
+EMBEDDED = "embedded"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_MISSING = object()
+LEGACY_SECTIONS = {"ollama": "general", "general": "general", "coder": "coder"}
+
+DEFAULTS: dict[str, Any] = {
+    "tinyollama": {
+        "url": "http://localhost:11434",
+        "model": "tinyllama",
+        "timeout": 60,
+        "disabled_features": ["code"],
+    },
+    "redis": {"url": EMBEDDED, "key_prefix": ""},
+    "defaults": {"timeout": 120, "probe_timeout": 2, "availability_ttl": 30},
+}
+
+
+@dataclass(frozen=True)
+class FallbackModel:
+    """The static tinyllama of config.yaml: never in Redis, always last in the chain."""
+
+    url: str
+    model_name: str
+    timeout: int
+    disabled_features: tuple[str, ...] = ()
+
+    model_type = "fallback"
+
+    @property
+    def host(self) -> str:
+        return self.url.split("://", 1)[-1]
+
+    def to_json(self) -> dict:
+        return {
+            "model_id": None,
+            "model_type": "fallback",
+            "url": self.url,
+            "model_name": self.model_name,
+            "timeout": self.timeout,
+            "disabled_features": list(self.disabled_features),
+        }
+
+
+@dataclass(frozen=True)
+class LegacyModel:
+    """A model of the old static config (`ollama:`/`general:` or `coder:`), for the migration."""
+
+    model_type: str
+    url: str
+    model_name: str
+    timeout: int
+    section: str
+
+
+@dataclass(frozen=True)
+class ConfigManager:
+    """Everything static ai-cli knows before it talks to Redis or Ollama."""
+
+    path: Path | None
+    data: Mapping[str, Any]
+    env: Mapping[str, str] = field(default_factory=dict)
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    _lines: Mapping[tuple, int] = field(default_factory=dict, repr=False)
+
+    # --- loading -----------------------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike | None = None,
+        env: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        cwd: Path | None = None,
+    ) -> "ConfigManager":
+        env = dict(os.environ if env is None else env)
+        found = find_config(path, env, cwd or Path.cwd())
+        data, lines = ({}, {}) if found is None else _read_yaml(found)
+        config = cls(found, data, env, dict(overrides or {}), lines)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Fail now, naming file and line, rather than at the first request."""
+        self.get_fallback_model()
+        self.get_default_timeout()
+        self.probe_timeout
+        self.availability_ttl
+        self.redis_url
+        self.key_prefix
+
+    # --- the seed's API ----------------------------------------------------------------------
+
+    def get_fallback_model(self) -> FallbackModel:
+        section = ("tinyollama",)
+        features = self._get(section + ("disabled_features",), list)
+        for i, feature in enumerate(features):
+            if not isinstance(feature, str):
+                raise self._error(section + ("disabled_features", i), "must be a list of names")
+        return FallbackModel(
+            url=self._checked(section + ("url",), validate_url),
+            model_name=self._checked(section + ("model",), validate_model_name),
+            timeout=self._checked(section + ("timeout",), validate_timeout),
+            disabled_features=tuple(features),
+        )
+
+    def get_default_timeout(self) -> int:
+        return self._checked(("defaults", "timeout"), validate_timeout)
+
+    def get_legacy_models(self) -> list[LegacyModel]:
+        """The models of the old config format, validated; `ollama:` wins over `general:`."""
+        models: dict[str, LegacyModel] = {}
+        for section, model_type in LEGACY_SECTIONS.items():
+            if section not in self.data or model_type in models:
+                continue
+            if not isinstance(self.data[section], dict):
+                raise self._error((section,), "must be a mapping with url, model and timeout")
+            entry = self.data[section]
+            for key in ("url", "model"):
+                if key not in entry:
+                    raise self._error((section,), f"has no '{key}'")
+            timeout = entry.get("timeout", self.get_default_timeout())
+            models[model_type] = LegacyModel(
+                model_type=model_type,
+                url=self._checked((section, "url"), validate_url),
+                model_name=self._checked((section, "model"), validate_model_name),
+                timeout=self._checked((section, "timeout"), validate_timeout, timeout),
+                section=section,
+            )
+        return list(models.values())
+
+    # --- settings ----------------------------------------------------------------------------
+
+    @property
+    def redis_url(self) -> str:
+        url = self.overrides.get("redis_url") or self.env.get("AI_CLI_REDIS_URL")
+        if not url:
+            url = self._get(("redis", "url"), str)
+        url = url.strip()
+        if url != EMBEDDED and not url.startswith(REDIS_SCHEMES):
+            raise ConfigError(
+                f"The Redis URL {url!r} is not usable: use 'embedded' or a redis://, rediss:// "
+                "or unix:// URL (config.yaml redis.url, AI_CLI_REDIS_URL or --redis-url)."
+            )
+        return url
+
+    @property
+    def key_prefix(self) -> str:
+        return self._get(("redis", "key_prefix"), str)
+
+    @property
+    def probe_timeout(self) -> float:
+        return self._positive(("defaults", "probe_timeout"))
+
+    @property
+    def availability_ttl(self) -> float:
+        return self._positive(("defaults", "availability_ttl"), allow_zero=True)
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the embedded Redis file and REPL history live."""
+        import platformdirs
+
+        return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+    @property
+    def skip_migration(self) -> bool:
+        return _env_flag(self.env, "AI_CLI_SKIP_MODEL_MIGRATION")
+
+    @property
+    def force_config_yaml(self) -> bool:
+        return _env_flag(self.env, "AI_CLI_FORCE_CONFIG_YAML")
+
+    @property
+    def debug(self) -> bool:
+        return _env_flag(self.env, "AI_CLI_DEBUG")
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        """A top-level section of config.yaml merged over its defaults (for later parts)."""
+        value = self.data.get(name, {})
+        if not isinstance(value, dict):
+            raise self._error((name,), "must be a mapping")
+        return {**DEFAULTS.get(name, {}), **value}
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _get(self, path: tuple, kind: type):
+        value = _lookup(self.data, path)
+        if value is _MISSING:
+            value = _lookup(DEFAULTS, path)
+        if value is None and kind is str:
+            value = ""
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            raise self._error(path, f"must be a {_KIND_NAMES[kind]}")
+        return value
+
+    def _checked(self, path: tuple, check, value=None):
+        if value is None:
+            value = _lookup(self.data, path)
+            if value is _MISSING:
+                value = _lookup(DEFAULTS, path)
+        try:
+            return check(value)
+        except AiCliError as exc:
+            raise self._error(path, str(exc)) from None
+
+    def _positive(self, path: tuple, allow_zero: bool = False) -> float:
+        value = self._get(path, (int, float))
+        if value < 0 or (value == 0 and not allow_zero):
+            raise self._error(path, "must be a positive number of seconds")
+        return float(value)
+
+    def _error(self, path: tuple, problem: str) -> ConfigError:
+        where = str(self.path) if self.path else "config.yaml"
+        line = None
+        for depth in range(len(path), 0, -1):
+            line = self._lines.get(tuple(path[:depth]))
+            if line is not None:
+                break
+        location = f"{where}, line {line}" if line else where
+        name = ".".join(str(p) for p in path)
+        return ConfigError(f"{location}: {name} {problem.rstrip('.')}. Fix the file and retry.")
+
+
+_KIND_NAMES = {str: "text", list: "list", dict: "mapping", (int, float): "number"}
+
+
+def find_config(path, env: Mapping[str, str], cwd: Path) -> Path | None:
+    explicit = path or env.get("AI_CLI_CONFIG")
+    if explicit:
+        chosen = Path(explicit).expanduser()
+        if not chosen.is_file():
+            source = "--config" if path else "AI_CLI_CONFIG"
+            raise ConfigError(f"The config file {str(chosen)!r} ({source}) does not exist.")
+        return chosen
+    import platformdirs
+
+    for candidate in (
+        cwd / "config.yaml",
+        Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.yaml",
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_yaml(path: Path) -> tuple[dict, dict]:
+    """The parsed file and the line of every mapping key and list item in it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}, line {mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{where}: {problem}. Fix the YAML and retry.") from None
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}, line 1: the file must be a mapping of sections.")
+    lines: dict[tuple, int] = {}
+    _collect_lines(node, (), lines)
+    return data, lines
+
+
+def _collect_lines(node, path: tuple, lines: dict) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = path + (key_node.value,)
+            lines[child] = key_node.start_mark.line + 1
+            _collect_lines(value_node, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[path + (i,)] = item.start_mark.line + 1
+            _collect_lines(item, path + (i,), lines)
+
+
+def _lookup(data, path: tuple):
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return _MISSING
+    return data
+
+
+def _env_flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")

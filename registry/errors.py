@@ -1,0 +1,91 @@
+"""The one error hierarchy of ai-cli.
+
+Every message is written for the person at the terminal: one line saying what is wrong and what
+to do. Each face (REPL, subcommand, HTTP) translates these in exactly one place, using
+`exit_code` (subcommands: 1 failed operation, 2 bad usage) and `http_status` (the web API).
+"""
+
+from __future__ import annotations
+
+
+class AiCliError(Exception):
+    """Base of every error ai-cli shows to a user."""
+
+    exit_code = 1
+    http_status = 500
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(AiCliError):
+    """Input that can never succeed as given; nothing was changed."""
+
+    exit_code = 2
+    http_status = 400
+
+
+class InvalidModelType(InvalidInput):
+    pass
+
+
+class InvalidUrl(InvalidInput):
+    pass
+
+
+class InvalidModelName(InvalidInput):
+    pass
+
+
+class InvalidTimeout(InvalidInput):
+    pass
+
+
+class UnknownModel(AiCliError):
+    """No model with that id is registered."""
+
+    http_status = 404
+
+    def __init__(self, model_id: str):
+        super().__init__(
+            f"No model with id {model_id!r}. Run 'ai-cli model list' to see the registered ids."
+        )
+        self.model_id = model_id
+
+
+class WrongModelType(AiCliError):
+    """An id of one type was used where the other type was asked for."""
+
+    http_status = 409
+
+    def __init__(self, model_id: str, actual: str, wanted: str):
+        super().__init__(
+            f"Model {model_id} is a {actual} model, not a {wanted} model. "
+            f"Use '/model {actual} ...' for it, or pick an id from '/model {wanted} list'."
+        )
+        self.model_id = model_id
+        self.actual = actual
+        self.wanted = wanted
+
+
+class RegistryUnavailable(AiCliError):
+    """The Redis server behind the registry cannot be reached."""
+
+    http_status = 503
+
+
+class RegistryReadOnly(AiCliError):
+    """The registry cannot be changed right now (for example AI_CLI_FORCE_CONFIG_YAML)."""
+
+    http_status = 409
+
+
+class ConfigError(AiCliError):
+    """config.yaml (or the environment) holds something ai-cli cannot use."""
+
+    exit_code = 2
+    http_status = 500

@@ -1,0 +1,1 @@
+"""Choosing a ChatOllama per request type, with the fallback chain (DESIGN.md, "Fallback chain")."""

@@ -1,0 +1,74 @@
+"""Checks of DESIGN.md's registry invariants, key by key, straight from Redis."""
+
+from __future__ import annotations
+
+import re
+
+MODEL_FIELDS = {
+    "model_id", "model_type", "url", "model_name", "timeout",
+    "is_active", "added_at", "last_checked", "is_available",
+}
+ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
+
+
+def registry_problems(client, prefix: str = "") -> list[str]:
+    """Every way the stored registry breaks the contract; empty when it is sound."""
+    problems = []
+    indexed = {}
+    for model_type in ("general", "coder"):
+        for model_id in client.smembers(f"{prefix}models:index:{model_type}"):
+            indexed[model_id] = model_type
+    hashes = {}
+    for key in client.scan_iter(f"{prefix}models:model_*"):
+        model_id = key[len(prefix) + len("models:"):]
+        hashes[model_id] = client.hgetall(key)
+    for model_id, model_type in indexed.items():
+        if model_id not in hashes:
+            problems.append(f"{model_id} is indexed under {model_type} but has no hash")
+    for model_id, fields in hashes.items():
+        problems += _hash_problems(model_id, fields, indexed)
+    for model_type in ("general", "coder"):
+        problems += _active_problems(client, prefix, model_type, hashes)
+    return problems
+
+
+def _hash_problems(model_id, fields, indexed) -> list[str]:
+    problems = []
+    if not re.fullmatch(r"model_[0-9a-f]{8}", model_id):
+        problems.append(f"{model_id}: id is not model_ + 8 hex digits")
+    if set(fields) != MODEL_FIELDS:
+        problems.append(f"{model_id}: fields {sorted(fields)}")
+        return problems
+    if fields["model_id"] != model_id:
+        problems.append(f"{model_id}: model_id field is {fields['model_id']}")
+    if indexed.get(model_id) != fields["model_type"]:
+        problems.append(f"{model_id}: hash not indexed under its type {fields['model_type']}")
+    if fields["is_active"] not in ("0", "1") or fields["is_available"] not in ("0", "1", ""):
+        problems.append(f"{model_id}: booleans {fields['is_active']!r} {fields['is_available']!r}")
+    if not ISO_UTC.match(fields["added_at"]):
+        problems.append(f"{model_id}: added_at {fields['added_at']!r}")
+    if fields["last_checked"] and not ISO_UTC.match(fields["last_checked"]):
+        problems.append(f"{model_id}: last_checked {fields['last_checked']!r}")
+    if not fields["timeout"].isdigit():
+        problems.append(f"{model_id}: timeout {fields['timeout']!r}")
+    return problems
+
+
+def _active_problems(client, prefix, model_type, hashes) -> list[str]:
+    problems = []
+    active = client.get(f"{prefix}models:{model_type}:active")
+    flagged = sorted(
+        i for i, f in hashes.items() if f.get("model_type") == model_type and f.get("is_active") == "1"
+    )
+    if active is None:
+        if flagged:
+            problems.append(f"no active {model_type} pointer, yet {flagged} have is_active=1")
+        return problems
+    fields = hashes.get(active)
+    if fields is None:
+        problems.append(f"active {model_type} pointer names missing model {active}")
+    elif fields.get("model_type") != model_type:
+        problems.append(f"active {model_type} pointer names a {fields.get('model_type')} model")
+    if flagged != [active]:
+        problems.append(f"active {model_type} is {active} but is_active=1 on {flagged}")
+    return problems

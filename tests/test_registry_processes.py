@@ -1,0 +1,128 @@
+"""The registry across real processes: concurrent writers, the embedded store, a dead server."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from invariants import registry_problems
+from registry import open_registry
+from registry.config import ConfigManager
+from registry.connection import connect_redis
+from registry.errors import RegistryUnavailable
+
+HERE = Path(__file__).resolve().parent
+
+
+def child_env() -> dict:
+    """This test's environment (its own XDG dirs) for a child process."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)])}
+
+
+def test_four_processes_thousand_operations_keep_invariants(redis_url, real_redis, key_prefix):
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(HERE / "registry_worker.py"), redis_url, key_prefix, "250", str(seed)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
+        )
+        for seed in range(4)
+    ]
+    done = 0
+    for worker in workers:
+        out, err = worker.communicate(timeout=240)
+        assert worker.returncode == 0, err
+        done += int(out)
+    assert done == 1000
+    assert registry_problems(real_redis, key_prefix) == []
+    assert real_redis.get(f"{key_prefix}models:schema") == "1"
+
+
+RESTART_SCRIPT = """
+import sys
+from registry import open_registry
+from registry.config import ConfigManager
+registry = open_registry(ConfigManager.load(env={}))
+if sys.argv[1] == "add":
+    print(registry.add_model("general", "http://127.0.0.1:11434", "llama3.1:8b").model_id)
+else:
+    model = registry.get_active_model("general")
+    print(model.model_id if model else "none")
+"""
+
+
+def run_script(*args):
+    done = subprocess.run([sys.executable, "-c", RESTART_SCRIPT, *args], capture_output=True,
+                          text=True, timeout=60, env=child_env())
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def embedded_server_running(data_dir: Path) -> bool:
+    pidfiles = list(data_dir.rglob("*.pid"))
+    for pidfile in pidfiles:
+        try:
+            os.kill(int(pidfile.read_text().strip() or 0), 0)
+            return True
+        except (ValueError, ProcessLookupError):
+            continue
+    return False
+
+
+def test_embedded_store_survives_process_exit(tmp_path):
+    model_id = run_script("add")
+    data_dir = ConfigManager.load(env={}).data_dir
+    assert (data_dir / "registry.db").exists()
+    deadline = time.monotonic() + 10
+    while embedded_server_running(data_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not embedded_server_running(data_dir), "the embedded server outlived its last client"
+    assert run_script("get") == model_id
+
+
+def test_embedded_is_shared_by_processes_at_once(tmp_path):
+    registry = open_registry(ConfigManager.load(env={}))
+    model = registry.add_model("coder", "http://127.0.0.1:11434", "qwen2.5-coder:7b")
+    other = subprocess.run(
+        [sys.executable, "-c",
+         "from registry import open_registry; from registry.config import ConfigManager;"
+         "print(open_registry(ConfigManager.load(env={})).get_active_model('coder').model_id)"],
+        capture_output=True, text=True, timeout=60, env=child_env(),
+    )
+    assert other.stdout.strip() == model.model_id, other.stderr
+
+
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:1/0", "unix:///nonexistent/ai-cli.sock"])
+def test_unreachable_server_is_a_clear_error_within_two_seconds(url, tmp_path):
+    started = time.monotonic()
+    with pytest.raises(RegistryUnavailable) as caught:
+        connect_redis(url, tmp_path)
+    assert time.monotonic() - started < 2.5
+    message = str(caught.value)
+    assert url in message and "AI_CLI_REDIS_URL" in message and "\n" not in message
+
+
+def test_password_is_not_shown(tmp_path):
+    with pytest.raises(RegistryUnavailable) as caught:
+        connect_redis("redis://user:hunter2@127.0.0.1:1/0", tmp_path)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_server_gone_after_connect_is_a_registry_error(tmp_path, redis_url):
+    binary = __import__("registry.connection", fromlist=["x"]).redis_server_binary()
+    socket = tmp_path / "short.sock"
+    proc = subprocess.Popen([binary, "--port", "0", "--unixsocket", str(socket), "--save", ""],
+                            stdout=subprocess.DEVNULL)
+    try:
+        while not socket.exists():
+            time.sleep(0.02)
+        registry = open_registry(ConfigManager.load(env={"AI_CLI_REDIS_URL": f"unix://{socket}"}))
+        registry.add_model("general", "http://127.0.0.1:11434", "a")
+    finally:
+        proc.terminate()
+        proc.wait()
+    with pytest.raises(RegistryUnavailable, match="short.sock"):
+        registry.list_models()
