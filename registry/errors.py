@@ -89,3 +89,34 @@ class ConfigError(AiCliError):
 
     exit_code = 2
     http_status = 500
+
+
+# --- the agent: sessions and /code (appended by the agent helper) ---------------------------
+
+
+class SessionNotFound(AiCliError):
+    """No saved session has that id."""
+
+    http_status = 404
+
+    def __init__(self, session_id: str):
+        super().__init__(
+            f"No session with id {session_id!r}. Run '/session list' to see the saved sessions."
+        )
+        self.session_id = session_id
+
+
+class PathRefused(InvalidInput):
+    """A /code tool was asked for a path outside the workspace; nothing was read or written."""
+
+
+class EditFailed(AiCliError):
+    """A planned file edit cannot be applied as given (text not found, not unique, not a file)."""
+
+    http_status = 409
+
+
+class NothingToUndo(AiCliError):
+    """`/undo` found no /code change to restore."""
+
+    http_status = 409
