@@ -120,3 +120,28 @@ class NothingToUndo(AiCliError):
     """`/undo` found no /code change to restore."""
 
     http_status = 409
+
+
+class UsageError(InvalidInput):
+    """A command line that does not fit the command's grammar (CLI helper)."""
+
+
+class UnknownCommand(InvalidInput):
+    """A command word the command table does not know (CLI helper)."""
+
+
+class FeatureOff(AiCliError):
+    """A command needs a feature (chat, code) that no reachable model provides right now."""
+
+    http_status = 503
+
+
+class Cancelled(AiCliError):
+    """The user stopped an interactive step (Ctrl-C, or answered no); nothing was changed."""
+
+    exit_code = 1
+    http_status = 400
+
+
+class NeedsTerminal(InvalidInput):
+    """An interactive command was run without a terminal."""
