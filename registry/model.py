@@ -71,7 +71,9 @@ class ModelConfig:
 
     @classmethod
     def from_hash(cls, fields: dict) -> "ModelConfig":
-        f = {_text(k): _text(v) for k, v in fields.items()}
+        f = fields
+        if any(isinstance(k, bytes) for k in f):  # a client without decode_responses
+            f = {_text(k): _text(v) for k, v in fields.items()}
         return cls(
             model_id=f["model_id"],
             model_type=f["model_type"],
