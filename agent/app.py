@@ -1,0 +1,135 @@
+"""`App`: what every command handler gets — config, registry, checker, router, output, session.
+
+Built once in the entry point (agent/cli.py). Nothing here connects at construction: the registry
+connects on first use, and reconnects on a later use after Redis was down, so the REPL survives
+a Redis outage and recovers when it returns. Router and checker are built over the registry on
+first use; router/ is imported only then, so `ai-cli model list` never imports langchain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from agent.output import Output
+from registry.config import ConfigManager
+from registry.errors import AiCliError, RegistryUnavailable
+
+if TYPE_CHECKING:
+    from agent.commands.table import CommandTable
+    from registry.manager import ModelRegistry
+
+
+@dataclass(frozen=True)
+class Flags:
+    """The global command-line flags (agent/cli.py parses them)."""
+
+    json: bool = False
+    config: str | None = None
+    redis_url: str | None = None
+    session: str | None = None
+    yes: bool = False
+    workspace: str | None = None
+    force: bool = False
+    help: bool = False
+    version: bool = False
+
+
+class App:
+    def __init__(
+        self,
+        config: ConfigManager,
+        output: Output,
+        table: "CommandTable",
+        flags: Flags = Flags(),
+        *,
+        interactive: bool = False,
+        open_registry: Callable[[ConfigManager], Any] | None = None,
+    ):
+        self.config = config
+        self.output = output
+        self.table = table
+        self.flags = flags
+        self.interactive = interactive  # True in the REPL on a terminal: handlers may ask questions
+        self.session_id: str | None = flags.session
+        self.workspace = Path(flags.workspace).resolve() if flags.workspace else Path.cwd()
+        self._open_registry = open_registry
+        self._registry = None
+        self._checker = None
+        self._router = None
+
+    # --- the registry, checker and router, built on first use ------------------------------
+
+    @property
+    def registry(self) -> "ModelRegistry":
+        """The registry, connecting now if needed; `RegistryUnavailable` while Redis is down."""
+        if self._registry is None:
+            opener = self._open_registry
+            if opener is None:
+                from registry import open_registry as opener
+            self._registry = opener(self.config)
+        return self._registry
+
+    @property
+    def checker(self):
+        if self._checker is None:
+            from registry.availability import AvailabilityChecker
+
+            self._checker = AvailabilityChecker(
+                self.registry,
+                probe_timeout=self.config.probe_timeout,
+                ttl=self.config.availability_ttl,
+            )
+        return self._checker
+
+    @property
+    def router(self):
+        if self._router is None:
+            from router import Router
+
+            self._router = Router(self.registry, self.config, self.checker)
+        return self._router
+
+    def features(self):
+        """The router's Features right now (chat, code, code_tools, reasons)."""
+        return self.router.features()
+
+    def feature_off_reason(self, feature: str) -> str | None:
+        """Why `feature` is off right now, or None when it is on."""
+        try:
+            features = self.features()
+        except AiCliError as exc:
+            return exc.message
+        if getattr(features, feature, False):
+            return None
+        return features.reasons.get(feature) or f"The {feature} feature is off."
+
+    # --- start-up ---------------------------------------------------------------------------
+
+    def migrate_on_start(self) -> str | None:
+        """The one-time config.yaml -> Redis migration; returns its line to show, or None."""
+        # Single call site of the migration at start-up.
+        try:
+            from migrations.add_model_registry import migrate_on_start
+        except ModuleNotFoundError as exc:
+            if exc.name != "migrations.add_model_registry":
+                raise
+            return None  # the migration module is not there yet
+        try:
+            return migrate_on_start(self.registry, self.config)
+        except RegistryUnavailable:
+            return None  # the banner already says Redis is down
+
+    # --- asking the user --------------------------------------------------------------------
+
+    def confirm(self, question: str, default: bool = False) -> bool:
+        """Yes with --yes; no without a terminal; else ask (Ctrl-C counts as no)."""
+        if self.flags.yes:
+            return True
+        if not self.interactive:
+            return False
+        import questionary
+
+        answer = questionary.confirm(question, default=default).ask()
+        return bool(answer)

@@ -1,0 +1,148 @@
+"""The shared shape of a command: its words, arguments, options, help and handler.
+
+One `Command` serves every face: the REPL slash form (`/model general add URL NAME`), the
+`ai-cli model general add URL NAME` subcommand, `/help`, tab completion and docs/COMMANDS.md.
+A handler gets the `App` and the parsed `Args`, does its work through the registry/router, and
+returns a `Result` (rendered by rich for people, `to_json()` for `--json`) or raises an
+`AiCliError` subclass, which each face translates in exactly one place (agent/faces.py).
+
+Command modules declare a module-level `COMMANDS: list[Command]`; agent/commands/__init__.py
+collects them into the one table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+if TYPE_CHECKING:  # imports for type hints only: importing this module stays cheap
+    from agent.app import App
+    from agent.output import Output
+
+REPL = "repl"
+SUBCOMMAND = "subcommand"
+BOTH = frozenset({REPL, SUBCOMMAND})
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A word position that takes one of a few values, e.g. the model type in `/model general add`."""
+
+    name: str  # the key it is bound to in Args
+    choices: tuple[str, ...]
+    check: Callable[[str], Any] | None = None  # raises the user-ready InvalidInput on a bad value
+
+    def usage(self) -> str:
+        return "{" + "|".join(self.choices) + "}"
+
+
+Word = str | Slot
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A positional argument after the command words."""
+
+    name: str
+    help: str = ""
+    optional: bool = False
+    rest: bool = False  # takes the rest of the line verbatim (an instruction, a chat message)
+    complete: str | None = None  # what tab completion offers: "model_id", "url"
+
+    def usage(self) -> str:
+        shown = f"<{self.name}>" + ("..." if self.rest else "")
+        return f"[{shown}]" if self.optional else shown
+
+
+@dataclass(frozen=True)
+class Option:
+    """A `--flag` (no value) or `--name VALUE` option of one command."""
+
+    flag: str  # "--timeout"
+    help: str = ""
+    metavar: str | None = None  # None: a boolean flag
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+    @property
+    def takes_value(self) -> bool:
+        return self.metavar is not None
+
+    def usage(self) -> str:
+        return f"[{self.flag} {self.metavar}]" if self.takes_value else f"[{self.flag}]"
+
+
+class Result(Protocol):
+    """What a handler returns: one object, two renderings."""
+
+    def to_json(self) -> Any: ...
+
+    def render(self, out: "Output") -> None: ...
+
+
+@dataclass(frozen=True)
+class Message:
+    """A result that is just a line of text (JSON: {"message": text})."""
+
+    text: str
+    style: str | None = None
+
+    def to_json(self) -> Any:
+        return {"message": self.text}
+
+    def render(self, out: "Output") -> None:
+        out.line(self.text, style=self.style)
+
+
+class Args(dict):
+    """Parsed arguments: slot values, positionals and options, by name; missing ones read as None."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self.get(name)
+
+
+Handler = Callable[["App", Args], "Result | None"]
+
+
+@dataclass(frozen=True)
+class Command:
+    words: tuple[Word, ...]  # ("model", TYPE_SLOT, "add")
+    help: str  # one line for /help
+    handler: Handler
+    args: tuple[Arg, ...] = ()
+    options: tuple[Option, ...] = ()
+    needs: str | None = None  # a router feature this command needs: "chat" | "code" | "code_tools"
+    faces: frozenset = BOTH  # where it exists: REPL (slash form), SUBCOMMAND (ai-cli ...)
+    aliases: tuple[tuple[str, ...], ...] = ()  # other literal words, e.g. (("exit",),) for quit
+    details: str = ""  # longer text for docs/COMMANDS.md and `--help`
+    group: str = ""  # heading in /help and the docs; defaults to the first word
+
+    @property
+    def heading(self) -> str:
+        return self.group or str(self.words[0])
+
+    def usage(self, prefix: str = "/") -> str:
+        """`/model {general|coder} add <url> <model_name> [--timeout SECONDS]` (prefix "ai-cli ")."""
+        parts = [w.usage() if isinstance(w, Slot) else w for w in self.words]
+        parts += [a.usage() for a in self.args]
+        parts += [o.usage() for o in self.options]
+        return prefix + " ".join(parts)
+
+    def option(self, token: str) -> Option | None:
+        name = token.split("=", 1)[0]
+        return next((o for o in self.options if o.flag == name), None)
+
+    def off_reason(self, app: "App") -> str | None:
+        """Why this command cannot run right now (a feature is off), or None when it can."""
+        if self.needs is None:
+            return None
+        return app.feature_off_reason(self.needs)
+
+
+def model_type_slot() -> Slot:
+    """The `{general|coder}` word of the /model grammar, checked with the registry's own message."""
+    from registry.model import MODEL_TYPES, validate_model_type
+
+    return Slot("model_type", MODEL_TYPES, validate_model_type)

@@ -1,0 +1,195 @@
+"""Parsing a command line against the command table. Pure: no I/O.
+
+The REPL gives a raw line (`/model general add URL NAME --timeout 30`); a subcommand gives argv
+(`model general add URL NAME --timeout 30`). Both find the command by its words (the longest
+match wins), then bind positionals and options. A `rest` argument takes the remaining text
+verbatim, so `/code don't touch main.py` needs no quoting.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+from agent.commands.base import REPL, SUBCOMMAND, Args, Command, Slot
+from registry.errors import UnknownCommand, UsageError
+
+SLASH = "/"
+PROGRAM = "ai-cli "
+
+
+@dataclass(frozen=True)
+class Invocation:
+    command: Command
+    args: Args
+
+
+class CommandTable:
+    def __init__(self, commands: list[Command]):
+        self.commands = list(commands)
+
+    def for_face(self, face: str) -> list[Command]:
+        return [c for c in self.commands if face in c.faces]
+
+    # --- the two entry points ------------------------------------------------------------
+
+    def parse_line(self, line: str) -> Invocation:
+        """A REPL line starting with '/'."""
+        text = line.strip()
+        if text.startswith(SLASH):
+            text = text[1:]
+        words = text.split()
+        if not words:
+            raise UnknownCommand("Type a command after '/', for example /help.")
+        command, used = self._match(words, REPL, SLASH)
+        args = self._bind(command, _after_words(text, used), None, SLASH)
+        return Invocation(command, _with_slots(command, words, args))
+
+    def parse_argv(self, argv: list[str]) -> Invocation:
+        """`ai-cli` arguments after the global flags were taken out."""
+        if not argv:
+            raise UnknownCommand("No command given. Run 'ai-cli --help' for the list.")
+        command, used = self._match(argv, SUBCOMMAND, PROGRAM)
+        rest = argv[used:]
+        args = self._bind(command, " ".join(rest), rest, PROGRAM)
+        return Invocation(command, _with_slots(command, argv, args))
+
+    def find(self, words: list[str], face: str) -> Command | None:
+        """The command these words name (for `--help` on one command), or None."""
+        try:
+            return self._match(words, face, "")[0]
+        except (UnknownCommand, UsageError):
+            return None
+
+    # --- matching the words ----------------------------------------------------------------
+
+    def _match(self, tokens: list[str], face: str, prefix: str) -> tuple[Command, int]:
+        best: tuple[Command, int] | None = None
+        deepest = 0  # how many words some command matched before it failed
+        slot_miss: tuple[Slot, str] | None = None
+        for command in self.for_face(face):
+            for words in _word_forms(command):
+                matched, miss = _match_words(words, tokens)
+                if matched == len(words):
+                    if best is None or matched > best[1]:
+                        best = (command, matched)
+                elif matched > deepest or (matched == deepest and miss and not slot_miss):
+                    deepest, slot_miss = matched, miss
+        if best is not None:
+            return best
+        if slot_miss is not None and slot_miss[0].check is not None:
+            slot_miss[0].check(slot_miss[1])  # raises the slot's own message
+        raise self._no_command(tokens, deepest, face, prefix)
+
+    def _no_command(self, tokens: list[str], depth: int, face: str, prefix: str):
+        typed = prefix + " ".join(tokens[: depth + 1])
+        near = [
+            c.usage(prefix) for c in self.for_face(face)
+            if depth and _match_words(c.words, tokens)[0] >= depth
+        ]
+        help_hint = "/help" if prefix == SLASH else "ai-cli --help"
+        if near:
+            return UsageError(f"'{typed}' is not a command. Try one of: {'; '.join(near)}.")
+        return UnknownCommand(f"Unknown command '{typed}'. Type {help_hint} for the list.")
+
+    # --- binding arguments and options ---------------------------------------------------------
+
+    def _bind(self, command: Command, remainder: str, argv: list[str] | None, prefix: str) -> Args:
+        args = Args({o.dest: None if o.takes_value else False for o in command.options})
+        usage = f"Usage: {command.usage(prefix)}"
+        positional = command.args
+        if positional and positional[-1].rest:
+            return self._bind_rest(command, remainder, args, usage)
+        tokens = argv if argv is not None else _split(remainder, usage)
+        values: list[str] = []
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            if token.startswith("--") and len(token) > 2:
+                i = _take_option(command, tokens, i, args, usage)
+                continue
+            values.append(token)
+            i += 1
+        required = [a for a in positional if not a.optional]
+        if len(values) < len(required):
+            missing = required[len(values)]
+            raise UsageError(f"Missing <{missing.name}>. {usage}")
+        if len(values) > len(positional):
+            extra = values[len(positional)]
+            raise UsageError(f"Unexpected {extra!r}. {usage}")
+        for arg, value in zip(positional, values):
+            args[arg.name] = value
+        return args
+
+    def _bind_rest(self, command: Command, remainder: str, args: Args, usage: str) -> Args:
+        *before, rest = command.args
+        text = remainder.strip()
+        for arg in before:  # plain args ahead of the rest take one word each
+            head, _, text = text.partition(" ")
+            if not head:
+                raise UsageError(f"Missing <{arg.name}>. {usage}")
+            args[arg.name] = head
+            text = text.strip()
+        if not text and not rest.optional:
+            raise UsageError(f"Missing <{rest.name}>. {usage}")
+        args[rest.name] = text or None
+        return args
+
+
+def _take_option(command: Command, tokens: list[str], i: int, args: Args, usage: str) -> int:
+    token = tokens[i]
+    option = command.option(token)
+    if option is None:
+        known = ", ".join(o.flag for o in command.options) or "none"
+        raise UsageError(f"Unknown option {token.split('=', 1)[0]!r} (options here: {known}). {usage}")
+    if not option.takes_value:
+        if "=" in token:
+            raise UsageError(f"{option.flag} takes no value. {usage}")
+        args[option.dest] = True
+        return i + 1
+    if "=" in token:
+        args[option.dest] = token.split("=", 1)[1]
+        return i + 1
+    if i + 1 >= len(tokens):
+        raise UsageError(f"{option.flag} needs a value ({option.metavar}). {usage}")
+    args[option.dest] = tokens[i + 1]
+    return i + 2
+
+
+def _with_slots(command: Command, tokens: list[str], args: Args) -> Args:
+    for word, token in zip(command.words, tokens):
+        if isinstance(word, Slot):
+            args[word.name] = token.lower()
+    return args
+
+
+def _word_forms(command: Command) -> list[tuple]:
+    return [command.words, *command.aliases]
+
+
+def _match_words(words: tuple, tokens: list[str]) -> tuple[int, tuple[Slot, str] | None]:
+    """How many leading words match, and the slot that refused a token (if that stopped it)."""
+    for i, word in enumerate(words):
+        if i >= len(tokens):
+            return i, None
+        token = tokens[i]
+        if isinstance(word, Slot):
+            if token.lower() not in word.choices:
+                return i, (word, token)
+        elif token.lower() != word:
+            return i, None
+    return len(words), None
+
+
+def _after_words(text: str, count: int) -> str:
+    """The raw text after the first `count` whitespace-separated words."""
+    match = re.match(r"\s*(?:\S+\s*){%d}" % count, text)
+    return text[match.end():] if match else ""
+
+
+def _split(text: str, usage: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        raise UsageError(f"A quote is not closed. {usage}") from None

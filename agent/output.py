@@ -1,0 +1,75 @@
+"""All terminal output: answers and JSON to stdout, notices, warnings and spinners to stderr.
+
+Rich decides colour by itself: none when `NO_COLOR` is set or the stream is not a terminal.
+Every method here that takes `text` treats it as plain text (never as rich markup), so a string
+from a user, a model or a server can be passed as is. Code that builds markup itself uses `esc`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from typing import IO, Any, Iterator
+
+from rich.console import Console, RenderableType
+from rich.markup import escape
+from rich.text import Text
+
+esc = escape  # the one name for escaping untrusted strings into markup
+
+OK, WARN, INFO, FAIL = "✓", "⚠", "ℹ", "✗"
+
+
+class Output:
+    def __init__(self, stdout: IO[str] | None = None, stderr: IO[str] | None = None):
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.out = Console(file=self.stdout, highlight=False, emoji=False)
+        self.err = Console(file=self.stderr, highlight=False, emoji=False)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.out.is_terminal
+
+    # --- stdout: answers and results ------------------------------------------------------
+
+    def line(self, text: str = "", style: str | None = None) -> None:
+        self.out.print(Text(text, style=style or ""), soft_wrap=True)
+
+    def print(self, *renderables: RenderableType, **kwargs) -> None:
+        """Rich renderables or markup the caller built with `esc` around every outside string."""
+        self.out.print(*renderables, **kwargs)
+
+    def json(self, value: Any) -> None:
+        self.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+        self.stdout.flush()
+
+    def write(self, chunk: str) -> None:
+        """Streamed answer text, as it arrives."""
+        self.stdout.write(chunk)
+        self.stdout.flush()
+
+    # --- stderr: everything about the answer ----------------------------------------------
+
+    def notice(self, text: str) -> None:
+        self.err.print(Text(text, style="dim"), soft_wrap=True)
+
+    def info(self, text: str) -> None:
+        self.err.print(Text(f"{INFO} {text}", style="cyan"), soft_wrap=True)
+
+    def warn(self, text: str) -> None:
+        self.err.print(Text(f"{WARN} {text}", style="yellow"), soft_wrap=True)
+
+    def error(self, text: str) -> None:
+        self.err.print(Text(f"{FAIL} {text}", style="bold red"), soft_wrap=True)
+
+    @contextlib.contextmanager
+    def spinner(self, text: str) -> Iterator[None]:
+        """A spinner on stderr while a slow step runs; a plain line when stderr is no terminal."""
+        if self.err.is_terminal:
+            with self.err.status(Text(text), spinner="dots"):
+                yield
+        else:
+            self.err.print(Text(text), soft_wrap=True)
+            yield
