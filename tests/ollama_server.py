@@ -1,0 +1,434 @@
+"""An Ollama-protocol test server: real HTTP on 127.0.0.1, scripted per test.
+
+Reach it through the real clients (`ChatOllama`, `ollama.Client`, httpx) exactly as a real Ollama
+server would be reached. It speaks the parts of the Ollama API ai-cli uses:
+
+    GET/HEAD /          "Ollama is running"
+    GET  /api/version   {"version": "..."}
+    GET  /api/tags      {"models": [{"name": "llama3:latest", "model": ..., "details": ...}]}
+    POST /api/show      {"capabilities": [...], "details": ..., ...}   404 for unknown models
+    POST /api/chat      NDJSON stream (default) or one JSON object ("stream": false);
+                        tool calls in message.tool_calls; 404 {"error": ...} for unknown models
+
+Names follow Ollama: `llama3` and `llama3:latest` are the same model.
+
+Scripting (all thread-safe; change anything at any time, also while a request is running):
+
+    server = OllamaTestServer().start()         # or use the fixtures in tests/ollama_fixtures.py
+    server.url                                  # "http://127.0.0.1:PORT"
+    server.add_model("llama3")                  # capabilities default to ("completion", "tools")
+    server.add_model("tiny", capabilities=("completion",))
+    server.remove_model("llama3")
+    server.reply("Hello there")                 # queued; the next /api/chat answers with it
+    server.reply("a", "b", "c")                 # one reply streamed as exactly these chunks
+    server.reply_tool_call("read_file", {"path": "a.py"})   # next reply is a tool call
+    server.default_reply = "ok"                 # used when the queue is empty
+    server.mode = "hang"            # every endpoint: accept, then never answer (until stop/reset)
+    server.mode = "error_500"       # every endpoint: 500 {"error": "..."}
+    server.mode = "slow"            # every response waits `server.delay` seconds (and each chunk)
+    server.mode = "down"            # stop listening: connections are refused; "normal" to return
+    server.chat_mode = "die_mid_stream"   # only /api/chat: send `server.die_after` chunks, then
+                                          # drop the connection (chunked body never terminated)
+    server.chat_mode = "hang" | "error_500" | "slow" | "empty_stream" | None (follow `mode`)
+    server.requests                 # [ReceivedRequest(method, path, body), ...] every request
+    server.chat_requests            # only POST /api/chat, e.g. [r.body["model"] for r in ...]
+    server.clear_requests()
+    server.stop()
+
+`refused_url()` gives a loopback URL where nothing listens (connection refused).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MODES = ("normal", "hang", "error_500", "slow", "down", "die_mid_stream", "empty_stream")
+HANG_LIMIT = 120.0  # a hung request is released at the latest after this, so nothing leaks
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    method: str
+    path: str
+    body: Any  # parsed JSON, or None
+
+    @property
+    def model(self) -> str | None:
+        return self.body.get("model") if isinstance(self.body, dict) else None
+
+
+@dataclass
+class ScriptedReply:
+    chunks: list[str] = field(default_factory=list)
+    tool_calls: list[dict] = field(default_factory=list)
+
+
+def normalize_name(name: str) -> str:
+    """Ollama's rule: a name without a tag means the `latest` tag."""
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def refused_url() -> str:
+    """A loopback URL where nothing listens: connecting to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+class OllamaTestServer:
+    """One scripted Ollama server on 127.0.0.1 (see the module docstring)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, version: str = "0.12.3"):
+        self.host = host
+        self.port = port
+        self.version = version
+        self.default_reply = "Hello from the test server."
+        self.delay = 0.2
+        self.die_after = 2
+        self._mode = "normal"
+        self.chat_mode: str | None = None
+        self._models: dict[str, tuple[str, ...]] = {}
+        self._replies: deque[ScriptedReply] = deque()
+        self._requests: list[ReceivedRequest] = []
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> "OllamaTestServer":
+        handler = type("Handler", (_Handler,), {"server_state": self})
+        self._httpd = _QuietServer((self.host, self.port), handler)
+        self.port = self._httpd.server_address[1]
+        self._release.clear()
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._release.set()  # hung requests end now
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join(timeout=5)
+            self._httpd = None
+
+    def __enter__(self) -> "OllamaTestServer":
+        return self if self._httpd is not None else self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # --- scripting ---------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        if value not in MODES:
+            raise ValueError(f"unknown mode {value!r}; use one of {MODES}")
+        was = self._mode
+        self._mode = value
+        if value == "down" and self._httpd is not None:
+            self.stop()
+        elif was == "down" and value != "down" and self._httpd is None:
+            self.start()  # same port again
+
+    def add_model(self, name: str, capabilities=("completion", "tools")) -> str:
+        full = normalize_name(name)
+        with self._lock:
+            self._models[full] = tuple(capabilities)
+        return full
+
+    def remove_model(self, name: str) -> None:
+        with self._lock:
+            self._models.pop(normalize_name(name), None)
+
+    @property
+    def models(self) -> list[str]:
+        with self._lock:
+            return list(self._models)
+
+    def reply(self, *chunks: str) -> None:
+        """Queue one reply. One argument is split into word chunks; several are sent as given."""
+        parts = list(chunks) if len(chunks) != 1 else _split_words(chunks[0])
+        with self._lock:
+            self._replies.append(ScriptedReply(chunks=parts))
+
+    def reply_tool_call(self, name: str, arguments: dict | None = None, text: str = "") -> None:
+        """Queue one reply that calls a tool (several calls: call `reply_tool_calls`)."""
+        self.reply_tool_calls([(name, arguments or {})], text=text)
+
+    def reply_tool_calls(self, calls, text: str = "") -> None:
+        tool_calls = [{"function": {"name": n, "arguments": dict(a)}} for n, a in calls]
+        with self._lock:
+            self._replies.append(
+                ScriptedReply(chunks=_split_words(text) if text else [], tool_calls=tool_calls)
+            )
+
+    @property
+    def requests(self) -> list[ReceivedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def chat_requests(self) -> list[ReceivedRequest]:
+        return [r for r in self.requests if r.path == "/api/chat"]
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    # --- used by the handler -----------------------------------------------------------------
+
+    def _record(self, request: ReceivedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def _capabilities(self, name: str) -> tuple[str, ...] | None:
+        with self._lock:
+            return self._models.get(normalize_name(name))
+
+    def _next_reply(self) -> ScriptedReply:
+        with self._lock:
+            if self._replies:
+                return self._replies.popleft()
+        return ScriptedReply(chunks=_split_words(self.default_reply))
+
+    def _mode_for(self, path: str) -> str:
+        if path == "/api/chat" and self.chat_mode is not None:
+            return self.chat_mode
+        return self._mode
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # clients that give up (timeouts, dropped streams) are part of the script
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # chunked streaming, like Ollama
+    server_state: OllamaTestServer
+
+    def log_message(self, *args) -> None:  # keep test output clean
+        pass
+
+    def do_HEAD(self) -> None:
+        self._handle("HEAD")
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    # --- dispatch ----------------------------------------------------------------------------
+
+    def _handle(self, method: str) -> None:
+        state = self.server_state
+        path = self.path.split("?", 1)[0]
+        body = self._read_body()
+        state._record(ReceivedRequest(method, path, body))
+        mode = state._mode_for(path)
+        if mode == "hang":
+            return self._hang(path)
+        if mode == "error_500":
+            return self._json(500, {"error": "the test server was told to fail (error_500)"})
+        if mode == "slow":
+            time.sleep(state.delay)
+        route = {
+            ("GET", "/"): self._root,
+            ("HEAD", "/"): self._root,
+            ("GET", "/api/version"): self._version,
+            ("GET", "/api/tags"): self._tags,
+            ("POST", "/api/show"): self._show,
+            ("POST", "/api/chat"): self._chat,
+        }.get((method, path))
+        if route is None:
+            return self._text(404, "404 page not found")
+        route(body if isinstance(body, dict) else {}, mode)
+
+    def _root(self, body, mode) -> None:
+        self._text(200, "Ollama is running")
+
+    def _version(self, body, mode) -> None:
+        self._json(200, {"version": self.server_state.version})
+
+    def _tags(self, body, mode) -> None:
+        self._json(200, {"models": [_tag_entry(n) for n in self.server_state.models]})
+
+    def _show(self, body, mode) -> None:
+        name = body.get("model") or body.get("name") or ""
+        capabilities = self.server_state._capabilities(name)
+        if capabilities is None:
+            return self._not_found(name)
+        self._json(
+            200,
+            {
+                "modelfile": f"FROM {normalize_name(name)}",
+                "parameters": "stop \"<|eot_id|>\"",
+                "template": "{{ .Prompt }}",
+                "details": _details(),
+                "model_info": {"general.architecture": "llama"},
+                "capabilities": list(capabilities),
+                "modified_at": _now(),
+            },
+        )
+
+    def _chat(self, body, mode) -> None:
+        name = body.get("model") or ""
+        if self.server_state._capabilities(name) is None:
+            return self._not_found(name)
+        reply = self.server_state._next_reply()
+        if body.get("stream", True) is False:
+            return self._chat_whole(name, reply, mode)
+        self._chat_stream(name, reply, mode)
+
+    # --- /api/chat ---------------------------------------------------------------------------
+
+    def _chat_whole(self, name: str, reply: ScriptedReply, mode: str) -> None:
+        message = {"role": "assistant", "content": "".join(reply.chunks)}
+        if reply.tool_calls:
+            message["tool_calls"] = reply.tool_calls
+        data = json.dumps(_final(name, message)).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if mode == "die_mid_stream":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            return self._drop()
+        self.wfile.write(data)
+
+    def _chat_stream(self, name: str, reply: ScriptedReply, mode: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if mode == "empty_stream":
+            return self._end_chunks()
+        state = self.server_state
+        parts = [
+            {"model": name, "created_at": _now(),
+             "message": {"role": "assistant", "content": c}, "done": False}
+            for c in reply.chunks
+        ]
+        if reply.tool_calls:
+            parts.append({"model": name, "created_at": _now(),
+                          "message": {"role": "assistant", "content": "",
+                                      "tool_calls": reply.tool_calls}, "done": False})
+        parts.append(_final(name, {"role": "assistant", "content": ""}))
+        for i, part in enumerate(parts):
+            if mode == "die_mid_stream" and i >= state.die_after:
+                return self._drop()
+            if mode == "slow" and i:
+                time.sleep(state.delay)
+            self._chunk(json.dumps(part).encode() + b"\n")
+        self._end_chunks()
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _hang(self, path: str) -> None:
+        """Answer nothing until the mode changes, the server stops, or HANG_LIMIT passes."""
+        state = self.server_state
+        deadline = time.monotonic() + HANG_LIMIT
+        while state._mode_for(path) == "hang" and time.monotonic() < deadline:
+            if state._release.wait(0.05):
+                break
+        self.close_connection = True
+
+    def _read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw.decode("utf-8", "replace")
+
+    def _not_found(self, name: str) -> None:
+        self._json(404, {"error": f"model '{name}' not found"})
+
+    def _json(self, status: int, payload) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8")
+
+    def _text(self, status: int, text: str) -> None:
+        self._send(status, text.encode(), "text/plain; charset=utf-8")
+
+    def _send(self, status: int, data: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _end_chunks(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _drop(self) -> None:
+        """Close the connection abruptly, as a crashed server would."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def _split_words(text: str) -> list[str]:
+    """'a b c' -> ['a ', 'b ', 'c']: chunks that join back to the text."""
+    words = text.split(" ")
+    chunks = [w + " " for w in words[:-1]] + [words[-1]]
+    return [c for c in chunks if c]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _details() -> dict:
+    return {"parent_model": "", "format": "gguf", "family": "llama", "families": ["llama"],
+            "parameter_size": "8.0B", "quantization_level": "Q4_0"}
+
+
+def _tag_entry(name: str) -> dict:
+    return {"name": name, "model": name, "modified_at": _now(), "size": 4661224676,
+            "digest": "0" * 64, "details": _details()}
+
+
+def _final(name: str, message: dict) -> dict:
+    return {"model": name, "created_at": _now(), "message": message, "done": True,
+            "done_reason": "stop", "total_duration": 1_000_000, "load_duration": 100_000,
+            "prompt_eval_count": 5, "prompt_eval_duration": 200_000, "eval_count": 7,
+            "eval_duration": 700_000}
