@@ -145,3 +145,9 @@ class Cancelled(AiCliError):
 
 class NeedsTerminal(InvalidInput):
     """An interactive command was run without a terminal."""
+
+
+class AddRefused(AiCliError):
+    """`add` refused a model whose server does not answer or lacks the model (CLI helper)."""
+
+    http_status = 409
