@@ -151,3 +151,49 @@ class AddRefused(AiCliError):
     """`add` refused a model whose server does not answer or lacks the model (CLI helper)."""
 
     http_status = 409
+
+
+# --- the router: availability and calls to Ollama (appended by the router helper) -----------
+
+NO_MODEL_WARNINGS = {
+    "general": "⚠️ No general model available. Use '/model general add' to configure a model.",
+    "coder": "⚠️ No coder model available. Use '/model coder add' to configure a model.",
+}
+
+
+class NoModelAvailable(FeatureOff):
+    """The fallback chain ended at "none": that feature is off until a model is added or back."""
+
+    def __init__(self, request_type: str):
+        super().__init__(NO_MODEL_WARNINGS.get(request_type, NO_MODEL_WARNINGS["general"]))
+        self.request_type = request_type
+
+
+class OllamaError(AiCliError):
+    """A call to an Ollama server failed; the message names the model, the server and the fix."""
+
+    http_status = 502
+
+
+class OllamaUnreachable(OllamaError):
+    """The Ollama server refused the connection or cannot be reached at all."""
+
+    http_status = 503
+
+
+class ModelNotPulled(OllamaError):
+    """The server answers but does not have the model (HTTP 404)."""
+
+
+class ModelTimedOut(OllamaError):
+    """The model did not answer within its timeout."""
+
+    http_status = 504
+
+
+class OllamaServerError(OllamaError):
+    """The server answered with an HTTP error (5xx), nothing, or not like Ollama."""
+
+
+class StreamBroken(OllamaError):
+    """The answer broke off after part of it was shown; it was not retried (no duplicate text)."""

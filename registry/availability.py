@@ -1,0 +1,243 @@
+"""Is a model usable right now? Probing Ollama servers, with a short timeout and a TTL cache.
+
+"Available" means the server at the model's URL answers `GET /api/tags` AND lists the model
+(`llama3` and `llama3:latest` are the same model). Every unavailable result carries a reason the
+user can act on. Probes of many models run concurrently, one `/api/tags` request per server, so
+checking 50 models of which 10 never answer takes about one probe timeout. Fresh results are
+written back to the registry (`update_availability`); tool support (`POST /api/show`,
+`capabilities` contains `tools`) is read once per model and kept for the life of the process.
+
+The seed's `get_available_llm()` / `get_available_model(model_type)` are `Router` methods
+(router/router.py): choosing a model is the router's one job, availability is this module's.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from registry.config import FallbackModel
+from registry.errors import AiCliError, OllamaUnreachable
+from registry.model import ModelConfig
+
+MAX_PARALLEL_PROBES = 64
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    model_id: str | None  # None for the tinyllama fallback
+    is_available: bool
+    reason: str | None  # user-ready; None when available
+    latency_ms: int | None  # None when the server never answered
+
+    def to_json(self) -> dict:
+        return {
+            "model_id": self.model_id,
+            "is_available": self.is_available,
+            "reason": self.reason,
+            "latency_ms": self.latency_ms,
+        }
+
+
+@dataclass(frozen=True)
+class _TagsAnswer:
+    """What one `GET /api/tags` said: the model names, or why there are none."""
+
+    names: frozenset[str] | None
+    problem: str | None
+    latency_ms: int | None
+
+
+def normalize_model_name(name: str) -> str:
+    """Ollama's rule: a name without a tag means the `latest` tag (`ns/m` -> `ns/m:latest`)."""
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def model_key(model: ModelConfig | FallbackModel) -> tuple[str, str]:
+    """What identifies a model on the wire: its server and its normalised name."""
+    return (model.url.rstrip("/"), normalize_model_name(model.model_name))
+
+
+def model_id_of(model) -> str | None:
+    return getattr(model, "model_id", None)
+
+
+class AvailabilityChecker:
+    """Probes models and remembers the answers for `ttl` seconds (thread-safe)."""
+
+    def __init__(self, registry, probe_timeout: float = 2.0, ttl: float = 30.0, clock=time.monotonic):
+        self.registry = registry
+        self.probe_timeout = probe_timeout
+        self.ttl = ttl
+        self.clock = clock
+        self._results: dict[tuple[str, str], tuple[float, ProbeResult]] = {}
+        self._tools: dict[tuple[str, str], bool] = {}
+        self._lock = threading.Lock()
+        self._http = None
+
+    # --- public ------------------------------------------------------------------------------
+
+    def check(self, model: ModelConfig | FallbackModel, force: bool = False) -> ProbeResult:
+        return self.check_many([model], force=force)[0]
+
+    def check_many(self, models, force: bool = False) -> list[ProbeResult]:
+        """One result per model, in order; servers not cached are probed concurrently."""
+        models = list(models)
+        results: dict[int, ProbeResult] = {}
+        for i, model in enumerate(models):
+            cached = None if force else self.cached(model)
+            if cached is not None:
+                results[i] = cached
+        urls = sorted({model_key(m)[0] for i, m in enumerate(models) if i not in results})
+        answers = self._probe_servers(urls)
+        for i, model in enumerate(models):
+            if i not in results:
+                results[i] = self._remember(model, _judge(model, answers[model_key(model)[0]]))
+        return [results[i] for i in range(len(models))]
+
+    def cached(self, model) -> ProbeResult | None:
+        """The remembered result if it is younger than the TTL, else None."""
+        with self._lock:
+            entry = self._results.get(model_key(model))
+        if entry is None or self.clock() - entry[0] >= self.ttl:
+            return None
+        return _for_model(entry[1], model)
+
+    def mark_unavailable(self, model, reason: str) -> ProbeResult:
+        """Record what a real request found (refused, 404): trusted like a probe, for the TTL."""
+        return self._remember(model, ProbeResult(model_id_of(model), False, reason, None))
+
+    def forget(self) -> None:
+        with self._lock:
+            self._results.clear()
+
+    def discover(self, url: str) -> list[str]:
+        """The model names the Ollama server at `url` has (`GET /api/tags`), sorted."""
+        url = url.rstrip("/")
+        answer = self._probe_servers([url])[url]
+        if answer.names is None:
+            raise OllamaUnreachable(f"Cannot list the models at {url}: {answer.problem}.")
+        return sorted(answer.names)
+
+    def supports_tools(self, model) -> bool:
+        """Whether the model can call tools (`/api/show` capabilities); False if unknown."""
+        key = model_key(model)
+        with self._lock:
+            if key in self._tools:
+                return self._tools[key]
+        try:
+            response = self._client().post(key[0] + "/api/show", json={"model": model.model_name})
+            capabilities = response.json().get("capabilities") if response.status_code == 200 else None
+        except Exception:  # noqa: BLE001 - any failure means "unknown", which is not cached
+            return False
+        if not isinstance(capabilities, list):
+            return False
+        with self._lock:
+            self._tools[key] = "tools" in capabilities
+        return self._tools[key]
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _remember(self, model, result: ProbeResult) -> ProbeResult:
+        with self._lock:
+            self._results[model_key(model)] = (self.clock(), result)
+        if isinstance(model, ModelConfig):
+            try:
+                self.registry.update_availability(model.model_id, result.is_available)
+            except AiCliError:
+                pass  # Redis down or read-only: the result still holds in this process
+        return result
+
+    def _probe_servers(self, urls: list[str]) -> dict[str, _TagsAnswer]:
+        if len(urls) <= 1:
+            return {url: self._probe(url) for url in urls}
+        workers = min(len(urls), MAX_PARALLEL_PROBES)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
+            return dict(zip(urls, pool.map(self._probe, urls)))
+
+    def _probe(self, url: str) -> _TagsAnswer:
+        import httpx
+
+        started = time.perf_counter()
+        try:
+            response = self._client().get(url + "/api/tags")
+        except httpx.ConnectTimeout:
+            return _TagsAnswer(None, f"no answer from {url} within {self.probe_timeout:g} s "
+                                     "(timed out connecting)", None)
+        except httpx.TimeoutException:
+            return _TagsAnswer(None, f"timed out: {url} did not answer within "
+                                     f"{self.probe_timeout:g} s", None)
+        except httpx.ConnectError as exc:
+            return _TagsAnswer(None, _connect_problem(url, exc), None)
+        except httpx.HTTPError as exc:
+            return _TagsAnswer(None, f"{url} broke off the answer ({type(exc).__name__})", None)
+        latency = round((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            return _TagsAnswer(None, f"HTTP {response.status_code} from {url}/api/tags: "
+                                     "check the Ollama server's log", latency)
+        try:
+            entries = response.json()["models"]
+            names = {normalize_model_name(e.get("model") or e["name"]) for e in entries}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return _TagsAnswer(None, f"{url} answered, but not like an Ollama server: "
+                                     "check the URL", latency)
+        return _TagsAnswer(frozenset(names), None, latency)
+
+    def _client(self):
+        if self._http is None:
+            import httpx
+
+            with self._lock:
+                if self._http is None:
+                    self._http = httpx.Client(
+                        timeout=self.probe_timeout,
+                        limits=httpx.Limits(max_connections=MAX_PARALLEL_PROBES * 2),
+                        trust_env=False,  # probes go where the URL says, never through a proxy
+                    )
+        return self._http
+
+
+def _judge(model, answer: _TagsAnswer) -> ProbeResult:
+    model_id = model_id_of(model)
+    if answer.names is None:
+        return ProbeResult(model_id, False, answer.problem, answer.latency_ms)
+    url, name = model_key(model)
+    if name not in answer.names:
+        host = url.split("://", 1)[-1]
+        return ProbeResult(
+            model_id, False, f"model not pulled: run 'ollama pull {model.model_name}' on {host}",
+            answer.latency_ms,
+        )
+    return ProbeResult(model_id, True, None, answer.latency_ms)
+
+
+def _for_model(result: ProbeResult, model) -> ProbeResult:
+    """A cached result keyed by URL and name, labelled with this model's id."""
+    model_id = model_id_of(model)
+    if result.model_id == model_id:
+        return result
+    return ProbeResult(model_id, result.is_available, result.reason, result.latency_ms)
+
+
+def _connect_problem(url: str, exc: BaseException) -> str:
+    if is_refused(exc):
+        return f"connection refused at {url}: is Ollama running there? ('ollama serve')"
+    return f"cannot connect to {url} ({exc or type(exc).__name__}): check the URL and network"
+
+
+def is_refused(exc: BaseException | None) -> bool:
+    """Whether a connect error was a refused connection (nothing listens on that port)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ConnectionRefusedError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
