@@ -1,0 +1,273 @@
+"""Chat sessions kept in Redis, so a conversation survives restarts and is shared by processes.
+
+Keys (documented in docs/SESSIONS.md; `redis.key_prefix` prepends to each):
+
+    sessions:index              sorted set   session ids, scored by last use (unix seconds)
+    sessions:{session_id}       hash         session_id title created_at updated_at
+                                             pinned_general pinned_coder
+    sessions:{session_id}:messages  list     JSON messages, oldest first, at most `max_stored`
+
+Every change that touches more than one key is one MULTI/EXEC, watched on the session's hash, so
+a session deleted by another process is never half-written back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import asdict, dataclass, field
+from typing import Callable, TypeVar
+
+import redis
+
+from registry.errors import RegistryUnavailable, SessionNotFound
+from registry.model import MODEL_TYPES, encode_time, now_utc, validate_model_type
+
+SESSION_ID_RE = re.compile(r"^session_[0-9a-f]{8}$")
+DEFAULT_MAX_HISTORY = 40  # messages sent with each request
+DEFAULT_MAX_STORED = 1000  # messages kept per session
+TITLE_LENGTH = 60
+ROLES = ("user", "assistant")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One turn; an answer records which model gave it (`model_id` None: the tinyllama fallback)."""
+
+    role: str
+    content: str
+    model_id: str | None = None
+    model_name: str | None = None
+    at: str = field(default_factory=lambda: encode_time(now_utc()))
+    interrupted: bool = False
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "StoredMessage":
+        return cls(
+            role=str(data.get("role", "user")),
+            content=str(data.get("content", "")),
+            model_id=data.get("model_id"),
+            model_name=data.get("model_name"),
+            at=str(data.get("at", "")),
+            interrupted=bool(data.get("interrupted", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Session:
+    session_id: str
+    title: str
+    created_at: str
+    updated_at: str
+    pinned: dict[str, str | None]  # model type -> pinned model id
+    message_count: int = 0
+
+    def to_json(self) -> dict:
+        return {
+            "session_id": self.session_id,
+            "title": self.title,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "pinned": dict(self.pinned),
+            "message_count": self.message_count,
+        }
+
+    @classmethod
+    def from_hash(cls, fields: dict, message_count: int = 0) -> "Session":
+        return cls(
+            session_id=fields["session_id"],
+            title=fields.get("title", ""),
+            created_at=fields.get("created_at", ""),
+            updated_at=fields.get("updated_at", ""),
+            pinned={t: fields.get(f"pinned_{t}") or None for t in MODEL_TYPES},
+            message_count=message_count,
+        )
+
+
+@dataclass(frozen=True)
+class SessionKeys:
+    prefix: str = ""
+
+    @property
+    def index(self) -> str:
+        return f"{self.prefix}sessions:index"
+
+    def session(self, session_id: str) -> str:
+        return f"{self.prefix}sessions:{session_id}"
+
+    def messages(self, session_id: str) -> str:
+        return f"{self.prefix}sessions:{session_id}:messages"
+
+
+def title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1] + "…"
+
+
+class SessionStore:
+    def __init__(
+        self,
+        redis_client: redis.Redis,
+        key_prefix: str = "",
+        max_history: int = DEFAULT_MAX_HISTORY,
+        max_stored: int = DEFAULT_MAX_STORED,
+    ):
+        self.redis = redis_client
+        self.keys = SessionKeys(key_prefix)
+        self.max_history = max_history
+        self.max_stored = max(max_stored, max_history)
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get(self, session_id: str) -> Session:
+        self._check_id(session_id)
+
+        def read():
+            with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hgetall(self.keys.session(session_id))
+                pipe.llen(self.keys.messages(session_id))
+                return pipe.execute()
+
+        fields, count = self._call(read)
+        if not fields:
+            raise SessionNotFound(session_id)
+        return Session.from_hash(_decoded(fields), int(count))
+
+    def list(self) -> list[Session]:
+        """Every session, most recently used first."""
+        ids = [_text(i) for i in self._call(lambda: self.redis.zrevrange(self.keys.index, 0, -1))]
+        sessions = []
+        for session_id in ids:
+            try:
+                sessions.append(self.get(session_id))
+            except SessionNotFound:
+                continue  # deleted by another process between the two reads
+        return sessions
+
+    def history(self, session_id: str, limit: int | None = None) -> list[StoredMessage]:
+        """The last `limit` (default `max_history`) messages, oldest first."""
+        self.get(session_id)
+        count = self.max_history if limit is None else limit
+        if count <= 0:
+            return []
+        raw = self._call(lambda: self.redis.lrange(self.keys.messages(session_id), -count, -1))
+        return [StoredMessage.from_json(json.loads(_text(item))) for item in raw]
+
+    # --- changes ---------------------------------------------------------------------------
+
+    def new(self, title: str = "") -> Session:
+        now = encode_time(now_utc())
+        session_id = "session_" + secrets.token_hex(4)
+        fields = {
+            "session_id": session_id,
+            "title": title_from(title),
+            "created_at": now,
+            "updated_at": now,
+            "pinned_general": "",
+            "pinned_coder": "",
+        }
+
+        def write():
+            with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hset(self.keys.session(session_id), mapping=fields)
+                pipe.zadd(self.keys.index, {session_id: now_utc().timestamp()})
+                pipe.execute()
+
+        self._call(write)
+        return Session.from_hash(fields)
+
+    def append(self, session_id: str, *messages: StoredMessage) -> Session:
+        """Add messages at the end (trimmed to `max_stored`); the first user message names it."""
+        self._check_id(session_id)
+        for message in messages:
+            if message.role not in ROLES:
+                raise ValueError(f"unknown role {message.role!r}")
+        key = self.keys.session(session_id)
+
+        def attempt(pipe) -> None:
+            fields = pipe.hgetall(key)
+            if not fields:
+                raise SessionNotFound(session_id)
+            fields = _decoded(fields)
+            pipe.multi()
+            now = now_utc()
+            changes = {"updated_at": encode_time(now)}
+            first_user = next((m for m in messages if m.role == "user"), None)
+            if not fields.get("title") and first_user is not None:
+                changes["title"] = title_from(first_user.content)
+            pipe.rpush(self.keys.messages(session_id), *[json.dumps(m.to_json()) for m in messages])
+            pipe.ltrim(self.keys.messages(session_id), -self.max_stored, -1)
+            pipe.hset(key, mapping=changes)
+            pipe.zadd(self.keys.index, {session_id: now.timestamp()})
+
+        self._transaction(key, attempt)
+        return self.get(session_id)
+
+    def pin(self, session_id: str, model_type: str, model_id: str | None) -> Session:
+        """Pin (or with None, unpin) the model this session uses for `model_type`."""
+        validate_model_type(model_type)
+        self._check_id(session_id)
+        key = self.keys.session(session_id)
+
+        def attempt(pipe) -> None:
+            if not pipe.exists(key):
+                raise SessionNotFound(session_id)
+            pipe.multi()
+            pipe.hset(key, f"pinned_{model_type}", model_id or "")
+
+        self._transaction(key, attempt)
+        return self.get(session_id)
+
+    def delete(self, session_id: str) -> Session:
+        session = self.get(session_id)
+
+        def write():
+            with self.redis.pipeline(transaction=True) as pipe:
+                pipe.delete(self.keys.session(session_id), self.keys.messages(session_id))
+                pipe.zrem(self.keys.index, session_id)
+                pipe.execute()
+
+        self._call(write)
+        return session
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _check_id(self, session_id: str) -> None:
+        if not isinstance(session_id, str) or not SESSION_ID_RE.match(session_id):
+            raise SessionNotFound(str(session_id))
+
+    def _transaction(self, watched: str, attempt: Callable[[redis.client.Pipeline], None]) -> None:
+        def run() -> None:
+            while True:
+                with self.redis.pipeline(transaction=True) as pipe:
+                    try:
+                        pipe.watch(watched)
+                        attempt(pipe)
+                        pipe.execute()
+                        return
+                    except redis.WatchError:
+                        continue
+
+        self._call(run)
+
+    def _call(self, operation: Callable[[], T]) -> T:
+        try:
+            return operation()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise RegistryUnavailable(
+                "The Redis server that keeps sessions is unreachable. Start it, or point "
+                "AI_CLI_REDIS_URL at a running server."
+            ) from exc
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _decoded(fields: dict) -> dict:
+    return {_text(k): _text(v) for k, v in fields.items()}
