@@ -9,15 +9,26 @@ from registry.config import ConfigManager
 from registry.manager import ModelRegistry
 
 
-def open_registry(config: ConfigManager, timeout: float = 2.0) -> ModelRegistry:
-    """Connect to the configured Redis and return the registry on it (the entry points' one way)."""
-    from registry.connection import connect_redis, describe_url
+def open_registry(config: ConfigManager, timeout: float = 2.0):
+    """The registry the settings ask for (the entry points' one way). Never raises for Redis.
 
-    url = config.redis_url
-    client = connect_redis(url, config.data_dir, timeout=timeout)
-    return ModelRegistry(
-        client,
-        key_prefix=config.key_prefix,
-        default_timeout=config.get_default_timeout(),
+    - AI_CLI_FORCE_CONFIG_YAML=true: a `ConfigYamlRegistry` (config.yaml's models, read-only).
+    - otherwise a `ResilientRegistry`: the `ModelRegistry` on the configured Redis, serving
+      config.yaml's models read-only while that Redis is unreachable (check `.online`/`.notice`),
+      and reconnecting by itself.
+    Both have ModelRegistry's interface.
+    """
+    from registry.connection import connect_redis, describe_url
+    from registry.offline import ConfigYamlRegistry, ResilientRegistry
+
+    if config.force_config_yaml:
+        return ConfigYamlRegistry(config)
+    url = config.redis_url  # a malformed URL is a ConfigError: that one is raised
+    return ResilientRegistry(
+        config,
+        connect=lambda: connect_redis(url, config.data_dir, timeout=timeout),
         url=describe_url(url),
     )
+
+
+__all__ = ["ConfigManager", "ModelRegistry", "open_registry"]

@@ -1,0 +1,350 @@
+"""Registries that keep ai-cli working without Redis: config.yaml's models, read-only.
+
+`ConfigYamlRegistry` serves the legacy `ollama:`/`general:` and `coder:` models of config.yaml
+(AI_CLI_FORCE_CONFIG_YAML=true, and the offline side of the next class). `ResilientRegistry` wraps
+the live `ModelRegistry`: while Redis is unreachable (at start or later) reads come from config.yaml
+and changes raise `RegistryReadOnly`; it tries Redis again by itself, at most every
+`retry_interval` seconds, and uses it again as soon as it answers — no restart.
+
+Both have the read interface of `ModelRegistry` (`get_model`, `require_model`, `get_active_model`,
+`list_models`) and its change methods, plus `.online` and a one-line `.notice` for the faces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Callable, TypeVar
+
+import redis
+
+from registry.config import ConfigManager, LegacyModel
+from registry.errors import (
+    AiCliError,
+    ConfigError,
+    RegistryReadOnly,
+    RegistryUnavailable,
+    UnknownModel,
+    WrongModelType,
+)
+from registry.manager import ModelRegistry, RegistryKeys
+from registry.model import MODEL_TYPES, ModelConfig, now_utc, validate_model_type
+
+T = TypeVar("T")
+RETRY_INTERVAL = 3.0  # seconds between two attempts to reach a Redis that was down
+FORCE_FLAG = "AI_CLI_FORCE_CONFIG_YAML"
+
+
+# --- pure: a legacy entry as a model ------------------------------------------------------------
+
+
+def legacy_model_id(model_type: str, url: str, model_name: str) -> str:
+    """The id a config.yaml model has offline, and gets when migrated: same entry, same id."""
+    digest = hashlib.sha256(f"{model_type}\0{url}\0{model_name}".encode()).hexdigest()
+    return "model_" + digest[:8]
+
+
+def legacy_to_model(legacy: LegacyModel, added_at: datetime) -> ModelConfig:
+    """The active model of its type that a config.yaml section stands for."""
+    return ModelConfig(
+        model_id=legacy_model_id(legacy.model_type, legacy.url, legacy.model_name),
+        model_type=legacy.model_type,
+        url=legacy.url,
+        model_name=legacy.model_name,
+        timeout=legacy.timeout,
+        is_active=True,
+        added_at=added_at,
+    )
+
+
+def force_flag_message(config: ConfigManager) -> str:
+    where = str(config.path) if config.path else "config.yaml"
+    return (
+        f"The model registry is read-only because {FORCE_FLAG}=true: ai-cli reads its models from "
+        f"the ollama:/coder: sections of {where} and ignores Redis. Edit that file, or unset "
+        f"{FORCE_FLAG} to manage models with /model."
+    )
+
+
+def offline_message(url: str, retry_interval: float) -> str:
+    return (
+        f"Redis at {url} is unreachable, so the model registry is read-only until it is back; "
+        f"ai-cli uses the models in config.yaml meanwhile and tries Redis again every "
+        f"{retry_interval:g} s. Start that server, or set AI_CLI_REDIS_URL to one that runs."
+    )
+
+
+# --- config.yaml as a registry -------------------------------------------------------------------
+
+
+class ConfigYamlRegistry:
+    """A read-only registry over config.yaml's legacy models (each the active one of its type).
+
+    `strict=False` turns an invalid legacy section into "no models" plus `.problem` (the offline
+    fallback must not stop ai-cli from starting); strict is for AI_CLI_FORCE_CONFIG_YAML, where the
+    user asked for exactly these models and a broken entry is an error to show.
+    """
+
+    online = False
+
+    def __init__(self, config: ConfigManager, read_only_message: str | None = None, strict=True):
+        self.problem: str | None = None
+        try:
+            legacy = config.get_legacy_models()
+        except ConfigError as exc:
+            if strict:
+                raise
+            legacy, self.problem = [], str(exc)
+        added_at = _file_time(config)
+        order = {t: i for i, t in enumerate(MODEL_TYPES)}
+        models = sorted((legacy_to_model(m, added_at) for m in legacy),
+                        key=lambda m: order[m.model_type])
+        self._models = {m.model_id: m for m in models}
+        # Probe results live here: there is nowhere to store them (see update_availability).
+        self._probes: dict[str, tuple[bool, datetime]] = {}
+        self._lock = threading.Lock()
+        self.read_only_message = read_only_message or force_flag_message(config)
+        self.keys = RegistryKeys(config.key_prefix)
+        self.default_timeout = config.get_default_timeout()
+        self.url = str(config.path) if config.path else "config.yaml"
+
+    @property
+    def notice(self) -> str:
+        if self.problem:
+            return f"{self.read_only_message} ({self.problem})"
+        return self.read_only_message
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def get_model(self, model_id: str) -> ModelConfig | None:
+        model = self._models.get(model_id)
+        if model is None:
+            return None
+        with self._lock:
+            probe = self._probes.get(model_id)
+        if probe is None:
+            return model
+        return model.with_changes(is_available=probe[0], last_checked=probe[1])
+
+    def require_model(self, model_id: str, model_type: str | None = None) -> ModelConfig:
+        if model_type is not None:
+            validate_model_type(model_type)
+        model = self.get_model(model_id)
+        if model is None:
+            raise UnknownModel(model_id)
+        if model_type is not None and model.model_type != model_type:
+            raise WrongModelType(model_id, model.model_type, model_type)
+        return model
+
+    def get_active_model(self, model_type: str) -> ModelConfig | None:
+        validate_model_type(model_type)
+        for model_id, model in self._models.items():
+            if model.model_type == model_type:
+                return self.get_model(model_id)
+        return None
+
+    def list_models(self, model_type: str | None = None) -> list[ModelConfig]:
+        if model_type is not None:
+            validate_model_type(model_type)
+        return [self.get_model(i) for i, m in self._models.items()
+                if model_type is None or m.model_type == model_type]
+
+    # --- changes: refused ----------------------------------------------------------------------
+
+    def add_model(self, *args, **kwargs) -> ModelConfig:
+        raise RegistryReadOnly(self.read_only_message)
+
+    def remove_model(self, *args, **kwargs) -> bool:
+        raise RegistryReadOnly(self.read_only_message)
+
+    def set_active_model(self, *args, **kwargs) -> bool:
+        raise RegistryReadOnly(self.read_only_message)
+
+    def update_availability(self, model_id: str, is_available: bool) -> bool:
+        """Remembered in this process only: a probe result is not a change anyone asked for, and
+        refusing it would break availability checks while Redis is away."""
+        if model_id not in self._models:
+            return False
+        with self._lock:
+            self._probes[model_id] = (bool(is_available), now_utc())
+        return True
+
+    @property
+    def redis(self):
+        raise RegistryUnavailable(self.notice)
+
+
+def _file_time(config: ConfigManager) -> datetime:
+    """When config.yaml last changed: the `added_at` its models show."""
+    try:
+        return datetime.fromtimestamp(int(config.path.stat().st_mtime), timezone.utc)
+    except (AttributeError, OSError):
+        return datetime.fromtimestamp(0, timezone.utc)
+
+
+# --- Redis, with config.yaml standing in while it is away ----------------------------------------
+
+
+class ResilientRegistry:
+    """The `ModelRegistry` on Redis, degrading to read-only config.yaml models while Redis is down.
+
+    `connect` returns a connected `redis.Redis` or raises `RegistryUnavailable`; `clock` is
+    injectable so tests decide when a retry is due without sleeping.
+    """
+
+    def __init__(
+        self,
+        config: ConfigManager,
+        connect: Callable[[], redis.Redis],
+        url: str,
+        retry_interval: float = RETRY_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.config = config
+        self.url = url
+        self.keys = RegistryKeys(config.key_prefix)
+        self.default_timeout = config.get_default_timeout()
+        self.retry_interval = retry_interval
+        self.on_reconnect: Callable[[], str | None] | None = None  # e.g. the pending migration
+        self.messages: list[str] = []  # lines for the faces to show once (reconnects)
+        self._connect = connect
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._live: ModelRegistry | None = None
+        self._online = False
+        self._last_attempt = clock()
+        self._reason: str | None = None
+        self._fallback = ConfigYamlRegistry(
+            config, read_only_message=offline_message(url, retry_interval), strict=False
+        )
+        self._attempt()
+
+    # --- state ---------------------------------------------------------------------------------
+
+    @property
+    def online(self) -> bool:
+        """Whether Redis answers (tries it again first when a retry is due)."""
+        self._retry_if_due()
+        return self._online
+
+    @property
+    def notice(self) -> str | None:
+        """One line while offline: read-only until Redis at URL is back. None while online."""
+        if self.online:
+            return None
+        extra = f" (config.yaml: {self._fallback.problem})" if self._fallback.problem else ""
+        return self._fallback.read_only_message + extra
+
+    @property
+    def redis(self) -> redis.Redis:
+        """The live client; `RegistryUnavailable` while Redis has never answered."""
+        self._retry_if_due()
+        if self._live is None:
+            raise RegistryUnavailable(self._fallback.read_only_message)
+        return self._live.redis
+
+    def live(self) -> ModelRegistry:
+        """The registry on Redis, for work that needs Redis itself (the migration)."""
+        if not self.online:
+            raise RegistryReadOnly(self._fallback.read_only_message)
+        return self._live
+
+    # --- the ModelRegistry interface -----------------------------------------------------------
+
+    def get_model(self, model_id: str) -> ModelConfig | None:
+        return self._read(lambda r: r.get_model(model_id))
+
+    def require_model(self, model_id: str, model_type: str | None = None) -> ModelConfig:
+        return self._read(lambda r: r.require_model(model_id, model_type))
+
+    def get_active_model(self, model_type: str) -> ModelConfig | None:
+        return self._read(lambda r: r.get_active_model(model_type))
+
+    def list_models(self, model_type: str | None = None) -> list[ModelConfig]:
+        return self._read(lambda r: r.list_models(model_type))
+
+    def add_model(self, model_type, url, model_name, timeout=None, set_active=True) -> ModelConfig:
+        return self._write(lambda r: r.add_model(model_type, url, model_name, timeout, set_active))
+
+    def remove_model(self, model_id: str, model_type: str | None = None) -> bool:
+        return self._write(lambda r: r.remove_model(model_id, model_type))
+
+    def set_active_model(self, model_id: str, model_type: str | None = None) -> bool:
+        return self._write(lambda r: r.set_active_model(model_id, model_type))
+
+    def update_availability(self, model_id: str, is_available: bool) -> bool:
+        return self._read(lambda r: r.update_availability(model_id, is_available))
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _read(self, operation: Callable[[ModelRegistry | ConfigYamlRegistry], T]) -> T:
+        self._retry_if_due()
+        if self._online:
+            try:
+                return operation(self._live)
+            except RegistryUnavailable as exc:
+                self._went_offline(exc)
+        return operation(self._fallback)
+
+    def _write(self, operation: Callable[[ModelRegistry], T]) -> T:
+        self._retry_if_due()
+        if self._online:
+            try:
+                return operation(self._live)
+            except RegistryUnavailable as exc:
+                self._went_offline(exc)
+        raise RegistryReadOnly(self._fallback.read_only_message)
+
+    def _retry_if_due(self) -> None:
+        if self._online or self._clock() - self._last_attempt < self.retry_interval:
+            return
+        if self._attempt():
+            self._reconnected()
+
+    def _attempt(self) -> bool:
+        """Try Redis once: ping the client we have, else connect anew. True when it answers."""
+        with self._lock:
+            if self._online:
+                return False
+            self._last_attempt = self._clock()
+            if not self._pings():
+                # No client yet, or one whose server is gone for good (an embedded server that
+                # died has to be started again): connect anew.
+                try:
+                    client = self._connect()
+                except RegistryUnavailable as exc:
+                    self._reason = str(exc)
+                    return False
+                self._live = ModelRegistry(client, key_prefix=self.config.key_prefix,
+                                           default_timeout=self.default_timeout, url=self.url)
+            self._online, self._reason = True, None
+            return True
+
+    def _pings(self) -> bool:
+        if self._live is None:
+            return False
+        try:
+            return bool(self._live.redis.ping())
+        except (redis.RedisError, OSError):
+            return False
+
+    def _went_offline(self, exc: Exception) -> None:
+        with self._lock:
+            self._online = False
+            self._reason = str(exc)
+            self._last_attempt = self._clock()
+
+    def _reconnected(self) -> None:
+        line = f"Redis at {self.url} is back: the model registry is writable again."
+        hook = self.on_reconnect
+        if hook is not None:
+            self.on_reconnect = None
+            try:
+                extra = hook()
+            except AiCliError as exc:  # a hook's failure must not take the registry down again
+                extra = f"after reconnecting: {exc}"
+            if extra:
+                line = f"{line} {extra}"
+        self.messages.append(line)
