@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from agent.output import Output
 from registry.config import ConfigManager
-from registry.errors import AiCliError, RegistryUnavailable
+from registry.errors import AiCliError, RegistryReadOnly, RegistryUnavailable
 
 if TYPE_CHECKING:
     from agent.commands.table import CommandTable
@@ -51,7 +51,8 @@ class App:
         self.output = output
         self.table = table
         self.flags = flags
-        self.interactive = interactive  # True in the REPL on a terminal: handlers may ask questions
+        self.interactive = interactive  # True on a terminal: handlers may ask questions
+        self.in_repl = False  # set by the REPL: /help shows slash forms
         self.session_id: str | None = flags.session
         self.workspace = Path(flags.workspace).resolve() if flags.workspace else Path.cwd()
         self._open_registry = open_registry
@@ -63,13 +64,31 @@ class App:
 
     @property
     def registry(self) -> "ModelRegistry":
-        """The registry, connecting now if needed; `RegistryUnavailable` while Redis is down."""
+        """The registry (registry.open_registry): while Redis is down it serves config.yaml's
+        models read-only and reconnects by itself, so the router keeps working."""
         if self._registry is None:
             opener = self._open_registry
             if opener is None:
                 from registry import open_registry as opener
             self._registry = opener(self.config)
         return self._registry
+
+    def online_registry(self, reading: bool = False) -> "ModelRegistry":
+        """The registry for /model commands: `RegistryUnavailable` (naming the URL) while Redis
+        is down. With AI_CLI_FORCE_CONFIG_YAML, reads come from config.yaml as asked."""
+        registry = self.registry
+        if getattr(registry, "online", True) or (reading and self.config.force_config_yaml):
+            return registry
+        raise RegistryUnavailable(registry.notice or f"Redis at {registry.url} is unreachable.")
+
+    def registry_messages(self) -> list[str]:
+        """Lines the registry wants shown once (e.g. "Redis ... is back"); drained."""
+        messages = getattr(self._registry, "messages", None)
+        if not messages:
+            return []
+        lines = list(messages)
+        messages.clear()
+        return lines
 
     @property
     def checker(self):
@@ -118,7 +137,7 @@ class App:
             return None  # the migration module is not there yet
         try:
             return migrate_on_start(self.registry, self.config)
-        except RegistryUnavailable:
+        except (RegistryUnavailable, RegistryReadOnly):
             return None  # the banner already says Redis is down
 
     # --- asking the user --------------------------------------------------------------------

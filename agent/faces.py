@@ -32,6 +32,11 @@ def run_in_repl(app, command: Command, args: Args) -> None:
             result.render(app.output)
     except AiCliError as exc:
         show_repl_error(app.output, exc)
+    except Exception as exc:  # a bug must not end the REPL, nor show a traceback
+        if debugging():
+            raise
+        app.output.error(f"Unexpected error: {type(exc).__name__}: {exc}. "
+                         "Run again with AI_CLI_DEBUG=1 to see the traceback.")
 
 
 def show_repl_error(output: Output, exc: AiCliError) -> None:

@@ -146,3 +146,7 @@ def model_type_slot() -> Slot:
     from registry.model import MODEL_TYPES, validate_model_type
 
     return Slot("model_type", MODEL_TYPES, validate_model_type)
+
+
+class LeaveRepl(Exception):
+    """Raised by /quit and /exit: the REPL ends cleanly (not an error)."""

@@ -1,0 +1,118 @@
+"""The start-up banner (the seed's "Startup Behavior"): one line per model type and the fallback.
+
+`banner_lines` is pure: it turns what was found into lines. `gather` does the I/O: one concurrent
+probe round, so the banner waits at most about one probe timeout on unreachable hosts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.output import INFO, OK, WARN, Output
+
+LABELS = {"general": "General Model", "coder": "Coder Model"}
+
+
+@dataclass(frozen=True)
+class Found:
+    """What start-up learned: active models, probe results by model (None = not probed)."""
+
+    version: str
+    active: dict  # model_type -> ModelConfig | None
+    fallback: object  # FallbackModel
+    probes: dict  # id(model) -> ProbeResult
+    chat: bool
+    code: bool
+    notices: dict  # model_type -> route notice (the model actually used), or None
+    registry_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Line:
+    icon: str
+    style: str
+    text: str
+
+
+def banner_lines(found: Found) -> list[Line | None]:
+    """None is a blank line."""
+    lines: list[Line | None] = [Line("", "bold", f"AI CLI v{found.version}"), None]
+    if found.registry_error:
+        lines.append(Line(WARN, "yellow", f"Model registry: {found.registry_error}"))
+    for model_type, label in LABELS.items():
+        model = found.active.get(model_type)
+        if model is None:
+            lines.append(Line(WARN, "yellow", f"{label}: Not configured"))
+        else:
+            lines.append(_model_line(label, model, found.probes.get(id(model))))
+        if found.notices.get(model_type):
+            lines.append(Line(" ", "dim", f"  {found.notices[model_type]}"))
+    fallback = found.fallback
+    probe = found.probes.get(id(fallback))
+    lines.append(Line(INFO, "cyan", f"Fallback: {fallback.model_name} @ {fallback.host}"
+                                    f"{_reachability(probe)}"))
+    lines.append(None)
+    limited = _limited_lines(found)
+    if limited:
+        lines.extend(limited + [None])
+    lines.append(Line("", "", "Type /help for available commands or start chatting!"
+                      if found.chat else "Type /help for available commands."))
+    return lines
+
+
+def _model_line(label: str, model, probe) -> Line:
+    ok = probe is not None and probe.is_available
+    icon, style = (OK, "green") if ok else (WARN, "yellow")
+    return Line(icon, style, f"{label}: {model.model_name} @ {model.host}{_reachability(probe)}")
+
+
+def _reachability(probe) -> str:
+    if probe is None:
+        return ""
+    if probe.is_available:
+        return " (reachable)"
+    return f" (unreachable: {probe.reason})" if probe.reason else " (unreachable)"
+
+
+def _limited_lines(found: Found) -> list[Line]:
+    lines = []
+    if not found.chat:
+        lines.append(Line("", "yellow", "Limited mode: Use '/model general add' to enable chat "
+                                        "features."))
+    if not found.code:
+        lines.append(Line("", "yellow", "Limited mode: Use '/model coder add' to enable code "
+                                        "features."))
+    elif not found.chat:
+        lines.append(Line("", "", "Code features available via '/code' command."))
+    return lines
+
+
+def gather(app, version: str) -> Found:
+    """Probe the active models and the fallback at once, then ask the router what is on."""
+    fallback = app.config.get_fallback_model()
+    registry = app.registry
+    offline = None if getattr(registry, "online", True) else registry.notice
+    active = {t: registry.get_active_model(t) for t in LABELS}
+    targets = [m for m in active.values() if m is not None] + [fallback]
+    probes = dict(zip(map(id, targets), app.checker.check_many(targets)))
+    features = app.router.features()
+    notices = {}
+    for model_type in LABELS:
+        route = app.router.route(model_type)
+        # A route that is not the active model says which one it uses; "none" is covered by the
+        # Limited mode lines.
+        notices[model_type] = route.notice if route.available and route.via != "active" else None
+    return Found(version, active, fallback, probes, bool(features.chat), bool(features.code),
+                 notices, registry_error=offline)
+
+
+def render(out: Output, lines: list[Line | None]) -> None:
+    from rich.text import Text
+
+    for line in lines:
+        if line is None:
+            out.line()
+            continue
+        text = Text(f"{line.icon} " if line.icon.strip() else "", style=line.style)
+        text.append(line.text, style=line.style)
+        out.print(text, soft_wrap=True)

@@ -1,0 +1,154 @@
+"""`ai-cli`: the entry point. No arguments: the REPL. Otherwise the words of a slash command.
+
+Global flags may appear anywhere (before or after the command words); `--` ends them.
+Everything the program needs (config, output, command table, App) is built here, once.
+"""
+
+from __future__ import annotations
+
+import sys
+from agent import __version__
+from agent.app import App, Flags
+from agent.faces import BAD_USAGE, OK, debugging, run_as_subcommand, show_subcommand_error
+from agent.output import Output
+from registry.errors import AiCliError, UsageError
+
+VALUE_FLAGS = {"--config": "config", "--redis-url": "redis_url", "--session": "session",
+               "--workspace": "workspace"}
+BOOL_FLAGS = {"--json": "json", "--yes": "yes", "-y": "yes", "--version": "version",
+              "--help": "help", "-h": "help"}
+GLOBAL_HELP = (
+    ("--json", "machine-readable output on stdout (errors as {\"error\": ...})"),
+    ("--config PATH", "use this config.yaml"),
+    ("--redis-url URL", "use this Redis for the registry (overrides AI_CLI_REDIS_URL)"),
+    ("--session ID", "continue this chat session"),
+    ("--workspace PATH", "the folder /code may read and edit (default: the current one)"),
+    ("--yes, -y", "answer yes to questions"),
+    ("--version", "print the version"),
+    ("--help, -h", "this help; after command words, that command's help"),
+)
+
+
+def split_flags(argv: list[str]) -> tuple[Flags, list[str]]:
+    """Global flags out of argv, anywhere in it; the rest keeps its order. Pure."""
+    values: dict = {}
+    rest: list[str] = []
+    tail: list[str] = []  # --force goes to the end, so it reaches `add` wherever it was typed
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        name = token.split("=", 1)[0]
+        if token == "--":
+            rest.extend(argv[i + 1:])
+            break
+        if name in VALUE_FLAGS:
+            if "=" in token:
+                values[VALUE_FLAGS[name]] = token.split("=", 1)[1]
+            elif i + 1 < len(argv):
+                values[VALUE_FLAGS[name]] = argv[i + 1]
+                i += 1
+            else:
+                raise UsageError(f"{name} needs a value. Run 'ai-cli --help' for the flags.")
+        elif token in BOOL_FLAGS:
+            values[BOOL_FLAGS[token]] = True
+        elif token == "--force":
+            values["force"] = True
+            tail.append(token)
+        else:
+            rest.append(token)
+        i += 1
+    return Flags(**values), rest + tail
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    output = Output()
+    try:
+        flags, words = split_flags(argv)
+    except AiCliError as exc:
+        return show_subcommand_error(output, exc, "--json" in argv)
+    try:
+        return _run(flags, words, output)
+    except AiCliError as exc:
+        return show_subcommand_error(output, exc, flags.json)
+    except KeyboardInterrupt:
+        output.notice("Interrupted; nothing more was done.")
+        return 130
+    except Exception as exc:  # the last guard: no traceback reaches a user
+        if debugging():
+            raise
+        output.error(f"Unexpected error: {type(exc).__name__}: {exc}. "
+                     "Run again with AI_CLI_DEBUG=1 to see the traceback.")
+        return 1
+
+
+def _run(flags: Flags, words: list[str], output: Output) -> int:
+    if flags.version:
+        output.line(f"ai-cli {__version__}")
+        return OK
+    from agent.commands import command_table
+
+    table = command_table()
+    if flags.help:
+        return _help(table, words, output)
+    app = _build_app(flags, output, table)
+    if not words:
+        from agent.repl import run_repl
+
+        return run_repl(app, __version__)
+    invocation = table.parse_argv(words)
+    if not _is_migration(invocation.command):
+        notice = app.migrate_on_start()
+        if notice:
+            output.info(notice)
+    return run_as_subcommand(app, invocation.command, invocation.args)
+
+
+def _build_app(flags: Flags, output: Output, table) -> App:
+    from registry.config import ConfigManager
+
+    overrides = {"redis_url": flags.redis_url} if flags.redis_url else {}
+    config = ConfigManager.load(flags.config, overrides=overrides)
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    return App(config, output, table, flags, interactive=terminal and not flags.json)
+
+
+def _is_migration(command) -> bool:
+    return command.words[:1] == ("migrate",)
+
+
+def _help(table, words: list[str], output: Output) -> int:
+    from agent.commands.base import SUBCOMMAND
+
+    if words:
+        command = table.find(words, SUBCOMMAND)
+        if command is None:
+            raise UsageError(f"No command '{' '.join(words)}'. Run 'ai-cli --help' for the list.")
+        output.line(f"Usage: {command.usage('ai-cli ')}")
+        output.line()
+        output.line(command.help)
+        if command.details:
+            output.line(command.details)
+        for arg in command.args:
+            if arg.help:
+                output.line(f"  <{arg.name}>  {arg.help}")
+        for option in command.options:
+            output.line(f"  {option.flag}{' ' + option.metavar if option.metavar else ''}  {option.help}")
+        return OK
+    output.line(f"ai-cli {__version__} — a terminal agent for your own Ollama models.")
+    output.line()
+    output.line("Usage: ai-cli                 start the interactive prompt")
+    output.line("       ai-cli <command> ...   run one command (the words of its /slash form)")
+    output.line()
+    output.line("Commands:")
+    for command in table.for_face(SUBCOMMAND):
+        output.line(f"  {command.usage('ai-cli ')}")
+        output.line(f"      {command.help}")
+    output.line()
+    output.line("Global flags (anywhere on the line):")
+    for flag, text in GLOBAL_HELP:
+        output.line(f"  {flag:<18} {text}")
+    output.line()
+    output.line("Exit codes: 0 success, 1 failed operation, 2 bad usage.")
+    return OK
+

@@ -1,0 +1,79 @@
+"""docs/COMMANDS.md, generated from the command table: `python -m agent.commands.docs [--check]`.
+
+A test runs `--check`, so the reference cannot drift from the commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from agent.commands import command_table
+from agent.commands.base import REPL, SUBCOMMAND
+
+TARGET = Path(__file__).resolve().parents[2] / "docs" / "COMMANDS.md"
+HEADER = """# ai-cli commands
+
+Generated from the command table by `python -m agent.commands.docs`; do not edit by hand.
+
+Every command runs in the REPL as `/words ...` and as `ai-cli words ...` for scripts, unless
+noted. With `--json`, results go to stdout as JSON (the shapes in DESIGN.md) and errors as
+`{"error": "..."}`. Exit codes: 0 success, 1 failed operation, 2 bad usage.
+Global flags, anywhere on the line: `--json`, `--config PATH`, `--redis-url URL`,
+`--session ID`, `--workspace PATH`, `--yes`, `--version`, `--help`.
+"""
+
+
+def render(table=None) -> str:
+    table = table or command_table()
+    parts = [HEADER]
+    heading = None
+    for command in table.commands:
+        if command.heading != heading:
+            heading = command.heading
+            parts.append(f"\n## {heading}\n")
+        parts.append(_entry(command))
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _entry(command) -> str:
+    forms = []
+    if REPL in command.faces:
+        forms.append(f"- `{command.usage('/')}`")
+    if SUBCOMMAND in command.faces:
+        forms.append(f"- `{command.usage('ai-cli ')}`")
+    for alias in command.aliases:
+        if REPL in command.faces:
+            forms.append(f"- `/{' '.join(alias)}`")
+        if SUBCOMMAND in command.faces:
+            forms.append(f"- `ai-cli {' '.join(alias)}`")
+    lines = [f"### {command.usage('/').split(' <')[0].split(' [')[0]}", "", *forms, "",
+             command.help + "."]
+    if command.details:
+        lines += ["", command.details]
+    if command.needs:
+        lines += ["", f"Off while the `{command.needs}` feature is off (no model for it)."]
+    rows = [(f"`<{a.name}>`", a.help) for a in command.args if a.help]
+    rows += [(f"`{o.flag}{' ' + o.metavar if o.metavar else ''}`", o.help) for o in command.options]
+    if rows:
+        lines += ["", "| argument | meaning |", "| --- | --- |"]
+        lines += [f"| {name} | {text} |" for name, text in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
+        if current != text:
+            print(f"{TARGET} is out of date: run python -m agent.commands.docs", file=sys.stderr)
+            return 1
+        return 0
+    TARGET.parent.mkdir(parents=True, exist_ok=True)
+    TARGET.write_text(text, encoding="utf-8")
+    print(f"wrote {TARGET}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,74 @@
+"""/help and /quit: commands about the program itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from agent.commands.base import REPL, Args, Command, LeaveRepl
+from agent.output import WARN, Output
+
+
+@dataclass(frozen=True)
+class HelpEntry:
+    usage: str
+    help: str
+    heading: str
+    off_reason: str | None
+
+
+@dataclass(frozen=True)
+class Help:
+    entries: list[HelpEntry]
+
+    def to_json(self) -> Any:
+        return [{"usage": e.usage, "help": e.help, "off": e.off_reason} for e in self.entries]
+
+    def render(self, out: Output) -> None:
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column("usage", style="bold", no_wrap=True)
+        table.add_column("help")
+        heading = None
+        for e in self.entries:
+            if e.heading != heading and heading is not None:
+                table.add_row("", "")
+            heading = e.heading
+            text = Text(e.help)
+            if e.off_reason:
+                text.append(f"\n{WARN} off: {e.off_reason}", style="yellow")
+            table.add_row(Text(e.usage, style="dim" if e.off_reason else "bold"), text)
+        out.print(table)
+        out.line()
+        out.line("Anything not starting with '/' is sent to the general model as chat.")
+
+
+def help_entries(app, face: str, prefix: str) -> list[HelpEntry]:
+    """The table as /help shows it, each command marked with why it is off right now."""
+    reasons: dict[str, str | None] = {}
+    entries = []
+    for command in app.table.for_face(face):
+        if command.needs is not None and command.needs not in reasons:
+            reasons[command.needs] = command.off_reason(app)
+        off = reasons.get(command.needs) if command.needs else None
+        entries.append(HelpEntry(command.usage(prefix), command.help, command.heading, off))
+    return entries
+
+
+def show_help(app, args: Args) -> Help:
+    face, prefix = (REPL, "/") if app.interactive or app.in_repl else ("subcommand", "ai-cli ")
+    return Help(help_entries(app, face, prefix))
+
+
+def leave(app, args: Args) -> None:
+    raise LeaveRepl
+
+
+COMMANDS = [
+    Command(("help",), "Show the commands, marking those that are off right now and why",
+            show_help, group="program"),
+    Command(("quit",), "Leave ai-cli (also /exit and Ctrl-D)", leave, faces=frozenset({REPL}),
+            aliases=(("exit",),), group="program"),
+]

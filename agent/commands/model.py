@@ -1,0 +1,166 @@
+"""Every /model command (DESIGN.md, "CLI grammar"): thin handlers over the registry and router."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from agent.commands.base import Arg, Args, Command, Option, model_type_slot
+from agent.commands.model_views import (
+    CheckResult,
+    CheckRow,
+    Discovered,
+    ModelAdded,
+    ModelChanged,
+    ModelList,
+    Status,
+)
+from registry.errors import AddRefused
+from registry.model import (
+    ModelConfig,
+    now_utc,
+    validate_model_name,
+    validate_timeout,
+    validate_url,
+)
+
+TYPE = model_type_slot()
+MODEL_ID = Arg("model_id", complete="model_id")
+
+
+def add(app, args: Args) -> ModelAdded:
+    candidate = ModelConfig(
+        model_id="",
+        model_type=args.model_type,
+        url=validate_url(args.url),
+        model_name=validate_model_name(args.model_name),
+        timeout=validate_timeout(
+            app.config.get_default_timeout() if args.timeout is None else args.timeout
+        ),
+        is_active=not args.no_activate,
+        added_at=now_utc(),
+    )
+    registry = app.online_registry()  # fail on an unreachable Redis before probing anything
+    with app.output.spinner("Checking availability..."):
+        probe = app.checker.check(candidate, force=True)
+    forced_reason = None
+    if not probe.is_available:
+        forced_reason = probe.reason or "the server did not answer"
+        if not (args.force or app.confirm(f"{forced_reason}. Add it anyway?")):
+            raise AddRefused(
+                f"Not added: {forced_reason}. Fix that and retry, or add it anyway with --force."
+            )
+    model = registry.add_model(
+        candidate.model_type, candidate.url, candidate.model_name,
+        timeout=candidate.timeout, set_active=candidate.is_active,
+    )
+    registry.update_availability(model.model_id, probe.is_available)
+    return ModelAdded(registry.get_model(model.model_id) or model, forced_reason)
+
+
+def list_models(app, args: Args) -> ModelList:
+    return ModelList(app.online_registry(reading=True).list_models(args.model_type), args.model_type)
+
+
+def use(app, args: Args) -> ModelChanged:
+    registry = app.online_registry()
+    registry.set_active_model(args.model_id, args.model_type)
+    model = registry.require_model(args.model_id, args.model_type)
+    note = None
+    if model.is_available is False:
+        note = "It was unreachable at its last check; run '/model check' to probe it again."
+    return ModelChanged(model, "is now active", note)
+
+
+def remove(app, args: Args) -> ModelChanged:
+    registry = app.online_registry()
+    model = registry.require_model(args.model_id, args.model_type)
+    registry.remove_model(args.model_id, args.model_type)
+    note = None
+    if model.is_active:
+        note = (f"No {model.model_type} model is active now; pick one with "
+                f"'/model {model.model_type} use <model_id>'.")
+    return ModelChanged(model, "removed", note)
+
+
+def discover(app, args: Args) -> Discovered:
+    url = validate_url(args.url)
+    with app.output.spinner(f"Asking {url} for its models..."):
+        names = app.checker.discover(url)
+    return Discovered(url, sorted(names))
+
+
+def check(app, args: Args) -> CheckResult:
+    registry = app.registry
+    if args.model_id:
+        targets = [registry.require_model(args.model_id)]
+    else:
+        targets = [*registry.list_models(), app.config.get_fallback_model()]
+    result = CheckResult([
+        CheckRow(getattr(t, "model_id", None) or "fallback", t.model_name, t.url) for t in targets
+    ])
+    if app.flags.json or not app.output.err.is_terminal:
+        for row, probe in zip(result.rows, app.checker.check_many(targets, force=True)):
+            row.result = probe
+        return result
+    return _check_live(app, targets, result)
+
+
+def _check_live(app, targets, result: CheckResult) -> CheckResult:
+    """Probe concurrently, redrawing the table on stderr as each answer comes back."""
+    from rich.live import Live
+
+    with Live(result.table(), console=app.output.err, transient=True) as live:
+        with ThreadPoolExecutor(max_workers=max(1, min(16, len(targets)))) as pool:
+            futures = {
+                pool.submit(app.checker.check, target, True): row
+                for target, row in zip(targets, result.rows)
+            }
+            for future in as_completed(futures):
+                futures[future].result = future.result()
+                live.update(result.table())
+    return result
+
+
+def status(app, args: Args) -> Status:
+    registry = app.registry
+    if not getattr(registry, "online", True):
+        app.output.warn(registry.notice)
+    return Status(app.router.status())
+
+
+def wizard(app, args: Args):
+    from agent.wizard import run_wizard
+
+    return run_wizard(app)
+
+
+COMMANDS = [
+    Command(
+        ("model", TYPE, "add"), "Register a model (checks the server first) and make it active",
+        add,
+        args=(Arg("url", "the Ollama server, e.g. http://localhost:11434", complete="url"),
+              Arg("model_name", "the name Ollama knows it by, e.g. llama3.1:8b")),
+        options=(
+            Option("--timeout", "request timeout in seconds (default: defaults.timeout)", "SECONDS"),
+            Option("--no-activate", "register it without making it the active model"),
+            Option("--force", "register it even when the server does not answer or lacks it"),
+        ),
+        details="Refuses a server that does not answer or does not have the model, saying why "
+                "and how to fix it; --force (or answering yes in the REPL) adds it anyway.",
+    ),
+    Command(("model", "list"), "List every registered model", list_models),
+    Command(("model", TYPE, "list"), "List the registered models of one type", list_models),
+    Command(("model", TYPE, "use"), "Make a model the active one of its type", use,
+            args=(MODEL_ID,)),
+    Command(("model", TYPE, "remove"), "Remove a model from the registry", remove,
+            args=(MODEL_ID,)),
+    Command(("model", TYPE, "discover"), "List the models an Ollama server has", discover,
+            args=(Arg("url", "the Ollama server to ask", complete="url"),)),
+    Command(("model", "check"), "Probe the models (all, or one) and record the result", check,
+            args=(Arg("model_id", optional=True, complete="model_id"),)),
+    Command(("model", "status"), "The active model of each type and what would be used now",
+            status),
+    Command(("model", "wizard"), "Guided setup: add, switch or remove a model", wizard,
+            aliases=(("setup",),),
+            details="Also `ai-cli setup`. Needs a terminal; Ctrl-C at any step changes nothing."),
+]

@@ -1,0 +1,202 @@
+"""What the /model commands return: one object, rendered by rich for people or as JSON.
+
+JSON shapes are DESIGN.md's ("JSON shapes"), the same the web API returns.
+Every string that came from a user or a server goes through `esc` or a `Text`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from agent.output import FAIL, INFO, OK, WARN, Output, esc
+from registry.model import ModelConfig
+
+ACTIVE_MARK = "●"
+
+
+def availability_text(is_available: bool | None) -> Text:
+    if is_available is None:
+        return Text("unknown", style="dim")
+    return Text(f"{OK} reachable", style="green") if is_available else Text(
+        f"{FAIL} unreachable", style="red"
+    )
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """`12s ago`, `5m ago`, `3h ago`, `2d ago`, or `never`."""
+    if moment is None:
+        return "never"
+    seconds = int(((now or datetime.now(timezone.utc)) - moment).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{max(seconds, 0)}s ago"
+
+
+@dataclass(frozen=True)
+class ModelAdded:
+    model: ModelConfig
+    probe_reason: str | None = None  # set when it was added despite failing the probe
+
+    def to_json(self) -> Any:
+        return self.model.to_json()
+
+    def render(self, out: Output) -> None:
+        m = self.model
+        out.line("Model registered successfully!", style="bold green")
+        for label, value in (
+            ("ID", m.model_id), ("Type", m.model_type), ("Model", m.model_name), ("URL", m.url),
+            ("Status", "Active" if m.is_active else "Inactive"),
+        ):
+            out.print(f"  [bold]{label}:[/bold] {esc(value)}")
+        if self.probe_reason:
+            out.warn(f"Added without a working server: {self.probe_reason}")
+        out.line()
+        if m.is_active and m.model_type == "general":
+            out.line("You can now start chatting!")
+        elif m.is_active:
+            out.line("Code features are now available via '/code'.")
+        else:
+            out.line(f"Make it active with '/model {m.model_type} use {m.model_id}'.")
+
+
+@dataclass(frozen=True)
+class ModelChanged:
+    """`use` and `remove`: the model, and what happened to it."""
+
+    model: ModelConfig
+    what: str  # "now active" | "removed"
+    note: str | None = None
+
+    def to_json(self) -> Any:
+        return self.model.to_json()
+
+    def render(self, out: Output) -> None:
+        m = self.model
+        out.print(
+            f"[green]{OK}[/green] {esc(m.model_type.capitalize())} model {esc(m.model_name)} "
+            f"@ {esc(m.host)} ({esc(m.model_id)}) {self.what}."
+        )
+        if self.note:
+            out.info(self.note)
+
+
+@dataclass(frozen=True)
+class ModelList:
+    models: list[ModelConfig]
+    model_type: str | None = None
+
+    def to_json(self) -> Any:
+        return [m.to_json() for m in self.models]
+
+    def render(self, out: Output) -> None:
+        if not self.models:
+            which = f"{self.model_type} " if self.model_type else ""
+            kind = self.model_type or "general"
+            out.line(f"No {which}models registered. Add one with "
+                     f"'/model {kind} add <url> <model_name>' or '/model wizard'.")
+            return
+        table = Table(title="Registered models", title_justify="left")
+        for column in ("", "ID", "Type", "Model", "URL", "Timeout", "Availability", "Checked"):
+            table.add_column(column, no_wrap=column in ("ID", "Timeout"))
+        for m in self.models:
+            table.add_row(
+                Text(ACTIVE_MARK, style="bold green") if m.is_active else "",
+                Text(m.model_id), Text(m.model_type), Text(m.model_name), Text(m.url),
+                f"{m.timeout}s", availability_text(m.is_available), ago(m.last_checked),
+            )
+        out.print(table)
+        out.notice(f"{ACTIVE_MARK} = active model of its type")
+
+
+@dataclass(frozen=True)
+class Discovered:
+    url: str
+    names: list[str]
+
+    def to_json(self) -> Any:
+        return {"url": self.url, "models": self.names}
+
+    def render(self, out: Output) -> None:
+        if not self.names:
+            out.line(f"{self.url} answers but has no models. Pull one there: ollama pull llama3.1:8b")
+            return
+        out.line(f"Models on {self.url}:", style="bold")
+        for name in self.names:
+            out.line(f"  {name}")
+
+
+@dataclass
+class CheckRow:
+    label: str  # model id, or "fallback"
+    name: str
+    url: str
+    result: Any = None  # ProbeResult once the probe is back
+
+
+@dataclass
+class CheckResult:
+    rows: list[CheckRow] = field(default_factory=list)
+
+    def to_json(self) -> Any:
+        return [row.result.to_json() for row in self.rows]
+
+    def table(self) -> Table:
+        table = Table(title="Availability", title_justify="left")
+        for column in ("ID", "Model", "URL", "Status", "Latency", "Reason"):
+            table.add_column(column)
+        for row in self.rows:
+            r = row.result
+            if r is None:
+                status, latency, reason = Text("checking…", style="dim"), "", ""
+            else:
+                status = availability_text(r.is_available)
+                latency = "" if r.latency_ms is None else f"{r.latency_ms} ms"
+                reason = r.reason or ""
+            table.add_row(Text(row.label), Text(row.name), Text(row.url), status, latency,
+                          Text(reason))
+        return table
+
+    def render(self, out: Output) -> None:
+        out.print(self.table())
+
+
+@dataclass(frozen=True)
+class Status:
+    status: dict  # Router.status()
+    registry_note: str | None = None
+
+    def to_json(self) -> Any:
+        return self.status
+
+    def render(self, out: Output) -> None:
+        for request_type, route in self.status.get("routes", {}).items():
+            _render_route(out, request_type, route)
+        fallback = self.status.get("fallback") or {}
+        if fallback:
+            out.print(f"[cyan]{INFO}[/cyan] Fallback: {esc(fallback.get('model_name', ''))} @ "
+                      f"{esc(fallback.get('url', ''))}")
+        features = self.status.get("features", {})
+        on = [name for name, value in features.items() if value is True]
+        off = [name for name, value in features.items() if value is False]
+        out.line(f"Features on: {', '.join(on) or 'none'}" + (f"; off: {', '.join(off)}" if off else ""))
+
+
+def _render_route(out: Output, request_type: str, route: dict) -> None:
+    model = route.get("model")
+    title = f"{request_type.capitalize()}"
+    if model is None:
+        out.print(f"[yellow]{WARN}[/yellow] {esc(title)}: no model — "
+                  f"{esc(route.get('notice') or 'feature off')}")
+        return
+    icon = f"[green]{OK}[/green]" if route.get("via") == "active" else f"[yellow]{WARN}[/yellow]"
+    ident = model.get("model_id") or "fallback"
+    out.print(f"{icon} {esc(title)}: {esc(model.get('model_name', ''))} @ "
+              f"{esc(model.get('url', ''))} ({esc(ident)}, via {esc(route.get('via', ''))})")
+    if route.get("notice"):
+        out.notice(f"  {route['notice']}")

@@ -1,0 +1,148 @@
+"""The interactive loop: banner, prompt with history and completion, slash commands, chat.
+
+A line starting with '/' is a command from the table; anything else goes to the `chat` command
+(agent/commands/chat.py), whose `needs="chat"` switches it off with the router's warning when no
+model can answer. Nothing a model or Redis does ends the loop: only /quit, /exit and Ctrl-D do.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Iterable, Iterator
+
+from agent import banner
+from agent.commands.base import REPL, Args, LeaveRepl, Slot
+from agent.faces import run_in_repl, show_repl_error
+from registry.errors import AiCliError
+
+PROMPT = "> "
+HISTORY_FILE = "history"
+CHAT_WORDS = ("chat",)
+
+
+def run_repl(app, version: str) -> int:
+    app.in_repl = True
+    banner.render(app.output, banner.banner_lines(banner.gather(app, version)))
+    notice = app.migrate_on_start()
+    if notice:
+        app.output.info(notice)
+    for line in _read_lines(app):
+        try:
+            handle_line(app, line)
+        except LeaveRepl:
+            break
+        except KeyboardInterrupt:
+            app.output.notice("Interrupted.")
+    return 0
+
+
+def handle_line(app, line: str) -> None:
+    text = line.strip()
+    if not text:
+        return
+    try:
+        if text.startswith("/"):
+            invocation = app.table.parse_line(text)
+            command, args = invocation.command, invocation.args
+        else:
+            command = app.table.find(list(CHAT_WORDS), REPL)
+            if command is None:
+                app.output.warn("Chat is not part of this build; use the /model commands.")
+                return
+            args = Args({command.args[-1].name: text}) if command.args else Args()
+    except AiCliError as exc:
+        show_repl_error(app.output, exc)
+        return
+    run_in_repl(app, command, args)
+
+
+def _read_lines(app) -> Iterator[str]:
+    """Lines from a prompt_toolkit prompt on a terminal, else plain lines from stdin."""
+    if not (sys.stdin.isatty() and app.output.stdout.isatty()):
+        for line in sys.stdin:
+            yield line
+        return
+    session = _prompt_session(app)
+    while True:
+        try:
+            yield session.prompt(PROMPT)
+        except KeyboardInterrupt:
+            continue  # Ctrl-C clears the line, as in a shell
+        except EOFError:
+            app.output.line()
+            return
+
+
+def _prompt_session(app):
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    history = InMemoryHistory()
+    try:
+        app.config.data_dir.mkdir(parents=True, exist_ok=True)
+        history = FileHistory(str(app.config.data_dir / HISTORY_FILE))
+    except OSError as exc:
+        app.output.warn(f"History is not saved: cannot create {app.config.data_dir} ({exc.strerror}).")
+    return PromptSession(history=history, completer=CommandCompleter(app),
+                         complete_while_typing=False)
+
+
+def _completer_base():
+    from prompt_toolkit.completion import Completer
+
+    return Completer
+
+
+class CommandCompleter(_completer_base()):
+    """Tab completion of command words, slot values, options and model ids, from the table."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def get_completions(self, document, complete_event):
+        from prompt_toolkit.completion import Completion
+
+        text = document.text_before_cursor
+        if not text.startswith("/"):
+            return
+        words = text[1:].split()
+        if text.endswith(" ") or not words:
+            words.append("")
+        current = words[-1]
+        for candidate in sorted(set(completions(self.app, words[:-1], current))):
+            yield Completion(candidate, start_position=-len(current))
+
+
+def completions(app, before: list[str], current: str) -> Iterable[str]:
+    """What may follow the words `before` and starts with `current`."""
+    for command in app.table.for_face(REPL):
+        for form in (command.words, *command.aliases):
+            yield from _form_completions(app, command, form, before, current)
+
+
+def _form_completions(app, command, form, before, current) -> Iterable[str]:
+    for word, typed in zip(form, before):
+        if isinstance(word, Slot) and typed.lower() not in word.choices:
+            return
+        if isinstance(word, str) and typed.lower() != word:
+            return
+    n = len(before)
+    if n < len(form):
+        word = form[n]
+        choices = word.choices if isinstance(word, Slot) else (word,)
+        yield from (c for c in choices if c.startswith(current.lower()))
+        return
+    if current.startswith("-"):
+        yield from (o.flag for o in command.options if o.flag.startswith(current))
+        return
+    index = len([t for t in before[len(form):] if not t.startswith("-")])
+    if index < len(command.args) and command.args[index].complete == "model_id":
+        model_type = next((t.lower() for w, t in zip(form, before) if isinstance(w, Slot)), None)
+        yield from (i for i in _model_ids(app, model_type) if i.startswith(current))
+
+
+def _model_ids(app, model_type: str | None) -> list[str]:
+    try:
+        return [m.model_id for m in app.registry.list_models(model_type)]
+    except AiCliError:
+        return []  # Redis is down: nothing to offer, and no error while typing

@@ -1,0 +1,142 @@
+"""The guided setup (`/model wizard`, `ai-cli setup`): add, switch or remove a model with questionary.
+
+Nothing is written until the last step: Ctrl-C at any question raises `Cancelled` and leaves the
+registry as it was. The decisions are the same calls the subcommands make.
+"""
+
+from __future__ import annotations
+
+from agent.commands.model_views import ModelAdded, ModelChanged
+from registry.errors import AiCliError, Cancelled, InvalidInput, NeedsTerminal
+from registry.model import (
+    ModelConfig,
+    now_utc,
+    validate_model_name,
+    validate_timeout,
+    validate_url,
+)
+
+DEFAULT_URL = "http://localhost:11434"
+ADD, SWITCH, REMOVE = "Add a model", "Switch the active model", "Remove a model"
+TYPE_A_NAME = "Type a model name…"
+NO_TERMINAL = (
+    "The wizard needs a terminal. Without one, use the commands: "
+    "'ai-cli model general add <url> <model_name>', 'ai-cli model general use <model_id>', "
+    "'ai-cli model general remove <model_id>' (and the same with 'coder')."
+)
+CANCELLED = "Wizard cancelled; the registry is unchanged."
+
+
+def run_wizard(app):
+    if not app.interactive:
+        raise NeedsTerminal(NO_TERMINAL)
+    registry = app.online_registry()
+    has_models = bool(registry.list_models())
+    actions = [ADD, SWITCH, REMOVE] if has_models else [ADD]
+    action = _ask(_select("What do you want to do?", actions))
+    if action == ADD:
+        return _add(app, registry)
+    model = _pick_model(registry, "Which model?" if action == SWITCH else "Remove which model?")
+    if action == SWITCH:
+        registry.set_active_model(model.model_id, model.model_type)
+        return ModelChanged(registry.require_model(model.model_id), "is now active")
+    if not _ask(_confirm(f"Remove {model.model_name} @ {model.host} ({model.model_id})?")):
+        raise Cancelled(CANCELLED)
+    registry.remove_model(model.model_id, model.model_type)
+    return ModelChanged(model, "removed")
+
+
+def _add(app, registry) -> ModelAdded:
+    model_type = _ask(_select("Which kind of model?", [
+        _choice("general — chat", "general"), _choice("coder — /code and edits", "coder"),
+    ]))
+    url = validate_url(_ask(_text("Ollama server URL:", DEFAULT_URL, validate_url)))
+    model_name = _ask_model_name(app, url)
+    timeout = validate_timeout(_ask(_text(
+        "Request timeout (seconds):", str(app.config.get_default_timeout()), validate_timeout
+    )))
+    candidate = ModelConfig("", model_type, url, model_name, timeout, True, now_utc())
+    with app.output.spinner("Checking availability..."):
+        probe = app.checker.check(candidate, force=True)
+    if not probe.is_available:
+        app.output.warn(probe.reason or "The server did not answer.")
+        question = "Add it anyway (it will not answer until that is fixed)?"
+    else:
+        question = f"Add {model_name} @ {candidate.host} as the active {model_type} model?"
+    if not _ask(_confirm(question, default=probe.is_available)):
+        raise Cancelled(CANCELLED)
+    model = registry.add_model(model_type, url, model_name, timeout=timeout, set_active=True)
+    registry.update_availability(model.model_id, probe.is_available)
+    reason = None if probe.is_available else probe.reason
+    return ModelAdded(registry.get_model(model.model_id) or model, reason)
+
+
+def _ask_model_name(app, url: str) -> str:
+    try:
+        with app.output.spinner(f"Asking {url} for its models..."):
+            names = app.checker.discover(url)
+    except AiCliError as exc:
+        app.output.warn(f"{exc.message} You can still type a model name.")
+        names = []
+    if names:
+        picked = _ask(_select("Which model?", [*names, TYPE_A_NAME]))
+        if picked != TYPE_A_NAME:
+            return picked
+    return validate_model_name(_ask(_text("Model name (as Ollama knows it):", "",
+                                          validate_model_name)))
+
+
+def _pick_model(registry, question: str) -> ModelConfig:
+    models = registry.list_models()
+    choices = [
+        _choice(f"{m.model_type:<8} {m.model_name} @ {m.host}  ({m.model_id})"
+                + ("  [active]" if m.is_active else ""), m.model_id)
+        for m in models
+    ]
+    model_id = _ask(_select(question, choices))
+    return next(m for m in models if m.model_id == model_id)
+
+
+# --- questionary, with Ctrl-C turned into Cancelled ----------------------------------------------
+
+
+def _ask(question):
+    try:
+        answer = question.unsafe_ask()
+    except (KeyboardInterrupt, EOFError):
+        raise Cancelled(CANCELLED) from None
+    if answer is None:
+        raise Cancelled(CANCELLED)
+    return answer
+
+
+def _select(message: str, choices: list):
+    import questionary
+
+    return questionary.select(message, choices=choices)
+
+
+def _choice(title: str, value: str):
+    import questionary
+
+    return questionary.Choice(title=title, value=value)
+
+
+def _confirm(message: str, default: bool = True):
+    import questionary
+
+    return questionary.confirm(message, default=default)
+
+
+def _text(message: str, default: str, check):
+    import questionary
+
+    def validate(value: str):
+        try:
+            check(value)
+        except InvalidInput as exc:
+            return exc.message
+        return True
+
+    return questionary.text(message, default=default, validate=validate)
+
