@@ -335,3 +335,46 @@ def test_redis_down_at_start_then_back(tmp_path):
         assert registry_problems(registry.redis, "") == []
     finally:
         server.stop()
+
+
+# --- through the ai-cli program ------------------------------------------------------------------
+
+
+def test_ai_cli_migrate_command(tmp_path, redis_url, real_redis, key_prefix, monkeypatch, capsys):
+    from agent.cli import main
+
+    monkeypatch.setenv("AI_CLI_REDIS_URL", redis_url)
+    config = load(tmp_path, BOTH, prefix=key_prefix)
+    assert main(["--config", str(config.path), "migrate", "--dry-run"]) == 0
+    assert capsys.readouterr().out.startswith("Would migrate 2 models")
+    assert snapshot(real_redis, key_prefix) == {}
+    assert main(["--config", str(config.path), "--json", "migrate"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["changed"] and report["changes"][1]["model"]["model_id"] == GENERAL_ID
+    assert main(["--config", str(config.path), "migrate"]) == 0
+    assert capsys.readouterr().out.startswith("Nothing to do")
+
+
+def test_ai_cli_migrate_refuses_under_force_flag(tmp_path, redis_url, monkeypatch, capsys):
+    from agent.cli import main
+
+    monkeypatch.setenv("AI_CLI_REDIS_URL", redis_url)
+    monkeypatch.setenv("AI_CLI_FORCE_CONFIG_YAML", "true")
+    config = load(tmp_path, BOTH)
+    assert main(["--config", str(config.path), "--json", "migrate"]) == 1
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert "AI_CLI_FORCE_CONFIG_YAML=true" in error and "cannot run now" in error
+
+
+def test_first_start_of_ai_cli_says_it_migrated(tmp_path, redis_url, real_redis, key_prefix,
+                                                monkeypatch, capsys):
+    from agent.cli import main
+
+    monkeypatch.setenv("AI_CLI_REDIS_URL", redis_url)
+    config = load(tmp_path, BOTH, prefix=key_prefix)
+    assert main(["--config", str(config.path), "--json", "model", "list"]) == 0
+    first = capsys.readouterr()
+    assert "Migrated 2 models" in first.err
+    assert {m["model_id"] for m in json.loads(first.out)} == {GENERAL_ID, CODER_ID}
+    assert main(["--config", str(config.path), "model", "list"]) == 0
+    assert "Migrated" not in capsys.readouterr().err

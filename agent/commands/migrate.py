@@ -1,0 +1,56 @@
+"""`ai-cli migrate [--dry-run]`: the one-time config.yaml -> Redis move, run by hand.
+
+The work is `migrations.add_model_registry.migrate`; this is its face. It runs automatically at the
+first start too (App.migrate_on_start), so by hand it is mostly for --dry-run and for setups that
+set AI_CLI_SKIP_MODEL_MIGRATION=true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agent.commands.base import SUBCOMMAND, Args, Command, Option
+
+if TYPE_CHECKING:
+    from agent.output import Output
+    from migrations.add_model_registry import MigrationReport
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    report: "MigrationReport"
+
+    def to_json(self) -> Any:
+        return self.report.to_json()
+
+    def render(self, out: "Output") -> None:
+        summary, *changes = self.report.lines()
+        out.line(summary, style="green" if self.report.changed and not self.report.dry_run else None)
+        for line in changes:
+            out.line(line)
+
+
+def run_migration(app, args: Args) -> MigrationResult:
+    from migrations.add_model_registry import migrate
+
+    return MigrationResult(migrate(app.registry, app.config, dry_run=bool(args.dry_run)))
+
+
+COMMANDS = [
+    Command(
+        ("migrate",),
+        "Copy the models of config.yaml (ollama:/general:, coder:) into the registry, once",
+        run_migration,
+        options=(Option("--dry-run", "show what would change; write nothing"),),
+        faces=frozenset({SUBCOMMAND}),
+        group="program",
+        details=(
+            "Sets up the registry keys, makes the config.yaml models the active general and coder "
+            "models (a model already registered with the same URL and name is made active, not "
+            "copied), and records models:migrated. All in one transaction; a second run changes "
+            "nothing. config.yaml is never written. Runs by itself at the first start unless "
+            "AI_CLI_SKIP_MODEL_MIGRATION=true. See docs/MIGRATION.md."
+        ),
+    ),
+]
