@@ -1,0 +1,128 @@
+"""The fallback chain as pure decisions: which model serves a request type, and what to tell the user.
+
+    general: active general -> another available general -> tinyllama fallback -> none
+    coder:   active coder   -> another available coder   -> the general route
+             -> tinyllama unless `code` is in its disabled_features -> none
+
+No I/O here: availability arrives as a function (model -> ProbeResult), the models as a snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from registry.config import FallbackModel
+from registry.errors import NO_MODEL_WARNINGS
+from registry.model import ModelConfig
+
+REQUEST_TYPES = ("general", "coder")
+VIAS = ("active", "other", "general", "fallback", "none")
+# The feature tinyllama's `disabled_features` names to keep it off a request type's chain.
+FEATURE_OF = {"general": "chat", "coder": "code"}
+
+
+@dataclass(frozen=True)
+class Route:
+    request_type: str  # "general" | "coder"
+    model: ModelConfig | FallbackModel | None
+    via: str  # one of VIAS
+    notice: str | None  # one line when not the active model; the warning when none
+
+    @property
+    def available(self) -> bool:
+        return self.model is not None
+
+    def to_json(self) -> dict:
+        return {
+            "model": None if self.model is None else self.model.to_json(),
+            "via": self.via,
+            "notice": self.notice,
+        }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The registry's models at one moment, and why it could not be read (if it could not)."""
+
+    models: tuple[ModelConfig, ...] = ()
+    fallback: FallbackModel | None = None
+    registry_problem: str | None = None
+    pinned: dict = field(default_factory=dict)  # request_type -> model_id chosen for a session
+
+    def active(self, model_type: str) -> ModelConfig | None:
+        pinned = self.pinned.get(model_type)
+        if pinned is not None:
+            for model in self.models:
+                if model.model_id == pinned and model.model_type == model_type:
+                    return model
+        return next((m for m in self.models if m.model_type == model_type and m.is_active), None)
+
+    def others(self, model_type: str) -> list[ModelConfig]:
+        """Every other model of the type; ones last seen available first, then oldest first."""
+        chosen = self.active(model_type)
+        rest = [m for m in self.models if m.model_type == model_type and m is not chosen]
+        return sorted(rest, key=lambda m: m.is_available is not True)
+
+
+Availability = Callable[[object], "ProbeResult"]  # noqa: F821 - registry.availability.ProbeResult
+
+
+def choose(request_type: str, snapshot: Snapshot, availability: Availability) -> Route:
+    """The route for one request type. Probes lazily: a later step is checked only if needed."""
+    own, why = _choose_own_type(request_type, snapshot, availability)
+    if own is not None:
+        return own
+    if request_type == "coder":
+        general, _ = _choose_own_type("general", snapshot, availability)
+        if general is not None:
+            return Route(
+                "coder", general.model, "general",
+                f"ℹ Using general model {describe(general.model)} for code: {why}.",
+            )
+    return _choose_fallback(request_type, snapshot, availability, why)
+
+
+def _choose_own_type(model_type: str, snapshot: Snapshot, availability: Availability):
+    """(route, None) for the active (or pinned) model or the first other available one;
+    (None, why) when there is none, `why` saying in a few words what is wrong."""
+    if snapshot.registry_problem:
+        return None, f"the model registry is unavailable ({snapshot.registry_problem})"
+    active = snapshot.active(model_type)
+    if active is None:
+        configured = any(m.model_type == model_type for m in snapshot.models)
+        why = f"no {model_type} model is {'active' if configured else 'configured'}"
+    else:
+        result = availability(active)
+        if result.is_available:
+            return Route(model_type, _seen_available(active), "active", None), None
+        why = f"{model_type} model {describe(active)} is unavailable ({result.reason})"
+    for other in snapshot.others(model_type):
+        if availability(other).is_available:
+            notice = f"ℹ Using {describe(other)}: {why}."
+            return Route(model_type, _seen_available(other), "other", notice), None
+    return None, why
+
+
+def _choose_fallback(request_type: str, snapshot: Snapshot, availability: Availability, why: str):
+    fallback = snapshot.fallback
+    feature = FEATURE_OF[request_type]
+    if fallback is not None and feature not in fallback.disabled_features:
+        if availability(fallback).is_available:
+            return Route(
+                request_type, fallback, "fallback",
+                f"ℹ Using the fallback {describe(fallback)}: {why}.",
+            )
+    return Route(request_type, None, "none", NO_MODEL_WARNINGS[request_type])
+
+
+def _seen_available(model: ModelConfig) -> ModelConfig:
+    """The chosen model as just probed (the snapshot may predate the probe)."""
+    return model if model.is_available else model.with_changes(is_available=True)
+
+
+def describe(model) -> str:
+    """`name @ host`, plus the id for registered models, as notices name a model."""
+    label = f"{model.model_name} @ {model.host}"
+    model_id = getattr(model, "model_id", None)
+    return f"{label} ({model_id})" if model_id else label

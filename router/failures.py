@@ -1,0 +1,94 @@
+"""What `ChatOllama` raises, classified once (DESIGN.md "ChatOllama facts", measured with
+langchain-ollama 1.1.0 / ollama 0.6.3 against tests/ollama_server.py):
+
+    server down / refused        httpx.ConnectError                     -> unreachable (fail over)
+    connect did not finish       httpx.ConnectTimeout                   -> unreachable (fail over)
+    model not pulled             ollama.ResponseError, status_code 404  -> model missing (fail over)
+    slower than the timeout      httpx.ReadTimeout (TimeoutException)   -> timed out
+    HTTP 5xx (any other status)  ollama.ResponseError with that status  -> server error
+    connection dropped mid-body  httpx.RemoteProtocolError / ReadError  -> dropped
+    empty stream                 ValueError                             -> empty reply
+
+The router acts on the class, never on message text. After output began, every class becomes
+"broken stream": retrying then would show the user the same text twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from registry.errors import (
+    AiCliError,
+    ModelNotPulled,
+    ModelTimedOut,
+    OllamaServerError,
+    OllamaUnreachable,
+    StreamBroken,
+)
+
+
+@dataclass(frozen=True)
+class FailureKind:
+    name: str
+    fail_over: bool  # mark the model unavailable and retry once down the chain (before output)
+    error: type[AiCliError]
+    reason: str  # what went wrong, for notices and `check`; {name} {status} {detail} filled in
+
+    def explain(self, model_name: str, exc: BaseException) -> str:
+        return self.reason.format(
+            name=model_name,
+            status=getattr(exc, "status_code", "?"),
+            detail=getattr(exc, "error", None) or str(exc) or type(exc).__name__,
+        )
+
+
+UNREACHABLE = FailureKind("unreachable", True, OllamaUnreachable,
+                          "cannot connect ({detail}): is Ollama running there? ('ollama serve')")
+CONNECT_TIMEOUT = FailureKind("unreachable", True, OllamaUnreachable,
+                              "the connection timed out: check the URL and network")
+MODEL_MISSING = FailureKind("model missing", True, ModelNotPulled,
+                            "model not pulled (HTTP 404): run 'ollama pull {name}' on that server")
+TIMED_OUT = FailureKind("timed out", False, ModelTimedOut, "timed out")
+SERVER_ERROR = FailureKind("server error", False, OllamaServerError,
+                           "HTTP {status} from the server ({detail}): check the Ollama server's log")
+DROPPED = FailureKind("dropped", False, OllamaServerError,
+                      "the server closed the connection before the answer was complete")
+EMPTY_REPLY = FailureKind("empty reply", False, OllamaServerError,
+                          "the server sent an empty answer: check the Ollama server's log")
+
+
+def classify(exc: BaseException) -> FailureKind | None:
+    """The kind of an exception raised while talking to Ollama; None if it is not one (a bug)."""
+    import httpx
+    import ollama
+
+    if isinstance(exc, httpx.ConnectTimeout):  # before TimeoutException: it is one
+        return CONNECT_TIMEOUT
+    if isinstance(exc, httpx.ConnectError):
+        return UNREACHABLE
+    if isinstance(exc, httpx.TimeoutException):
+        return TIMED_OUT
+    if isinstance(exc, ollama.ResponseError):
+        return MODEL_MISSING if exc.status_code == 404 else SERVER_ERROR
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return DROPPED
+    if isinstance(exc, ValueError) and not isinstance(exc, AiCliError):
+        return EMPTY_REPLY
+    return None
+
+
+def to_error(kind: FailureKind, model, label: str, exc: BaseException,
+             output_began: bool) -> AiCliError:
+    """The user-facing error for a failure that ends the request (`label`: how notices name it)."""
+    if output_began:
+        return StreamBroken(
+            f"The answer from {label} broke off ({kind.name}); what was shown is incomplete. "
+            "Ask again to retry."
+        )
+    if kind is TIMED_OUT:
+        return ModelTimedOut(
+            f"{label} did not answer within its timeout of {model.timeout} s. Check the server, "
+            "or re-add the model with a longer --timeout."
+        )
+    return kind.error(f"{label}: {kind.explain(model.model_name, exc)}.")

@@ -1,0 +1,127 @@
+"""`Router`: the right `ChatOllama` for every request, or a clear reason why there is none.
+
+Every `route()` reads the registry afresh (one `list_models`: two pipelined Redis round trips,
+measured in bench/router_bench.py), so a model added, removed or switched by another process is
+used by the very next request without a restart and without a subscriber thread. Availability
+comes from the `AvailabilityChecker`'s TTL cache, so a warm route costs no HTTP at all.
+When Redis is down (`RegistryUnavailable`) the router routes on the tinyllama fallback alone,
+saying so in the route's notice; it never raises for it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from registry.availability import AvailabilityChecker
+from registry.config import ConfigManager, FallbackModel
+from registry.errors import RegistryUnavailable
+from registry.model import ModelConfig, validate_model_type
+from router.chain import REQUEST_TYPES, Route, Snapshot, choose
+from router.features import Features, features_from_routes
+from router.stream import RoutedStream
+
+CHAT_MODEL_CACHE = 32
+
+
+class Router:
+    def __init__(self, registry, config: ConfigManager, checker: AvailabilityChecker, pinned=None):
+        self.registry = registry
+        self.config = config
+        self.checker = checker
+        self.pinned = dict(pinned or {})  # request_type -> model_id (a session's choice)
+        self.fallback: FallbackModel = config.get_fallback_model()
+        self._chat_models: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_config(cls, registry, config: ConfigManager, pinned=None) -> "Router":
+        """The router with the probe timeout and availability TTL from config.yaml."""
+        checker = AvailabilityChecker(registry, config.probe_timeout, config.availability_ttl)
+        return cls(registry, config, checker, pinned)
+
+    # --- choosing ----------------------------------------------------------------------------
+
+    def snapshot(self, request_type: str | None = None, pinned_model_id: str | None = None):
+        pinned = dict(self.pinned)
+        if pinned_model_id is not None and request_type is not None:
+            pinned[request_type] = pinned_model_id
+        try:
+            models = tuple(self.registry.list_models())
+        except RegistryUnavailable as exc:
+            return Snapshot((), self.fallback, registry_problem=str(exc).rstrip("."), pinned=pinned)
+        return Snapshot(models, self.fallback, pinned=pinned)
+
+    def route(self, request_type: str, pinned_model_id: str | None = None) -> Route:
+        validate_model_type(request_type)
+        return choose(request_type, self.snapshot(request_type, pinned_model_id), self.checker.check)
+
+    def routes(self) -> dict[str, Route]:
+        """Both routes from one registry read."""
+        snapshot = self.snapshot()
+        return {t: choose(t, snapshot, self.checker.check) for t in REQUEST_TYPES}
+
+    def get_available_model(self, model_type: str) -> ModelConfig | FallbackModel | None:
+        """The seed's call: the registry's model for the type first, then the tinyllama fallback."""
+        return self.route(model_type).model
+
+    def get_available_llm(self) -> ModelConfig | FallbackModel | None:
+        """The seed's call for chat: `get_available_model("general")`."""
+        return self.get_available_model("general")
+
+    # --- reporting ---------------------------------------------------------------------------
+
+    def features(self, routes: dict[str, Route] | None = None) -> Features:
+        routes = routes or self.routes()
+        coder = routes["coder"]
+        tools = coder.available and self.checker.supports_tools(coder.model)
+        return features_from_routes(routes["general"], coder, tools)
+
+    def status(self) -> dict:
+        """DESIGN.md's status JSON: routes, the fallback (with its availability), features."""
+        routes = self.routes()
+        probe = self.checker.check(self.fallback)
+        fallback = {**self.fallback.to_json(), "is_available": probe.is_available,
+                    "reason": probe.reason}
+        return {
+            "routes": {t: r.to_json() for t, r in routes.items()},
+            "fallback": fallback,
+            "features": self.features(routes).to_json(),
+        }
+
+    # --- talking to the model ----------------------------------------------------------------
+
+    def chat_model(self, model):
+        """The `ChatOllama` for a model, reused while its URL, name and timeout are unchanged."""
+        key = (model.url, model.model_name, model.timeout)
+        with self._lock:
+            cached = self._chat_models.get(key)
+        if cached is not None:
+            return cached
+        from langchain_ollama import ChatOllama
+
+        built = ChatOllama(
+            base_url=model.url,
+            model=model.model_name,
+            # ChatOllama has no timeout field; without this it waits forever (DESIGN.md).
+            client_kwargs={"timeout": model.timeout},
+        )
+        with self._lock:
+            if len(self._chat_models) >= CHAT_MODEL_CACHE:
+                self._chat_models.clear()
+            return self._chat_models.setdefault(key, built)
+
+    def stream(self, request_type: str, messages: list, tools: list | None = None,
+               pinned_model_id: str | None = None, on_notice=None) -> RoutedStream:
+        """Iterate the result for `AIMessageChunk`s; see `RoutedStream` for failover."""
+        return RoutedStream(self, request_type, messages, tools, pinned_model_id, on_notice)
+
+    def invoke(self, request_type: str, messages: list, tools: list | None = None,
+               pinned_model_id: str | None = None, on_notice=None):
+        """(the route used, the whole `AIMessage`), with the same failover as `stream`."""
+        from langchain_core.messages import message_chunk_to_message
+
+        routed = self.stream(request_type, messages, tools, pinned_model_id, on_notice)
+        whole = None
+        for chunk in routed:
+            whole = chunk if whole is None else whole + chunk
+        return routed.route, message_chunk_to_message(whole)

@@ -1,0 +1,88 @@
+"""`RoutedStream`: one streamed request through the fallback chain, with failover.
+
+- The route is chosen when the stream is created, so its notice can be shown before any output.
+- Before the first chunk, a failure that means "this model is not usable" (connection refused or
+  timed out connecting, HTTP 404 for the model) marks the model unavailable and retries ONCE on
+  the next route down the chain; `on_notice` receives the new route's notice, and `.route` becomes
+  the route actually used.
+- After output began, any failure raises `StreamBroken`: retrying would repeat text already shown.
+- A hang ends at the model's timeout with `ModelTimedOut`; other failures raise their class's
+  error (router/failures.py).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+from registry.availability import model_key
+from registry.errors import NoModelAvailable
+from router.chain import Route, describe
+from router.failures import EMPTY_REPLY, classify, to_error
+
+MAX_FAILOVERS = 1
+
+
+class RoutedStream:
+    def __init__(self, router, request_type: str, messages: list, tools: list | None,
+                 pinned_model_id: str | None, on_notice: Callable[[str], None] | None = None):
+        self.router = router
+        self.request_type = request_type
+        self.messages = messages
+        self.tools = tools
+        self.pinned_model_id = pinned_model_id
+        self.on_notice = on_notice
+        self.route: Route = router.route(request_type, pinned_model_id)
+        self.failovers: list[str] = []  # the notice of each failover, in order
+        self.uses_tools = False  # whether the model got the tools (else: plain-text answers)
+        self._started = False
+
+    def __iter__(self) -> Iterator:
+        if self._started:
+            raise RuntimeError("a RoutedStream can be iterated once")
+        self._started = True
+        return self._chunks()
+
+    def _chunks(self) -> Iterator:
+        failovers = 0
+        while True:
+            if not self.route.available:
+                raise NoModelAvailable(self.request_type)
+            model = self.route.model
+            output_began = False
+            try:
+                for chunk in self._open(model):
+                    output_began = True
+                    yield chunk
+            except Exception as exc:  # noqa: BLE001 - classified below; unknown ones re-raised
+                kind = classify(exc)
+                if kind is None:
+                    raise
+                error = to_error(kind, model, describe(model), exc, output_began)
+                if output_began or not kind.fail_over:
+                    raise error from exc
+                reason = kind.explain(model.model_name, exc)
+                self.router.checker.mark_unavailable(model, reason)
+                if failovers >= MAX_FAILOVERS:
+                    raise error from exc
+                failovers += 1
+                self.route = self.router.route(self.request_type, self.pinned_model_id)
+                if not self.route.available or model_key(self.route.model) == model_key(model):
+                    raise error from exc
+                self._tell(f"ℹ {describe(model)} failed ({reason}); "
+                           f"retrying with {describe(self.route.model)}.")
+            else:
+                if not output_began:
+                    raise to_error(EMPTY_REPLY, model, describe(model), ValueError(), False)
+                return
+
+    def _open(self, model):
+        chat = self.router.chat_model(model)
+        self.uses_tools = bool(self.tools) and self.router.checker.supports_tools(model)
+        if self.uses_tools:
+            chat = chat.bind_tools(self.tools)
+        return chat.stream(self.messages)
+
+    def _tell(self, notice: str) -> None:
+        self.failovers.append(notice)
+        if self.on_notice is not None:
+            self.on_notice(notice)
