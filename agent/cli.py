@@ -44,7 +44,7 @@ def split_flags(argv: list[str]) -> tuple[Flags, list[str]]:
         if name in VALUE_FLAGS:
             if "=" in token:
                 values[VALUE_FLAGS[name]] = token.split("=", 1)[1]
-            elif i + 1 < len(argv):
+            elif i + 1 < len(argv) and not argv[i + 1].startswith("--"):
                 values[VALUE_FLAGS[name]] = argv[i + 1]
                 i += 1
             else:
@@ -152,3 +152,7 @@ def _help(table, words: list[str], output: Output) -> int:
     output.line("Exit codes: 0 success, 1 failed operation, 2 bad usage.")
     return OK
 
+
+
+if __name__ == "__main__":
+    sys.exit(main())
