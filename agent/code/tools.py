@@ -8,6 +8,7 @@ never raises into the loop, and no result is longer than `max_output` characters
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,7 +196,7 @@ def run_tool_call(ctx: ToolContext, name: Any, args: Any) -> tuple[str, bool]:
     if not isinstance(args, dict):
         return f"Error: the arguments of {spec.name} must be a JSON object.", False
     try:
-        parsed = spec.schema.model_validate(args)
+        parsed = spec.schema.model_validate(_restore_json_text(spec.schema, args))
     except ValidationError as exc:
         return f"Error: bad arguments for {spec.name}: {describe_validation(exc)}", False
     try:
@@ -205,6 +206,16 @@ def run_tool_call(ctx: ToolContext, name: Any, args: Any) -> tuple[str, bool]:
     except OSError as exc:
         return f"Error: {spec.name} failed: {exc.strerror or exc}.", False
     return cap_output(result, ctx.max_output), True
+
+
+def _restore_json_text(schema: type[_Args], args: dict) -> dict:
+    """langchain-ollama parses a string argument that holds JSON into a dict or list (a band-aid
+    for an Ollama quirk); a text field (a JSON file's content) gets its text back."""
+    fixed = dict(args)
+    for name, info in schema.model_fields.items():
+        if info.annotation is str and isinstance(fixed.get(name), (dict, list)):
+            fixed[name] = json.dumps(fixed[name], indent=2, ensure_ascii=False)
+    return fixed
 
 
 def describe_validation(exc: ValidationError) -> str:

@@ -1,0 +1,217 @@
+"""One chat exchange: history + question to the general route, the answer streamed as it arrives.
+
+The route's notice (a fallback in use) goes to stderr before the answer; the answer goes to
+stdout, as live markdown on a terminal and as the raw text otherwise (so `ai-cli chat q > a.md`
+is clean). Ctrl-C stops the answer, keeps what arrived, and returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markdown import Markdown
+from rich.segment import Segment
+
+from agent.sessions import SessionStore, StoredMessage
+
+if TYPE_CHECKING:
+    from agent.output import Output
+
+REFRESH_PER_SECOND = 8
+
+
+# --- rendering the stream --------------------------------------------------------------------
+
+
+class _MarkdownTail:
+    """Markdown that shows only its last screenful while streaming (Live cannot scroll back)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.complete = False
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = console.render_lines(Markdown(self.text), options, pad=False)
+        if not self.complete:
+            lines = lines[-max(1, console.size.height - 1):]
+        for i, line in enumerate(lines):
+            yield from line
+            if i < len(lines) - 1:
+                yield Segment.line()
+
+
+class AnswerView:
+    """Where streamed answer text goes: rich Live markdown on a terminal, raw text otherwise."""
+
+    def __init__(self, output: "Output", quiet: bool = False):
+        self.output = output
+        self.quiet = quiet  # --json: collect only, print nothing while streaming
+        self.parts: list[str] = []
+        self._live = None
+        self._tail = _MarkdownTail()
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def add(self, piece: str) -> None:
+        if not piece:
+            return
+        self.parts.append(piece)
+        if self.quiet:
+            return
+        if not self.output.is_terminal:
+            self.output.write(piece)
+            return
+        self._tail.text = self.text
+        if self._live is None:
+            from rich.live import Live
+
+            self._live = Live(self._tail, console=self.output.out, auto_refresh=True,
+                              refresh_per_second=REFRESH_PER_SECOND, vertical_overflow="visible")
+            self._live.start()
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._tail.complete = True
+            self._live.update(self._tail, refresh=False)
+            self._live.stop()
+            self._live = None
+        elif self.parts and not self.quiet and not self.output.is_terminal:
+            if not self.text.endswith("\n"):
+                self.output.write("\n")
+
+
+def chunk_text(chunk) -> str:
+    """The text of an AIMessageChunk (content is a string, or a list of parts)."""
+    content = getattr(chunk, "content", "")
+    if isinstance(content, str):
+        return content
+    return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+
+
+class _Waiting:
+    """A spinner on stderr until the first piece of the answer arrives (terminal only)."""
+
+    def __init__(self, output: "Output", quiet: bool):
+        self._status = None
+        if not quiet and output.err.is_terminal:
+            self._status = output.err.status("thinking…", spinner="dots")
+            self._status.start()
+
+    def done(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
+# --- one exchange ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    question: str
+    answer: str
+    route: object  # router.Route
+    interrupted: bool
+    session_id: str | None
+
+    def to_json(self) -> dict:
+        return {
+            "answer": self.answer,
+            "route": self.route.to_json() if self.route is not None else None,
+            "interrupted": self.interrupted,
+            "session_id": self.session_id,
+        }
+
+    def render(self, out: "Output") -> None:
+        """The answer was streamed while it arrived; only an interruption is left to say."""
+        if self.interrupted:
+            out.notice("(answer stopped)")
+
+
+def to_messages(history: Iterable[StoredMessage], question: str) -> list:
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    messages = [
+        HumanMessage(m.content) if m.role == "user" else AIMessage(m.content) for m in history
+    ]
+    messages.append(HumanMessage(question))
+    return messages
+
+
+def chat_once(
+    router,
+    output: "Output",
+    question: str,
+    *,
+    store: SessionStore | None = None,
+    session_id: str | None = None,
+    quiet: bool = False,
+) -> ChatReply:
+    """Ask the general route, stream the answer, and record both turns in the session (if any)."""
+    pinned = None
+    history: list[StoredMessage] = []
+    if store is not None and session_id is not None:
+        pinned = store.get(session_id).pinned.get("general")
+        history = store.history(session_id)
+    stream = open_stream(router, output, "general", to_messages(history, question),
+                         pinned_model_id=pinned)
+    view = AnswerView(output, quiet=quiet)
+    route, interrupted = stream_into(stream, view, output, quiet)
+    if store is not None and session_id is not None and (view.text or not interrupted):
+        model = getattr(route, "model", None)
+        store.append(
+            session_id,
+            StoredMessage("user", question),
+            StoredMessage("assistant", view.text, model_id=getattr(model, "model_id", None),
+                          model_name=getattr(model, "model_name", None), interrupted=interrupted),
+        )
+    return ChatReply(question, view.text, route, interrupted, session_id)
+
+
+def stream_into(stream, view: AnswerView, output: "Output", quiet: bool = False,
+                tool_calls: list | None = None):
+    """Feed a RoutedStream into `view`: notice first, then text; Ctrl-C stops it.
+
+    Tool calls the chunks carry are added to `tool_calls` (malformed ones as they are: the
+    /code loop answers those). Returns (route, interrupted).
+    """
+    route = getattr(stream, "route", None)
+    if route is not None and route.available and route.notice:
+        output.notice(route.notice)  # the route is chosen before the request: say it first
+    waiting = _Waiting(output, quiet)
+    interrupted = False
+    chunks = None
+    try:
+        chunks = iter(stream)
+        for chunk in chunks:
+            waiting.done()
+            view.add(chunk_text(chunk))
+            if tool_calls is not None:
+                tool_calls.extend(getattr(chunk, "tool_calls", None) or [])
+                tool_calls.extend(getattr(chunk, "invalid_tool_calls", None) or [])
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        waiting.done()
+        view.close()
+        _close(chunks)
+    return getattr(stream, "route", None), interrupted
+
+
+def open_stream(router, output: "Output", request_type: str, messages: list, **kwargs):
+    """`router.stream` with failover notices going to stderr as they happen."""
+    return router.stream(request_type, messages, on_notice=output.notice, **kwargs)
+
+
+def _close(chunks) -> None:
+    """End the request now (a generator's close releases the HTTP connection)."""
+    close = getattr(chunks, "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - closing a dropped connection must not hide the answer
+            pass

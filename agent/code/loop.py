@@ -1,0 +1,205 @@
+"""/code: the coder route with file tools bound, or the plain-text edit format when it has none.
+
+With tools, the model calls list/read/search/write/edit until it answers without a call, at most
+`max_steps` tool calls per instruction. A malformed call (unknown tool, missing or wrong-typed
+arguments, a refused path) is answered to the model as a tool error; the loop goes on. Without
+tool support, the model answers with SEARCH/REPLACE blocks; failed blocks go back to it at most
+three times. Both ways every change passes the same diff, confirmation and undo journal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from agent.chat import AnswerView, open_stream, stream_into
+from agent.code import plaintext
+from agent.code.tools import DEFAULT_MAX_OUTPUT, ToolContext, langchain_tools, run_tool_call
+from registry.errors import ConfigError, NoModelAvailable
+
+if TYPE_CHECKING:
+    from agent.output import Output
+
+DEFAULT_MAX_STEPS = 12
+
+TOOLS_GUIDE = """\
+You are a coding assistant working in the user's workspace (the folder {root}). Use the tools to \
+look at files before you change them: list_files, read_file, search_text. Change files only with \
+edit_file (exact text replacement; quote the current text exactly) or write_file (whole file). \
+All paths are relative to the workspace; '..' and paths outside it are refused. The user sees \
+each change as a diff and may decline it. When you are done, answer briefly what you changed, \
+without calling a tool."""
+
+
+@dataclass(frozen=True)
+class CodeSettings:
+    """config.yaml `code:` — max_steps (tool calls per /code), max_tool_output (characters)."""
+
+    max_steps: int = DEFAULT_MAX_STEPS
+    max_tool_output: int = DEFAULT_MAX_OUTPUT
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any]) -> "CodeSettings":
+        values = {}
+        for name, default in (("max_steps", DEFAULT_MAX_STEPS),
+                              ("max_tool_output", DEFAULT_MAX_OUTPUT)):
+            value = section.get(name, default)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"config.yaml: code.{name} must be a whole number of at least 1.")
+            values[name] = value
+        return cls(**values)
+
+
+@dataclass
+class CodeOutcome:
+    instruction: str
+    mode: str  # "tools" | "plaintext"
+    route: Any = None
+    steps: int = 0
+    answer: str = ""
+    applied: list[str] = field(default_factory=list)
+    declined: list[str] = field(default_factory=list)
+    stopped: str | None = None  # None | "step_limit" | "interrupted" | "edits_failed"
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "instruction": self.instruction,
+            "mode": self.mode,
+            "route": self.route.to_json() if self.route is not None else None,
+            "steps": self.steps,
+            "answer": self.answer,
+            "applied": self.applied,
+            "declined": self.declined,
+            "stopped": self.stopped,
+            "problems": self.problems,
+        }
+
+    def render(self, out: "Output") -> None:
+        for name in self.applied:
+            out.info(f"Changed {name}")
+        for name in self.declined:
+            out.notice(f"Not changed (declined): {name}")
+        if self.stopped == "step_limit":
+            out.warn(f"Stopped after {self.steps} tool calls (code.max_steps in config.yaml).")
+        elif self.stopped == "interrupted":
+            out.warn("Stopped (Ctrl-C).")
+        elif self.stopped == "edits_failed":
+            out.warn("Some edits could not be applied: " + " | ".join(self.problems))
+        if self.applied:
+            out.notice("Undo these changes with /undo.")
+        elif not self.declined and self.stopped is None:
+            out.notice("No file was changed.")
+
+
+def run_code(
+    router,
+    output: "Output",
+    instruction: str,
+    ctx: ToolContext,
+    *,
+    supports_tools: Callable[[Any], bool],
+    settings: CodeSettings = CodeSettings(),
+    pinned_model_id: str | None = None,
+    quiet: bool = False,
+) -> CodeOutcome:
+    """Carry out one /code instruction; files change only through `ctx.applier`."""
+    route = router.route("coder", pinned_model_id)
+    if not route.available:
+        raise NoModelAvailable("coder")
+    mode = "tools" if supports_tools(route.model) else "plaintext"
+    outcome = CodeOutcome(instruction, mode, route)
+    run = _tool_loop if mode == "tools" else _plaintext_loop
+    try:
+        run(router, output, ctx, outcome, settings, pinned_model_id, quiet)
+    except KeyboardInterrupt:
+        outcome.stopped = "interrupted"
+    outcome.applied = [c.summary() for c in ctx.applier.applied]
+    outcome.declined = [c.rel for c in ctx.applier.declined]
+    return outcome
+
+
+def _ask_model(router, output, messages, tools, pinned, quiet, outcome) -> tuple[str, list]:
+    stream = open_stream(router, output, "coder", messages, tools=tools, pinned_model_id=pinned)
+    view = AnswerView(output, quiet=quiet)
+    calls: list = []
+    route, interrupted = stream_into(stream, view, output, quiet, tool_calls=calls)
+    outcome.route = route or outcome.route
+    if interrupted:
+        raise KeyboardInterrupt
+    return view.text, calls
+
+
+def _tool_loop(router, output, ctx, outcome, settings, pinned, quiet) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+
+    tools = langchain_tools(ctx)
+    messages: list = [
+        SystemMessage(TOOLS_GUIDE.format(root=ctx.workspace.root)),
+        HumanMessage(outcome.instruction),
+    ]
+    while True:
+        text, calls = _ask_model(router, output, messages, tools, pinned, quiet, outcome)
+        outcome.answer = text
+        valid = [c for c in calls if isinstance(c.get("args"), dict)]
+        messages.append(AIMessage(content=text, tool_calls=[_as_tool_call(c) for c in valid]))
+        if not calls:
+            return
+        for call in calls:
+            if outcome.steps >= settings.max_steps:
+                outcome.stopped = "step_limit"
+                return
+            outcome.steps += 1
+            _show_call(output, call, quiet)
+            result, ok = run_tool_call(ctx, call.get("name"), call.get("args"))
+            if not ok and not quiet:
+                output.notice(f"  {result.splitlines()[0]}")
+            messages.append(ToolMessage(result, tool_call_id=call.get("id") or "call",
+                                        status="success" if ok else "error"))
+
+
+def _as_tool_call(call: dict) -> dict:
+    return {"name": str(call.get("name")), "args": call["args"], "id": call.get("id"),
+            "type": "tool_call"}
+
+
+def _show_call(output: "Output", call: dict, quiet: bool) -> None:
+    if quiet:
+        return
+    args = call.get("args")
+    shown = ""
+    if isinstance(args, dict):
+        shown = ", ".join(f"{k}={_short(v)}" for k, v in args.items() if k not in ("content",
+                                                                                     "old_text",
+                                                                                     "new_text"))
+    output.notice(f"→ {call.get('name')}({shown})")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _plaintext_loop(router, output, ctx, outcome, settings, pinned, quiet) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    context = plaintext.workspace_context(ctx.workspace, outcome.instruction, settings.max_tool_output)
+    messages: list = [
+        SystemMessage(plaintext.FORMAT_GUIDE),
+        HumanMessage(f"{context}\n\nInstruction: {outcome.instruction}"),
+    ]
+    for attempt in range(plaintext.MAX_RETRIES + 1):
+        text, _ = _ask_model(router, output, messages, None, pinned, quiet, outcome)
+        outcome.answer = text
+        outcome.steps += 1
+        parsed = plaintext.parse_blocks(text)
+        plan = plaintext.plan_blocks(ctx.workspace, parsed.blocks)
+        applied = [change.rel for change in plan.changes if ctx.applier.apply(change)]
+        problems = parsed.errors + plan.errors
+        if not problems:
+            return
+        outcome.problems = problems
+        if attempt == plaintext.MAX_RETRIES:
+            outcome.stopped = "edits_failed"
+            return
+        messages += [AIMessage(text), HumanMessage(plaintext.feedback(problems, applied))]
