@@ -68,12 +68,12 @@ class Change:
             return f"set up the registry keys (models:schema = {self.value})"
         if self.kind == "migrated":
             return f"record the migration (models:migrated = {self.value})"
-        what = f"{m.model_type} model {m.model_name} at {m.url} (timeout {m.timeout}s)"
+        what = f"{m.model_type} model {m.model_name} at {m.url}, timeout {m.timeout}s"
         was = f", replacing {self.previous} as active" if self.previous else ""
         if self.kind == "add":
-            return f"add {what} as {m.model_id}, active{was}"
+            return f"add {m.model_id} ({what}), active{was}"
         if self.kind == "activate":
-            return f"make the registered {m.model_id} ({what}) active{was}"
+            return f"make {m.model_id} active ({what}, already registered){was}"
         return f"keep {m.model_id} ({what}): already registered and active"
 
     def to_json(self) -> dict:
@@ -164,17 +164,22 @@ class MigrationReport:
                         f"{self.migrated_at}; the registry at {self.registry_url} is unchanged.")
             return (f"Nothing to migrate: {source} has no ollama:, general: or coder: models; "
                     f"the registry at {self.registry_url} is unchanged.")
-        verb = "Would migrate" if self.dry_run else "Migrated"
         if not self.models:
             verb = "Would set up" if self.dry_run else "Set up"
             return (f"{verb} the model registry at {self.registry_url} "
                     f"(schema {SCHEMA_VERSION}); {source} has no models to migrate.")
-        names = ", ".join(f"{c.model.model_type} {c.model.model_name} ({c.model.model_id})"
-                          for c in self.models)
+        moved = [c for c in self.models if c.kind != "keep"]
+        kept = [c for c in self.models if c.kind == "keep"]
         tail = "" if self.dry_run else f" {source} is unchanged; it stays for rollback."
-        count = f"{len(self.models)} model" + ("s" if len(self.models) > 1 else "")
-        return (f"{verb} {count} from {source} into the registry at "
-                f"{self.registry_url}, now active: {names}.{tail}")
+        if not moved:
+            verb = "Would record" if self.dry_run else "Recorded"
+            return (f"{verb} the migration in the registry at {self.registry_url}: the models of "
+                    f"{source} are already registered and active: {_names(kept)}.{tail}")
+        verb = "Would migrate" if self.dry_run else "Migrated"
+        count = f"{len(moved)} model" + ("s" if len(moved) > 1 else "")
+        also = f"; already active: {_names(kept)}" if kept else ""
+        return (f"{verb} {count} from {source} into the registry at {self.registry_url}, "
+                f"now active: {_names(moved)}{also}.{tail}")
 
     def lines(self) -> list[str]:
         """The summary, then one line per change."""
@@ -192,6 +197,11 @@ class MigrationReport:
             "changes": [c.to_json() for c in self.changes],
             "summary": self.summary(),
         }
+
+
+def _names(changes: list[Change]) -> str:
+    return ", ".join(f"{c.model.model_type} {c.model.model_name} ({c.model.model_id})"
+                     for c in changes)
 
 
 # --- the run (I/O) ----------------------------------------------------------------------------

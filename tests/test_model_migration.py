@@ -97,6 +97,19 @@ def test_rerun_changes_nothing_and_says_so(tmp_path, real_registry, real_redis, 
     assert report.summary().startswith("Nothing to do: the config.yaml models were migrated at")
 
 
+def test_migrated_marker_removed_rerun_only_records_it(tmp_path, real_registry, real_redis,
+                                                       key_prefix):
+    config = load(tmp_path, BOTH)
+    migrate(real_registry, config)
+    real_redis.delete(f"{key_prefix}models:migrated")
+    before = snapshot(real_redis, key_prefix)
+    report = migrate(real_registry, config)
+    assert [c.kind for c in report.changes] == ["keep", "keep", "migrated"]
+    assert report.summary().startswith("Recorded the migration")
+    after = snapshot(real_redis, key_prefix)
+    assert {k: v for k, v in after.items() if k != "models:migrated"} == before
+
+
 def test_rerun_after_user_changes_keeps_them(tmp_path, real_registry, real_redis, key_prefix):
     config = load(tmp_path, BOTH)
     migrate(real_registry, config)
