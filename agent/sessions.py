@@ -21,7 +21,7 @@ from typing import Callable, TypeVar
 
 import redis
 
-from registry.errors import RegistryUnavailable, SessionNotFound
+from registry.errors import ConfigError, RegistryUnavailable, SessionNotFound
 from registry.model import MODEL_TYPES, encode_time, now_utc, validate_model_type
 
 SESSION_ID_RE = re.compile(r"^session_[0-9a-f]{8}$")
@@ -30,6 +30,27 @@ DEFAULT_MAX_STORED = 1000  # messages kept per session
 TITLE_LENGTH = 60
 ROLES = ("user", "assistant")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """config.yaml `sessions:` — max_history (messages sent per request), max_stored (kept)."""
+
+    max_history: int = DEFAULT_MAX_HISTORY
+    max_stored: int = DEFAULT_MAX_STORED
+
+    @classmethod
+    def from_section(cls, section) -> "SessionSettings":
+        values = {}
+        for name, default, least in (("max_history", DEFAULT_MAX_HISTORY, 0),
+                                     ("max_stored", DEFAULT_MAX_STORED, 1)):
+            value = section.get(name, default)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ConfigError(
+                    f"config.yaml: sessions.{name} must be a whole number of at least {least}."
+                )
+            values[name] = value
+        return cls(**values)
 
 
 @dataclass(frozen=True)
