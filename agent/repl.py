@@ -45,15 +45,18 @@ def handle_line(app, line: str) -> None:
             invocation = app.table.parse_line(text)
             command, args = invocation.command, invocation.args
         else:
-            command = app.table.find(list(CHAT_WORDS), REPL)
+            command = next((c for c in app.table.commands if c.words == CHAT_WORDS), None)
             if command is None:
-                app.output.warn("Chat is not part of this build; use the /model commands.")
+                reason = app.feature_off_reason("chat")
+                app.output.warn((reason or "Chat is not part of this build.").removeprefix("⚠️ "))
                 return
             args = Args({command.args[-1].name: text}) if command.args else Args()
     except AiCliError as exc:
         show_repl_error(app.output, exc)
         return
     run_in_repl(app, command, args)
+    for message in app.registry_messages():
+        app.output.info(message)
 
 
 def _read_lines(app) -> Iterator[str]:

@@ -148,5 +148,6 @@ def model_type_slot() -> Slot:
     return Slot("model_type", MODEL_TYPES, validate_model_type)
 
 
-class LeaveRepl(Exception):
-    """Raised by /quit and /exit: the REPL ends cleanly (not an error)."""
+class LeaveRepl(BaseException):
+    """Raised by /quit and /exit: the REPL ends cleanly. Not an error, so (like SystemExit) it
+    passes every `except Exception` on its way out."""

@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rich.table import Table
-from rich.text import Text
-
 from agent.commands.base import REPL, Args, Command, LeaveRepl
 from agent.output import WARN, Output
 
@@ -28,19 +25,16 @@ class Help:
         return [{"usage": e.usage, "help": e.help, "off": e.off_reason} for e in self.entries]
 
     def render(self, out: Output) -> None:
-        table = Table(show_header=False, box=None, pad_edge=False)
-        table.add_column("usage", style="bold", no_wrap=True)
-        table.add_column("help")
         heading = None
         for e in self.entries:
             if e.heading != heading and heading is not None:
-                table.add_row("", "")
+                out.line()
             heading = e.heading
-            text = Text(e.help)
+            out.line(e.usage, style="dim" if e.off_reason else "bold")
+            out.line(f"    {e.help}")
             if e.off_reason:
-                text.append(f"\n{WARN} off: {e.off_reason}", style="yellow")
-            table.add_row(Text(e.usage, style="dim" if e.off_reason else "bold"), text)
-        out.print(table)
+                out.line(f"    {WARN} off now: {e.off_reason.removeprefix('⚠️').strip()}",
+                         style="yellow")
         out.line()
         out.line("Anything not starting with '/' is sent to the general model as chat.")
 

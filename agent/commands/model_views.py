@@ -179,8 +179,9 @@ class Status:
             _render_route(out, request_type, route)
         fallback = self.status.get("fallback") or {}
         if fallback:
+            state = {True: " (reachable)", False: " (unreachable)"}.get(fallback.get("is_available"), "")
             out.print(f"[cyan]{INFO}[/cyan] Fallback: {esc(fallback.get('model_name', ''))} @ "
-                      f"{esc(fallback.get('url', ''))}")
+                      f"{esc(fallback.get('url', ''))}{state}", soft_wrap=True)
         features = self.status.get("features", {})
         on = [name for name, value in features.items() if value is True]
         off = [name for name, value in features.items() if value is False]
@@ -191,12 +192,13 @@ def _render_route(out: Output, request_type: str, route: dict) -> None:
     model = route.get("model")
     title = f"{request_type.capitalize()}"
     if model is None:
-        out.print(f"[yellow]{WARN}[/yellow] {esc(title)}: no model — "
-                  f"{esc(route.get('notice') or 'feature off')}")
+        notice = (route.get("notice") or "feature off").removeprefix("⚠️").strip()
+        out.print(f"[yellow]{WARN}[/yellow] {esc(title)}: no model. {esc(notice)}", soft_wrap=True)
         return
     icon = f"[green]{OK}[/green]" if route.get("via") == "active" else f"[yellow]{WARN}[/yellow]"
     ident = model.get("model_id") or "fallback"
     out.print(f"{icon} {esc(title)}: {esc(model.get('model_name', ''))} @ "
-              f"{esc(model.get('url', ''))} ({esc(ident)}, via {esc(route.get('via', ''))})")
+              f"{esc(model.get('url', ''))} ({esc(ident)}, via {esc(route.get('via', ''))})",
+              soft_wrap=True)
     if route.get("notice"):
         out.notice(f"  {route['notice']}")
