@@ -101,6 +101,7 @@ class OllamaTestServer:
         self._requests: list[ReceivedRequest] = []
         self._lock = threading.Lock()
         self._release = threading.Event()
+        self._connections: set[socket.socket] = set()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -124,6 +125,13 @@ class OllamaTestServer:
             self._httpd.server_close()
             self._thread.join(timeout=5)
             self._httpd = None
+        with self._lock:
+            open_connections, self._connections = list(self._connections), set()
+        for conn in open_connections:  # keep-alive connections die with the server, as in life
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def __enter__(self) -> "OllamaTestServer":
         return self if self._httpd is not None else self.start()
@@ -233,6 +241,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:  # keep test output clean
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server_state._lock:
+            self.server_state._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server_state._lock:
+            self.server_state._connections.discard(self.connection)
+        super().finish()
 
     def do_HEAD(self) -> None:
         self._handle("HEAD")

@@ -1,0 +1,26 @@
+"""Building a Router on a real Redis registry and Ollama-protocol test servers, for router tests."""
+
+from __future__ import annotations
+
+from registry.availability import AvailabilityChecker
+from registry.config import ConfigManager
+from router import Router
+
+PROBE = 0.5
+
+
+def config_with_fallback(url: str, disabled=("code",), model: str = "tinyllama") -> ConfigManager:
+    return ConfigManager(
+        None, {"tinyollama": {"url": url, "model": model, "timeout": 5,
+                              "disabled_features": list(disabled)}}
+    )
+
+
+def make_router(registry, fallback_url: str, disabled=("code",), ttl: float = 30) -> Router:
+    checker = AvailabilityChecker(registry, probe_timeout=PROBE, ttl=ttl)
+    return Router(registry, config_with_fallback(fallback_url, disabled), checker)
+
+
+def chat_models(server) -> list[str]:
+    """The model of every /api/chat request the server received, in order."""
+    return [r.model for r in server.chat_requests]
