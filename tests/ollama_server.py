@@ -25,7 +25,8 @@ Scripting (all thread-safe; change anything at any time, also while a request is
     server.default_reply = "ok"                 # used when the queue is empty
     server.mode = "hang"            # every endpoint: accept, then never answer (until stop/reset)
     server.mode = "error_500"       # every endpoint: 500 {"error": "..."}
-    server.mode = "slow"            # every response waits `server.delay` seconds (and each chunk)
+    server.mode = "slow"            # every answer waits `server.delay` s; a chat stream sends its
+                                    # first chunk at once, then waits `delay` before each next one
     server.mode = "down"            # stop listening: connections are refused; "normal" to return
     server.chat_mode = "die_mid_stream"   # only /api/chat: send `server.die_after` chunks, then
                                           # drop the connection (chunked body never terminated)
@@ -276,7 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._hang(path)
         if mode == "error_500":
             return self._json(500, {"error": "the test server was told to fail (error_500)"})
-        if mode == "slow":
+        if mode == "slow" and path != "/api/chat":  # a chat stream is slow between its chunks
             time.sleep(state.delay)
         route = {
             ("GET", "/"): self._root,
@@ -333,6 +334,8 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.tool_calls:
             message["tool_calls"] = reply.tool_calls
         data = json.dumps(_final(name, message)).encode()
+        if mode == "slow":
+            time.sleep(self.server_state.delay)
         self.send_response(200)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
