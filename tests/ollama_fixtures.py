@@ -15,10 +15,14 @@ Use them by importing into a test module (pytest picks up imported fixtures):
         first.mode = "down"
 
 `ollama_server` is one started server with no models; `ollama_servers(n)` starts n more (call it
-as often as needed); `dead_url` is a loopback URL where nothing listens (connection refused).
+as often as needed); `dead_url` is a loopback URL where nothing listens (connection refused);
+`silent_url` is a loopback URL whose listen queue is full, so connecting times out
+(httpx.ConnectTimeout), as with a host that drops packets.
 """
 
 from __future__ import annotations
+
+import socket
 
 import pytest
 
@@ -49,3 +53,23 @@ def ollama_servers():
 @pytest.fixture
 def dead_url() -> str:
     return refused_url()
+
+
+@pytest.fixture
+def silent_url():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(5):  # fill the accept queue; further connection attempts get no answer
+        filler = socket.socket()
+        filler.setblocking(False)
+        try:
+            filler.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(filler)
+    yield f"http://127.0.0.1:{port}"
+    for sock in fillers + [listener]:
+        sock.close()

@@ -6,7 +6,7 @@ import threading
 import pytest
 import redis
 
-from ollama_fixtures import dead_url, ollama_server, ollama_servers  # noqa: F401
+from ollama_fixtures import dead_url, ollama_server, ollama_servers, silent_url  # noqa: F401
 from registry.availability import AvailabilityChecker, ProbeResult
 from registry.config import FallbackModel
 from registry.errors import OllamaUnreachable
@@ -208,3 +208,9 @@ def test_discover_lists_the_servers_models(checker, ollama_server):
 def test_discover_on_a_dead_server_is_one_clear_error(checker, dead_url):
     with pytest.raises(OllamaUnreachable, match="connection refused"):
         checker.discover(dead_url)
+
+
+def test_connect_timeout_is_reported_as_such(checker, real_registry, silent_url):
+    model = real_registry.add_model("general", silent_url, "llama3")
+    result = checker.check(model)
+    assert not result.is_available and "timed out connecting" in result.reason

@@ -3,7 +3,7 @@ which server received each request, what the user is told, and what ends the req
 
 import pytest
 
-from ollama_fixtures import dead_url, ollama_server, ollama_servers  # noqa: F401
+from ollama_fixtures import dead_url, ollama_server, ollama_servers, silent_url  # noqa: F401
 from registry.errors import (
     ModelNotPulled,
     ModelTimedOut,
@@ -208,3 +208,32 @@ def test_a_stream_is_iterated_once(two):
     collect(routed)
     with pytest.raises(RuntimeError):
         iter(routed)
+
+
+def test_what_chatollama_raises_is_classified(ollama_server, dead_url, silent_url):
+    """The table in router/failures.py, checked against the real client."""
+    from langchain_ollama import ChatOllama
+
+    from router import failures
+
+    ollama_server.add_model("llama3")
+
+    def raised(url, model="llama3"):
+        try:
+            ChatOllama(base_url=url, model=model, client_kwargs={"timeout": 1}).invoke("hi")
+        except Exception as exc:  # noqa: BLE001
+            return failures.classify(exc)
+        raise AssertionError("no exception")
+
+    assert raised(dead_url) is failures.UNREACHABLE
+    assert raised(silent_url) is failures.CONNECT_TIMEOUT
+    assert raised(ollama_server.url, "missing") is failures.MODEL_MISSING
+    ollama_server.chat_mode = "hang"
+    assert raised(ollama_server.url) is failures.TIMED_OUT
+    ollama_server.chat_mode = "error_500"
+    assert raised(ollama_server.url) is failures.SERVER_ERROR
+    ollama_server.chat_mode = "die_mid_stream"
+    assert raised(ollama_server.url) is failures.DROPPED
+    ollama_server.chat_mode = "empty_stream"
+    assert raised(ollama_server.url) is failures.EMPTY_REPLY
+    assert failures.classify(KeyError("a bug")) is None
