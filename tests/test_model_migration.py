@@ -11,11 +11,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import redis
 
 from invariants import ISO_UTC, registry_problems
+from ollama_fixtures import ollama_server  # noqa: F401
 from migrations.add_model_registry import migrate, migrate_on_start
 from registry import open_registry
 from registry.config import ConfigManager
@@ -391,3 +394,52 @@ def test_first_start_of_ai_cli_says_it_migrated(tmp_path, redis_url, real_redis,
     assert {m["model_id"] for m in json.loads(first.out)} == {GENERAL_ID, CODER_ID}
     assert main(["--config", str(config.path), "model", "list"]) == 0
     assert "Migrated" not in capsys.readouterr().err
+
+
+def test_repl_started_with_redis_down_then_brought_up(tmp_path, ollama_server):
+    """The whole program: starts on config.yaml, refuses changes naming the URL, then picks Redis
+    up without a restart, migrates, and accepts changes."""
+    import pexpect
+
+    from test_cli_support import make_cli
+
+    ollama_server.add_model("llama3.1:8b")
+    ollama_server.add_model("qwen2.5-coder:7b")
+    server = RedisProcess(tmp_path)
+    cli = make_cli(tmp_path, server.url, "", ollama_server.url)
+    cli.write_config(ollama={"url": ollama_server.url, "model": "llama3.1:8b"},
+                     coder={"url": ollama_server.url, "model": "qwen2.5-coder:7b"})
+    prompt = r">(\x08)?(\x1b\[\d*C| )"
+    child = cli.spawn(timeout=30)
+    try:
+        child.expect(f"Redis at {server.url} is unreachable")
+        child.expect(r"General Model: llama3\.1:8b @ 127\.0\.0\.1:\d+ \(reachable\)")
+        child.expect(prompt)
+        child.sendline(f"/model general add {ollama_server.url} qwen2.5-coder:7b")
+        child.expect("read-only until it is back")
+        child.expect(prompt)
+        server.start()
+        for _ in range(40):  # the registry retries every few seconds; ask until it has
+            child.sendline("/model list")
+            if child.expect([r"is back: the model registry is writable again", "unreachable"]) == 0:
+                break
+            child.expect(prompt)
+            time.sleep(0.25)
+        else:
+            raise AssertionError("Redis was not picked up again")
+        child.expect("Migrated 2 models")
+        child.expect(prompt)
+        child.sendline(f"/model general add {ollama_server.url} qwen2.5-coder:7b")
+        child.expect(r"model_[0-9a-f]{8}")
+        child.expect(prompt)
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+        client = redis.Redis(unix_socket_path=str(server.socket), decode_responses=True)
+        assert registry_problems(client) == []
+        assert len(client.smembers("models:index:general")) == 2
+        assert client.get("models:coder:active") == legacy_model_id(
+            "coder", ollama_server.url, "qwen2.5-coder:7b")
+        client.close()
+    finally:
+        child.close(force=True)
+        server.stop()
