@@ -77,7 +77,7 @@ class CodeOutcome:
 
     def render(self, out: "Output") -> None:
         for name in self.applied:
-            out.info(f"Changed {name}")
+            out.info(name)
         for name in self.declined:
             out.notice(f"Not changed (declined): {name}")
         if self.stopped == "step_limit":

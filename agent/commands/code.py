@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from rich.text import Text
+
 from agent.commands.base import Arg, Args, Command
 from agent.output import Output
 from registry.errors import AiCliError
@@ -62,7 +64,7 @@ def _asker(app):
 
     def ask(question: str) -> str:
         try:
-            return app.output.err.input(question)
+            return app.output.err.input(Text(question))  # a Text: no markup in file names
         except EOFError:
             return "n"
 
