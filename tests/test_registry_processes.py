@@ -14,6 +14,7 @@ from registry import open_registry
 from registry.config import ConfigManager
 from registry.connection import connect_redis
 from registry.errors import RegistryUnavailable
+from registry.manager import ModelRegistry
 
 HERE = Path(__file__).resolve().parent
 
@@ -119,7 +120,8 @@ def test_server_gone_after_connect_is_a_registry_error(tmp_path, redis_url):
     try:
         while not socket.exists():
             time.sleep(0.02)
-        registry = open_registry(ConfigManager.load(env={"AI_CLI_REDIS_URL": f"unix://{socket}"}))
+        url = f"unix://{socket}"
+        registry = ModelRegistry(connect_redis(url, tmp_path), url=url)
         registry.add_model("general", "http://127.0.0.1:11434", "a")
     finally:
         proc.terminate()
