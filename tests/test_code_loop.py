@@ -221,3 +221,20 @@ def test_no_coder_route_is_the_seed_warning(tmp_path, registry, dead_url):  # no
     scene = Scene(tmp_path, registry, None, dead_url)
     with pytest.raises(NoModelAvailable, match="No coder model available"):
         scene.run("anything")
+
+
+def test_a_stream_that_breaks_after_an_edit_keeps_it_undoable(scene):
+    from registry.errors import StreamBroken
+
+    # die_mid_stream sends `die_after` parts then drops: the tool-call reply (one call part and
+    # the final part) arrives whole; the long answer after it breaks off.
+    scene.server.chat_mode = "die_mid_stream"
+    scene.server.die_after = 2
+    scene.server.reply_tool_call("write_file", {"path": "new.txt", "content": "made\n"})
+    scene.server.reply("this answer will break off before it ends")
+    with pytest.raises(StreamBroken):
+        scene.run("make a file", assume_yes=True)
+    assert (scene.root / "new.txt").read_text() == "made\n"
+    assert "Changed before the error: new.txt. /undo restores them." in scene.stderr.getvalue()
+    assert scene.journal.undo(scene.root).restored == ["new.txt"]
+    assert not (scene.root / "new.txt").exists()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from agent.chat import AnswerView, open_stream, stream_into
 from agent.code import plaintext
 from agent.code.tools import DEFAULT_MAX_OUTPUT, ToolContext, langchain_tools, run_tool_call
-from registry.errors import ConfigError, NoModelAvailable
+from registry.errors import AiCliError, ConfigError, NoModelAvailable
 
 if TYPE_CHECKING:
     from agent.output import Output
@@ -114,6 +114,11 @@ def run_code(
         run(router, output, ctx, outcome, settings, pinned_model_id, quiet)
     except KeyboardInterrupt:
         outcome.stopped = "interrupted"
+    except AiCliError:
+        if ctx.applier.applied:  # the error ends the run; the changes so far stay undoable
+            names = ", ".join(c.rel for c in ctx.applier.applied)
+            output.warn(f"Changed before the error: {names}. /undo restores them.")
+        raise
     outcome.applied = [c.summary() for c in ctx.applier.applied]
     outcome.declined = [c.rel for c in ctx.applier.declined]
     return outcome
