@@ -93,8 +93,11 @@ def gather(app, version: str) -> Found:
     registry = app.registry
     offline = None if getattr(registry, "online", True) else registry.notice
     active = {t: registry.get_active_model(t) for t in LABELS}
-    targets = [m for m in active.values() if m is not None] + [fallback]
-    probes = dict(zip(map(id, targets), app.checker.check_many(targets)))
+    # One concurrent round for every model (one request per server), so the router's fallback
+    # chain below finds every answer cached instead of probing model after model.
+    everyone = [*registry.list_models(), fallback]
+    answers = {_key(m): r for m, r in zip(everyone, app.checker.check_many(everyone))}
+    probes = {id(m): answers.get(_key(m)) for m in [*active.values(), fallback] if m is not None}
     features = app.router.features()
     notices = {}
     for model_type in LABELS:
@@ -104,6 +107,10 @@ def gather(app, version: str) -> Found:
         notices[model_type] = route.notice if route.available and route.via != "active" else None
     return Found(version, active, fallback, probes, bool(features.chat), bool(features.code),
                  notices, registry_error=offline)
+
+
+def _key(model) -> tuple:
+    return (getattr(model, "model_id", None), model.url, model.model_name)
 
 
 def render(out: Output, lines: list[Line | None]) -> None:

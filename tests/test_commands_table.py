@@ -1,0 +1,144 @@
+"""The command table: parsing (pure), /help marking, completion and the generated docs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from ollama_fixtures import dead_url, ollama_server  # noqa: F401
+
+from agent.app import App, Flags
+from agent.cli import split_flags
+from agent.commands import collect, command_table
+from agent.commands.base import REPL, SUBCOMMAND, Arg, Command, Option, model_type_slot
+from agent.commands.docs import TARGET, render
+from agent.commands.general import help_entries
+from agent.commands.table import CommandTable
+from agent.output import Output
+from agent.repl import completions
+from registry.config import ConfigManager
+from registry.errors import InvalidModelType, UnknownCommand, UsageError
+from registry.manager import ModelRegistry
+
+ROOT = TARGET.parents[1]
+
+
+def noop(app, args):
+    return None
+
+
+TABLE = CommandTable([
+    Command(("model", model_type_slot(), "add"), "add", noop,
+            args=(Arg("url"), Arg("model_name")),
+            options=(Option("--timeout", metavar="SECONDS"), Option("--force"))),
+    Command(("model", "list"), "list", noop),
+    Command(("model", model_type_slot(), "list"), "list one type", noop),
+    Command(("code",), "code", noop, args=(Arg("instruction", rest=True),), needs="code"),
+    Command(("quit",), "quit", noop, faces=frozenset({REPL}), aliases=(("exit",),)),
+])
+
+
+def test_slash_form_and_subcommand_bind_the_same_arguments():
+    line = TABLE.parse_line("/model General add http://h:1 llama3 --timeout=30 --force")
+    argv = TABLE.parse_argv(["model", "general", "add", "http://h:1", "llama3", "--timeout", "30",
+                             "--force"])
+    assert line.command is argv.command
+    assert line.args == argv.args == {"model_type": "general", "url": "http://h:1",
+                                      "model_name": "llama3", "timeout": "30", "force": True}
+
+
+def test_longest_words_win_and_aliases_match():
+    assert TABLE.parse_line("/model list").command.help == "list"
+    assert TABLE.parse_line("/model coder list").command.help == "list one type"
+    assert TABLE.parse_line("/exit").command.help == "quit"
+    with pytest.raises(UnknownCommand):
+        TABLE.parse_argv(["quit"])  # REPL only
+
+
+def test_rest_argument_is_taken_verbatim():
+    assert TABLE.parse_line("/code don't  touch 'a.py' --force").args == {
+        "instruction": "don't  touch 'a.py' --force"}
+
+
+@pytest.mark.parametrize("line, error, text", [
+    ("/model coderx add u n", InvalidModelType, "Unknown model type 'coderx'"),
+    ("/model general add u", UsageError, "Missing <model_name>"),
+    ("/model general add u n x", UsageError, "Unexpected 'x'"),
+    ("/model general add u n --timeout", UsageError, "--timeout needs a value"),
+    ("/model general add u n --force=1", UsageError, "--force takes no value"),
+    ("/model general add u n --nope", UsageError, "Unknown option '--nope'"),
+    ("/model general add 'u n", UsageError, "A quote is not closed"),
+    ("/model general", UsageError, "Try one of: /model {general|coder} add"),
+    ("/wat", UnknownCommand, "Unknown command '/wat'. Type /help"),
+    ("/", UnknownCommand, "Type a command after '/'"),
+    ("/code", UsageError, "Missing <instruction>"),
+])
+def test_bad_lines_say_what_is_wrong(line, error, text):
+    with pytest.raises(error) as caught:
+        TABLE.parse_line(line)
+    assert text in caught.value.message
+    assert "\n" not in caught.value.message
+
+
+def test_global_flags_anywhere_and_force_goes_last():
+    flags, words = split_flags(["--json", "model", "--force", "general", "add", "u", "n",
+                                "--config=c.yaml", "--session", "s1", "-y"])
+    assert flags == Flags(json=True, config="c.yaml", session="s1", yes=True, force=True)
+    assert words == ["model", "general", "add", "u", "n", "--force"]
+    assert split_flags(["chat", "--", "--json"])[1] == ["chat", "--json"]
+    with pytest.raises(UsageError):
+        split_flags(["--redis-url"])
+
+
+def test_collector_skips_only_modules_that_do_not_exist():
+    assert collect(("agent.commands.not_written_yet",)) == []
+    names = {c.words[0] for c in collect()}
+    assert {"model", "help", "quit"} <= names
+
+
+def make_app(real_redis, redis_url, key_prefix, fallback_url) -> App:
+    config = ConfigManager.load(env={"AI_CLI_REDIS_URL": redis_url}, overrides={})
+    config = ConfigManager(config.path, {"redis": {"key_prefix": key_prefix},
+                                         "tinyollama": {"url": fallback_url}}, config.env)
+    return App(config, Output(), TABLE, open_registry=lambda c: ModelRegistry(
+        real_redis, key_prefix=key_prefix, url=redis_url))
+
+
+def test_help_marks_commands_that_are_off_and_why(real_redis, redis_url, key_prefix, dead_url,
+                                                  ollama_server):
+    app = make_app(real_redis, redis_url, key_prefix, dead_url)
+    entries = {e.usage: e for e in help_entries(app, REPL, "/")}
+    assert entries["/code <instruction>..."].off_reason.endswith(
+        "Use '/model coder add' to configure a model.")
+    assert entries["/model list"].off_reason is None
+    assert "/quit" in entries and "ai-cli quit" not in {e.usage for e in help_entries(app, SUBCOMMAND, "ai-cli ")}
+    ollama_server.add_model("coder7b")
+    app.registry.add_model("coder", ollama_server.url, "coder7b")
+    fresh = make_app(real_redis, redis_url, key_prefix, dead_url)
+    entries = {e.usage: e for e in help_entries(fresh, REPL, "/")}
+    assert entries["/code <instruction>..."].off_reason is None
+
+
+def test_completion_offers_words_slots_options_and_ids(real_redis, redis_url, key_prefix, dead_url):
+    app = make_app(real_redis, redis_url, key_prefix, dead_url)
+    general = app.registry.add_model("general", "http://127.0.0.1:9", "a")
+    coder = app.registry.add_model("coder", "http://127.0.0.1:9", "b")
+    assert set(completions(app, [], "mo")) == {"model"}
+    assert set(completions(app, ["model"], "")) == {"general", "coder", "list"}
+    assert set(completions(app, ["model", "general", "add", "u", "n"], "--t")) == {"--timeout"}
+    ids = set(completions(app, ["model", "coder", "list"], ""))
+    assert ids == set()  # list takes no id
+    table = command_table()
+    app.table = table
+    assert set(completions(app, ["model", "coder", "use"], "model_")) == {coder.model_id}
+    assert general.model_id in set(completions(app, ["model", "check"], ""))
+
+
+def test_docs_commands_md_is_current():
+    assert TARGET.read_text(encoding="utf-8") == render(), (
+        "docs/COMMANDS.md is stale: run python -m agent.commands.docs")
+    proc = subprocess.run([sys.executable, "-m", "agent.commands.docs", "--check"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
