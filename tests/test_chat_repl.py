@@ -162,3 +162,22 @@ def test_code_is_off_without_a_coder_route(cli):
     proc = cli.run("code", "anything")
     assert proc.returncode != 0
     assert "No coder model available" in proc.stderr
+
+
+def test_repl_started_with_session_continues_it(cli, ollama_server, real_redis, key_prefix):
+    ollama_server.add_model("llama3")
+    ModelRegistry(real_redis, key_prefix=key_prefix).add_model("general", ollama_server.url,
+                                                               "llama3", timeout=10)
+    sid = cli.json("session", "new")["session_id"]
+    ollama_server.reply("Noted.")
+    assert cli.run("--session", sid, "chat", "my name is Ada").returncode == 0
+    ollama_server.reply("You are Ada.")
+    child = cli.spawn("--session", sid)
+    child.expect(PROMPT)
+    child.sendline("who am I?")
+    child.expect("You are Ada.")
+    child.expect(PROMPT)
+    assert finish(child) == 0
+    sent = [(m["role"], m["content"]) for m in ollama_server.chat_requests[-1].body["messages"]]
+    assert sent == [("user", "my name is Ada"), ("assistant", "Noted."), ("user", "who am I?")]
+    assert [s.session_id for s in SessionStore(real_redis, key_prefix).list()] == [sid]

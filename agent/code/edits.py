@@ -23,7 +23,7 @@ from rich.text import Text
 
 from registry.errors import EditFailed, NothingToUndo
 
-UNDO_DEPTH = 10  # /code runs `/undo` can step back through
+UNDO_KEPT = 40  # /code runs the journal keeps (all workspaces together)
 
 
 # --- planning (pure) ---------------------------------------------------------------------------
@@ -265,7 +265,7 @@ class UndoJournal:
             return
         entries = [e for e in self._load() if e.get("id") != entry.entry_id]
         entries.append(entry.to_json())
-        self._save(entries[-UNDO_DEPTH * 4:])
+        self._save(entries[-UNDO_KEPT:])
 
     def undo(self, workspace: Path) -> UndoReport:
         """Restore the files of the newest /code run in `workspace`; files edited since are skipped."""
