@@ -21,7 +21,7 @@ from typing import Callable, TypeVar
 
 import redis
 
-from registry.errors import ConfigError, RegistryUnavailable, SessionNotFound
+from registry.errors import RegistryUnavailable, SessionNotFound
 from registry.model import MODEL_TYPES, encode_time, now_utc, validate_model_type
 
 SESSION_ID_RE = re.compile(r"^session_[0-9a-f]{8}$")
@@ -40,17 +40,11 @@ class SessionSettings:
     max_stored: int = DEFAULT_MAX_STORED
 
     @classmethod
-    def from_section(cls, section) -> "SessionSettings":
-        values = {}
-        for name, default, least in (("max_history", DEFAULT_MAX_HISTORY, 0),
-                                     ("max_stored", DEFAULT_MAX_STORED, 1)):
-            value = section.get(name, default)
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ConfigError(
-                    f"config.yaml: sessions.{name} must be a whole number of at least {least}."
-                )
-            values[name] = value
-        return cls(**values)
+    def from_config(cls, config) -> "SessionSettings":
+        return cls(
+            max_history=config.get_count("sessions", "max_history", DEFAULT_MAX_HISTORY, least=0),
+            max_stored=config.get_count("sessions", "max_stored", DEFAULT_MAX_STORED),
+        )
 
 
 @dataclass(frozen=True)

@@ -194,6 +194,16 @@ class ConfigManager:
     def debug(self) -> bool:
         return _env_flag(self.env, "AI_CLI_DEBUG")
 
+    def get_count(self, section: str, name: str, default: int, least: int = 1) -> int:
+        """A whole-number setting of a later part (`sessions.max_history`, `code.max_steps`)."""
+        path = (section, name)
+        value = _lookup(self.data, path)
+        if value is _MISSING:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise self._error(path, f"must be a whole number of at least {least}")
+        return value
+
     def section(self, name: str) -> Mapping[str, Any]:
         """A top-level section of config.yaml merged over its defaults (for later parts)."""
         value = self.data.get(name, {})

@@ -131,3 +131,12 @@ def test_env_flags():
 
 def test_data_dir_follows_xdg(tmp_path):
     assert ConfigManager.load(env={}).data_dir == tmp_path / "xdg-data" / "ai-cli"
+
+
+def test_counts_of_later_parts_name_file_and_line(tmp_path):
+    path = write(tmp_path / "c.yaml", "code:\n  max_steps: 0\nsessions:\n  max_history: 5\n")
+    config = ConfigManager.load(path, env={})
+    assert config.get_count("sessions", "max_history", 40, least=0) == 5
+    assert config.get_count("sessions", "max_stored", 1000) == 1000
+    with pytest.raises(ConfigError, match=r"c.yaml, line 2: code.max_steps must be a whole number"):
+        config.get_count("code", "max_steps", 12)

@@ -10,12 +10,12 @@ three times. Both ways every change passes the same diff, confirmation and undo 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable
 
 from agent.chat import AnswerView, open_stream, stream_into
 from agent.code import plaintext
 from agent.code.tools import DEFAULT_MAX_OUTPUT, ToolContext, langchain_tools, run_tool_call
-from registry.errors import AiCliError, ConfigError, NoModelAvailable
+from registry.errors import AiCliError, NoModelAvailable
 
 if TYPE_CHECKING:
     from agent.output import Output
@@ -39,15 +39,11 @@ class CodeSettings:
     max_tool_output: int = DEFAULT_MAX_OUTPUT
 
     @classmethod
-    def from_section(cls, section: Mapping[str, Any]) -> "CodeSettings":
-        values = {}
-        for name, default in (("max_steps", DEFAULT_MAX_STEPS),
-                              ("max_tool_output", DEFAULT_MAX_OUTPUT)):
-            value = section.get(name, default)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"config.yaml: code.{name} must be a whole number of at least 1.")
-            values[name] = value
-        return cls(**values)
+    def from_config(cls, config) -> "CodeSettings":
+        return cls(
+            max_steps=config.get_count("code", "max_steps", DEFAULT_MAX_STEPS),
+            max_tool_output=config.get_count("code", "max_tool_output", DEFAULT_MAX_OUTPUT),
+        )
 
 
 @dataclass

@@ -18,7 +18,7 @@ def code(app, args: Args):
     from agent.code.tools import ToolContext
     from agent.code.workspace import Workspace
 
-    settings = CodeSettings.from_section(app.config.section("code"))
+    settings = CodeSettings.from_config(app.config)
     workspace = Workspace.open(app.workspace)
     quiet = app.flags.json
     gate = Gate(app.output.err if quiet else app.output.out, _asker(app), assume_yes=app.flags.yes)

@@ -25,7 +25,7 @@ UNPIN = "none"
 
 def session_store(app) -> SessionStore:
     """The store on the registry's Redis (RegistryUnavailable while Redis is down)."""
-    settings = SessionSettings.from_section(app.config.section("sessions"))
+    settings = SessionSettings.from_config(app.config)
     registry = app.registry
     return SessionStore(registry.redis, registry.keys.prefix, settings.max_history,
                         settings.max_stored)
