@@ -81,6 +81,13 @@ class App:
             return registry
         raise RegistryUnavailable(registry.notice or f"Redis at {registry.url} is unreachable.")
 
+    def read_registry(self, operation: Callable[[Any], Any]) -> Any:
+        """A read for /model commands, refused while Redis is down — also when Redis went away
+        during the read itself (the registry then answered from config.yaml)."""
+        result = operation(self.online_registry(reading=True))
+        self.online_registry(reading=True)
+        return result
+
     def registry_messages(self) -> list[str]:
         """Lines the registry wants shown once (e.g. "Redis ... is back"); drained."""
         messages = getattr(self._registry, "messages", None)

@@ -58,7 +58,7 @@ def add(app, args: Args) -> ModelAdded:
 
 
 def list_models(app, args: Args) -> ModelList:
-    return ModelList(app.online_registry(reading=True).list_models(args.model_type), args.model_type)
+    return ModelList(app.read_registry(lambda r: r.list_models(args.model_type)), args.model_type)
 
 
 def use(app, args: Args) -> ModelChanged:
@@ -73,7 +73,7 @@ def use(app, args: Args) -> ModelChanged:
 
 def remove(app, args: Args) -> ModelChanged:
     registry = app.online_registry()
-    model = registry.require_model(args.model_id, args.model_type)
+    model = app.read_registry(lambda r: r.require_model(args.model_id, args.model_type))
     registry.remove_model(args.model_id, args.model_type)
     note = None
     if model.is_active:
