@@ -74,30 +74,31 @@ def test_ctrl_c_at_any_step_changes_nothing(cli, ollama_server, real_redis, key_
 def test_switch_and_remove_by_picking_from_a_list(cli, ollama_server, real_redis, key_prefix):
     ollama_server.add_model("a")
     ollama_server.add_model("b")
-    a = cli.json("model", "general", "add", ollama_server.url, "a")
-    b = cli.json("model", "general", "add", ollama_server.url, "b")
+    cli.json("model", "general", "add", ollama_server.url, "a")
+    cli.json("model", "general", "add", ollama_server.url, "b")
     registry = registry_of(real_redis, key_prefix)
+    first, second = registry.list_models()  # the order the wizard lists them in
 
     child = cli.spawn("setup")
     child.expect_exact("What do you want to do?")
     child.send(DOWN + ENTER)  # Switch the active model
     child.expect_exact("Which model?")
     child.expect_exact("[active]")
-    child.send(ENTER)  # the first: a
+    child.send(ENTER)  # the first
     child.expect_exact("is now active")
     assert ended(child) == 0
-    assert registry.get_active_model("general").model_id == a["model_id"]
+    assert registry.get_active_model("general").model_id == first.model_id
 
     child = cli.spawn("setup")
     child.expect_exact("What do you want to do?")
     child.send(DOWN + DOWN + ENTER)  # Remove a model
     child.expect_exact("Remove which model?")
-    child.send(DOWN + ENTER)  # b
-    child.expect_exact(f"({b['model_id']})?")
+    child.send(DOWN + ENTER)  # the second
+    child.expect_exact(f"({second.model_id})?")
     child.send("y")
     child.expect_exact("removed")
     assert ended(child) == 0
-    assert [m.model_id for m in registry.list_models()] == [a["model_id"]]
+    assert [m.model_id for m in registry.list_models()] == [first.model_id]
 
 
 def test_unreachable_server_lets_you_type_a_name_and_refuse(cli, dead_url, real_redis, key_prefix):
