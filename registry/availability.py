@@ -74,6 +74,9 @@ class AvailabilityChecker:
         self.clock = clock
         self._results: dict[tuple[str, str], tuple[float, ProbeResult]] = {}
         self._tools: dict[tuple[str, str], bool] = {}
+        # A server's answer serves every model on it: a hung server costs one probe timeout for
+        # all its models, not one each as the fallback chain walks them.
+        self._servers: dict[str, tuple[float, _TagsAnswer]] = {}
         self._lock = threading.Lock()
         self._http = None
 
@@ -91,7 +94,7 @@ class AvailabilityChecker:
             if cached is not None:
                 results[i] = cached
         urls = sorted({model_key(m)[0] for i, m in enumerate(models) if i not in results})
-        answers = self._probe_servers(urls)
+        answers = self._server_answers(urls, force)
         for i, model in enumerate(models):
             if i not in results:
                 results[i] = self._remember(model, _judge(model, answers[model_key(model)[0]]))
@@ -112,6 +115,7 @@ class AvailabilityChecker:
     def forget(self) -> None:
         with self._lock:
             self._results.clear()
+            self._servers.clear()
 
     def discover(self, url: str) -> list[str]:
         """The model names the Ollama server at `url` has (`GET /api/tags`), sorted."""
@@ -154,6 +158,21 @@ class AvailabilityChecker:
             except AiCliError:
                 pass  # Redis down or read-only: the result still holds in this process
         return result
+
+    def _server_answers(self, urls: list[str], force: bool) -> dict[str, _TagsAnswer]:
+        """Each server's `/api/tags` answer: remembered for the TTL, else probed now."""
+        now = self.clock()
+        answers: dict[str, _TagsAnswer] = {}
+        with self._lock:
+            for url in urls:
+                entry = self._servers.get(url)
+                if not force and entry is not None and now - entry[0] < self.ttl:
+                    answers[url] = entry[1]
+        fresh = self._probe_servers([url for url in urls if url not in answers])
+        with self._lock:
+            for url, answer in fresh.items():
+                self._servers[url] = (self.clock(), answer)
+        return {**answers, **fresh}
 
     def _probe_servers(self, urls: list[str]) -> dict[str, _TagsAnswer]:
         if len(urls) <= 1:

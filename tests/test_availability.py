@@ -214,3 +214,19 @@ def test_connect_timeout_is_reported_as_such(checker, real_registry, silent_url)
     model = real_registry.add_model("general", silent_url, "llama3")
     result = checker.check(model)
     assert not result.is_available and "timed out connecting" in result.reason
+
+
+def test_one_probe_per_server_serves_every_model_on_it(checker, real_registry, ollama_server, clock):
+    """Walking the chain over three models on one hung server waits on it once, not three times."""
+    ollama_server.add_model("a")
+    ollama_server.mode = "hang"
+    models = [real_registry.add_model("general", ollama_server.url, n) for n in ("a", "b", "c")]
+    results = [checker.check(m) for m in models]
+    assert [r.is_available for r in results] == [False, False, False]
+    assert all("timed out" in r.reason for r in results)
+    assert len(tags_requests(ollama_server)) == 1
+    clock.now += 31  # past the TTL the server is asked again
+    checker.check(models[0])
+    assert len(tags_requests(ollama_server)) == 2
+    checker.check(models[0], force=True)
+    assert len(tags_requests(ollama_server)) == 3
