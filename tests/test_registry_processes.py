@@ -128,3 +128,32 @@ def test_server_gone_after_connect_is_a_registry_error(tmp_path, redis_url):
         proc.wait()
     with pytest.raises(RegistryUnavailable, match="short.sock"):
         registry.list_models()
+
+
+ADD_SCRIPT = """
+from registry import open_registry
+from registry.config import ConfigManager
+registry = open_registry(ConfigManager.load(env={}))
+print(registry.add_model("coder", "http://127.0.0.1:11434", "m").model_id)
+"""
+
+
+def test_processes_starting_at_once_share_one_embedded_server(tmp_path):
+    starters = [subprocess.Popen([sys.executable, "-c", ADD_SCRIPT], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env=child_env())
+                for _ in range(4)]
+    ids = set()
+    for proc in starters:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        ids.add(out.strip())
+    registry = open_registry(ConfigManager.load(env={}))
+    assert {m.model_id for m in registry.list_models("coder")} == ids and len(ids) == 4
+
+
+def test_a_data_dir_too_deep_for_a_unix_socket_still_works(tmp_path, monkeypatch):
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    monkeypatch.setenv("XDG_DATA_HOME", str(deep))
+    model_id = run_script("add")
+    assert (deep / "ai-cli" / "registry.db").exists()
+    assert run_script("get") == model_id
