@@ -263,8 +263,8 @@ def migrate_on_start(registry, config: ConfigManager) -> str | None:
     except (RegistryUnavailable, RegistryReadOnly):
         return None  # the registry's own notice says Redis is away
     except AiCliError as exc:
-        return (f"The config.yaml models were not migrated: {exc} "
-                f"(or set {SKIP_ENV}=true to stop trying)")
+        return (f"The config.yaml models were not migrated: {exc.message.rstrip('.')}. "
+                f"Or set {SKIP_ENV}=true to stop trying.")
     return report.summary() if report.models and report.changed else None
 
 
