@@ -181,6 +181,27 @@ def test_an_active_model_of_another_name_is_replaced(tmp_path, real_registry, re
     assert registry_problems(real_redis, key_prefix) == []
 
 
+def test_concurrent_runs_migrate_once(tmp_path, redis_url, real_redis, key_prefix):
+    """Eight processes' worth of clients at once: WATCH lets exactly one of them migrate."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    config = load(tmp_path, BOTH)
+
+    def one_run(_):
+        client = redis.Redis.from_url(redis_url, decode_responses=True)
+        try:
+            return migrate(ModelRegistry(client, key_prefix=key_prefix), config)
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        reports = list(pool.map(one_run, range(8)))
+    assert sum(1 for r in reports if r.changed) == 1
+    assert len({r.migrated_at for r in reports}) == 1
+    assert len(snapshot(real_redis, key_prefix)) == 8
+    assert registry_problems(real_redis, key_prefix) == []
+
+
 def test_dry_run_writes_nothing(tmp_path, any_redis, key_prefix):
     registry = ModelRegistry(any_redis, key_prefix=key_prefix)
     report = migrate(registry, load(tmp_path, BOTH), dry_run=True)
