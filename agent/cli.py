@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from agent import __version__
 from agent.app import App, Flags
-from agent.faces import BAD_USAGE, OK, debugging, run_as_subcommand, show_subcommand_error
+from agent.faces import OK, debugging, run_as_subcommand, show_subcommand_error
 from agent.output import Output
 from registry.errors import AiCliError, UsageError
 

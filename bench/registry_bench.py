@@ -67,7 +67,7 @@ def main() -> None:
                          *measure(lambda: registry.list_models(), list_repeat)))
             rows.append((size, "add_model",
                          *measure(lambda: registry.add_model("coder", URL, "x"), args.repeat)))
-    print(f"| models | call | median ms | round trips/call |")
+    print("| models | call | median ms | round trips/call |")
     print("| ---: | --- | ---: | ---: |")
     for size, name, ms, trips in rows:
         print(f"| {size:,} | {name} | {ms:.3f} | {trips:.1f} |")

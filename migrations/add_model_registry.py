@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
-import redis
 
 from registry.config import ConfigManager, LegacyModel
 from registry.errors import AiCliError, RegistryReadOnly, RegistryUnavailable
@@ -237,7 +236,7 @@ def migrate(registry, config: ConfigManager, dry_run: bool = False) -> Migration
         _test_kill_point("after_plan")
         pipe.multi()
         for change in changes:
-            _queue(pipe, live.keys, change)
+            _queue(pipe, live, change)
         _test_kill_point("before_exec")
         pipe.execute()
         _test_kill_point("after_exec")
@@ -303,7 +302,8 @@ def _check_schema(state: RegistryState, url: str) -> None:
         )
 
 
-def _queue(pipe, keys: RegistryKeys, change: Change) -> None:
+def _queue(pipe, live: ModelRegistry, change: Change) -> None:
+    keys = live.keys
     if change.kind == "schema":
         pipe.set(keys.schema, change.value)
     elif change.kind == "migrated":
@@ -318,20 +318,13 @@ def _queue(pipe, keys: RegistryKeys, change: Change) -> None:
         if change.previous and change.previous != model.model_id:
             pipe.hset(keys.model(change.previous), "is_active", "0")
         pipe.set(keys.active(model.model_type), model.model_id)
-        event = {"op": change.kind, "model_id": model.model_id, "model_type": model.model_type}
-        pipe.publish(keys.events, json.dumps(event))
+        live.publish_change(pipe, change.kind, model)
 
 
 def _transaction(live: ModelRegistry, attempt: Callable) -> MigrationReport:
-    """Run `attempt` until its EXEC goes through unchallenged; Redis errors as RegistryUnavailable."""
     try:
-        while True:
-            with live.redis.pipeline(transaction=True) as pipe:
-                try:
-                    return attempt(pipe)
-                except redis.WatchError:
-                    continue
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        return live.transaction(attempt)
+    except RegistryUnavailable as exc:
         raise RegistryUnavailable(
             f"The model registry's Redis at {live.url or 'the configured URL'} went away during the "
             f"migration; nothing was written. Start it and run 'ai-cli migrate' again."

@@ -61,6 +61,20 @@ class RegistryKeys:
         return f"{self.prefix}models:events"
 
 
+def require_model(registry, model_id: str, model_type: str | None = None) -> ModelConfig:
+    """The model, or `UnknownModel` / `WrongModelType` when it is not what was asked for.
+
+    Shared by every registry kind (Redis, config.yaml): it needs only their `get_model`.
+    """
+    if model_type is not None:
+        validate_model_type(model_type)
+    model = registry.get_model(model_id)
+    if model is None:
+        raise UnknownModel(model_id)
+    _check_type(model, model_type)
+    return model
+
+
 class ModelRegistry:
     """Manages dynamic model registration with Redis persistence."""
 
@@ -82,16 +96,7 @@ class ModelRegistry:
         fields = self._call(lambda: self.redis.hgetall(self.keys.model(model_id)))
         return ModelConfig.from_hash(fields) if fields else None
 
-    def require_model(self, model_id: str, model_type: str | None = None) -> ModelConfig:
-        """The model, or `UnknownModel` / `WrongModelType` when it is not what was asked for."""
-        if model_type is not None:
-            validate_model_type(model_type)
-        model = self.get_model(model_id)
-        if model is None:
-            raise UnknownModel(model_id)
-        _check_type(model, model_type)
-        return model
-
+    require_model = require_model
     def get_active_model(self, model_type: str) -> ModelConfig | None:
         validate_model_type(model_type)
         model_id = self._call(lambda: self.redis.get(self.keys.active(model_type)))
@@ -155,10 +160,10 @@ class ModelRegistry:
                 if previous:
                     pipe.hset(self.keys.model(previous), "is_active", "0")
                 pipe.set(active_key, added.model_id)
-            self._publish(pipe, "add", added)
+            self.publish_change(pipe, "add", added)
             return added
 
-        return self._transaction(attempt)
+        return self.transaction(attempt)
 
     def remove_model(self, model_id: str, model_type: str | None = None) -> bool:
         """Remove a model; removing the active one leaves its type with no active model."""
@@ -175,10 +180,10 @@ class ModelRegistry:
             pipe.srem(self.keys.index(model.model_type), model_id)
             if was_active:
                 pipe.delete(active_key)
-            self._publish(pipe, "remove", model)
+            self.publish_change(pipe, "remove", model)
             return True
 
-        return self._transaction(attempt)
+        return self.transaction(attempt)
 
     def set_active_model(self, model_id: str, model_type: str | None = None) -> bool:
         def attempt(pipe) -> bool:
@@ -193,10 +198,10 @@ class ModelRegistry:
                 pipe.hset(self.keys.model(previous), "is_active", "0")
             pipe.hset(key, "is_active", "1")
             pipe.set(active_key, model_id)
-            self._publish(pipe, "activate", model)
+            self.publish_change(pipe, "activate", model)
             return True
 
-        return self._transaction(attempt)
+        return self.transaction(attempt)
 
     def update_availability(self, model_id: str, is_available: bool) -> bool:
         """Record a probe result; False when the model is gone (a probe may outlive a remove)."""
@@ -221,7 +226,7 @@ class ModelRegistry:
             )
             return True
 
-        return self._transaction(attempt)
+        return self.transaction(attempt)
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -236,11 +241,17 @@ class ModelRegistry:
         _check_type(model, model_type)
         return model
 
-    def _publish(self, pipe, op: str, model: ModelConfig) -> None:
+    def publish_change(self, pipe, op: str, model: ModelConfig) -> None:
+        """Queue the `models:events` message of a change inside its MULTI."""
         pipe.publish(self.keys.events, _event(op, model.model_id, model.model_type))
 
-    def _transaction(self, attempt: Callable[[redis.client.Pipeline], T]) -> T:
-        """Run `attempt` until its EXEC goes through unchallenged."""
+    def transaction(self, attempt: Callable[[redis.client.Pipeline], T]) -> T:
+        """Run `attempt(pipe)` until its EXEC goes through unchallenged.
+
+        `attempt` WATCHes and reads, then `pipe.multi()` and queues the writes; it may call
+        `pipe.execute()` itself, else that happens here. A WatchError (another process changed a
+        watched key) runs it again; an unreachable Redis is `RegistryUnavailable`.
+        """
 
         def run() -> T:
             while True:

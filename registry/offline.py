@@ -26,10 +26,8 @@ from registry.errors import (
     ConfigError,
     RegistryReadOnly,
     RegistryUnavailable,
-    UnknownModel,
-    WrongModelType,
 )
-from registry.manager import ModelRegistry, RegistryKeys
+from registry.manager import ModelRegistry, RegistryKeys, require_model
 from registry.model import MODEL_TYPES, ModelConfig, now_utc, validate_model_type
 
 T = TypeVar("T")
@@ -128,15 +126,7 @@ class ConfigYamlRegistry:
             return model
         return model.with_changes(is_available=probe[0], last_checked=probe[1])
 
-    def require_model(self, model_id: str, model_type: str | None = None) -> ModelConfig:
-        if model_type is not None:
-            validate_model_type(model_type)
-        model = self.get_model(model_id)
-        if model is None:
-            raise UnknownModel(model_id)
-        if model_type is not None and model.model_type != model_type:
-            raise WrongModelType(model_id, model.model_type, model_type)
-        return model
+    require_model = require_model
 
     def get_active_model(self, model_type: str) -> ModelConfig | None:
         validate_model_type(model_type)

@@ -16,7 +16,6 @@ The router acts on the class, never on message text. After output began, every c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 from registry.errors import (
     AiCliError,

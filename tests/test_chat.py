@@ -3,7 +3,6 @@ processes, the history bound, pinned models, and Ctrl-C mid-answer."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

@@ -94,7 +94,7 @@ def test_add_no_activate_keeps_the_active_model(cli, ollama_server, real_redis, 
     second = cli.json("model", "general", "add", ollama_server.url, "b", "--no-activate")
     assert second["is_active"] is False
     proc = cli.run("model", "general", "add", ollama_server.url, "b", "--no-activate")
-    assert f"'/model general use model_" in proc.stdout
+    assert "'/model general use model_" in proc.stdout
     assert registry_of(real_redis, key_prefix).get_active_model("general").model_id == first["model_id"]
 
 

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 
 from invariants import registry_problems
 from registry import open_registry

@@ -12,7 +12,7 @@ collects them into the one table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 if TYPE_CHECKING:  # imports for type hints only: importing this module stays cheap
