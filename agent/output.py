@@ -56,13 +56,15 @@ class Output:
         self.err.print(Text(text, style="dim"), soft_wrap=True)
 
     def info(self, text: str) -> None:
-        self.err.print(Text(f"{INFO} {text}", style="cyan"), soft_wrap=True)
+        self.err.print(Text(_marked(INFO, text), style="cyan"), soft_wrap=True)
 
     def warn(self, text: str) -> None:
-        self.err.print(Text(f"{WARN} {text}", style="yellow"), soft_wrap=True)
+        self.err.print(Text(_marked(WARN, text), style="yellow"), soft_wrap=True)
 
     def error(self, text: str) -> None:
-        self.err.print(Text(f"{FAIL} {text}", style="bold red"), soft_wrap=True)
+        # A message that carries its own mark (the seed's "⚠️ No general model available...")
+        # keeps it: one mark a line.
+        self.err.print(Text(_marked(FAIL, text), style="bold red"), soft_wrap=True)
 
     @contextlib.contextmanager
     def spinner(self, text: str) -> Iterator[None]:
@@ -73,3 +75,8 @@ class Output:
         else:
             self.err.print(Text(text), soft_wrap=True)
             yield
+
+
+def _marked(mark: str, text: str) -> str:
+    return text if text[:1] in (OK, WARN, INFO, FAIL) else f"{mark} {text}"
+

@@ -68,7 +68,8 @@ def test_notice_goes_to_stderr_before_the_answer(cli, ollama_servers, real_redis
 def test_no_general_model_is_the_seed_warning(cli):
     proc = cli.run("chat", "hi")
     assert proc.returncode == 1
-    assert "No general model available. Use '/model general add'" in proc.stderr
+    assert proc.stderr.strip() == (
+        "⚠️ No general model available. Use '/model general add' to configure a model.")
     assert proc.stdout == ""
 
 

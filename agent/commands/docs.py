@@ -47,7 +47,8 @@ def _entry(command) -> str:
             forms.append(f"- `/{' '.join(alias)}`")
         if SUBCOMMAND in command.faces:
             forms.append(f"- `ai-cli {' '.join(alias)}`")
-    lines = [f"### {command.usage('/').split(' <')[0].split(' [')[0]}", "", *forms, "",
+    prefix = "/" if REPL in command.faces else "ai-cli "
+    lines = [f"### {command.usage(prefix).split(' <')[0].split(' [')[0]}", "", *forms, "",
              command.help + "."]
     if command.details:
         lines += ["", command.details]
