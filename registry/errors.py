@@ -162,10 +162,16 @@ NO_MODEL_WARNINGS = {
 
 
 class NoModelAvailable(FeatureOff):
-    """The fallback chain ended at "none": that feature is off until a model is added or back."""
+    """The fallback chain ended at "none": that feature is off until a model is added or back.
 
-    def __init__(self, request_type: str):
-        super().__init__(NO_MODEL_WARNINGS.get(request_type, NO_MODEL_WARNINGS["general"]))
+    `message` is the route's notice when there is one: the seed's warning, plus why the
+    configured model cannot serve when there is such a model.
+    """
+
+    def __init__(self, request_type: str, message: str | None = None):
+        super().__init__(
+            message or NO_MODEL_WARNINGS.get(request_type, NO_MODEL_WARNINGS["general"])
+        )
         self.request_type = request_type
 
 

@@ -113,7 +113,11 @@ def _choose_fallback(request_type: str, snapshot: Snapshot, availability: Availa
                 request_type, fallback, "fallback",
                 f"ℹ Using the fallback {describe(fallback)}: {why}.",
             )
-    return Route(request_type, None, "none", NO_MODEL_WARNINGS[request_type])
+    warning = NO_MODEL_WARNINGS[request_type]
+    if snapshot.registry_problem or snapshot.active(request_type) is not None:
+        # A model is configured but cannot serve: "add one" alone would mislead, so say why.
+        warning = f"{warning} ({why})"
+    return Route(request_type, None, "none", warning)
 
 
 def _seen_available(model: ModelConfig) -> ModelConfig:

@@ -46,7 +46,7 @@ class RoutedStream:
         failovers = 0
         while True:
             if not self.route.available:
-                raise NoModelAvailable(self.request_type)
+                raise NoModelAvailable(self.request_type, self.route.notice)
             model = self.route.model
             output_began = False
             try:

@@ -92,9 +92,17 @@ def test_general_nothing_configured_uses_the_fallback():
 
 def test_general_none_when_even_the_fallback_is_down():
     r = route("general", [G1], set())
-    assert (r.model, r.via, r.notice) == (None, "none", NO_MODEL_WARNINGS["general"])
+    assert (r.model, r.via) == (None, "none")
     assert not r.available
-    assert r.notice == "⚠️ No general model available. Use '/model general add' to configure a model."
+    assert r.notice.startswith(
+        "⚠️ No general model available. Use '/model general add' to configure a model. ("
+        "general model g1 @ ")
+    assert "(model_0000000a) is unavailable (" in r.notice
+
+
+def test_none_with_nothing_configured_is_the_seed_warning_alone():
+    r = route("general", [], set())
+    assert (r.model, r.via, r.notice) == (None, "none", NO_MODEL_WARNINGS["general"])
 
 
 def test_general_none_when_chat_is_disabled_on_the_fallback():
@@ -152,7 +160,8 @@ def test_coder_general_route_can_be_another_general_model():
 
 def test_coder_skips_tinyllama_when_code_is_disabled():
     r = route("coder", [G1, C1], {"tinyllama"})
-    assert (r.model, r.via, r.notice) == (None, "none", NO_MODEL_WARNINGS["coder"])
+    assert (r.model, r.via) == (None, "none")
+    assert r.notice.startswith(NO_MODEL_WARNINGS["coder"] + " (coder model c1 @ ")
 
 
 def test_coder_uses_tinyllama_when_code_is_not_disabled():

@@ -102,7 +102,7 @@ def run_code(
     """Carry out one /code instruction; files change only through `ctx.applier`."""
     route = router.route("coder", pinned_model_id)
     if not route.available:
-        raise NoModelAvailable("coder")
+        raise NoModelAvailable("coder", route.notice)
     mode = "tools" if supports_tools(route.model) else "plaintext"
     outcome = CodeOutcome(instruction, mode, route)
     run = _tool_loop if mode == "tools" else _plaintext_loop
