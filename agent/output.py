@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from typing import IO, Any, Iterator
 
@@ -25,8 +26,8 @@ class Output:
     def __init__(self, stdout: IO[str] | None = None, stderr: IO[str] | None = None):
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
-        self.out = Console(file=self.stdout, highlight=False, emoji=False)
-        self.err = Console(file=self.stderr, highlight=False, emoji=False)
+        self.out = _console(self.stdout)
+        self.err = _console(self.stderr)
 
     @property
     def is_terminal(self) -> bool:
@@ -79,4 +80,14 @@ class Output:
 
 def _marked(mark: str, text: str) -> str:
     return text if text[:1] in (OK, WARN, INFO, FAIL) else f"{mark} {text}"
+
+
+PIPED_WIDTH = 200  # piped output has no width; 80 would cut ids and URLs in tables to "…"
+
+
+def _console(stream: IO[str]) -> Console:
+    console = Console(file=stream, highlight=False, emoji=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPED_WIDTH
+    return console
 

@@ -145,6 +145,16 @@ def test_list_shows_a_table_and_filters_by_type(cli, ollama_server):
     assert "No coder models" not in cli.run("model", "coder", "list").stdout
 
 
+def test_piped_list_keeps_long_names_whole(cli, ollama_server):
+    """Piped output has no terminal width; the table must not cut ids, names or URLs to '…'."""
+    name = "library/a-rather-long-model-name-for-a-table:70b-instruct-q4_K_M"
+    url = ollama_server.url + "/behind/a/long/reverse/proxy/path"
+    added = cli.json("model", "general", "add", url, name, "--force")
+    row = next(line for line in cli.run("model", "list").stdout.splitlines()
+               if added["model_id"] in line)
+    assert name in row and url in row and "…" not in row
+
+
 def test_use_switches_and_refuses_unknown_or_wrong_type(cli, ollama_server, real_redis, key_prefix):
     ollama_server.add_model("a")
     ollama_server.add_model("b")
