@@ -150,6 +150,7 @@ def test_piped_list_keeps_long_names_whole(cli, ollama_server):
     name = "library/a-rather-long-model-name-for-a-table:70b-instruct-q4_K_M"
     url = ollama_server.url + "/behind/a/long/reverse/proxy/path"
     added = cli.json("model", "general", "add", url, name, "--force")
+    del cli.env["COLUMNS"]  # as in a real pipe
     row = next(line for line in cli.run("model", "list").stdout.splitlines()
                if added["model_id"] in line)
     assert name in row and url in row and "…" not in row
