@@ -11,7 +11,6 @@ saying so in the route's notice; it never raises for it.
 from __future__ import annotations
 
 import threading
-import time
 
 from registry.availability import AvailabilityChecker
 from registry.config import ConfigManager, FallbackModel
@@ -22,9 +21,6 @@ from router.features import Features, features_from_routes
 from router.stream import RoutedStream
 
 CHAT_MODEL_CACHE = 32
-# After Redis fails, route on the fallback for this long before asking it again: a dead server
-# costs the client seconds of retries per command, which every request would otherwise pay.
-REGISTRY_RETRY_AFTER = 5.0
 
 
 class Router:
@@ -36,7 +32,6 @@ class Router:
         self.fallback: FallbackModel = config.get_fallback_model()
         self._chat_models: dict[tuple, object] = {}
         self._lock = threading.Lock()
-        self._registry_down: tuple[float, str] | None = None  # (since, problem)
 
     @classmethod
     def for_config(cls, registry, config: ConfigManager, pinned=None) -> "Router":
@@ -50,15 +45,12 @@ class Router:
         pinned = dict(self.pinned)
         if pinned_model_id is not None and request_type is not None:
             pinned[request_type] = pinned_model_id
-        down = self._registry_down
-        if down is not None and time.monotonic() - down[0] < REGISTRY_RETRY_AFTER:
-            return Snapshot((), self.fallback, registry_problem=down[1], pinned=pinned)
+        # A dead Redis fails a read in about 50 ms (one quick retry, registry/connection.py), and
+        # the program's ResilientRegistry answers from config.yaml meanwhile: no backoff here.
         try:
             models = tuple(self.registry.list_models())
         except RegistryUnavailable as exc:
-            self._registry_down = (time.monotonic(), str(exc).rstrip("."))
-            return Snapshot((), self.fallback, registry_problem=self._registry_down[1], pinned=pinned)
-        self._registry_down = None
+            return Snapshot((), self.fallback, registry_problem=str(exc).rstrip("."), pinned=pinned)
         return Snapshot(models, self.fallback, pinned=pinned)
 
     def route(self, request_type: str, pinned_model_id: str | None = None) -> Route:
