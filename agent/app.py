@@ -135,13 +135,8 @@ class App:
 
     def migrate_on_start(self) -> str | None:
         """The one-time config.yaml -> Redis migration; returns its line to show, or None."""
-        # Single call site of the migration at start-up.
-        try:
-            from migrations.add_model_registry import migrate_on_start
-        except ModuleNotFoundError as exc:
-            if exc.name != "migrations.add_model_registry":
-                raise
-            return None  # the migration module is not there yet
+        from migrations.add_model_registry import migrate_on_start
+
         try:
             return migrate_on_start(self.registry, self.config)
         except (RegistryUnavailable, RegistryReadOnly):

@@ -1,7 +1,6 @@
 """The one command table, collected from the command modules listed in `MODULES`.
 
-Each module declares `COMMANDS: list[Command]`. A module that does not exist yet (it is being
-written by someone else) is skipped; any other import failure is a bug and is raised.
+Each module declares `COMMANDS: list[Command]`; a new command module is added to `MODULES`.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ MODULES = (
     "agent.commands.session",
     "agent.commands.code",
     "agent.commands.migrate",
-    "agent.commands.serve",
     "agent.commands.general",  # help, quit, setup
 )
 
@@ -26,13 +24,7 @@ MODULES = (
 def collect(modules: tuple[str, ...] = MODULES) -> list[Command]:
     commands: list[Command] = []
     for name in modules:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a missing dependency inside an existing module: a real error
-                raise
-            continue
-        commands.extend(module.COMMANDS)
+        commands.extend(importlib.import_module(name).COMMANDS)
     return commands
 
 
