@@ -203,3 +203,9 @@ class OllamaServerError(OllamaError):
 
 class StreamBroken(OllamaError):
     """The answer broke off after part of it was shown; it was not retried (no duplicate text)."""
+
+
+class UnreadableReply(OllamaError):
+    """The server's answer does not follow the Ollama API (for example a tool call whose
+    arguments are not a JSON object); /code sends this back to the model as an error."""
+

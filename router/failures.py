@@ -7,6 +7,8 @@ langchain-ollama 1.1.0 / ollama 0.6.3 against tests/ollama_server.py):
     slower than the timeout      httpx.ReadTimeout (TimeoutException)   -> timed out
     HTTP 5xx (any other status)  ollama.ResponseError with that status  -> server error
     connection dropped mid-body  httpx.RemoteProtocolError / ReadError  -> dropped
+    answer not in Ollama's shape pydantic ValidationError (ollama client), -> unreadable reply
+                                 OutputParserException (langchain)
     empty stream                 ValueError                             -> empty reply
 
 The router acts on the class, never on message text. After output began, every class becomes
@@ -24,6 +26,7 @@ from registry.errors import (
     OllamaServerError,
     OllamaUnreachable,
     StreamBroken,
+    UnreadableReply,
 )
 
 
@@ -38,8 +41,19 @@ class FailureKind:
         return self.reason.format(
             name=model_name,
             status=getattr(exc, "status_code", "?"),
-            detail=getattr(exc, "error", None) or str(exc) or type(exc).__name__,
+            detail=_detail(exc),
         )
+
+
+def _detail(exc: BaseException) -> str:
+    """One line about an exception: pydantic's first complaint, else its first line of text."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return f"{where}: {first.get('msg', '')}".strip(": ")
+    text = str(getattr(exc, "error", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 UNREACHABLE = FailureKind("unreachable", True, OllamaUnreachable,
@@ -53,6 +67,8 @@ SERVER_ERROR = FailureKind("server error", False, OllamaServerError,
                            "HTTP {status} from the server ({detail}): check the Ollama server's log")
 DROPPED = FailureKind("dropped", False, OllamaServerError,
                       "the server closed the connection before the answer was complete")
+UNREADABLE_REPLY = FailureKind("unreadable reply", False, UnreadableReply,
+                               "the answer does not follow the Ollama API ({detail})")
 EMPTY_REPLY = FailureKind("empty reply", False, OllamaServerError,
                           "the server sent an empty answer: check the Ollama server's log")
 
@@ -61,6 +77,8 @@ def classify(exc: BaseException) -> FailureKind | None:
     """The kind of an exception raised while talking to Ollama; None if it is not one (a bug)."""
     import httpx
     import ollama
+    from langchain_core.exceptions import OutputParserException
+    from pydantic import ValidationError
 
     if isinstance(exc, httpx.ConnectTimeout):  # before TimeoutException: it is one
         return CONNECT_TIMEOUT
@@ -72,6 +90,8 @@ def classify(exc: BaseException) -> FailureKind | None:
         return MODEL_MISSING if exc.status_code == 404 else SERVER_ERROR
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         return DROPPED
+    if isinstance(exc, (ValidationError, OutputParserException)):
+        return UNREADABLE_REPLY
     if isinstance(exc, ValueError) and not isinstance(exc, AiCliError):
         return EMPTY_REPLY
     return None

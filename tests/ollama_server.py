@@ -22,6 +22,7 @@ Scripting (all thread-safe; change anything at any time, also while a request is
     server.reply("Hello there")                 # queued; the next /api/chat answers with it
     server.reply("a", "b", "c")                 # one reply streamed as exactly these chunks
     server.reply_tool_call("read_file", {"path": "a.py"})   # next reply is a tool call
+    server.reply_raw_tool_call("read_file", "{not json")    # arguments sent as given (broken)
     server.default_reply = "ok"                 # used when the queue is empty
     server.mode = "hang"            # every endpoint: accept, then never answer (until stop/reset)
     server.mode = "error_500"       # every endpoint: 500 {"error": "..."}
@@ -185,6 +186,13 @@ class OllamaTestServer:
     def reply_tool_call(self, name: str, arguments: dict | None = None, text: str = "") -> None:
         """Queue one reply that calls a tool (several calls: call `reply_tool_calls`)."""
         self.reply_tool_calls([(name, arguments or {})], text=text)
+
+    def reply_raw_tool_call(self, name: str, raw_arguments) -> None:
+        """Queue a tool call whose `arguments` are sent exactly as given (e.g. a string that is
+        not the JSON object Ollama's API promises): a server or model gone wrong."""
+        with self._lock:
+            self._replies.append(ScriptedReply(
+                chunks=[], tool_calls=[{"function": {"name": name, "arguments": raw_arguments}}]))
 
     def reply_tool_calls(self, calls, text: str = "") -> None:
         tool_calls = [{"function": {"name": n, "arguments": dict(a)}} for n, a in calls]

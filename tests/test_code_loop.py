@@ -155,6 +155,34 @@ def test_malformed_calls_are_answered_and_the_loop_goes_on(scene):
     assert scene.calc() == "def add(a, b):\n    return a - b\n"
 
 
+def test_tool_call_with_arguments_that_are_not_json_goes_back_to_the_model(scene):
+    scene.server.reply_raw_tool_call("read_file", "{not json")
+    scene.server.reply_tool_call("edit_file", {"path": "pkg/calc.py", "old_text": "a - b",
+                                               "new_text": "a + b"})
+    scene.server.reply("Fixed.")
+    outcome = scene.run("fix add", assume_yes=True)
+    assert outcome.stopped is None and outcome.answer == "Fixed."
+    assert scene.calc().endswith("a + b\n")
+    told = [m["content"] for m in scene.server.chat_requests[1].body["messages"]
+            if m["role"] == "user"][-1]
+    assert told.startswith("Error: ai-cli could not read your last reply")
+    assert "tool_calls.0.function.arguments" in told
+    notices = scene.stderr.getvalue().splitlines()
+    assert notices[0] == ("  coder-7b @ " + scene.server.url.split("://")[1] + " (" +
+                          outcome.route.model.model_id + "): the answer does not follow the "
+                          "Ollama API (message.tool_calls.0.function.arguments: Input should be "
+                          "a valid dictionary).")
+    assert "Traceback" not in scene.stderr.getvalue()
+
+
+def test_unreadable_replies_count_against_the_step_limit(scene):
+    for _ in range(5):
+        scene.server.reply_raw_tool_call("list_files", "[1, 2]")
+    outcome = scene.run("loop", max_steps=2)
+    assert outcome.stopped == "step_limit" and outcome.steps == 2
+    assert len(scene.server.chat_requests) == 3
+
+
 def test_step_limit_stops_a_looping_model(scene):
     scene.server.default_reply = ""
     for _ in range(10):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from agent.chat import AnswerView, open_stream, stream_into
 from agent.code import plaintext
 from agent.code.tools import DEFAULT_MAX_OUTPUT, ToolContext, langchain_tools, run_tool_call
-from registry.errors import AiCliError, NoModelAvailable
+from registry.errors import AiCliError, NoModelAvailable, UnreadableReply
 
 if TYPE_CHECKING:
     from agent.output import Output
@@ -140,7 +140,19 @@ def _tool_loop(router, output, ctx, outcome, settings, pinned, quiet) -> None:
         HumanMessage(outcome.instruction),
     ]
     while True:
-        text, calls = _ask_model(router, output, messages, tools, pinned, quiet, outcome)
+        try:
+            text, calls = _ask_model(router, output, messages, tools, pinned, quiet, outcome)
+        except UnreadableReply as exc:  # e.g. tool arguments that are not a JSON object
+            if outcome.steps >= settings.max_steps:
+                outcome.stopped = "step_limit"
+                return
+            outcome.steps += 1
+            if not quiet:
+                output.notice(f"  {exc.message}")
+            messages.append(HumanMessage(
+                f"Error: ai-cli could not read your last reply ({exc.message}) Call a tool with "
+                "its arguments as a JSON object, or answer in plain text."))
+            continue
         outcome.answer = text
         valid = [c for c in calls if isinstance(c.get("args"), dict)]
         messages.append(AIMessage(content=text, tool_calls=[_as_tool_call(c) for c in valid]))
