@@ -7,6 +7,7 @@ Everything the program needs (config, output, command table, App) is built here,
 from __future__ import annotations
 
 import sys
+
 from agent import __version__
 from agent.app import App, Flags
 from agent.faces import OK, debugging, run_as_subcommand, show_subcommand_error
@@ -151,7 +152,6 @@ def _help(table, words: list[str], output: Output) -> int:
     output.line()
     output.line("Exit codes: 0 success, 1 failed operation, 2 bad usage.")
     return OK
-
 
 
 if __name__ == "__main__":
