@@ -270,21 +270,22 @@ class ResilientRegistry:
     # --- plumbing ------------------------------------------------------------------------------
 
     def _read(self, operation: Callable[[ModelRegistry | ConfigYamlRegistry], T]) -> T:
-        self._retry_if_due()
-        if self._online:
-            try:
-                return operation(self._live)
-            except RegistryUnavailable as exc:
-                self._went_offline(exc)
-        return operation(self._fallback)
+        return self._on_redis(operation, offline=lambda: operation(self._fallback))
 
     def _write(self, operation: Callable[[ModelRegistry], T]) -> T:
+        return self._on_redis(operation, offline=self._refuse_change)
+
+    def _on_redis(self, operation: Callable[[ModelRegistry], T], offline: Callable[[], T]) -> T:
+        """`operation` on the live registry; `offline()` while (or once found) Redis is down."""
         self._retry_if_due()
         if self._online:
             try:
                 return operation(self._live)
             except RegistryUnavailable as exc:
                 self._went_offline(exc)
+        return offline()
+
+    def _refuse_change(self):
         raise RegistryReadOnly(self._fallback.read_only_message)
 
     def _retry_if_due(self) -> None:
