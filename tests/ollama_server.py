@@ -56,6 +56,17 @@ MODES = ("normal", "hang", "error_500", "slow", "down", "die_mid_stream", "empty
 HANG_LIMIT = 120.0  # a hung request is released at the latest after this, so nothing leaks
 
 
+# A tool as the OpenAI/Ollama schema describes it, for tests that bind tools to ChatOllama.
+READ_FILE_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "read_file",
+        "description": "Read a file",
+        "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
+    },
+}
+
+
 @dataclass(frozen=True)
 class ReceivedRequest:
     method: str

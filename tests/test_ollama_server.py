@@ -6,16 +6,8 @@ import pytest
 from langchain_ollama import ChatOllama
 
 from ollama_fixtures import dead_url, ollama_server, ollama_servers  # noqa: F401
-from ollama_server import normalize_name
+from ollama_server import READ_FILE_TOOL, normalize_name
 
-READ_FILE = {
-    "type": "function",
-    "function": {
-        "name": "read_file",
-        "description": "Read a file",
-        "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
-    },
-}
 
 
 def chat(server, model="llama3", timeout=5):
@@ -75,7 +67,7 @@ def test_non_streaming_reply_with_the_ollama_client(ollama_server):
 def test_tool_calls_reach_chatollama(ollama_server):
     ollama_server.add_model("coder")
     ollama_server.reply_tool_call("read_file", {"path": "a.py"})
-    message = chat(ollama_server, "coder").bind_tools([READ_FILE]).invoke("read a.py")
+    message = chat(ollama_server, "coder").bind_tools([READ_FILE_TOOL]).invoke("read a.py")
     assert [(c["name"], c["args"]) for c in message.tool_calls] == [("read_file", {"path": "a.py"})]
     assert ollama_server.chat_requests[0].body["tools"][0]["function"]["name"] == "read_file"
 

@@ -12,17 +12,10 @@ from registry.errors import (
     OllamaUnreachable,
     StreamBroken,
 )
+from ollama_server import READ_FILE_TOOL
 from router_helpers import chat_models, make_router
 
 HI = [("user", "hi")]
-READ_FILE = {
-    "type": "function",
-    "function": {
-        "name": "read_file",
-        "description": "Read a file",
-        "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
-    },
-}
 
 
 @pytest.fixture
@@ -187,7 +180,7 @@ def test_tools_reach_a_model_that_supports_them(real_registry, ollama_server):
     real_registry.add_model("coder", ollama_server.url, "qwen-coder")
     ollama_server.reply_tool_call("read_file", {"path": "a.py"})
     router = make_router(real_registry, ollama_server.url)
-    route, message = router.invoke("coder", HI, tools=[READ_FILE])
+    route, message = router.invoke("coder", HI, tools=[READ_FILE_TOOL])
     assert [(c["name"], c["args"]) for c in message.tool_calls] == [("read_file", {"path": "a.py"})]
     assert ollama_server.chat_requests[0].body["tools"][0]["function"]["name"] == "read_file"
 
@@ -196,7 +189,7 @@ def test_no_tools_for_a_model_without_tool_support(real_registry, ollama_server)
     ollama_server.add_model("llama3", capabilities=("completion",))
     real_registry.add_model("general", ollama_server.url, "llama3")
     router = make_router(real_registry, ollama_server.url)
-    routed = router.stream("coder", HI, tools=[READ_FILE])
+    routed = router.stream("coder", HI, tools=[READ_FILE_TOOL])
     assert collect(routed)
     assert routed.route.via == "general" and routed.uses_tools is False
     assert not ollama_server.chat_requests[0].body.get("tools")
