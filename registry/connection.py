@@ -18,13 +18,13 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from redis.backoff import ConstantBackoff
 from redis.retry import Retry
 
 from registry.errors import RegistryUnavailable
+from registry.model import mask_url
 
 CONNECT_TIMEOUT = 2.0
 EMBEDDED_DB = "registry.db"
@@ -55,14 +55,7 @@ def connect_redis(url: str, data_dir: Path, timeout: float = CONNECT_TIMEOUT) ->
 
 def describe_url(url: str) -> str:
     """The URL as messages show it: without a password."""
-    if url == "embedded":
-        return "embedded"
-    parts = urlsplit(url)
-    if parts.password:
-        host = parts.hostname or ""
-        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+    return mask_url(url)
 
 
 def _ping(client: redis.Redis, url: str) -> None:

@@ -49,9 +49,14 @@ class ModelConfig:
 
     @property
     def host(self) -> str:
-        """`host:port` as the banner shows it."""
-        parts = urlsplit(self.url)
-        return parts.netloc or self.url
+        """`host:port` as the banner shows it (a password masked)."""
+        parts = urlsplit(self.shown_url)
+        return parts.netloc or self.shown_url
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as every face shows it: any password masked (DESIGN.md, Safety rules)."""
+        return mask_url(self.url)
 
     def with_changes(self, **changes) -> "ModelConfig":
         return replace(self, **changes)
@@ -91,7 +96,7 @@ class ModelConfig:
         return {
             "model_id": self.model_id,
             "model_type": self.model_type,
-            "url": self.url,
+            "url": self.shown_url,
             "model_name": self.model_name,
             "timeout": self.timeout,
             "is_active": self.is_active,
@@ -99,6 +104,32 @@ class ModelConfig:
             "last_checked": encode_time(self.last_checked) or None,
             "is_available": self.is_available,
         }
+
+
+def mask_url(url: str) -> str:
+    """`url` with its password replaced by `***`; the one masking for model and Redis URLs.
+
+    Only for showing: connections use the URL as stored. A URL that does not parse is shown
+    with everything before the last '@' of its network part masked, so no secret slips through.
+    """
+    if not isinstance(url, str) or "@" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        scheme, sep, rest = url.partition("://")
+        netloc, slash, path = rest.partition("/")
+        if "@" not in netloc:
+            return url
+        return f"{scheme}{sep}***@{netloc.rsplit('@', 1)[1]}{slash}{path}"
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{port}" if port is not None else "")
+    return parts._replace(netloc=netloc).geturl()
 
 
 def new_model_id() -> str:
