@@ -113,16 +113,22 @@ class Router:
             return self._chat_models.setdefault(key, built)
 
     def stream(self, request_type: str, messages: list, tools: list | None = None,
-               pinned_model_id: str | None = None, on_notice=None) -> RoutedStream:
-        """Iterate the result for `AIMessageChunk`s; see `RoutedStream` for failover."""
-        return RoutedStream(self, request_type, messages, tools, pinned_model_id, on_notice)
+               pinned_model_id: str | None = None, on_notice=None,
+               options: dict | None = None) -> RoutedStream:
+        """Iterate the result for `AIMessageChunk`s; see `RoutedStream` for failover.
+
+        `options` are Ollama options (`temperature`, `num_ctx`, ...) sent with the request.
+        """
+        return RoutedStream(self, request_type, messages, tools, pinned_model_id, on_notice,
+                            options=options)
 
     def invoke(self, request_type: str, messages: list, tools: list | None = None,
-               pinned_model_id: str | None = None, on_notice=None):
+               pinned_model_id: str | None = None, on_notice=None,
+               options: dict | None = None):
         """(the route used, the whole `AIMessage`), with the same failover as `stream`."""
         from langchain_core.messages import message_chunk_to_message
 
-        routed = self.stream(request_type, messages, tools, pinned_model_id, on_notice)
+        routed = self.stream(request_type, messages, tools, pinned_model_id, on_notice, options)
         whole = None
         for chunk in routed:
             whole = chunk if whole is None else whole + chunk

@@ -24,13 +24,15 @@ MAX_FAILOVERS = 1
 
 class RoutedStream:
     def __init__(self, router, request_type: str, messages: list, tools: list | None,
-                 pinned_model_id: str | None, on_notice: Callable[[str], None] | None = None):
+                 pinned_model_id: str | None, on_notice: Callable[[str], None] | None = None,
+                 options: dict | None = None):
         self.router = router
         self.request_type = request_type
         self.messages = messages
         self.tools = tools
         self.pinned_model_id = pinned_model_id
         self.on_notice = on_notice
+        self.options = dict(options or {})  # Ollama options for the request (`-o KEY VALUE`)
         self.route: Route = router.route(request_type, pinned_model_id)
         self.failovers: list[str] = []  # the notice of each failover, in order
         self.uses_tools = False  # whether the model got the tools (else: plain-text answers)
@@ -80,7 +82,8 @@ class RoutedStream:
         self.uses_tools = bool(self.tools) and self.router.checker.supports_tools(model)
         if self.uses_tools:
             chat = chat.bind_tools(self.tools)
-        return chat.stream(self.messages)
+        # ChatOllama sends `options` as given, in place of its own fields (none are set here).
+        return chat.stream(self.messages, options=self.options or None)
 
     def _tell(self, notice: str) -> None:
         self.failovers.append(notice)

@@ -131,6 +131,16 @@ def test_chat_model_is_reused_while_the_config_is_unchanged(real_registry, ollam
     assert router.chat_model(model.with_changes(url=ollama_server.url + "/x")) is not first
 
 
+def test_options_reach_the_server_with_the_request(real_registry, ollama_server):
+    router = make_router(real_registry, ollama_server.url)
+    real_registry.add_model("general", ollama_server.url, "llama3", timeout=30)
+    ollama_server.add_model("llama3")
+    from langchain_core.messages import HumanMessage
+
+    list(router.stream("general", [HumanMessage("hi")], options={"temperature": 0.25}))
+    assert ollama_server.chat_requests[-1].body["options"]["temperature"] == 0.25
+
+
 def test_a_change_by_another_process_is_seen_by_the_next_request(
         real_registry, ollama_servers, redis_url, key_prefix):
     a, b = servers_with(ollama_servers, "llama3", "mistral")
