@@ -145,7 +145,7 @@ def _start_server(data_dir: Path, socket: Path, timeout: float) -> None:
             "--dir", str(data_dir),
             "--dbfilename", EMBEDDED_DB,
             # Save soon after each change, so a killed server loses at most a second of edits.
-            "--save", "1 1",
+            "--save", "1", "1",  # two words: "1 1" as one word means save ""
             "--daemonize", "yes",
             "--pidfile", str(data_dir / "redis.pid"),
             "--logfile", str(data_dir / "redis.log"),
