@@ -220,10 +220,7 @@ class ModelRegistry:
                     "last_checked": now_utc().isoformat(),
                 },
             )
-            pipe.publish(
-                self.keys.events,
-                _event("availability", model_id, _text(model_type)),
-            )
+            self._queue_event(pipe, _event("availability", model_id, _text(model_type)))
             return True
 
         return self.transaction(attempt)
@@ -243,7 +240,12 @@ class ModelRegistry:
 
     def publish_change(self, pipe, op: str, model: ModelConfig) -> None:
         """Queue the `models:events` message of a change inside its MULTI."""
-        pipe.publish(self.keys.events, _event(op, model.model_id, model.model_type))
+        self._queue_event(pipe, _event(op, model.model_id, model.model_type))
+
+    def _queue_event(self, pipe, message: str) -> None:
+        # Not `pipe.publish`: a cluster pipeline refuses it. As a raw command the channel counts
+        # as a key, so in cluster mode it joins the transaction's slot (same hash tag).
+        pipe.execute_command("PUBLISH", self.keys.events, message)
 
     def transaction(self, attempt: Callable[[redis.client.Pipeline], T]) -> T:
         """Run `attempt(pipe)` until its EXEC goes through unchallenged.
@@ -258,7 +260,7 @@ class ModelRegistry:
                 with self.redis.pipeline(transaction=True) as pipe:
                     try:
                         result = attempt(pipe)
-                        if pipe.explicit_transaction:
+                        if len(pipe):  # writes queued after MULTI and not yet executed
                             pipe.execute()
                         return result
                     except redis.WatchError:
