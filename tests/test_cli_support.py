@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -17,6 +18,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = [sys.executable, "-m", "agent.cli"]
+
+
+def restore_sigint() -> None:
+    """`preexec_fn` for every child a test interrupts: SIGINT back to its default.
+
+    A process started with SIGINT ignored (pytest as a background job of a non-interactive
+    shell) passes that on to its children, and Python then never raises KeyboardInterrupt in
+    them; a user's terminal never starts ai-cli that way.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @dataclass
@@ -45,7 +56,7 @@ class Cli:
 
         child = pexpect.spawn(
             PROGRAM[0], [*PROGRAM[1:], *args], cwd=str(self.cwd), env={**self.env, **(env or {})},
-            encoding="utf-8", timeout=timeout, dimensions=(50, 200),
+            encoding="utf-8", timeout=timeout, dimensions=(50, 200), preexec_fn=restore_sigint,
         )
         return child
 
