@@ -132,10 +132,11 @@ class ChatReply:
             out.notice("(answer stopped)")
 
 
-def to_messages(history: Iterable[StoredMessage], question: str) -> list:
-    from langchain_core.messages import AIMessage, HumanMessage
+def to_messages(history: Iterable[StoredMessage], question: str, system: str | None = None) -> list:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-    messages = [
+    messages = [SystemMessage(system)] if system else []
+    messages += [
         HumanMessage(m.content) if m.role == "user" else AIMessage(m.content) for m in history
     ]
     messages.append(HumanMessage(question))
@@ -150,15 +151,22 @@ def chat_once(
     store: SessionStore | None = None,
     session_id: str | None = None,
     quiet: bool = False,
+    options: dict | None = None,
+    model_id: str | None = None,
+    system: str | None = None,
 ) -> ChatReply:
-    """Ask the general route, stream the answer, and record both turns in the session (if any)."""
+    """Ask the general route, stream the answer, and record both turns in the session (if any).
+
+    `options`: Ollama options (router/options.py); `model_id`: a model for this request only
+    (`-m`); `system`: the system prompt sent ahead of the history.
+    """
     pinned = None
     history: list[StoredMessage] = []
     if store is not None and session_id is not None:
         pinned = store.get(session_id).pinned.get("general")
         history = store.history(session_id)
-    stream = open_stream(router, output, "general", to_messages(history, question),
-                         pinned_model_id=pinned)
+    stream = open_stream(router, output, "general", to_messages(history, question, system),
+                         pinned_model_id=pinned, options=options, model_id=model_id)
     view = AnswerView(output, quiet=quiet)
     route, interrupted = stream_into(stream, view, output, quiet)
     if store is not None and session_id is not None and (view.text or not interrupted):

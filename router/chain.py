@@ -49,8 +49,15 @@ class Snapshot:
     fallback: FallbackModel | None = None
     registry_problem: str | None = None
     pinned: dict = field(default_factory=dict)  # request_type -> model_id chosen for a session
+    requested: str | None = None  # a model asked for one request (`-m`), of any type
 
     def active(self, model_type: str) -> ModelConfig | None:
+        """The model a request of this type tries first: the one asked for with `-m`, else the
+        session's pinned one, else the active one."""
+        if self.requested is not None:
+            for model in self.models:
+                if model.model_id == self.requested:
+                    return model
         pinned = self.pinned.get(model_type)
         if pinned is not None:
             for model in self.models:

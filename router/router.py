@@ -41,7 +41,9 @@ class Router:
 
     # --- choosing ----------------------------------------------------------------------------
 
-    def snapshot(self, request_type: str | None = None, pinned_model_id: str | None = None):
+    def snapshot(self, request_type: str | None = None, pinned_model_id: str | None = None,
+                 model_id: str | None = None):
+        """`model_id`: a model asked for this one request (`-m`), of any type."""
         pinned = dict(self.pinned)
         if pinned_model_id is not None and request_type is not None:
             pinned[request_type] = pinned_model_id
@@ -51,11 +53,13 @@ class Router:
             models = tuple(self.registry.list_models())
         except RegistryUnavailable as exc:
             return Snapshot((), self.fallback, registry_problem=str(exc).rstrip("."), pinned=pinned)
-        return Snapshot(models, self.fallback, pinned=pinned)
+        return Snapshot(models, self.fallback, pinned=pinned, requested=model_id)
 
-    def route(self, request_type: str, pinned_model_id: str | None = None) -> Route:
+    def route(self, request_type: str, pinned_model_id: str | None = None,
+              model_id: str | None = None) -> Route:
         validate_model_type(request_type)
-        return choose(request_type, self.snapshot(request_type, pinned_model_id), self.checker.check)
+        snapshot = self.snapshot(request_type, pinned_model_id, model_id)
+        return choose(request_type, snapshot, self.checker.check)
 
     def routes(self) -> dict[str, Route]:
         """Both routes from one registry read."""
@@ -114,21 +118,24 @@ class Router:
 
     def stream(self, request_type: str, messages: list, tools: list | None = None,
                pinned_model_id: str | None = None, on_notice=None,
-               options: dict | None = None) -> RoutedStream:
+               options: dict | None = None, *, model_id: str | None = None) -> RoutedStream:
         """Iterate the result for `AIMessageChunk`s; see `RoutedStream` for failover.
 
-        `options` are Ollama options (`temperature`, `num_ctx`, ...) sent with the request.
+        `options`: Ollama options for this request (router/options.py), passed to `ChatOllama`.
+        `model_id`: a model asked for this request only (`-m`); it comes first, ahead of the
+        pinned and the active model, with the same failover (and notices) when it cannot answer.
         """
         return RoutedStream(self, request_type, messages, tools, pinned_model_id, on_notice,
-                            options=options)
+                            options=options, model_id=model_id)
 
     def invoke(self, request_type: str, messages: list, tools: list | None = None,
                pinned_model_id: str | None = None, on_notice=None,
-               options: dict | None = None):
+               options: dict | None = None, *, model_id: str | None = None):
         """(the route used, the whole `AIMessage`), with the same failover as `stream`."""
         from langchain_core.messages import message_chunk_to_message
 
-        routed = self.stream(request_type, messages, tools, pinned_model_id, on_notice, options)
+        routed = self.stream(request_type, messages, tools, pinned_model_id, on_notice,
+                             options=options, model_id=model_id)
         whole = None
         for chunk in routed:
             whole = chunk if whole is None else whole + chunk

@@ -25,7 +25,7 @@ MAX_FAILOVERS = 1
 class RoutedStream:
     def __init__(self, router, request_type: str, messages: list, tools: list | None,
                  pinned_model_id: str | None, on_notice: Callable[[str], None] | None = None,
-                 options: dict | None = None):
+                 options: dict | None = None, *, model_id: str | None = None):
         self.router = router
         self.request_type = request_type
         self.messages = messages
@@ -33,7 +33,8 @@ class RoutedStream:
         self.pinned_model_id = pinned_model_id
         self.on_notice = on_notice
         self.options = dict(options or {})  # Ollama options for the request (`-o KEY VALUE`)
-        self.route: Route = router.route(request_type, pinned_model_id)
+        self.model_id = model_id
+        self.route: Route = router.route(request_type, pinned_model_id, model_id)
         self.failovers: list[str] = []  # the notice of each failover, in order
         self.uses_tools = False  # whether the model got the tools (else: plain-text answers)
         self._started = False
@@ -67,7 +68,8 @@ class RoutedStream:
                 if failovers >= MAX_FAILOVERS:
                     raise error from exc
                 failovers += 1
-                self.route = self.router.route(self.request_type, self.pinned_model_id)
+                self.route = self.router.route(self.request_type, self.pinned_model_id,
+                                               self.model_id)
                 if not self.route.available or model_key(self.route.model) == model_key(model):
                     raise error from exc
                 self._tell(f"ℹ {describe(model)} failed ({reason}); "

@@ -1,0 +1,124 @@
+"""Ollama's per-request options (`-o KEY VALUE`): names, types and checking. Pure: no I/O.
+
+The names are the model parameters Ollama documents (docs/modelfile.md, "Valid Parameters and
+Values") that `ChatOllama` has a field for; they go with the request as Ollama's `options`
+(router/stream.py). `stop` may be given more than once; its values collect into a list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from registry.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class OllamaOption:
+    name: str
+    kind: type  # int | float | str
+    help: str
+    many: bool = False  # repeatable: the values form a list (stop)
+    least: float | None = None  # smallest allowed value, for numbers
+
+    def parse(self, text: str) -> Any:
+        value = _PARSERS[self.kind](text)
+        if value is None:
+            raise InvalidInput(
+                f"Option {self.name} takes {_KIND_WORDS[self.kind]}, not {text!r}. "
+                f"Example: -o {self.name} {_EXAMPLES[self.kind]}"
+            )
+        if self.least is not None and value < self.least:
+            raise InvalidInput(f"Option {self.name} must be at least {self.least:g}, not {text!r}.")
+        return value
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None
+
+
+def _float(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+_PARSERS: dict[type, Callable[[str], Any]] = {int: _int, float: _float, str: lambda t: t}
+_KIND_WORDS = {int: "a whole number", float: "a number", str: "text"}
+_EXAMPLES = {int: "42", float: "0.7", str: "'###'"}
+
+OPTIONS: dict[str, OllamaOption] = {o.name: o for o in (
+    OllamaOption("temperature", float, "randomness; higher is more creative (Ollama: 0.8)", least=0),
+    OllamaOption("top_p", float, "nucleus sampling: keep the tokens of this probability mass",
+                 least=0),
+    OllamaOption("top_k", int, "sample from the k most likely tokens", least=0),
+    OllamaOption("seed", int, "random seed; the same seed and prompt give the same answer"),
+    OllamaOption("num_ctx", int, "context window in tokens", least=1),
+    OllamaOption("num_predict", int, "most tokens to generate (-1: no limit)", least=-2),
+    OllamaOption("stop", str, "stop generating at this text (repeatable)", many=True),
+    OllamaOption("repeat_penalty", float, "how strongly to penalize repetition", least=0),
+    OllamaOption("repeat_last_n", int, "how far back to look for repetition (-1: num_ctx)",
+                 least=-1),
+    OllamaOption("mirostat", int, "Mirostat sampling: 0 off, 1 Mirostat, 2 Mirostat 2.0", least=0),
+    OllamaOption("mirostat_eta", float, "Mirostat learning rate", least=0),
+    OllamaOption("mirostat_tau", float, "Mirostat balance of coherence and diversity", least=0),
+    OllamaOption("tfs_z", float, "tail free sampling", least=0),
+    OllamaOption("num_gpu", int, "layers to offload to the GPU", least=-1),
+    OllamaOption("num_thread", int, "CPU threads to use", least=1),
+)}
+
+
+def option_names() -> list[str]:
+    return list(OPTIONS)
+
+
+def parse_options(pairs: list[tuple[str, str]] | None, base: dict | None = None) -> dict:
+    """`[("temperature", "0.2"), ("stop", "###")]` -> `{"temperature": 0.2, "stop": ["###"]}`,
+    on top of `base` (a session's defaults). Raises InvalidInput naming the bad key or value."""
+    options = {k: (list(v) if isinstance(v, list) else v) for k, v in (base or {}).items()}
+    fresh_lists: set[str] = set()
+    for key, text in pairs or ():
+        spec = OPTIONS.get(key.strip().lower().replace("-", "_"))
+        if spec is None:
+            raise InvalidInput(f"Unknown option {key!r}. Known options: {', '.join(OPTIONS)}.")
+        value = spec.parse(text)
+        if spec.many:
+            if spec.name not in fresh_lists:  # given here: replaces the defaults' list
+                options[spec.name] = []
+                fresh_lists.add(spec.name)
+            options[spec.name].append(value)
+        else:
+            options[spec.name] = value
+    return options
+
+
+def checked_options(data: Any) -> dict:
+    """Options read back from storage (JSON), kept only where they are still valid."""
+    if not isinstance(data, dict):
+        return {}
+    kept: dict = {}
+    for key, value in data.items():
+        spec = OPTIONS.get(key)
+        if spec is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        try:
+            parsed = [spec.parse(str(v)) for v in values]
+        except InvalidInput:
+            continue
+        kept[key] = parsed if spec.many else parsed[-1]
+    return kept
+
+
+def format_options(options: dict | None) -> str:
+    """`temperature=0.2 stop=###` for people."""
+    parts = []
+    for key, value in (options or {}).items():
+        for one in value if isinstance(value, list) else [value]:
+            parts.append(f"{key}={one}")
+    return " ".join(parts)
