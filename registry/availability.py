@@ -5,7 +5,9 @@
 user can act on. Probes of many models run concurrently, one `/api/tags` request per server, so
 checking 50 models of which 10 never answer takes about one probe timeout. Fresh results are
 written back to the registry (`update_availability`); tool support (`POST /api/show`,
-`capabilities` contains `tools`) is read once per model and kept for the life of the process.
+`capabilities` contains `tools`) and the context window (`model_info["<arch>.context_length"]`,
+`<arch>` being `model_info["general.architecture"]`) are read once per model, from one
+`/api/show`, and kept for the life of the process.
 
 The seed's `get_available_llm()` / `get_available_model(model_type)` are `Router` methods
 (router/router.py): choosing a model is the router's one job, availability is this module's.
@@ -42,6 +44,24 @@ class ProbeResult:
 
 
 @dataclass(frozen=True)
+class ShowFacts:
+    """What `POST /api/show` says about a model that ai-cli uses."""
+
+    tools: bool
+    context_length: int | None  # None: the server did not say
+
+
+def show_facts(body) -> ShowFacts | None:
+    """The facts in an `/api/show` answer; None when it is not one (nothing to cache)."""
+    if not isinstance(body, dict) or not isinstance(body.get("capabilities"), list):
+        return None
+    info = body.get("model_info") if isinstance(body.get("model_info"), dict) else {}
+    length = info.get(f"{info.get('general.architecture')}.context_length")
+    valid = isinstance(length, int) and not isinstance(length, bool) and length > 0
+    return ShowFacts("tools" in body["capabilities"], length if valid else None)
+
+
+@dataclass(frozen=True)
 class _TagsAnswer:
     """What one `GET /api/tags` said: the model names, or why there are none."""
 
@@ -73,7 +93,7 @@ class AvailabilityChecker:
         self.ttl = ttl
         self.clock = clock
         self._results: dict[tuple[str, str], tuple[float, ProbeResult]] = {}
-        self._tools: dict[tuple[str, str], bool] = {}
+        self._shown: dict[tuple[str, str], ShowFacts] = {}
         # A server's answer serves every model on it: a hung server costs one probe timeout for
         # all its models, not one each as the fallback chain walks them.
         self._servers: dict[str, tuple[float, _TagsAnswer]] = {}
@@ -127,20 +147,29 @@ class AvailabilityChecker:
 
     def supports_tools(self, model) -> bool:
         """Whether the model can call tools (`/api/show` capabilities); False if unknown."""
+        facts = self.show(model)
+        return facts is not None and facts.tools
+
+    def context_length(self, model) -> int | None:
+        """The model's context window from `/api/show`; None when the server does not say."""
+        facts = self.show(model)
+        return None if facts is None else facts.context_length
+
+    def show(self, model) -> ShowFacts | None:
+        """The model's `/api/show` facts, read once per model; None (not cached) if unknown."""
         key = model_key(model)
         with self._lock:
-            if key in self._tools:
-                return self._tools[key]
+            if key in self._shown:
+                return self._shown[key]
         try:
             response = self._client().post(key[0] + "/api/show", json={"model": model.model_name})
-            capabilities = response.json().get("capabilities") if response.status_code == 200 else None
+            facts = show_facts(response.json()) if response.status_code == 200 else None
         except Exception:  # noqa: BLE001 - any failure means "unknown", which is not cached
-            return False
-        if not isinstance(capabilities, list):
-            return False
-        with self._lock:
-            self._tools[key] = "tools" in capabilities
-        return self._tools[key]
+            return None
+        if facts is not None:
+            with self._lock:
+                self._shown[key] = facts
+        return facts
 
     def close(self) -> None:
         if self._http is not None:

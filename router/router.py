@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import threading
 
+from registry.answer_log import AnswerLog
 from registry.availability import AvailabilityChecker
 from registry.config import ConfigManager, FallbackModel
 from registry.errors import RegistryUnavailable
 from registry.model import ModelConfig, validate_model_type
 from router.chain import REQUEST_TYPES, Route, Snapshot, choose
 from router.features import Features, features_from_routes
+from router.fitter import ContextFitter
 from router.stream import RoutedStream
 
 CHAT_MODEL_CACHE = 32
@@ -30,6 +32,8 @@ class Router:
         self.checker = checker
         self.pinned = dict(pinned or {})  # request_type -> model_id (a session's choice)
         self.fallback: FallbackModel = config.get_fallback_model()
+        self.context = ContextFitter(registry, config, checker)  # num_ctx and trimming
+        self.answers = AnswerLog(registry)  # log:answers
         self._chat_models: dict[tuple, object] = {}
         self._lock = threading.Lock()
 
@@ -118,15 +122,28 @@ class Router:
 
     def stream(self, request_type: str, messages: list, tools: list | None = None,
                pinned_model_id: str | None = None, on_notice=None,
-               options: dict | None = None, *, model_id: str | None = None) -> RoutedStream:
+               options: dict | None = None, *, model_id: str | None = None,
+               session_id: str | None = None, on_trim=None) -> RoutedStream:
         """Iterate the result for `AIMessageChunk`s; see `RoutedStream` for failover.
 
         `options`: Ollama options for this request (router/options.py), passed to `ChatOllama`.
         `model_id`: a model asked for this request only (`-m`); it comes first, ahead of the
         pinned and the active model, with the same failover (and notices) when it cannot answer.
+        `session_id` goes into the answer log; `on_trim` (default `on_notice`) gets the one line
+        saying what was left out to fit the model's window.
         """
         return RoutedStream(self, request_type, messages, tools, pinned_model_id, on_notice,
-                            options=options, model_id=model_id)
+                            options=options, model_id=model_id, session_id=session_id,
+                            on_trim=on_trim)
+
+    def finish(self, attempt, session_id: str | None = None) -> None:
+        """An attempt ended: calibrate the model's token estimate, log the answer. Best effort."""
+        try:
+            if attempt.fit is not None and attempt.status == "ok" and attempt.input_tokens:
+                self.context.observe(attempt.model, attempt.fit, attempt.input_tokens)
+            self.answers.append(attempt.record(session_id))
+        except Exception:  # noqa: BLE001 - accounting never breaks an answer
+            pass
 
     def invoke(self, request_type: str, messages: list, tools: list | None = None,
                pinned_model_id: str | None = None, on_notice=None,

@@ -8,11 +8,16 @@
 - After output began, any failure raises `StreamBroken`: retrying would repeat text already shown.
 - A hang ends at the model's timeout with `ModelTimedOut`; other failures raise their class's
   error (router/failures.py).
+- Each request to a model is first fitted into its window (router/fitter.py: `num_ctx` in the
+  options, earlier turns left out, `on_trim` told once), and measured as an `Attempt`
+  (router/usage.py); the router logs every attempt when it ends (`.attempts`, `.answer`).
 """
 
 from __future__ import annotations
 
 from typing import Callable, Iterator
+
+from router.usage import Attempt
 
 from registry.availability import model_key
 from registry.errors import NoModelAvailable
@@ -25,7 +30,8 @@ MAX_FAILOVERS = 1
 class RoutedStream:
     def __init__(self, router, request_type: str, messages: list, tools: list | None,
                  pinned_model_id: str | None, on_notice: Callable[[str], None] | None = None,
-                 options: dict | None = None, *, model_id: str | None = None):
+                 options: dict | None = None, *, model_id: str | None = None,
+                 session_id: str | None = None, on_trim: Callable[[str], None] | None = None):
         self.router = router
         self.request_type = request_type
         self.messages = messages
@@ -34,6 +40,10 @@ class RoutedStream:
         self.on_notice = on_notice
         self.options = dict(options or {})  # Ollama options for the request (`-o KEY VALUE`)
         self.model_id = model_id
+        self.session_id = session_id  # for the answer log
+        self.on_trim = on_trim or on_notice
+        self.attempts: list[Attempt] = []  # one per model asked, in order
+        self._trim_told = False
         self.route: Route = router.route(request_type, pinned_model_id, model_id)
         self.failovers: list[str] = []  # the notice of each failover, in order
         self.uses_tools = False  # whether the model got the tools (else: plain-text answers)
@@ -51,43 +61,82 @@ class RoutedStream:
             if not self.route.available:
                 raise NoModelAvailable(self.request_type, self.route.notice)
             model = self.route.model
-            output_began = False
-            try:
-                for chunk in self._open(model):
-                    output_began = True
-                    yield chunk
-            except Exception as exc:  # noqa: BLE001 - classified below; unknown ones re-raised
-                kind = classify(exc)
-                if kind is None:
-                    raise
-                error = to_error(kind, model, describe(model), exc, output_began)
-                if output_began or not kind.fail_over:
-                    raise error from exc
-                reason = kind.explain(model.model_name, exc)
-                self.router.checker.mark_unavailable(model, reason)
-                if failovers >= MAX_FAILOVERS:
-                    raise error from exc
-                failovers += 1
-                self.route = self.router.route(self.request_type, self.pinned_model_id,
-                                               self.model_id)
-                if not self.route.available or model_key(self.route.model) == model_key(model):
-                    raise error from exc
-                self._tell(f"ℹ {describe(model)} failed ({reason}); "
-                           f"retrying with {describe(self.route.model)}.")
-            else:
-                if not output_began:
-                    raise to_error(EMPTY_REPLY, model, describe(model), ValueError(), False)
-                return
+            with _Measured(self, model) as attempt:
+                output_began = False
+                try:
+                    for chunk in self._open(model, attempt):
+                        output_began = True
+                        attempt.see(chunk)
+                        yield chunk
+                except Exception as exc:  # noqa: BLE001 - classified below; unknown ones re-raised
+                    kind = classify(exc)
+                    if kind is None:
+                        raise
+                    error = to_error(kind, model, describe(model), exc, output_began)
+                    if output_began or not kind.fail_over:
+                        raise error from exc
+                    reason = kind.explain(model.model_name, exc)
+                    self.router.checker.mark_unavailable(model, reason)
+                    if failovers >= MAX_FAILOVERS:
+                        raise error from exc
+                    failovers += 1
+                    self.route = self.router.route(self.request_type, self.pinned_model_id,
+                                                   self.model_id)
+                    if not self.route.available or model_key(self.route.model) == model_key(model):
+                        raise error from exc
+                    attempt.end("failed_over")
+                    self._tell(f"ℹ {describe(model)} failed ({reason}); "
+                               f"retrying with {describe(self.route.model)}.")
+                else:
+                    if not output_began:
+                        raise to_error(EMPTY_REPLY, model, describe(model), ValueError(), False)
+                    return
 
-    def _open(self, model):
+    @property
+    def answer(self):
+        """The answer-log record of the attempt that answered (the last), or None."""
+        return self.attempts[-1].record(self.session_id) if self.attempts else None
+
+    def _open(self, model, attempt: Attempt):
         chat = self.router.chat_model(model)
         self.uses_tools = bool(self.tools) and self.router.checker.supports_tools(model)
         if self.uses_tools:
             chat = chat.bind_tools(self.tools)
+        fitted = self.router.context.fit(model, self.messages, self.options,
+                                         tool_chars=_schema_chars(self.tools if self.uses_tools
+                                                                  else None))
+        attempt.fit = fitted
+        notice = fitted.notice(model.model_name)
+        if notice and not self._trim_told and self.on_trim is not None:
+            self._trim_told = True
+            self.on_trim(notice)
         # ChatOllama sends `options` as given, in place of its own fields (none are set here).
-        return chat.stream(self.messages, options=self.options or None)
+        return chat.stream(fitted.messages, options={**self.options, "num_ctx": fitted.num_ctx})
 
     def _tell(self, notice: str) -> None:
         self.failovers.append(notice)
         if self.on_notice is not None:
             self.on_notice(notice)
+
+
+class _Measured:
+    """An `Attempt` for the length of one request: how it ended, then handed to the router."""
+
+    def __init__(self, stream: RoutedStream, model):
+        self.stream = stream
+        self.attempt = Attempt(model, stream.route.via)
+
+    def __enter__(self) -> Attempt:
+        self.stream.attempts.append(self.attempt)
+        return self.attempt
+
+    def __exit__(self, kind, exc, tb) -> None:
+        stopped = kind is not None and issubclass(kind, (KeyboardInterrupt, GeneratorExit))
+        self.attempt.end("ok" if kind is None else "stopped" if stopped else "broken")
+        self.stream.router.finish(self.attempt, self.stream.session_id)
+
+
+def _schema_chars(tools: list | None) -> int:
+    """About how many characters the tool schemas add to the prompt."""
+    return sum(len(str(getattr(t, "name", ""))) + len(str(getattr(t, "description", "")))
+               + len(str(getattr(t, "args", ""))) for t in tools or ())

@@ -32,6 +32,10 @@ Scripting (all thread-safe; change anything at any time, also while a request is
     server.chat_mode = "die_mid_stream"   # only /api/chat: send `server.die_after` chunks, then
                                           # drop the connection (chunked body never terminated)
     server.chat_mode = "hang" | "error_500" | "slow" | "empty_stream" | None (follow `mode`)
+    server.context_length = 1024    # /api/show reports this window (model_info) when not None
+    server.counts                   # [{"prompt_eval_count", "eval_count"}, ...] each final chunk:
+                                    # prompt tokens = message characters / 3 (+ 4 per message),
+                                    # answer tokens = chunks sent
     server.requests                 # [ReceivedRequest(method, path, body), ...] every request
     server.chat_requests            # only POST /api/chat, e.g. [r.body["model"] for r in ...]
     server.clear_requests()
@@ -52,6 +56,8 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+PROMPT_CHARS_PER_TOKEN = 3  # the test server's "tokenizer" for prompt_eval_count
+MESSAGE_TOKENS = 4  # and the template tokens it adds per message
 MODES = ("normal", "hang", "error_500", "slow", "down", "die_mid_stream", "empty_stream")
 HANG_LIMIT = 120.0  # a hung request is released at the latest after this, so nothing leaks
 
@@ -107,6 +113,8 @@ class OllamaTestServer:
         self.default_reply = "Hello from the test server."
         self.delay = 0.2
         self.die_after = 2
+        self.context_length: int | None = None
+        self.counts: list[dict] = []
         self._mode = "normal"
         self.chat_mode: str | None = None
         self._models: dict[str, tuple[str, ...]] = {}
@@ -291,7 +299,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         state = self.server_state
         path = self.path.split("?", 1)[0]
-        body = self._read_body()
+        body = self._body = self._read_body()
         state._record(ReceivedRequest(method, path, body))
         mode = state._mode_for(path)
         if mode == "hang":
@@ -333,7 +341,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "parameters": "stop \"<|eot_id|>\"",
                 "template": "{{ .Prompt }}",
                 "details": _details(),
-                "model_info": {"general.architecture": "llama"},
+                "model_info": _model_info(self.server_state.context_length),
                 "capabilities": list(capabilities),
                 "modified_at": _now(),
             },
@@ -354,7 +362,7 @@ class _Handler(BaseHTTPRequestHandler):
         message = {"role": "assistant", "content": "".join(reply.chunks)}
         if reply.tool_calls:
             message["tool_calls"] = reply.tool_calls
-        data = json.dumps(_final(name, message)).encode()
+        data = json.dumps(self._final(name, message, len(reply.chunks))).encode()
         if mode == "slow":
             time.sleep(self.server_state.delay)
         self.send_response(200)
@@ -384,7 +392,7 @@ class _Handler(BaseHTTPRequestHandler):
             parts.append({"model": name, "created_at": _now(),
                           "message": {"role": "assistant", "content": "",
                                       "tool_calls": reply.tool_calls}, "done": False})
-        parts.append(_final(name, {"role": "assistant", "content": ""}))
+        parts.append(self._final(name, {"role": "assistant", "content": ""}, len(parts)))
         for i, part in enumerate(parts):
             if mode == "die_mid_stream" and i >= state.die_after:
                 return self._drop()
@@ -392,6 +400,12 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(state.delay)
             self._chunk(json.dumps(part).encode() + b"\n")
         self._end_chunks()
+
+    def _final(self, name: str, message: dict, answer_tokens: int) -> dict:
+        counts = {"prompt_eval_count": _prompt_tokens(self._body), "eval_count": answer_tokens}
+        with self.server_state._lock:
+            self.server_state.counts.append(counts)
+        return {**_final(name, message), **counts}
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -462,6 +476,19 @@ def _now() -> str:
 def _details() -> dict:
     return {"parent_model": "", "format": "gguf", "family": "llama", "families": ["llama"],
             "parameter_size": "8.0B", "quantization_level": "Q4_0"}
+
+
+def _model_info(context_length: int | None) -> dict:
+    info = {"general.architecture": "llama"}
+    if context_length is not None:
+        info["llama.context_length"] = context_length  # Ollama: "<architecture>.context_length"
+    return info
+
+
+def _prompt_tokens(body) -> int:
+    messages = body.get("messages") or [] if isinstance(body, dict) else []
+    chars = sum(len(str(m.get("content") or "")) for m in messages if isinstance(m, dict))
+    return -(-chars // PROMPT_CHARS_PER_TOKEN) + MESSAGE_TOKENS * len(messages)
 
 
 def _tag_entry(name: str) -> dict:

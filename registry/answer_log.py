@@ -1,0 +1,213 @@
+"""The answer log: one entry per answer (and per failed attempt) in a capped Redis Stream.
+
+Key (DESIGN.md; `redis.key_prefix` prepends to it):
+
+    log:answers   stream   field `answer`: the JSON below; `XADD … MAXLEN ~ 10000`
+
+Entry (DESIGN.md "JSON shapes"): {"time", "session_id", "model_id", "model_name", "url" (password
+masked), "via", "input_tokens", "output_tokens", "ttft_ms", "total_ms", "tokens_per_s",
+"trimmed", "status": "ok"|"stopped"|"broken"|"failed_over"}.
+
+Writing is best effort: a Redis that is down, refuses, or holds something else under the key
+never blocks or breaks an answer. Reading skips entries that do not decode. Every process (and
+the web API) sees the one log.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import asdict, dataclass, field
+from typing import Iterable
+
+import redis
+
+from registry.errors import AiCliError
+from registry.model import encode_time, mask_url, now_utc
+
+KEY = "log:answers"
+MAX_ENTRIES = 10_000
+STATUSES = ("ok", "stopped", "broken", "failed_over")
+STATS_WINDOW = 10_000  # entries `model stats` and the speed column read (the whole capped log)
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    model_id: str | None  # None: the tinyllama fallback
+    model_name: str
+    url: str
+    via: str
+    status: str = "ok"
+    session_id: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    ttft_ms: int | None = None
+    total_ms: int | None = None
+    tokens_per_s: float | None = None
+    trimmed: int = 0
+    time: str = field(default_factory=lambda: encode_time(now_utc()))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", mask_url(self.url))
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        return {name: data[name] for name in FIELDS}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "AnswerRecord":
+        if not isinstance(data, dict) or data.get("status") not in STATUSES:
+            raise ValueError("not an answer-log entry")
+        return cls(
+            model_id=_opt(data.get("model_id"), str), model_name=str(data.get("model_name", "")),
+            url=str(data.get("url", "")), via=str(data.get("via", "")), status=data["status"],
+            session_id=_opt(data.get("session_id"), str),
+            input_tokens=_opt(data.get("input_tokens"), int),
+            output_tokens=_opt(data.get("output_tokens"), int),
+            ttft_ms=_opt(data.get("ttft_ms"), int), total_ms=_opt(data.get("total_ms"), int),
+            tokens_per_s=_opt(data.get("tokens_per_s"), float),
+            trimmed=int(data.get("trimmed") or 0), time=str(data.get("time", "")),
+        )
+
+    @property
+    def model_label(self) -> str:
+        return self.model_id or "fallback"
+
+
+FIELDS = ("time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
+          "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status")
+
+
+def _opt(value, kind):
+    if value is None or isinstance(value, bool):
+        return None
+    if kind is float and isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, kind):
+        raise ValueError(f"{value!r} is not {kind.__name__}")
+    return value
+
+
+class AnswerLog:
+    """The `log:answers` stream; `registry` is anything with `.redis` and `.keys.prefix`."""
+
+    def __init__(self, registry, max_entries: int = MAX_ENTRIES):
+        self.registry = registry
+        self.max_entries = max_entries
+
+    @property
+    def key(self) -> str:
+        return f"{self.registry.keys.prefix}{KEY}"
+
+    def append(self, record: AnswerRecord) -> bool:
+        """XADD the record (capped); False, and nothing raised, when Redis would not take it."""
+        try:
+            self.registry.redis.xadd(self.key, {"answer": json.dumps(record.to_json())},
+                                     maxlen=self.max_entries, approximate=True)
+        except (redis.RedisError, AiCliError, OSError):
+            return False
+        return True
+
+    def recent(self, count: int | None = 20, model: str | None = None,
+               session_id: str | None = None) -> list[AnswerRecord]:
+        """Newest first; `model` matches a model id or a model name (with or without a tag)."""
+        records = []
+        for record in self._newest(STATS_WINDOW):
+            if model is not None and not _matches(record, model):
+                continue
+            if session_id is not None and record.session_id != session_id:
+                continue
+            records.append(record)
+            if count is not None and len(records) >= count:
+                break
+        return records
+
+    def stats(self) -> list["ModelStats"]:
+        return model_stats(self._newest(STATS_WINDOW))
+
+    def _newest(self, count: int) -> list[AnswerRecord]:
+        """Raises RegistryUnavailable (via the registry) when Redis is away: reads must say so."""
+        try:
+            entries = self.registry.redis.xrevrange(self.key, count=count)
+        except redis.ResponseError:  # the key holds something else: no log to show
+            return []
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            from registry.errors import RegistryUnavailable
+
+            raise RegistryUnavailable(
+                "The Redis server that keeps the answer log is unreachable. Start it, or point "
+                "AI_CLI_REDIS_URL at a running server."
+            ) from exc
+        records = []
+        for _entry_id, fields in entries:
+            raw = fields.get("answer", fields.get(b"answer"))
+            try:
+                records.append(AnswerRecord.from_json(json.loads(raw)))
+            except (TypeError, ValueError):
+                continue  # written by something else: skipped, never fatal
+        return records
+
+
+def _matches(record: AnswerRecord, wanted: str) -> bool:
+    if record.model_id == wanted or record.model_name == wanted:
+        return True
+    return ":" not in wanted and record.model_name == f"{wanted}:latest"
+
+
+# --- statistics (pure) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelStats:
+    model_id: str | None
+    model_name: str
+    url: str
+    answers: int
+    ttft_ms_median: int | None
+    ttft_ms_p90: int | None
+    tokens_per_s_median: float | None
+    failures: int
+    failovers: int
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile (`share` 0.9 for p90); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(share * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def model_stats(records: Iterable[AnswerRecord]) -> list[ModelStats]:
+    """Per model (id, name and URL): answers, median/p90 time to first token, median tokens per
+    second, failures (broken) and failovers (attempts that failed and moved on). Busiest first."""
+    groups: dict[tuple, list[AnswerRecord]] = {}
+    for record in records:
+        groups.setdefault((record.model_id, record.model_name, record.url), []).append(record)
+    result = []
+    for (model_id, name, url), group in groups.items():
+        answers = [r for r in group if r.status != "failed_over"]
+        ttfts = [r.ttft_ms for r in answers if r.ttft_ms is not None]
+        speeds = [r.tokens_per_s for r in answers if r.tokens_per_s is not None]
+        median_ttft = statistics.median(ttfts) if ttfts else None
+        p90 = percentile(ttfts, 0.9)
+        result.append(ModelStats(
+            model_id, name, url, len(answers),
+            None if median_ttft is None else round(median_ttft),
+            None if p90 is None else round(p90),
+            round(statistics.median(speeds), 1) if speeds else None,
+            sum(r.status == "broken" for r in group),
+            sum(r.status == "failed_over" for r in group),
+        ))
+    return sorted(result, key=lambda s: (-s.answers, s.model_name))
+
+
+def speed_by_model(stats: Iterable[ModelStats]) -> dict[str, float]:
+    """model id -> median tokens per second (the `model list` speed column)."""
+    return {s.model_id: s.tokens_per_s_median for s in stats
+            if s.model_id is not None and s.tokens_per_s_median is not None}
