@@ -21,7 +21,8 @@ from typing import Callable, TypeVar
 
 import redis
 
-from registry.errors import RegistryUnavailable, SessionNotFound
+from registry import redis_failures
+from registry.errors import SessionNotFound
 from registry.model import MODEL_TYPES, encode_time, now_utc, validate_model_type
 
 SESSION_ID_RE = re.compile(r"^session_[0-9a-f]{8}$")
@@ -273,10 +274,14 @@ class SessionStore:
     def _call(self, operation: Callable[[], T]) -> T:
         try:
             return operation()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise RegistryUnavailable(
-                "The Redis server that keeps sessions is unreachable. Start it, or point "
-                "AI_CLI_REDIS_URL at a running server."
+        except redis_failures.FAILURES as exc:
+            raise redis_failures.translate(
+                exc,
+                "The Redis server that keeps sessions is unreachable ({detail}). Start it, or "
+                "point AI_CLI_REDIS_URL at a running server.",
+                clustered=redis_failures.is_cluster_client(self.redis),
+                prefix=self.keys.prefix,
+                url="the configured URL",
             ) from exc
 
 

@@ -23,10 +23,14 @@ def open_registry(config: ConfigManager, timeout: float = 2.0):
 
     if config.force_config_yaml:
         return ConfigYamlRegistry(config)
+    from registry.manager import RegistryKeys
+
     url = config.redis_url  # a malformed URL is a ConfigError: that one is raised
+    cluster, probe = config.redis_cluster, RegistryKeys(config.key_prefix).schema
     return ResilientRegistry(
         config,
-        connect=lambda: connect_redis(url, config.data_dir, timeout=timeout),
+        connect=lambda: connect_redis(url, config.data_dir, timeout=timeout, cluster=cluster,
+                                      probe_key=probe),
         url=describe_url(url),
     )
 

@@ -15,7 +15,8 @@ from typing import Any, Mapping
 import yaml
 
 from registry.errors import AiCliError, ConfigError
-from registry.model import validate_model_name, validate_timeout, validate_url
+from registry.model import mask_url, validate_model_name, validate_timeout, validate_url
+from registry.redis_failures import CLUSTER_KEY_PREFIX, hash_tag
 
 APP_NAME = "ai-cli"
 EMBEDDED = "embedded"
@@ -30,7 +31,7 @@ DEFAULTS: dict[str, Any] = {
         "timeout": 60,
         "disabled_features": ["code"],
     },
-    "redis": {"url": EMBEDDED, "key_prefix": ""},
+    "redis": {"url": EMBEDDED, "key_prefix": "", "cluster": False},
     "defaults": {"timeout": 120, "probe_timeout": 2, "availability_ttl": 30},
 }
 
@@ -107,6 +108,7 @@ class ConfigManager:
         self.availability_ttl
         self.redis_url
         self.key_prefix
+        self.redis_cluster
 
     # --- the seed's API ----------------------------------------------------------------------
 
@@ -161,11 +163,43 @@ class ConfigManager:
                 f"The Redis URL {url!r} is not usable: use 'embedded' or a redis://, rediss:// "
                 "or unix:// URL (config.yaml redis.url, AI_CLI_REDIS_URL or --redis-url)."
             )
+        if self.redis_cluster:
+            _check_cluster_url(url)
         return url
 
     @property
     def key_prefix(self) -> str:
-        return self._get(("redis", "key_prefix"), str)
+        """`redis.key_prefix`; in cluster mode it must hold a hash tag, default `{ai-cli}:`."""
+        prefix = self._get(("redis", "key_prefix"), str)
+        if not self.redis_cluster:
+            return prefix
+        if not prefix:
+            return CLUSTER_KEY_PREFIX
+        if hash_tag(prefix) is None:
+            raise self._error(
+                ("redis", "key_prefix"),
+                f"{prefix!r} has no hash tag: on a Redis Cluster (redis.cluster: true) every "
+                f"registry key must be in one slot, so the prefix needs a non-empty {{tag}}, "
+                f"such as '{CLUSTER_KEY_PREFIX}'",
+            )
+        return prefix
+
+    @property
+    def redis_cluster(self) -> bool:
+        """`redis.cluster` (AI_CLI_REDIS_CLUSTER wins): redis.url names a Redis Cluster node."""
+        raw = self.env.get("AI_CLI_REDIS_CLUSTER", "").strip().lower()
+        if raw:
+            if raw in _TRUE or raw in _FALSE:
+                return raw in _TRUE
+            raise ConfigError(
+                f"AI_CLI_REDIS_CLUSTER={raw!r} is not usable: set it to true or false."
+            )
+        value = _lookup(self.data, ("redis", "cluster"))
+        if value is _MISSING or value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self._error(("redis", "cluster"), "must be true or false")
+        return value
 
     @property
     def probe_timeout(self) -> float:
@@ -320,5 +354,34 @@ def _lookup(data, path: tuple):
     return data
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
 def _env_flag(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+    return env.get(name, "").strip().lower() in _TRUE
+
+
+def _check_cluster_url(url: str) -> None:
+    """Cluster mode needs one node's redis:// or rediss:// URL, database 0."""
+    fix = ("Set redis.url (or AI_CLI_REDIS_URL) to one node of the cluster, such as "
+           "redis://127.0.0.1:7000, or turn cluster mode off (redis.cluster: false, "
+           "AI_CLI_REDIS_CLUSTER=false).")
+    if url == EMBEDDED:
+        raise ConfigError(f"Cluster mode is on, but the embedded Redis is not a cluster. {fix}")
+    if url.startswith("unix://"):
+        raise ConfigError(
+            f"Cluster mode is on, but {mask_url(url)} is a unix socket; Redis Cluster clients "
+            f"connect over TCP. {fix}"
+        )
+    from redis.connection import parse_url
+
+    try:
+        db = int(parse_url(url).get("db", 0))
+    except ValueError as exc:
+        raise ConfigError(f"The Redis URL {mask_url(url)} is not usable ({exc}). {fix}") from None
+    if db != 0:
+        raise ConfigError(
+            f"The Redis URL {mask_url(url)} selects database {db}, but a Redis Cluster has only "
+            f"database 0. Drop the /{db} from the URL, or set redis.cluster: false."
+        )

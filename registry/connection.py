@@ -40,8 +40,22 @@ def _quick_retry() -> Retry:
     return Retry(ConstantBackoff(0.05), 1)
 
 
-def connect_redis(url: str, data_dir: Path, timeout: float = CONNECT_TIMEOUT) -> redis.Redis:
-    """A connected client (responses decoded to str), or `RegistryUnavailable` within `timeout`."""
+def connect_redis(
+    url: str,
+    data_dir: Path,
+    timeout: float = CONNECT_TIMEOUT,
+    cluster: bool = False,
+    probe_key: str | None = None,
+) -> redis.Redis:
+    """A connected client (responses decoded to str), or `RegistryUnavailable` within `timeout`.
+
+    `cluster`: `url` names one node of a Redis Cluster (registry/cluster.py); `probe_key` is a key
+    under the registry's prefix, read to prove the node serving it answers.
+    """
+    if cluster:
+        from registry.cluster import connect_cluster
+
+        return connect_cluster(url, timeout, _quick_retry(), probe_key)
     if url == "embedded":
         return _connect_embedded(Path(data_dir), timeout)
     client = redis.Redis.from_url(
@@ -53,6 +67,9 @@ def connect_redis(url: str, data_dir: Path, timeout: float = CONNECT_TIMEOUT) ->
         retry=_quick_retry(),
     )
     _ping(client, url)
+    from registry.cluster import refuse_cluster_node
+
+    refuse_cluster_node(client, url)
     return client
 
 

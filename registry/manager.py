@@ -16,7 +16,8 @@ from typing import Callable, TypeVar
 
 import redis
 
-from registry.errors import RegistryUnavailable, UnknownModel, WrongModelType
+from registry import redis_failures
+from registry.errors import UnknownModel, WrongModelType
 from registry.model import (
     MODEL_TYPES,
     ModelConfig,
@@ -271,10 +272,15 @@ class ModelRegistry:
     def _call(self, operation: Callable[[], T]) -> T:
         try:
             return operation()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise RegistryUnavailable(
-                f"The model registry's Redis at {self.url or 'the configured URL'} is unreachable "
-                f"({_first_line(exc)}). Start it, or point AI_CLI_REDIS_URL at a running server."
+        except redis_failures.FAILURES as exc:
+            where = self.url or "the configured URL"
+            raise redis_failures.translate(
+                exc,
+                f"The model registry's Redis at {where} is unreachable ({{detail}}). "
+                "Start it, or point AI_CLI_REDIS_URL at a running server.",
+                clustered=redis_failures.is_cluster_client(self.redis),
+                prefix=self.keys.prefix,
+                url=where,
             ) from exc
 
 
@@ -289,8 +295,3 @@ def _event(op: str, model_id: str, model_type: str) -> str:
 
 def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0].rstrip(".") if text else type(exc).__name__

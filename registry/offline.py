@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Callable, TypeVar
 
 import redis
+from redis.exceptions import RedisClusterException
 
 from registry.config import ConfigManager, LegacyModel
 from registry.errors import (
@@ -314,11 +315,14 @@ class ResilientRegistry:
             return True
 
     def _pings(self) -> bool:
+        """Whether the server holding the registry's keys answers. Not PING: on a Redis Cluster
+        that asks every master, and only the one serving the prefix's hash tag matters."""
         if self._live is None:
             return False
         try:
-            return bool(self._live.redis.ping())
-        except (redis.RedisError, OSError):
+            self._live.redis.exists(self._live.keys.schema)
+            return True
+        except (redis.RedisError, RedisClusterException, OSError):
             return False
 
     def _went_offline(self, exc: Exception) -> None:

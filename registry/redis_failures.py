@@ -1,0 +1,101 @@
+"""Which redis-py exceptions mean "Redis cannot serve now" and which mean "Redis is set up wrong".
+
+One place for the registry, the sessions, the offline registry and connect, on one server and on a
+Redis Cluster. On a cluster redis-py raises more than `ConnectionError`/`TimeoutError`:
+`ClusterDownError` (a shard has no master), `TryAgainError` and `MovedError`/`AskError` (slots on
+the move), and `RedisClusterException` — which is NOT a `RedisError` — when no node answers or a
+command's keys span slots. Pure: it only looks at exceptions.
+"""
+
+from __future__ import annotations
+
+from redis.cluster import RedisCluster
+from redis.exceptions import (
+    AskError,
+    ClusterCrossSlotError,
+    ClusterError,
+    ConnectionError,
+    CrossSlotTransactionError,
+    RedisClusterException,
+    TimeoutError,
+    TryAgainError,
+)
+
+from registry.errors import AiCliError, ConfigError, RegistryUnavailable
+
+CLUSTER_KEY_PREFIX = "{ai-cli}:"  # the default key prefix in cluster mode: one hash tag
+
+# Every exception `translate` maps (AskError covers MovedError; ClusterError covers
+# ClusterDownError and MasterDownError; RedisClusterException covers SlotNotCoveredError and
+# CrossSlotTransactionError). Catch exactly these; anything else is a bug to see.
+FAILURES = (
+    ConnectionError,
+    TimeoutError,
+    ClusterError,
+    TryAgainError,
+    AskError,
+    ClusterCrossSlotError,
+    RedisClusterException,
+)
+_CROSS_SLOT_WORDS = ("same key slot", "same slot", "different slots")
+
+
+def hash_tag(prefix: str) -> str | None:
+    """The hash tag Redis Cluster would hash a key starting with `prefix` by, else None.
+
+    Redis hashes the text between the first `{` and the next `}` when that text is not empty.
+    """
+    start = prefix.find("{")
+    if start < 0:
+        return None
+    end = prefix.find("}", start + 1)
+    if end < 0 or end == start + 1:
+        return None
+    return prefix[start + 1:end]
+
+
+def is_cross_slot(exc: BaseException) -> bool:
+    if isinstance(exc, (ClusterCrossSlotError, CrossSlotTransactionError)):
+        return True
+    return isinstance(exc, RedisClusterException) and any(
+        words in str(exc) for words in _CROSS_SLOT_WORDS
+    )
+
+
+def cross_slot_error(prefix: str) -> ConfigError:
+    return ConfigError(
+        f"The key prefix {prefix!r} has no hash tag, so the registry's keys fall in different "
+        f"Redis Cluster slots. Set redis.key_prefix to a prefix with one tag, such as "
+        f"'{CLUSTER_KEY_PREFIX}', and retry."
+    )
+
+
+def not_cluster_mode_error(url: str) -> ConfigError:
+    return ConfigError(
+        f"The Redis at {url} is a node of a Redis Cluster. Set redis.cluster: true in "
+        f"config.yaml (or AI_CLI_REDIS_CLUSTER=true) and retry."
+    )
+
+
+def translate(
+    exc: BaseException, unavailable: str, *, clustered: bool, prefix: str, url: str
+) -> AiCliError:
+    """The ai-cli error for one of `FAILURES`.
+
+    `unavailable` is the face's "cannot reach Redis" sentence; a detail in brackets is added.
+    A MOVED/ASK reply to a plain (non-cluster) client means the URL names a cluster node.
+    """
+    if is_cross_slot(exc):
+        return cross_slot_error(prefix)
+    if isinstance(exc, AskError) and not clustered:
+        return not_cluster_mode_error(url)
+    return RegistryUnavailable(unavailable.format(detail=first_line(exc)))
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0].rstrip(".") if text else type(exc).__name__
+
+
+def is_cluster_client(client) -> bool:
+    return isinstance(client, RedisCluster)
