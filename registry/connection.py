@@ -36,8 +36,9 @@ MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
 
 def _quick_retry() -> Retry:
     """One quick retry (a dropped connection, a restarted server), then give up: redis-py's
-    default backs off for seconds per command once a server is gone, and every request would wait."""
-    return Retry(ConstantBackoff(0.05), 1)
+    default backs off for seconds per command once a server is gone, and every request would wait.
+    A timeout is not retried: asking a hung server again would only double the wait."""
+    return Retry(ConstantBackoff(0.05), 1, supported_errors=(redis.ConnectionError,))
 
 
 def connect_redis(

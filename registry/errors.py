@@ -107,7 +107,15 @@ class SessionNotFound(AiCliError):
 
 
 class PathRefused(InvalidInput):
-    """A /code tool was asked for a path outside the workspace; nothing was read or written."""
+    """A /code tool was asked for a path outside the workspace; nothing was read or written.
+
+    `reason` names the check that refused (`empty`, `nul`, `dotdot`, `outside`, `symlink`,
+    `not_a_folder`), so a test can tell the checks apart whatever the message says.
+    """
+
+    def __init__(self, message: str, reason: str = "refused"):
+        super().__init__(message)
+        self.reason = reason
 
 
 class EditFailed(AiCliError):

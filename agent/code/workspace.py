@@ -30,28 +30,35 @@ class Workspace:
     def open(cls, folder: str | os.PathLike | None = None) -> "Workspace":
         root = Path(folder if folder is not None else os.getcwd()).expanduser()
         if not root.is_dir():
-            raise PathRefused(f"The workspace {str(root)!r} is not a folder. Pass an existing one.")
+            raise PathRefused(f"The workspace {str(root)!r} is not a folder. Pass an existing one.",
+                              reason="not_a_folder")
         return cls(root.resolve())
 
     def resolve(self, name: str) -> Path:
         """The real path for `name`, or `PathRefused` saying why it is not allowed."""
         if not isinstance(name, str) or not name.strip():
-            raise PathRefused("The path is empty. Give a path relative to the workspace.")
+            raise PathRefused("The path is empty. Give a path relative to the workspace.",
+                              reason="empty")
         if "\x00" in name:
-            raise PathRefused("The path contains a NUL character.")
+            raise PathRefused("The path contains a NUL character.", reason="nul")
         raw = Path(name.strip()).expanduser() if name.strip().startswith("~") else Path(name.strip())
         if ".." in PurePosixPath(name.replace("\\", "/")).parts:
-            raise PathRefused(f"Refused {name!r}: '..' is not allowed. Use a path inside the workspace.")
+            raise PathRefused(
+                f"Refused {name!r}: '..' is not allowed. Use a path inside the workspace.",
+                reason="dotdot",
+            )
         candidate = raw if raw.is_absolute() else self.root / raw
         if not _is_within(Path(os.path.abspath(candidate)), self.root):
             raise PathRefused(
                 f"Refused {name!r}: it is outside the workspace {self.root}. "
-                "Use a path relative to the workspace."
+                "Use a path relative to the workspace.",
+                reason="outside",
             )
         real = Path(os.path.realpath(candidate))
         if not _is_within(real, self.root):
             raise PathRefused(
-                f"Refused {name!r}: it is a symlink that leads outside the workspace."
+                f"Refused {name!r}: it is a symlink that leads outside the workspace.",
+                reason="symlink",
             )
         return real
 

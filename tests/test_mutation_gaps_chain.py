@@ -1,0 +1,31 @@
+"""The chain probes each model at most once per request: counted through its injected probe.
+
+A general request must never walk the general chain a second time (that step belongs to coder
+requests only); every extra probe of a down host costs the user a probe timeout.
+"""
+
+from __future__ import annotations
+
+from router.chain import Snapshot, choose
+from test_router_chain import C1, C2, G1, G2, TINY, TINY_ALL, availability
+
+
+def test_a_general_request_with_nothing_up_probes_each_model_once():
+    check = availability()
+    route = choose("general", Snapshot((G1, G2), TINY_ALL), check)
+    assert route.via == "none"
+    assert check.asked == ["g1", "g2", "tinyllama"]
+
+
+def test_a_general_request_reaching_the_fallback_probes_each_general_model_once():
+    check = availability("tinyllama")
+    route = choose("general", Snapshot((G1, G2), TINY), check)
+    assert route.via == "fallback"
+    assert check.asked == ["g1", "g2", "tinyllama"]
+
+
+def test_a_coder_request_with_nothing_up_walks_coder_then_general_once_each():
+    check = availability()
+    route = choose("coder", Snapshot((G1, G2, C1, C2), TINY_ALL), check)
+    assert route.via == "none"
+    assert check.asked == ["c1", "c2", "g1", "g2", "tinyllama"]

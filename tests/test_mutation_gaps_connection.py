@@ -1,0 +1,183 @@
+"""Registry connections, pinned where a mutation run found them loose: masked URLs, the one
+quick retry, str replies from the embedded server, its start-up checks, the connect timeout."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from ollama_fixtures import silent_url  # noqa: F401
+from redis_process import RedisProcess
+from registry.connection import connect_redis, describe_url
+from registry.errors import RegistryUnavailable
+
+
+def unreachable_error(url: str, tmp_path, **kwargs) -> str:
+    with pytest.raises(RegistryUnavailable) as caught:
+        connect_redis(url, tmp_path, **kwargs)
+    return str(caught.value)
+
+
+# --- the URL in messages -------------------------------------------------------------------
+
+
+def test_describe_url_masks_only_the_password():
+    assert describe_url("redis://user:hunter2@127.0.0.1:6380/0") == "redis://user:***@127.0.0.1:6380/0"
+    assert describe_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+def test_an_unreachable_server_with_a_password_is_named_masked(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    message = unreachable_error(f"redis://user:hunter2@127.0.0.1:{port}/0", tmp_path)
+    assert f"Redis at redis://user:***@127.0.0.1:{port}/0 (" in message
+
+
+# --- one quick retry -----------------------------------------------------------------------
+
+
+def test_a_connection_dropped_mid_command_is_retried_once(redis_url, real_redis, key_prefix,
+                                                          tmp_path):
+    """The server drops the connection while a command waits (CLIENT KILL, as a restart or a
+    proxy would): the command is sent again on a new connection and its answer arrives."""
+    client = connect_redis(redis_url, tmp_path)
+    key = f"{key_prefix}queue"
+    answer: list = []
+
+    def wait():
+        try:
+            answer.append(client.blpop([key], timeout=4))
+        except Exception as exc:  # noqa: BLE001 - shown by the assertion below
+            answer.append(exc)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    killed = None
+    deadline = time.monotonic() + 10
+    while not answer and time.monotonic() < deadline:
+        waiting = [c["id"] for c in real_redis.client_list() if c.get("cmd") == "blpop"]
+        if killed is None and waiting:
+            killed = waiting[0]
+            real_redis.client_kill_filter(_id=killed)
+        elif killed is not None and set(waiting) - {killed}:
+            real_redis.lpush(key, "after the drop")
+            break
+        time.sleep(0.01)
+    waiter.join(10)
+    client.close()
+    assert answer == [(key, "after the drop")]
+
+
+def test_the_retry_is_one_and_quick(redis_url, tmp_path):
+    """One retry, after a short pause: redis-py's default backs off for seconds per command."""
+    client = connect_redis(redis_url, tmp_path)
+    retry = client.get_retry()
+    assert retry.get_retries() == 1
+    assert retry._backoff.compute(1) <= 0.1
+    client.close()
+
+
+class NeverAnswers:
+    """A loopback server that accepts connections and never replies; counts the connections."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.accepted: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.listener.getsockname()[1]}/0"
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self):
+        for sock in [*self.accepted, self.listener]:
+            sock.close()
+
+
+def test_a_server_that_times_out_is_not_asked_again(tmp_path):
+    """A timeout is not a dropped connection: retrying it would double the wait."""
+    server = NeverAnswers()
+    try:
+        message = unreachable_error(server.url, tmp_path, timeout=0.2)
+        assert "Timeout reading" in message
+        assert len(server.accepted) == 1
+    finally:
+        server.close()
+
+
+# --- the connect timeout -------------------------------------------------------------------
+
+
+def test_a_host_that_does_not_answer_is_a_timeout_error(silent_url, tmp_path):  # noqa: F811
+    """Its connection attempts are dropped (full accept queue), as a firewalled host's are."""
+    url = silent_url.replace("http://", "redis://") + "/0"
+    message = unreachable_error(url, tmp_path)
+    assert f"Redis at {url} (Timeout connecting to server)" in message
+
+
+def test_the_connect_timeout_is_the_two_seconds_docs_promise(redis_url, tmp_path):
+    """docs/REGISTRY.md: an unreachable server is reported within 2 seconds."""
+    client = connect_redis(redis_url, tmp_path)
+    assert client.connection_pool.connection_kwargs["socket_connect_timeout"] == 2.0
+    client.close()
+
+
+# --- the embedded server -------------------------------------------------------------------
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    yield folder
+    try:  # stop a server a test started (atexit would, at the end of the whole run)
+        connect_redis("embedded", folder).shutdown(nosave=True)
+    except Exception:  # noqa: BLE001 - none started, or already gone
+        pass
+
+
+def test_the_embedded_client_returns_str(data_dir):
+    client = connect_redis("embedded", data_dir)
+    client.set("k", "v")
+    assert client.get("k") == "v"
+    assert client.hgetall("missing") == {}
+    client.hset("h", "f", "1")
+    assert client.hgetall("h") == {"f": "1"}
+
+
+def cannot_start(data_dir):
+    """A data dir where redis-server refuses its arguments: its log file is a folder."""
+    (data_dir / "redis.log").mkdir()
+
+
+def test_an_embedded_server_that_does_not_start_points_at_its_log(data_dir):
+    cannot_start(data_dir)
+    message = unreachable_error("embedded", data_dir)
+    assert message.startswith(f"The embedded Redis did not start in {data_dir} (see ")
+    assert str(data_dir / "redis.log") in message
+
+
+def test_a_stale_socket_is_removed_before_the_server_starts(data_dir):
+    """A killed server leaves redis.sock behind; start-up must wait for the new one, not take
+    the old file for a running server (seen here: the start fails, and the error says so)."""
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(data_dir / "redis.sock"))
+    stale.close()
+    cannot_start(data_dir)
+    message = unreachable_error("embedded", data_dir)
+    assert "did not start" in message
+    assert not (data_dir / "redis.sock").exists()

@@ -1,0 +1,85 @@
+"""Workspace checks a mutation run found untested: each check is named by the reason it gives.
+
+`PathRefused.reason` says which check refused, so a test fails when one check is deleted and
+another refuses the same path by accident (the symlink check's message also says "outside").
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from agent.code.tools import ListFilesArgs, SearchTextArgs, ToolContext, list_files, search_text
+from agent.code.workspace import Workspace
+from registry.errors import PathRefused
+
+
+@pytest.fixture
+def layout(tmp_path):
+    root = tmp_path / "ws"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "app.py").write_text("print('hi')\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret\n")
+    return Workspace.open(root), root, outside
+
+
+def refusal(ws: Workspace, name) -> PathRefused:
+    with pytest.raises(PathRefused) as caught:
+        ws.resolve(name)
+    return caught.value
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "/", "~/anything"])
+def test_an_absolute_path_outside_is_refused_by_the_outside_check(layout, name):
+    ws, root, _ = layout
+    refused = refusal(ws, name)
+    assert refused.reason == "outside"
+    assert f"outside the workspace {root}" in str(refused)
+
+
+def test_an_outside_link_into_the_workspace_is_refused_by_the_outside_check(layout):
+    """Its real path is inside, so only the first check can refuse it."""
+    ws, root, outside = layout
+    link = outside / "alias.py"
+    os.symlink(root / "src" / "app.py", link)
+    refused = refusal(ws, str(link))
+    assert refused.reason == "outside"
+
+
+def test_a_symlink_that_leaves_is_refused_by_the_symlink_check(layout):
+    ws, root, outside = layout
+    os.symlink(outside / "secret.txt", root / "link.txt")
+    refused = refusal(ws, "link.txt")
+    assert refused.reason == "symlink"
+    assert "symlink" in str(refused)
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [("", "empty"), ("  ", "empty"), (None, "empty"), ("a\x00b", "nul"), ("src/../x", "dotdot")],
+)
+def test_each_other_check_names_itself(layout, name, reason):
+    ws, _, _ = layout
+    assert refusal(ws, name).reason == reason
+
+
+def test_a_missing_workspace_is_refused_as_not_a_folder(tmp_path):
+    with pytest.raises(PathRefused) as caught:
+        Workspace.open(tmp_path / "nope")
+    assert caught.value.reason == "not_a_folder"
+
+
+def test_walk_files_on_a_single_file_yields_that_file(layout):
+    ws, root, _ = layout
+    assert list(ws.walk_files(root / "src" / "app.py")) == [root / "src" / "app.py"]
+
+
+def test_list_and_search_accept_a_file_path(layout):
+    ws, _, _ = layout
+    ctx = ToolContext(ws, applier=None, max_output=2000)
+    assert list_files(ctx, ListFilesArgs(path="src/app.py")) == "src/app.py"
+    assert search_text(ctx, SearchTextArgs(query="hi", path="src/app.py")) == (
+        "src/app.py:1: print('hi')")
