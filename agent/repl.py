@@ -78,12 +78,14 @@ def _read_lines(app) -> Iterator[str]:
 
 def _prompt_session(app):
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.history import InMemoryHistory
+
+    from agent.history import MaskedFileHistory
 
     history = InMemoryHistory()
     try:
         app.config.data_dir.mkdir(parents=True, exist_ok=True)
-        history = FileHistory(str(app.config.data_dir / HISTORY_FILE))
+        history = MaskedFileHistory(app.config.data_dir / HISTORY_FILE)
     except OSError as exc:
         app.output.warn(f"History is not saved: cannot create {app.config.data_dir} ({exc.strerror}).")
     return PromptSession(history=history, completer=CommandCompleter(app),

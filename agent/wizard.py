@@ -10,6 +10,7 @@ from agent.commands.model_views import ModelAdded, ModelChanged
 from registry.errors import AiCliError, Cancelled, InvalidInput, NeedsTerminal
 from registry.model import (
     ModelConfig,
+    mask_url,
     now_utc,
     validate_model_name,
     validate_timeout,
@@ -73,7 +74,7 @@ def _add(app, registry) -> ModelAdded:
 
 def _ask_model_name(app, url: str) -> str:
     try:
-        with app.output.spinner(f"Asking {url} for its models..."):
+        with app.output.spinner(f"Asking {mask_url(url)} for its models..."):
             names = app.checker.discover(url)
     except AiCliError as exc:
         app.output.warn(f"{exc.message} You can still type a model name.")

@@ -67,7 +67,7 @@ class Change:
             return f"set up the registry keys (models:schema = {self.value})"
         if self.kind == "migrated":
             return f"record the migration (models:migrated = {self.value})"
-        what = f"{m.model_type} model {m.model_name} at {m.url}, timeout {m.timeout}s"
+        what = f"{m.model_type} model {m.model_name} at {m.shown_url}, timeout {m.timeout}s"
         was = f", replacing {self.previous} as active" if self.previous else ""
         if self.kind == "add":
             return f"add {m.model_id} ({what}), active{was}"

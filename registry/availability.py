@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from registry.config import FallbackModel
 from registry.errors import AiCliError, OllamaUnreachable
-from registry.model import ModelConfig
+from registry.model import ModelConfig, mask_url
 
 MAX_PARALLEL_PROBES = 64
 
@@ -142,7 +142,7 @@ class AvailabilityChecker:
         url = url.rstrip("/")
         answer = self._probe_servers([url])[url]
         if answer.names is None:
-            raise OllamaUnreachable(f"Cannot list the models at {url}: {answer.problem}.")
+            raise OllamaUnreachable(f"Cannot list the models at {mask_url(url)}: {answer.problem}.")
         return sorted(answer.names)
 
     def supports_tools(self, model) -> bool:
@@ -211,30 +211,32 @@ class AvailabilityChecker:
             return dict(zip(urls, pool.map(self._probe, urls)))
 
     def _probe(self, url: str) -> _TagsAnswer:
+        """GET /api/tags; a problem names the server by its URL with any password masked."""
         import httpx
 
+        shown = mask_url(url)
         started = time.perf_counter()
         try:
             response = self._client().get(url + "/api/tags")
         except httpx.ConnectTimeout:
-            return _TagsAnswer(None, f"no answer from {url} within {self.probe_timeout:g} s "
+            return _TagsAnswer(None, f"no answer from {shown} within {self.probe_timeout:g} s "
                                      "(timed out connecting)", None)
         except httpx.TimeoutException:
-            return _TagsAnswer(None, f"timed out: {url} did not answer within "
+            return _TagsAnswer(None, f"timed out: {shown} did not answer within "
                                      f"{self.probe_timeout:g} s", None)
         except httpx.ConnectError as exc:
-            return _TagsAnswer(None, _connect_problem(url, exc), None)
+            return _TagsAnswer(None, _connect_problem(shown, exc), None)
         except httpx.HTTPError as exc:
-            return _TagsAnswer(None, f"{url} broke off the answer ({type(exc).__name__})", None)
+            return _TagsAnswer(None, f"{shown} broke off the answer ({type(exc).__name__})", None)
         latency = round((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
-            return _TagsAnswer(None, f"HTTP {response.status_code} from {url}/api/tags: "
+            return _TagsAnswer(None, f"HTTP {response.status_code} from {shown}/api/tags: "
                                      "check the Ollama server's log", latency)
         try:
             entries = response.json()["models"]
             names = {normalize_model_name(e.get("model") or e["name"]) for e in entries}
         except (ValueError, KeyError, TypeError, AttributeError):
-            return _TagsAnswer(None, f"{url} answered, but not like an Ollama server: "
+            return _TagsAnswer(None, f"{shown} answered, but not like an Ollama server: "
                                      "check the URL", latency)
         return _TagsAnswer(frozenset(names), None, latency)
 
@@ -258,7 +260,7 @@ def _judge(model, answer: _TagsAnswer) -> ProbeResult:
         return ProbeResult(model_id, False, answer.problem, answer.latency_ms)
     url, name = model_key(model)
     if name not in answer.names:
-        host = url.split("://", 1)[-1]
+        host = mask_url(url).split("://", 1)[-1]
         return ProbeResult(
             model_id, False, f"model not pulled: run 'ollama pull {model.model_name}' on {host}",
             answer.latency_ms,

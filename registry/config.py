@@ -49,13 +49,18 @@ class FallbackModel:
 
     @property
     def host(self) -> str:
-        return self.url.split("://", 1)[-1]
+        return self.shown_url.split("://", 1)[-1]
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as every face shows it: any password masked (DESIGN.md, Safety rules)."""
+        return mask_url(self.url)
 
     def to_json(self) -> dict:
         return {
             "model_id": None,
             "model_type": "fallback",
-            "url": self.url,
+            "url": self.shown_url,
             "model_name": self.model_name,
             "timeout": self.timeout,
             "disabled_features": list(self.disabled_features),

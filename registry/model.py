@@ -227,6 +227,7 @@ def validate_timeout(timeout) -> int:
 
 
 def _show(value) -> str:
-    """A value quoted for an error message, shortened so one bad input stays one line."""
-    text = repr(value)
+    """A value quoted for an error message, shortened so one bad input stays one line; a URL's
+    password masked (a rejected URL is quoted too)."""
+    text = repr(mask_url(value) if isinstance(value, str) else value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -17,6 +17,7 @@ from agent.commands.model_views import (
 from registry.errors import AddRefused
 from registry.model import (
     ModelConfig,
+    mask_url,
     now_utc,
     validate_model_name,
     validate_timeout,
@@ -84,7 +85,7 @@ def remove(app, args: Args) -> ModelChanged:
 
 def discover(app, args: Args) -> Discovered:
     url = validate_url(args.url)
-    with app.output.spinner(f"Asking {url} for its models..."):
+    with app.output.spinner(f"Asking {mask_url(url)} for its models..."):
         names = app.checker.discover(url)
     return Discovered(url, sorted(names))
 
@@ -96,7 +97,7 @@ def check(app, args: Args) -> CheckResult:
     else:
         targets = [*registry.list_models(), app.config.get_fallback_model()]
     result = CheckResult([
-        CheckRow(getattr(t, "model_id", None) or "fallback", t.model_name, t.url) for t in targets
+        CheckRow(getattr(t, "model_id", None) or "fallback", t.model_name, t.shown_url) for t in targets
     ])
     if app.flags.json or not app.output.err.is_terminal:
         for row, probe in zip(result.rows, app.checker.check_many(targets, force=True)):

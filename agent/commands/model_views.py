@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.output import FAIL, INFO, OK, WARN, Output, esc
-from registry.model import ModelConfig
+from registry.model import ModelConfig, mask_url
 
 ACTIVE_MARK = "●"
 
@@ -50,7 +50,7 @@ class ModelAdded:
         m = self.model
         out.line("Model registered successfully!", style="bold green")
         for label, value in (
-            ("ID", m.model_id), ("Type", m.model_type), ("Model", m.model_name), ("URL", m.url),
+            ("ID", m.model_id), ("Type", m.model_type), ("Model", m.model_name), ("URL", m.shown_url),
             ("Status", "Active" if m.is_active else "Inactive"),
         ):
             out.print(f"  [bold]{label}:[/bold] {esc(value)}")
@@ -107,7 +107,7 @@ class ModelList:
         for m in self.models:
             table.add_row(
                 Text(ACTIVE_MARK, style="bold green") if m.is_active else "",
-                Text(m.model_id), Text(m.model_type), Text(m.model_name), Text(m.url),
+                Text(m.model_id), Text(m.model_type), Text(m.model_name), Text(m.shown_url),
                 f"{m.timeout}s", availability_text(m.is_available), ago(m.last_checked),
             )
         out.print(table)
@@ -119,14 +119,18 @@ class Discovered:
     url: str
     names: list[str]
 
+    @property
+    def shown_url(self) -> str:
+        return mask_url(self.url)
+
     def to_json(self) -> Any:
-        return {"url": self.url, "models": self.names}
+        return {"url": self.shown_url, "models": self.names}
 
     def render(self, out: Output) -> None:
         if not self.names:
-            out.line(f"{self.url} answers but has no models. Pull one there: ollama pull llama3.1:8b")
+            out.line(f"{self.shown_url} answers but has no models. Pull one there: ollama pull llama3.1:8b")
             return
-        out.line(f"Models on {self.url}:", style="bold")
+        out.line(f"Models on {self.shown_url}:", style="bold")
         for name in self.names:
             out.line(f"  {name}")
 
@@ -135,7 +139,7 @@ class Discovered:
 class CheckRow:
     label: str  # model id, or "fallback"
     name: str
-    url: str
+    url: str  # as shown: password masked
     result: Any = None  # ProbeResult once the probe is back
 
 
