@@ -160,24 +160,35 @@ def chat_once(
     `options`: Ollama options (router/options.py); `model_id`: a model for this request only
     (`-m`); `system`: the system prompt sent ahead of the history.
     """
-    pinned = None
-    history: list[StoredMessage] = []
-    if store is not None and session_id is not None:
-        pinned = store.get(session_id).pinned.get("general")
-        history = store.history(session_id)
+    pinned, history = session_context(store, session_id)
     stream = open_stream(router, output, "general", to_messages(history, question, system),
                          pinned_model_id=pinned, options=options, model_id=model_id)
     view = AnswerView(output, quiet=quiet)
     route, interrupted = stream_into(stream, view, output, quiet)
-    if store is not None and session_id is not None and (view.text or not interrupted):
-        model = getattr(route, "model", None)
-        store.append(
-            session_id,
-            StoredMessage("user", question),
-            StoredMessage("assistant", view.text, model_id=getattr(model, "model_id", None),
-                          model_name=getattr(model, "model_name", None), interrupted=interrupted),
-        )
+    record_exchange(store, session_id, question, view.text, route, interrupted)
     return ChatReply(question, view.text, route, interrupted, session_id)
+
+
+def session_context(store: SessionStore | None, session_id: str | None):
+    """(the session's pinned general model id, its recent history); (None, []) without one."""
+    if store is None or session_id is None:
+        return None, []
+    return store.get(session_id).pinned.get("general"), store.history(session_id)
+
+
+def record_exchange(store: SessionStore | None, session_id: str | None, question: str,
+                    answer: str, route, interrupted: bool) -> None:
+    """Both turns into the session (the terminal and the web page share this); an exchange
+    stopped before any answer arrived is not kept."""
+    if store is None or session_id is None or not (answer or not interrupted):
+        return
+    model = getattr(route, "model", None)
+    store.append(
+        session_id,
+        StoredMessage("user", question),
+        StoredMessage("assistant", answer, model_id=getattr(model, "model_id", None),
+                      model_name=getattr(model, "model_name", None), interrupted=interrupted),
+    )
 
 
 def stream_into(stream, view: AnswerView, output: "Output", quiet: bool = False,

@@ -217,3 +217,30 @@ class UnreadableReply(OllamaError):
     """The server's answer does not follow the Ollama API (for example a tool call whose
     arguments are not a JSON object); /code sends this back to the model as an error."""
 
+
+
+# --- the web API (ui/) ----------------------------------------------------------------------
+
+
+class NoActiveModel(AiCliError):
+    """`GET /models/{type}`: no model of that type is active."""
+
+    http_status = 404
+
+    def __init__(self, model_type: str):
+        super().__init__(
+            f"No {model_type} model is active. Add one with '/model {model_type} add <url> "
+            f"<model_name>' or pick one with '/model {model_type} use <model_id>'."
+        )
+
+
+class ProposalNotFound(AiCliError):
+    """`POST /code/{id}/apply` for an id this server does not hold (unknown, or already applied)."""
+
+    http_status = 404
+
+    def __init__(self, proposal_id: str):
+        super().__init__(
+            f"No /code proposal with id {proposal_id!r} is waiting (it was applied already, or "
+            "the server restarted). Send the instruction to POST /code again."
+        )

@@ -250,7 +250,8 @@ def test_model_list_does_not_import_langchain(cli):
     probe = ("import runpy, sys; sys.argv = ['ai-cli', 'model', 'list', '--json']\n"
              "try:\n    runpy.run_module('agent.cli', run_name='__main__')\n"
              "except SystemExit:\n    pass\n"
-             "print(sorted(m for m in sys.modules if m.startswith(('langchain', 'ollama'))),"
+             "print(sorted(m for m in sys.modules if m.startswith(('langchain', 'ollama', "
+             "'fastapi', 'uvicorn', 'starlette'))),"
              " file=sys.stderr)")
     import subprocess, sys
     proc = subprocess.run([sys.executable, "-c", probe], cwd=cli.cwd, env=cli.env,

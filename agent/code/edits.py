@@ -318,6 +318,10 @@ class EditApplier:
         self.applied: list[FileChange] = []
         self.declined: list[FileChange] = []
 
+    def read(self, path: Path, rel: str) -> str | None:
+        """A file's text as the tools see it (a proposal's applier shows its planned changes)."""
+        return read_text(path, rel)
+
     def apply(self, change: FileChange) -> bool:
         if change.before == change.after:
             return True

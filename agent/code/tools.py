@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent.code.edits import EditApplier, FileChange, plan_replace, read_text
+from agent.code.edits import EditApplier, FileChange, plan_replace
 from agent.code.workspace import Workspace
 from registry.errors import AiCliError, EditFailed
 
@@ -98,7 +98,7 @@ def list_files(ctx: ToolContext, args: ListFilesArgs) -> str:
 def read_file(ctx: ToolContext, args: ReadFileArgs) -> str:
     path = ctx.workspace.resolve(args.path)
     rel = ctx.workspace.relative(path)
-    text = read_text(path, rel)
+    text = ctx.applier.read(path, rel)
     if text is None:
         raise EditFailed(f"{rel} does not exist. Use list_files to see the files.")
     if args.start_line is None and args.end_line is None:
@@ -131,13 +131,13 @@ def search_text(ctx: ToolContext, args: SearchTextArgs) -> str:
 def write_file(ctx: ToolContext, args: WriteFileArgs) -> str:
     path = ctx.workspace.resolve(args.path)
     rel = ctx.workspace.relative(path)
-    return _apply(ctx, FileChange(path, rel, read_text(path, rel), args.content))
+    return _apply(ctx, FileChange(path, rel, ctx.applier.read(path, rel), args.content))
 
 
 def edit_file(ctx: ToolContext, args: EditFileArgs) -> str:
     path = ctx.workspace.resolve(args.path)
     rel = ctx.workspace.relative(path)
-    before = read_text(path, rel)
+    before = ctx.applier.read(path, rel)
     if before is None:
         raise EditFailed(f"{rel} does not exist. Use write_file to create it.")
     return _apply(ctx, plan_replace(path, rel, before, args.old_text, args.new_text))

@@ -17,6 +17,7 @@ MODULES = (
     "agent.commands.session",
     "agent.commands.code",
     "agent.commands.migrate",
+    "agent.commands.serve",
     "agent.commands.general",  # help, quit, setup
 )
 

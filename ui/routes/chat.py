@@ -1,0 +1,229 @@
+"""Chat, /code proposals and the live model events: the routes that talk to models or stream.
+
+- `POST /chat` streams Server-Sent Events: `route` (the route JSON), `token` ({"text"}) per piece,
+  then `done` ({"session_id", "model_id", "model_name"}); `error` ({"error"}) if the answer breaks
+  after it began. Anything that fails before the first piece (no route: 503 with the seed's
+  warning) is a plain JSON error instead. Both turns go into the session, like the terminal's chat.
+- `POST /code` runs the /code loop with a `ProposingApplier`: nothing is written until
+  `POST /code/{id}/apply`.
+- `GET /events` relays `models:events` (Redis pub/sub) as `models` events, with heartbeats.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from agent.chat import chunk_text, record_exchange, session_context, to_messages
+from agent.code.proposal import Proposals, ProposingApplier, apply_proposal
+from agent.commands.session import session_store
+from registry.errors import AiCliError, InvalidInput, RegistryUnavailable
+from ui.routes.commands import ERRORS
+
+__all__ = ["router", "Proposals"]
+
+HEARTBEAT = 15.0  # seconds between keep-alive comments on /events
+POLL = 1.0  # how long one Redis read on /events waits
+SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+STREAM = {200: {"description": "text/event-stream", "content": {"text/event-stream": {}}}}
+
+router = APIRouter()
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(description="The question for the general model")
+    session_id: str | None = Field(None, description="Continue this session (default: a new one)")
+
+
+class CodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    instruction: str = Field(description="What to change in the workspace")
+    session_id: str | None = Field(None, description="Use this session's pinned coder model")
+
+
+def sse(event: str, data) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+# --- chat ------------------------------------------------------------------------------------
+
+
+@router.post("/chat", tags=["chat"], responses={**STREAM, **ERRORS})
+def chat(request: Request, body: ChatRequest) -> StreamingResponse:
+    """Ask the general route; the answer streams as Server-Sent Events."""
+    app = request.app.state.app
+    question = body.message.strip()
+    if not question:
+        raise InvalidInput("The message is empty. Send {\"message\": \"...\"}.")
+    store = _store(app, required=body.session_id is not None)
+    pinned, history = session_context(store, body.session_id)
+    notices: list[str] = []
+    stream = app.router.stream("general", to_messages(history, question), pinned_model_id=pinned,
+                               on_notice=notices.append)
+    chunks = iter(stream)
+    first = next(chunks)  # a failure before any output is an HTTP error (503 with no route)
+    session_id = body.session_id
+    if session_id is None and store is not None:
+        session_id = store.new().session_id
+    route = {**stream.route.to_json()}
+    if notices:
+        route["notice"] = " ".join(filter(None, [*notices, route.get("notice")]))
+    events = _chat_events(itertools.chain([first], chunks), stream, route, store, session_id,
+                          question)
+    headers = {**SSE_HEADERS, **({"X-Session-Id": session_id} if session_id else {})}
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+
+
+def _chat_events(chunks, stream, route: dict, store, session_id, question: str):
+    parts: list[str] = []
+    finished = False
+    try:
+        yield sse("route", route)
+        try:
+            for chunk in chunks:
+                text = chunk_text(chunk)
+                if text:
+                    parts.append(text)
+                    yield sse("token", {"text": text})
+        except AiCliError as exc:
+            yield sse("error", {"error": exc.message})
+            return
+        finished = True
+        model = stream.route.model
+        yield sse("done", {"session_id": session_id, "model_id": getattr(model, "model_id", None),
+                           "model_name": getattr(model, "model_name", None)})
+    finally:  # also when the client went away: what arrived is kept, marked as stopped
+        _close(chunks)
+        try:
+            record_exchange(store, session_id, question, "".join(parts), stream.route,
+                            not finished)
+        except AiCliError:
+            pass  # Redis went away mid-answer: the answer was shown, only its record is lost
+
+
+def _store(app, required: bool):
+    try:
+        return session_store(app)
+    except RegistryUnavailable:
+        if required:
+            raise
+        return None  # Redis is down: answer without a session, as `ai-cli chat` does
+
+
+def _close(chunks) -> None:
+    close = getattr(chunks, "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - closing a dropped connection must not hide the answer
+            pass
+
+
+# --- /code -----------------------------------------------------------------------------------
+
+
+@router.post("/code", tags=["code"], responses=ERRORS)
+def code(request: Request, body: CodeRequest) -> dict:
+    """Run /code and answer with the proposed changes (unified diffs) and the proposal's id."""
+    from agent.code.loop import CodeSettings, run_code
+    from agent.code.tools import ToolContext
+    from agent.code.workspace import Workspace
+
+    app = request.app.state.app
+    instruction = body.instruction.strip()
+    if not instruction:
+        raise InvalidInput("The instruction is empty. Send {\"instruction\": \"...\"}.")
+    pinned = None
+    if body.session_id is not None:
+        pinned = session_store(app).get(body.session_id).pinned.get("coder")
+    settings = CodeSettings.from_config(app.config)
+    workspace = Workspace.open(app.workspace)
+    applier = ProposingApplier(workspace.root)
+    outcome = run_code(
+        app.router, app.output, instruction,
+        ToolContext(workspace, applier, settings.max_tool_output),
+        supports_tools=app.router.checker.supports_tools, settings=settings,
+        pinned_model_id=pinned, quiet=True,
+    )
+    proposals: Proposals = request.app.state.proposals
+    return proposals.add(workspace.root, applier.changes(), outcome.to_json()).to_json()
+
+
+@router.post("/code/{proposal_id}/apply", tags=["code"], responses=ERRORS)
+def apply(request: Request, proposal_id: str) -> dict:
+    """Write a proposal's changes (temp file + rename, recorded for /undo); once per proposal."""
+    from agent.code.edits import UndoJournal
+
+    app = request.app.state.app
+    proposal = request.app.state.proposals.take(proposal_id)
+    return apply_proposal(proposal, UndoJournal.in_dir(app.config.data_dir)).to_json()
+
+
+# --- live registry changes -------------------------------------------------------------------
+
+
+@router.get("/events", tags=["models"], responses={**STREAM, **ERRORS})
+async def events(request: Request) -> StreamingResponse:
+    """One `models` event ({"op", "model_id", "model_type"}) per registry change, as it happens."""
+    registry = request.app.state.app.registry
+    pubsub = await run_in_threadpool(_subscribe, registry)
+    return StreamingResponse(_model_events(pubsub), media_type="text/event-stream",
+                             headers=SSE_HEADERS)
+
+
+def _subscribe(registry):
+    import redis
+
+    try:
+        pubsub = registry.redis.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(registry.keys.events)
+        return pubsub
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise RegistryUnavailable(
+            f"The model registry's Redis is unreachable ({exc}); live updates need it. "
+            "Start it, or point AI_CLI_REDIS_URL at a running server.") from exc
+
+
+async def _model_events(pubsub):
+    import redis
+
+    yield "retry: 3000\n: subscribed\n\n"
+    quiet_since = time.monotonic()
+    try:
+        while True:
+            try:
+                message = await run_in_threadpool(pubsub.get_message, timeout=POLL)
+            except (redis.ConnectionError, redis.TimeoutError):
+                yield sse("error", {"error": "The registry's Redis went away; reconnecting."})
+                return
+            event = _model_event(message)
+            if event is not None:
+                yield sse("models", event)
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= HEARTBEAT:
+                yield ": heartbeat\n\n"
+                quiet_since = time.monotonic()
+    finally:
+        await run_in_threadpool(pubsub.close)
+
+
+def _model_event(message) -> dict | None:
+    if not message or message.get("type") != "message":
+        return None
+    data = message.get("data")
+    try:
+        event = json.loads(data.decode() if isinstance(data, bytes) else data)
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(event, dict):
+        return None
+    return {key: event.get(key) for key in ("op", "model_id", "model_type")}

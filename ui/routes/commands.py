@@ -1,0 +1,121 @@
+"""Model, session and undo routes: each a few lines around the command handler the CLI runs.
+
+The handlers (agent/commands/*.py) take the `App` and parsed `Args` and return a `Result`; the
+answer is its `to_json()`, the same JSON as `--json`. Errors propagate as `AiCliError`s and are
+translated once, in ui/app.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.commands import code as code_commands
+from agent.commands import model as model_commands
+from agent.commands import session as session_commands
+from agent.commands.base import Args
+from registry.errors import NoActiveModel
+from registry.model import validate_model_type
+
+ERRORS = {status: {"description": text, "content": {"application/json": {"example": {"error": "..."}}}}
+          for status, text in ((400, "Bad input"), (404, "Not found"), (409, "Conflict"),
+                               (503, "No model or no Redis"))}
+
+router = APIRouter()
+
+
+class AddModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="The Ollama server, e.g. http://localhost:11434 (http or https)")
+    model_name: str = Field(description="The name Ollama knows it by, e.g. llama3.1:8b")
+    timeout: int | None = Field(None, description="Request timeout in seconds (1-3600)")
+    activate: bool = Field(True, description="Make it the active model of its type")
+
+
+class CheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model_id: str | None = Field(None, description="Probe only this model (default: all)")
+
+
+def run(request: Request, handler, **args) -> Any:
+    """Call a CLI command handler with this server's App and return its JSON."""
+    return handler(request.app.state.app, Args(args)).to_json()
+
+
+@router.get("/models", tags=["models"], responses=ERRORS)
+def list_models(request: Request) -> list[dict]:
+    """Every registered model (`ai-cli model list --json`)."""
+    return run(request, model_commands.list_models, model_type=None)
+
+
+@router.get("/models/status", tags=["models"], responses=ERRORS)
+def status(request: Request) -> dict:
+    """The route of each request type, the fallback and the features (`model status --json`)."""
+    return run(request, model_commands.status)
+
+
+@router.get("/models/discover", tags=["models"], responses=ERRORS)
+def discover(request: Request, url: str = Query(description="The Ollama server to ask")) -> dict:
+    """The models an Ollama server has (`model general discover URL --json`)."""
+    return run(request, model_commands.discover, url=url)
+
+
+@router.post("/models/check", tags=["models"], responses=ERRORS)
+def check(request: Request, body: CheckRequest | None = None) -> list[dict]:
+    """Probe every model and the fallback, or one model; records the result (`model check`)."""
+    return run(request, model_commands.check, model_id=body.model_id if body else None)
+
+
+@router.get("/models/{model_type}", tags=["models"], responses=ERRORS)
+def active_model(request: Request, model_type: str) -> dict:
+    """The active model of a type (404 when none is active)."""
+    validate_model_type(model_type)
+    model = request.app.state.app.read_registry(lambda r: r.get_active_model(model_type))
+    if model is None:
+        raise NoActiveModel(model_type)
+    return model.to_json()
+
+
+@router.post("/models/{model_type}", tags=["models"], status_code=201, responses=ERRORS)
+def add_model(request: Request, model_type: str, body: AddModel,
+              force: bool = Query(False, description="Add it even when the server does not "
+                                                      "answer or lacks the model")) -> dict:
+    """Register a model after checking its server, like `model TYPE add` (`--force`: ?force=true)."""
+    validate_model_type(model_type)
+    return run(request, model_commands.add, model_type=model_type, url=body.url,
+               model_name=body.model_name, timeout=body.timeout,
+               no_activate=not body.activate, force=force)
+
+
+@router.delete("/models/{model_id}", tags=["models"], responses=ERRORS)
+def remove_model(request: Request, model_id: str) -> dict:
+    """Remove a model; the answer is the removed model."""
+    return run(request, model_commands.remove, model_id=model_id, model_type=None)
+
+
+@router.put("/models/{model_id}/activate", tags=["models"], responses=ERRORS)
+def activate_model(request: Request, model_id: str) -> dict:
+    """Make a model the active one of its type (`model TYPE use ID`)."""
+    return run(request, model_commands.use, model_id=model_id, model_type=None)
+
+
+@router.get("/sessions", tags=["sessions"], responses=ERRORS)
+def list_sessions(request: Request) -> list[dict]:
+    """Saved chat sessions, most recently used first (shared with `ai-cli --session ID`)."""
+    return run(request, session_commands.list_sessions)
+
+
+@router.get("/sessions/{session_id}", tags=["sessions"], responses=ERRORS)
+def show_session(request: Request, session_id: str) -> dict:
+    """A session and its messages."""
+    return run(request, session_commands.show, session_id=session_id)
+
+
+@router.post("/undo", tags=["code"], responses=ERRORS)
+def undo(request: Request) -> dict:
+    """Restore the files the last /code run (terminal or web) changed in the workspace."""
+    return run(request, code_commands.undo)
