@@ -20,7 +20,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from agent.chat import chunk_text, record_exchange, session_context, to_messages
+from agent.chat import _close, chunk_text, record_exchange, session_context, to_messages
 from agent.code.proposal import Proposals, ProposingApplier, apply_proposal
 from agent.commands.session import session_store
 from registry.errors import AiCliError, InvalidInput, RegistryUnavailable
@@ -117,15 +117,6 @@ def _store(app, required: bool):
         if required:
             raise
         return None  # Redis is down: answer without a session, as `ai-cli chat` does
-
-
-def _close(chunks) -> None:
-    close = getattr(chunks, "close", None)
-    if callable(close):
-        try:
-            close()
-        except Exception:  # noqa: BLE001 - closing a dropped connection must not hide the answer
-            pass
 
 
 # --- /code -----------------------------------------------------------------------------------
