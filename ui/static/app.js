@@ -1,0 +1,323 @@
+// The ai-cli page: models per type, add / activate / remove / check, a streaming chat and a
+// session picker, kept current by /events. Every string from a model, a server or a user reaches
+// the page through textContent (never innerHTML), so it stays text.
+"use strict";
+
+const TYPES = ["general", "coder"];
+const state = { token: sessionStorage.getItem("ai-cli-token") || "", sessionId: "", busy: false };
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "text") node.textContent = value;
+    else if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+// --- talking to the API -------------------------------------------------------------------
+
+function headers(json) {
+  const h = {};
+  if (json) h["Content-Type"] = "application/json";
+  if (state.token) h["Authorization"] = "Bearer " + state.token;
+  return h;
+}
+
+class ApiError extends Error {}
+
+async function api(method, path, body) {
+  const changing = method !== "GET";
+  const response = await fetch(path, {
+    method, headers: headers(changing),
+    body: changing ? JSON.stringify(body === undefined ? {} : body) : undefined,
+  });
+  return answer(response);
+}
+
+async function answer(response) {
+  if (response.status === 401) askToken();
+  const type = response.headers.get("content-type") || "";
+  const data = type.includes("application/json") ? await response.json() : null;
+  if (!response.ok) {
+    throw new ApiError((data && data.error) || `HTTP ${response.status}`);
+  }
+  return data;
+}
+
+function showProblem(error) {
+  const box = $("problem");
+  box.textContent = error ? String(error.message || error) : "";
+  box.hidden = !error;
+}
+
+async function attempt(action) {
+  try {
+    showProblem(null);
+    return await action();
+  } catch (error) {
+    showProblem(error);
+    return undefined;
+  }
+}
+
+function askToken() {
+  $("token-form").hidden = false;
+}
+
+// Server-Sent Events over fetch (so the Authorization header can be sent).
+async function readEvents(response, onEvent) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let name = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).trim());
+      }
+      if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+    }
+  }
+}
+
+// --- models -------------------------------------------------------------------------------
+
+function availability(model) {
+  if (model.is_available === true) return el("span", { class: "avail-yes", text: "✓ reachable" });
+  if (model.is_available === false) return el("span", { class: "avail-no", text: "✗ unreachable" });
+  return el("span", { class: "avail-unknown", text: "unknown" });
+}
+
+function modelRow(model) {
+  const row = el("tr", { class: model.is_active ? "active" : "", "data-model-id": model.model_id,
+                         "data-active": String(model.is_active) });
+  row.append(
+    el("td", { class: "mark", text: model.is_active ? "●" : "", title: model.is_active ? "active" : "" }),
+    el("td", { text: model.model_name }),
+    el("td", { text: model.url }),
+    el("td", {}, availability(model)),
+    el("td", { class: "actions" },
+      model.is_active ? null : el("button", { type: "button", text: "Use", "data-action": "use",
+        onclick: () => attempt(() => api("PUT", `/models/${encodeURIComponent(model.model_id)}/activate`).then(refresh)) }),
+      el("button", { type: "button", text: "Check", "data-action": "check",
+        onclick: () => attempt(() => api("POST", "/models/check", { model_id: model.model_id }).then(refresh)) }),
+      el("button", { type: "button", text: "Remove", "data-action": "remove",
+        onclick: () => confirm(`Remove ${model.model_name} (${model.model_id})?`) &&
+          attempt(() => api("DELETE", `/models/${encodeURIComponent(model.model_id)}`).then(refresh)) })),
+  );
+  return row;
+}
+
+function routeLine(route) {
+  if (!route) return null;
+  const text = route.model
+    ? `now used: ${route.model.model_name} (${route.via})${route.notice ? " — " + route.notice : ""}`
+    : route.notice || "no model";
+  return el("p", { class: "route-line", text });
+}
+
+function renderModels(models, status) {
+  const holder = $("model-types");
+  holder.replaceChildren();
+  for (const type of TYPES) {
+    const mine = models.filter((m) => m.model_type === type);
+    holder.append(el("h3", { class: "type-title", text: type }));
+    holder.append(routeLine(status && status.routes && status.routes[type]));
+    if (!mine.length) {
+      holder.append(el("p", { class: "empty", text: `No ${type} models. Add one below.` }));
+      continue;
+    }
+    const table = el("table", { "data-type": type },
+      el("thead", {}, el("tr", {}, el("th", { text: "" }), el("th", { text: "model" }),
+        el("th", { text: "server" }), el("th", { text: "availability" }), el("th", { text: "" }))));
+    const body = el("tbody");
+    mine.forEach((m) => body.append(modelRow(m)));
+    table.append(body);
+    holder.append(table);
+  }
+  if (status && status.features) {
+    const on = Object.entries(status.features).filter(([, v]) => v).map(([k]) => k);
+    $("features").textContent = "features on: " + (on.join(", ") || "none");
+  }
+}
+
+let refreshing = null;
+async function refresh() {
+  if (refreshing) return refreshing;  // one refresh at a time; events may arrive in bursts
+  refreshing = (async () => {
+    try {
+      const [models, status] = await Promise.all([api("GET", "/models"), api("GET", "/models/status")]);
+      renderModels(models, status);
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+async function discover() {
+  const url = $("add-url").value.trim();
+  const data = await api("GET", "/models/discover?url=" + encodeURIComponent(url));
+  const select = $("add-name");
+  select.replaceChildren();
+  for (const name of data.models) select.append(el("option", { value: name, text: name }));
+  if (!data.models.length) select.append(el("option", { value: "", text: "the server has no models" }));
+  select.disabled = !data.models.length;
+  $("add").disabled = !data.models.length;
+}
+
+async function addModel(event) {
+  event.preventDefault();
+  const type = $("add-type").value;
+  const body = { url: $("add-url").value.trim(), model_name: $("add-name").value };
+  const timeout = $("add-timeout").value.trim();
+  if (timeout) body.timeout = Number(timeout);
+  const force = $("add-force").checked ? "?force=true" : "";
+  await api("POST", `/models/${type}${force}`, body);
+  $("add-name").replaceChildren(el("option", { value: "", text: "discover first" }));
+  $("add-name").disabled = true;
+  $("add").disabled = true;
+  await refresh();
+}
+
+// --- live updates ---------------------------------------------------------------------------
+
+async function follow() {
+  const live = $("live");
+  for (;;) {
+    try {
+      const response = await fetch("/events", { headers: headers(false) });
+      if (!response.ok) await answer(response);
+      live.textContent = "live";
+      live.className = "live on";
+      await refresh();
+      await readEvents(response, (name) => { if (name === "models") refresh().catch(showProblem); });
+    } catch (error) {
+      if (!(error instanceof TypeError)) showProblem(error);
+    }
+    live.textContent = "reconnecting…";
+    live.className = "live off";
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
+}
+
+// --- sessions and chat ----------------------------------------------------------------------
+
+function message(role, text, who) {
+  const item = el("li", { class: role },
+    el("span", { class: "who", text: who || (role === "user" ? "you" : "model") }),
+    el("span", { class: "text", text }));
+  $("messages").append(item);
+  item.scrollIntoView({ block: "end" });
+  return item;
+}
+
+function setSession(id) {
+  state.sessionId = id || "";
+  $("sessions").value = state.sessionId;
+  $("continue").textContent = state.sessionId ? `continue in a terminal: ai-cli --session ${state.sessionId}` : "";
+}
+
+async function loadSessions() {
+  const sessions = await api("GET", "/sessions");
+  const select = $("sessions");
+  select.replaceChildren(el("option", { value: "", text: "new session" }));
+  for (const s of sessions) {
+    select.append(el("option", { value: s.session_id,
+      text: `${s.title || "(empty)"} — ${s.message_count} messages (${s.session_id})` }));
+  }
+  select.value = state.sessionId;
+}
+
+async function openSession(id) {
+  $("messages").replaceChildren();
+  $("route").textContent = "";
+  setSession(id);
+  if (!id) return;
+  const session = await api("GET", `/sessions/${encodeURIComponent(id)}`);
+  for (const m of session.messages) {
+    message(m.role, m.content, m.role === "user" ? "you" : (m.model_name || "model") + (m.interrupted ? " (stopped)" : ""));
+  }
+}
+
+async function send(event) {
+  event.preventDefault();
+  const box = $("message");
+  const text = box.value.trim();
+  if (!text || state.busy) return;
+  state.busy = true;
+  $("send").disabled = true;
+  box.value = "";
+  message("user", text);
+  const reply = message("assistant streaming", "", "…");
+  const replyText = reply.querySelector(".text");
+  try {
+    const body = { message: text };
+    if (state.sessionId) body.session_id = state.sessionId;
+    const response = await fetch("/chat", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
+    if (!response.ok) await answer(response);
+    const fromHeader = response.headers.get("X-Session-Id");
+    if (fromHeader) setSession(fromHeader);
+    await readEvents(response, (name, data) => {
+      if (name === "route") {
+        reply.querySelector(".who").textContent = data.model ? data.model.model_name : "model";
+        $("route").textContent = data.notice || "";
+      } else if (name === "token") {
+        replyText.textContent += data.text;
+        reply.scrollIntoView({ block: "end" });
+      } else if (name === "done") {
+        setSession(data.session_id);
+        reply.setAttribute("data-done", "true");
+      } else if (name === "error") {
+        reply.classList.add("error");
+        showProblem(new ApiError(data.error));
+      }
+    });
+  } catch (error) {
+    reply.classList.add("error");
+    replyText.textContent = String(error.message || error);
+  } finally {
+    reply.classList.remove("streaming");
+    state.busy = false;
+    $("send").disabled = false;
+    loadSessions().catch(() => {});
+  }
+}
+
+// --- start ----------------------------------------------------------------------------------
+
+function start() {
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.token = $("token").value;
+    sessionStorage.setItem("ai-cli-token", state.token);
+    $("token-form").hidden = true;
+    attempt(() => Promise.all([refresh(), loadSessions()]));
+  });
+  $("discover").addEventListener("click", () => attempt(discover));
+  $("add-form").addEventListener("submit", (event) => attempt(() => addModel(event)));
+  $("check-all").addEventListener("click", () => attempt(() => api("POST", "/models/check").then(refresh)));
+  $("sessions").addEventListener("change", (event) => attempt(() => openSession(event.target.value)));
+  $("new-session").addEventListener("click", () => attempt(() => openSession("")));
+  $("chat-form").addEventListener("submit", send);
+  $("message").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) send(event);
+  });
+  attempt(() => Promise.all([refresh(), loadSessions()]));
+  follow();
+}
+
+document.addEventListener("DOMContentLoaded", start);
