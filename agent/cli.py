@@ -39,8 +39,8 @@ def split_flags(argv: list[str]) -> tuple[Flags, list[str]]:
     while i < len(argv):
         token = argv[i]
         name = token.split("=", 1)[0]
-        if token == "--":
-            rest.extend(argv[i + 1:])
+        if token == "--":  # kept: the command's own flags end there too (`chat -- -m is text`)
+            rest.extend(argv[i:])
             break
         if name in VALUE_FLAGS:
             if "=" in token:
@@ -98,6 +98,9 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
 
         return run_repl(app, __version__)
     invocation = table.parse_argv(words)
+    from agent.commands.session import in_use_from_file
+
+    in_use_from_file(app)  # the session `ai-cli session use ID` chose, unless --session
     if not _is_migration(invocation.command):
         notice = app.migrate_on_start()
         if notice:
@@ -134,7 +137,7 @@ def _help(table, words: list[str], output: Output) -> int:
             if arg.help:
                 output.line(f"  <{arg.name}>  {arg.help}")
         for option in command.options:
-            output.line(f"  {option.flag}{' ' + option.metavar if option.metavar else ''}  {option.help}")
+            output.line(f"  {option.shown}  {option.help}")
         return OK
     output.line(f"ai-cli {__version__} — a terminal agent for your own Ollama models.")
     output.line()

@@ -4,7 +4,7 @@ Keys (documented in docs/SESSIONS.md; `redis.key_prefix` prepends to each):
 
     sessions:index              sorted set   session ids, scored by last use (unix seconds)
     sessions:{session_id}       hash         session_id title created_at updated_at
-                                             pinned_general pinned_coder
+                                             pinned_general pinned_coder system options
     sessions:{session_id}:messages  list     JSON messages, oldest first, at most `max_stored`
 
 Every change that touches more than one key is one MULTI/EXEC, watched on the session's hash, so
@@ -82,6 +82,8 @@ class Session:
     updated_at: str
     pinned: dict[str, str | None]  # model type -> pinned model id
     message_count: int = 0
+    system: str = ""  # the system prompt sent ahead of every request ("" none)
+    options: dict = field(default_factory=dict)  # default Ollama options (router/options.py)
 
     def to_json(self) -> dict:
         return {
@@ -91,10 +93,18 @@ class Session:
             "updated_at": self.updated_at,
             "pinned": dict(self.pinned),
             "message_count": self.message_count,
+            "system": self.system or None,
+            "options": dict(self.options),
         }
 
     @classmethod
     def from_hash(cls, fields: dict, message_count: int = 0) -> "Session":
+        from router.options import checked_options
+
+        try:
+            options = checked_options(json.loads(fields.get("options") or "{}"))
+        except ValueError:
+            options = {}  # a damaged field never breaks a command
         return cls(
             session_id=fields["session_id"],
             title=fields.get("title", ""),
@@ -102,6 +112,8 @@ class Session:
             updated_at=fields.get("updated_at", ""),
             pinned={t: fields.get(f"pinned_{t}") or None for t in MODEL_TYPES},
             message_count=message_count,
+            system=fields.get("system", ""),
+            options=options,
         )
 
 
@@ -239,6 +251,38 @@ class SessionStore:
         self._transaction(key, attempt)
         return self.get(session_id)
 
+    def set_defaults(self, session_id: str, *, system: str | None = None,
+                     options: dict | None = None) -> Session:
+        """Store the session's system prompt ("" clears it) and/or default options ({} clears)."""
+        self._check_id(session_id)
+        key = self.keys.session(session_id)
+        changes = {}
+        if system is not None:
+            changes["system"] = system
+        if options is not None:
+            changes["options"] = json.dumps(options, sort_keys=True)
+        if not changes:
+            return self.get(session_id)
+
+        def attempt(pipe) -> None:
+            if not pipe.exists(key):
+                raise SessionNotFound(session_id)
+            pipe.multi()
+            pipe.hset(key, mapping=changes)
+
+        self._transaction(key, attempt)
+        return self.get(session_id)
+
+    def latest(self) -> Session | None:
+        """The most recently used session, or None when there is none."""
+        ids = self._call(lambda: self.redis.zrevrange(self.keys.index, 0, 4))
+        for session_id in ids:
+            try:
+                return self.get(_text(session_id))
+            except SessionNotFound:
+                continue  # deleted meanwhile
+        return None
+
     def delete(self, session_id: str) -> Session:
         session = self.get(session_id)
 
@@ -291,3 +335,37 @@ def _text(value) -> str:
 
 def _decoded(fields: dict) -> dict:
     return {_text(k): _text(v) for k, v in fields.items()}
+
+
+# --- the session in use in the shell (`ai-cli session use ID`), one small file per user --------
+
+IN_USE_FILE = "session"
+
+
+def read_in_use(data_dir) -> str | None:
+    """The session id `ai-cli session use` stored, or None (none stored, or unreadable)."""
+    try:
+        text = (data_dir / IN_USE_FILE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if SESSION_ID_RE.match(text) else None
+
+
+def write_in_use(data_dir, session_id: str | None) -> None:
+    """Store (None: forget) the shell's session in use: the data dir 0700, the file 0600."""
+    import os
+
+    path = data_dir / IN_USE_FILE
+    if session_id is None:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        return
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(f".{IN_USE_FILE}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(session_id + "\n")
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)

@@ -46,15 +46,27 @@ class InvalidTimeout(InvalidInput):
 
 
 class UnknownModel(AiCliError):
-    """No model with that id is registered."""
+    """No model with that id (or name) is registered."""
 
     http_status = 404
 
     def __init__(self, model_id: str):
         super().__init__(
-            f"No model with id {model_id!r}. Run 'ai-cli model list' to see the registered ids."
+            f"No model with id or name {model_id!r}. "
+            "Run 'ai-cli model list' to see the registered ones."
         )
         self.model_id = model_id
+
+
+class AmbiguousModel(InvalidInput):
+    """A model name that more than one registered model has: the user must pick by id."""
+
+    def __init__(self, name: str, candidates: list[str]):
+        super().__init__(
+            f"More than one model is named {name!r}: {'; '.join(candidates)}. Use its id."
+        )
+        self.name = name
+        self.candidates = candidates
 
 
 class WrongModelType(AiCliError):

@@ -167,7 +167,7 @@ def test_use_switches_and_refuses_unknown_or_wrong_type(cli, ollama_server, real
     proc = cli.run("model", "general", "use", b["model_id"])
     assert proc.returncode == 0 and "is now active" in proc.stdout
     unknown = cli.run("model", "general", "use", "model_00000000")
-    assert unknown.returncode == 1 and "No model with id 'model_00000000'" in unknown.stderr
+    assert unknown.returncode == 1 and "No model with id or name 'model_00000000'" in unknown.stderr
     wrong = cli.json("model", "coder", "use", a["model_id"], expect=1)
     assert "is a general model" in wrong["error"]
     assert registry_of(real_redis, key_prefix).get_active_model("general").model_id == b["model_id"]

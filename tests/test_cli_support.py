@@ -43,6 +43,7 @@ class Cli:
             timeout: float = 60) -> subprocess.CompletedProcess:
         return subprocess.run(
             [*PROGRAM, *args], cwd=self.cwd, env={**self.env, **(env or {})}, input=input,
+            stdin=subprocess.DEVNULL if input is None else None,  # never the test runner's stdin
             capture_output=True, text=True, timeout=timeout,
         )
 

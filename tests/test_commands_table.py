@@ -87,7 +87,7 @@ def test_global_flags_anywhere_and_force_goes_last():
                                 "--config=c.yaml", "--session", "s1", "-y"])
     assert flags == Flags(json=True, config="c.yaml", session="s1", yes=True, force=True)
     assert words == ["model", "general", "add", "u", "n", "--force"]
-    assert split_flags(["chat", "--", "--json"])[1] == ["chat", "--json"]
+    assert split_flags(["chat", "--", "--json"])[1] == ["chat", "--", "--json"]  # the command sees "--" too
     with pytest.raises(UsageError):
         split_flags(["--redis-url"])
 

@@ -114,7 +114,7 @@ def test_slash_commands_and_their_errors_keep_the_repl_running(cli, ollama_serve
     child = start(cli)
     child.expect(PROMPT)
     for line, answer in [
-        ("/model general use model_00000000", "No model with id 'model_00000000'"),
+        ("/model general use model_00000000", "No model with id or name 'model_00000000'"),
         ("/model chat list", "Unknown model type 'chat'"),
         ("/model general add http://x", "Missing <model_name>"),
         ("/nonsense", "Unknown command '/nonsense'. Type /help"),
@@ -213,4 +213,4 @@ def test_piped_input_runs_lines_without_a_terminal(cli):
 def test_debug_is_off_by_default_so_no_traceback(cli):
     assert "AI_CLI_DEBUG" not in os.environ
     proc = cli.run(input="/model general use nope\n")
-    assert "Traceback" not in proc.stderr and "No model with id 'nope'" in proc.stderr
+    assert "Traceback" not in proc.stderr and "No model with id or name 'nope'" in proc.stderr

@@ -56,11 +56,14 @@ class Arg:
 
 @dataclass(frozen=True)
 class Option:
-    """A `--flag` (no value) or `--name VALUE` option of one command."""
+    """A `--flag` (no value), `--name VALUE` or `--name KEY VALUE` option of one command."""
 
     flag: str  # "--timeout"
     help: str = ""
-    metavar: str | None = None  # None: a boolean flag
+    metavar: str | None = None  # None: a boolean flag; "KEY VALUE": two words (see `values`)
+    short: str | None = None  # "-m"
+    repeat: bool = False  # may be given again: the values collect into a list, in order
+    values: int = 1  # words a value takes: 2 binds a (KEY, VALUE) pair
 
     @property
     def dest(self) -> str:
@@ -70,8 +73,24 @@ class Option:
     def takes_value(self) -> bool:
         return self.metavar is not None
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.short, self.flag) if self.short else (self.flag,)
+
+    @property
+    def shown(self) -> str:
+        """`-m/--model ID|NAME`, as help and the docs list it."""
+        names = "/".join(self.names)
+        return f"{names} {self.metavar}" if self.takes_value else names
+
+    def default(self):
+        if self.repeat:
+            return []
+        return None if self.takes_value else False
+
     def usage(self) -> str:
-        return f"[{self.flag} {self.metavar}]" if self.takes_value else f"[{self.flag}]"
+        shown = f"{self.names[0]} {self.metavar}" if self.takes_value else self.names[0]
+        return f"[{shown}]" + ("..." if self.repeat else "")
 
 
 class Result(Protocol):
@@ -118,6 +137,7 @@ class Command:
     aliases: tuple[tuple[str, ...], ...] = ()  # other literal words, e.g. (("exit",),) for quit
     details: str = ""  # longer text for docs/COMMANDS.md and `--help`
     group: str = ""  # heading in /help and the docs; defaults to the first word
+    synonyms: tuple[str, ...] = ()  # words users try for it (e.g. "clear"): did-you-mean only
 
     @property
     def heading(self) -> str:
@@ -126,13 +146,15 @@ class Command:
     def usage(self, prefix: str = "/") -> str:
         """`/model {general|coder} add <url> <model_name> [--timeout SECONDS]` (prefix "ai-cli ")."""
         parts = [w.usage() if isinstance(w, Slot) else w for w in self.words]
-        parts += [a.usage() for a in self.args]
-        parts += [o.usage() for o in self.options]
+        args = [a.usage() for a in self.args]
+        options = [o.usage() for o in self.options]
+        # flags ahead of free text, where the REPL takes them (`/chat -m NAME question`)
+        parts += options + args if self.args and self.args[-1].rest else args + options
         return prefix + " ".join(parts)
 
     def option(self, token: str) -> Option | None:
         name = token.split("=", 1)[0]
-        return next((o for o in self.options if o.flag == name), None)
+        return next((o for o in self.options if name in o.names), None)
 
     def off_reason(self, app: "App") -> str | None:
         """Why this command cannot run right now (a feature is off), or None when it can."""

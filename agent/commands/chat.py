@@ -1,52 +1,115 @@
-"""`ai-cli chat "message"` (or on stdin), and every REPL line that is not a slash command."""
+"""`ai-cli chat "message"` (or on stdin), `/chat [flags] message`, and every REPL line that is
+not a slash command. Per-request flags follow simonw's `llm`: -m, -s, -o, -c, -f; piped stdin
+plus a message sends the piped text, then the message."""
 
 from __future__ import annotations
 
 import sys
 
-from agent.commands.base import Arg, Args, Command
-from registry.errors import AiCliError, UsageError
+from agent.commands.base import Arg, Args, Command, Option
+from registry.errors import AiCliError, InvalidInput, UsageError
 
 
 def chat(app, args: Args):
     from agent.chat import chat_once
     from agent.commands.session import session_in_use, session_store
+    from router.options import parse_options
 
-    question = args.message or _read_stdin()
+    options = parse_options(args.option)  # checked before anything is read, sent or stored
+    question = compose_prompt(args.message, _piped(app, args.message),
+                              [_read_file(path) for path in args.file or ()])
+    model_id = _requested_model(app, args.model)
     store = session = None
     try:
         store = session_store(app)
-        session = session_in_use(app, store, create=getattr(app, "in_repl", False))
+        if args.get("continue"):
+            latest = store.latest()
+            if latest is not None:
+                app.session_id = latest.session_id
+        session = session_in_use(app, store, create=getattr(app, "in_repl", False)
+                                                           or bool(args.get("continue")))
+        if session is not None and args.system is not None and args.system != session.system:
+            session = store.set_defaults(session.session_id, system=args.system)
     except AiCliError as exc:
-        if app.session_id is not None and not getattr(app, "in_repl", False):
-            raise  # --session was asked for: do not answer without its history
+        if (app.session_id is not None or args.get("continue")) and not getattr(app, "in_repl", False):
+            raise  # a session was asked for: do not answer without its history
         if getattr(app, "in_repl", False):
             app.output.warn(f"This chat is not saved: {exc.message}")
-        store = None
+        store = session = None
+    system = args.system if args.system is not None else (session.system if session else None)
+    if session is not None:
+        options = parse_options(args.option, session.options)
     return chat_once(
         app.router, app.output, question,
         store=store if session is not None else None,
         session_id=session.session_id if session is not None else None,
-        quiet=app.flags.json,
+        quiet=app.flags.json, options=options or None, model_id=model_id, system=system or None,
     )
 
 
-def _read_stdin() -> str:
-    if sys.stdin is None or sys.stdin.isatty():
+def compose_prompt(message: str | None, piped: str | None, files: list[tuple[str, str]]) -> str:
+    """Files (each under its name), then piped text, then the message. Pure."""
+    parts = [f"{name}\n```\n{text.rstrip()}\n```" for name, text in files]
+    if piped:
+        parts.append(piped)
+    if message:
+        parts.append(message)
+    if not parts:
         raise UsageError('Nothing to send. Usage: ai-cli chat "message" (or pipe the message in).')
-    text = sys.stdin.read().strip()
-    if not text:
-        raise UsageError("The message on stdin is empty.")
-    return text
+    return "\n\n".join(parts)
 
+
+def _piped(app, message: str | None) -> str | None:
+    """Text piped to `ai-cli chat` (never in the REPL, whose stdin is the user's typing)."""
+    if getattr(app, "in_repl", False) or sys.stdin is None or sys.stdin.isatty():
+        return None
+    text = sys.stdin.read().strip()
+    if not text and not message:
+        raise UsageError("The message on stdin is empty.")
+    return text or None
+
+
+def _read_file(path: str) -> tuple[str, str]:
+    from pathlib import Path
+
+    try:
+        return path, Path(path).expanduser().read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not a text file (UTF-8); -f takes text files.") from None
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read {path}: {exc.strerror or exc}.") from None
+
+
+def _requested_model(app, text: str | None) -> str | None:
+    if text is None:
+        return None
+    from agent.commands.model import find_model
+
+    return find_model(app, text, prefer="general").model_id
+
+
+CHAT_OPTIONS = (
+    Option("--model", "the model for this request only: an id or a name (failover still applies)",
+           "MODEL", short="-m"),
+    Option("--system", "system prompt; stored with the session, so later turns keep it", "TEXT",
+           short="-s"),
+    Option("--option", "an Ollama option, e.g. -o temperature 0.2 (temperature, top_p, top_k, "
+           "seed, num_ctx, num_predict, stop, ...)", "KEY VALUE", short="-o", repeat=True,
+           values=2),
+    Option("--continue", "continue the most recent session", short="-c"),
+    Option("--file", "put this file's text into the prompt, under its name", "PATH", short="-f",
+           repeat=True),
+)
 
 COMMANDS = [
     Command(
         ("chat",), "Ask the general model; the answer streams as it arrives", chat,
-        args=(Arg("message", help="the question; read from stdin when left out",
+        args=(Arg("message", help="the question; piped stdin goes ahead of it",
                   optional=True, rest=True),),
+        options=CHAT_OPTIONS,
         needs="chat",
-        details="With --session ID the session's history is sent along and the exchange is "
-                "saved to it. Ctrl-C stops the answer.",
+        details="With --session ID (or after 'ai-cli session use ID', or with -c) the session's "
+                "history is sent along and the exchange is saved to it. Flags go before the "
+                "message in the REPL; '--' ends them. Ctrl-C stops the answer.",
     ),
 ]

@@ -55,7 +55,7 @@ def _entry(command) -> str:
     if command.needs:
         lines += ["", f"Off while the `{command.needs}` feature is off (no model for it)."]
     rows = [(f"`<{a.name}>`", a.help) for a in command.args if a.help]
-    rows += [(f"`{o.flag}{' ' + o.metavar if o.metavar else ''}`", o.help) for o in command.options]
+    rows += [(f"`{o.shown}`", o.help) for o in command.options]
     if rows:
         lines += ["", "| argument | meaning |", "| --- | --- |"]
         lines += [f"| {name} | {text} |" for name, text in rows]

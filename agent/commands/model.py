@@ -25,7 +25,17 @@ from registry.model import (
 )
 
 TYPE = model_type_slot()
-MODEL_ID = Arg("model_id", complete="model_id")
+MODEL_ID = Arg("model_id", "a model id, or the model's name (e.g. llama3.1:8b)",
+               complete="model_id")
+
+
+def find_model(app, text: str, model_type: str | None = None, prefer: str | None = None,
+               registry=None) -> ModelConfig:
+    """The registered model `text` names: an id, or a name within `model_type` (registry/lookup)."""
+    from registry.lookup import resolve_model
+
+    registry = registry or app.registry
+    return resolve_model(registry.list_models(), text, model_type, prefer)
 
 
 def add(app, args: Args) -> ModelAdded:
@@ -64,8 +74,9 @@ def list_models(app, args: Args) -> ModelList:
 
 def use(app, args: Args) -> ModelChanged:
     registry = app.online_registry()
-    registry.set_active_model(args.model_id, args.model_type)
-    model = registry.require_model(args.model_id, args.model_type)
+    found = find_model(app, args.model_id, args.model_type, registry=registry)
+    registry.set_active_model(found.model_id, found.model_type)
+    model = registry.require_model(found.model_id, found.model_type)
     note = None
     if model.is_available is False:
         note = "It was unreachable at its last check; run '/model check' to probe it again."
@@ -74,8 +85,8 @@ def use(app, args: Args) -> ModelChanged:
 
 def remove(app, args: Args) -> ModelChanged:
     registry = app.online_registry()
-    model = app.read_registry(lambda r: r.require_model(args.model_id, args.model_type))
-    registry.remove_model(args.model_id, args.model_type)
+    model = app.read_registry(lambda r: find_model(app, args.model_id, args.model_type, registry=r))
+    registry.remove_model(model.model_id, model.model_type)
     note = None
     if model.is_active:
         note = (f"No {model.model_type} model is active now; pick one with "
@@ -93,7 +104,7 @@ def discover(app, args: Args) -> Discovered:
 def check(app, args: Args) -> CheckResult:
     registry = app.registry
     if args.model_id:
-        targets = [registry.require_model(args.model_id)]
+        targets = [find_model(app, args.model_id, registry=registry)]
     else:
         targets = [*registry.list_models(), app.config.get_fallback_model()]
     result = CheckResult([
@@ -149,12 +160,17 @@ COMMANDS = [
         details="Refuses a server that does not answer or does not have the model, saying why "
                 "and how to fix it; --force (or answering yes in the REPL) adds it anyway.",
     ),
-    Command(("model", "list"), "List every registered model", list_models),
+    Command(("model", "list"), "List every registered model", list_models,
+            synonyms=("models", "ls")),
     Command(("model", TYPE, "list"), "List the registered models of one type", list_models),
     Command(("model", TYPE, "use"), "Make a model the active one of its type", use,
             args=(MODEL_ID,)),
+    Command(("model", "use"), "Make a model the active one of its type (the id tells the type)",
+            use, args=(MODEL_ID,), synonyms=("switch", "select")),
     Command(("model", TYPE, "remove"), "Remove a model from the registry", remove,
             args=(MODEL_ID,)),
+    Command(("model", "remove"), "Remove a model from the registry (the id tells the type)",
+            remove, args=(MODEL_ID,)),
     Command(("model", TYPE, "discover"), "List the models an Ollama server has", discover,
             args=(Arg("url", "the Ollama server to ask", complete="url"),)),
     Command(("model", "check"), "Probe the models (all, or one) and record the result", check,

@@ -1,8 +1,9 @@
 """/session commands: chat sessions kept in Redis (agent/sessions.py, docs/SESSIONS.md).
 
-The session in use is `app.session_id` (`--session ID`, `/session new`, `/session use ID`). In the
-REPL the first chat message opens a new session when none is in use; `ai-cli chat` without
-`--session` is a one-off exchange that is not saved.
+The session in use is `app.session_id` (`--session ID`, `/session use ID`, and in the shell the
+one `ai-cli session use ID` stored for later commands). In the REPL the first chat message opens
+a new session when none is in use (`/session new` just starts that over, so no empty session is
+left behind); `ai-cli chat` with no session in use is a one-off exchange that is not saved.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from rich.text import Text
 
 from agent.commands.base import Arg, Args, Command, model_type_slot
 from agent.output import Output
-from agent.sessions import Session, SessionSettings, SessionStore, StoredMessage
+from agent.commands.base import Message
+from agent.sessions import (
+    Session,
+    SessionSettings,
+    SessionStore,
+    StoredMessage,
+    read_in_use,
+    write_in_use,
+)
 from registry.errors import InvalidInput
 
 UNPIN = "none"
@@ -66,9 +75,7 @@ class SessionResult:
 
     def render(self, out: Output) -> None:
         out.line(f"Session {self.session.session_id} {self.verb}.", style="green")
-        pins = _pins_text(self.session)
-        if pins:
-            out.line(f"  pinned: {pins}")
+        _defaults_lines(out, self.session)
         if self.hint:
             out.notice(self.hint)
 
@@ -107,8 +114,7 @@ class SessionShow:
         s = self.session
         out.line(f"Session {s.session_id}: {s.title or '(empty)'}", style="bold")
         out.line(f"  created {s.created_at}, last used {s.updated_at}, {s.message_count} messages")
-        if _pins_text(s):
-            out.line(f"  pinned: {_pins_text(s)}")
+        _defaults_lines(out, s)
         for m in self.messages:
             if m.role == "user":
                 out.line(f"you: {m.content}", style="cyan")
@@ -118,6 +124,17 @@ class SessionShow:
                 out.line(f"{who}{stopped}: {m.content}")
 
 
+def _defaults_lines(out: Output, session: Session) -> None:
+    from router.options import format_options
+
+    if _pins_text(session):
+        out.line(f"  pinned: {_pins_text(session)}")
+    if session.system:
+        out.line(f"  system: {session.system}")
+    if session.options:
+        out.line(f"  options: {format_options(session.options)}")
+
+
 def _pins_text(session: Session) -> str:
     return ", ".join(f"{t}={m}" for t, m in session.pinned.items() if m)
 
@@ -125,20 +142,71 @@ def _pins_text(session: Session) -> str:
 # --- handlers --------------------------------------------------------------------------------
 
 
-def new(app, args: Args) -> SessionResult:
+def in_repl(app) -> bool:
+    return bool(getattr(app, "in_repl", False))
+
+
+def new(app, args: Args):
+    if in_repl(app):  # created with the first message: an unused "new" leaves nothing behind
+        app.session_id = None
+        return Message("A new session starts with your next message.")
     session = session_store(app).new()
     app.session_id = session.session_id
-    return SessionResult(session, "created", _continue_hint(app, session))
+    write_in_use(app.config.data_dir, session.session_id)
+    return SessionResult(session, "created and in use", _continue_hint(app, session))
 
 
 def list_sessions(app, args: Args) -> SessionList:
     return SessionList(session_store(app).list(), app.session_id)
 
 
-def use(app, args: Args) -> SessionResult:
+def use(app, args: Args):
+    if args.session_id.lower() == UNPIN:
+        app.session_id = None
+        if not in_repl(app):
+            write_in_use(app.config.data_dir, None)
+            return Message("No session in use: 'ai-cli chat' answers one-off again.")
+        return Message("No session in use: your next message starts a new one.")
     session = session_store(app).get(args.session_id)
     app.session_id = session.session_id
+    if not in_repl(app):
+        write_in_use(app.config.data_dir, session.session_id)
     return SessionResult(session, "in use", _continue_hint(app, session))
+
+
+def in_use_from_file(app) -> None:
+    """One-shot commands continue the session `ai-cli session use ID` stored (no --session)."""
+    if app.session_id is None:
+        app.session_id = read_in_use(app.config.data_dir)
+
+
+def set_system(app, args: Args):
+    store = session_store(app)
+    session = _require_session(app, store)
+    if args.text is None:
+        return Message(f"System prompt: {session.system}" if session.system
+                       else "This session has no system prompt.")
+    text = "" if args.text.strip().lower() == UNPIN else args.text
+    session = store.set_defaults(session.session_id, system=text)
+    return SessionResult(session, "has a new system prompt" if text else "has no system prompt")
+
+
+def set_option(app, args: Args):
+    from router.options import format_options, parse_options
+
+    store = session_store(app)
+    session = _require_session(app, store)
+    options = dict(session.options)
+    key = args.key.strip().lower().replace("-", "_")
+    if key == UNPIN:
+        options = {}
+    elif args.value is None or args.value.strip().lower() == UNPIN:
+        parse_options([(key, "1")])  # an unknown name is refused here too
+        options.pop(key, None)
+    else:
+        options = parse_options([(key, args.value)], options)
+    session = store.set_defaults(session.session_id, options=options)
+    return SessionResult(session, f"options: {format_options(session.options) or 'none'}")
 
 
 def show(app, args: Args) -> SessionShow:
@@ -151,14 +219,18 @@ def delete(app, args: Args) -> SessionResult:
     session = session_store(app).delete(args.session_id)
     if app.session_id == session.session_id:
         app.session_id = None
+    if read_in_use(app.config.data_dir) == session.session_id:
+        write_in_use(app.config.data_dir, None)
     return SessionResult(session, "deleted")
 
 
 def pin_model(app, args: Args) -> SessionResult:
     store = session_store(app)
-    model_id = None if args.model_id.lower() == UNPIN else args.model_id
-    if model_id is not None:
-        app.registry.require_model(model_id, args.model_type)  # UnknownModel / WrongModelType
+    model_id = None
+    if args.model_id.lower() != UNPIN:
+        from agent.commands.model import find_model
+
+        model_id = find_model(app, args.model_id, args.model_type).model_id
     session = _require_session(app, store)
     session = store.pin(session.session_id, args.model_type, model_id)
     if model_id is None:
@@ -171,22 +243,36 @@ def pin_model(app, args: Args) -> SessionResult:
 
 
 def _continue_hint(app, session: Session) -> str | None:
-    if getattr(app, "in_repl", False):
+    if in_repl(app):
         return None
-    return f"Continue it with: ai-cli --session {session.session_id} chat \"...\""
+    return ("Later 'ai-cli chat' commands continue it; 'ai-cli session use none' stops that.")
 
 
-SESSION_ID = Arg("session_id", help="a session id from /session list")
+SESSION_ID = Arg("session_id", help="a session id from /session list", complete="session_id")
 
 COMMANDS = [
-    Command(("session", "new"), "Start a new chat session and use it", new),
-    Command(("session", "list"), "List saved chat sessions, most recent first", list_sessions),
-    Command(("session", "use"), "Continue a saved session", use, args=(SESSION_ID,)),
+    Command(("session", "new"), "Start a new chat session and use it", new,
+            synonyms=("clear", "reset", "new")),
+    Command(("session", "list"), "List saved chat sessions, most recent first", list_sessions,
+            synonyms=("sessions", "history")),
+    Command(("session", "use"), "Continue a saved session ('none': stop using one)", use,
+            args=(Arg("session_id", help="a session id from /session list, or 'none'",
+                      complete="session_id"),),
+            details="In the shell the choice is kept for later 'ai-cli' commands (a 0600 file "
+                    "in the data dir) until 'ai-cli session use none'."),
     Command(("session", "show"), "Show a session and its messages (default: the one in use)",
-            show, args=(Arg("session_id", optional=True),)),
+            show, args=(Arg("session_id", optional=True, complete="session_id"),)),
     Command(("session", "delete"), "Delete a session and its messages", delete,
             args=(SESSION_ID,)),
     Command(("session", "model", model_type_slot()),
             "Pin a model for this session ('none' unpins)", pin_model,
-            args=(Arg("model_id", help="a model id, or 'none'", complete="model_id"),)),
+            args=(Arg("model_id", help="a model id or name, or 'none'", complete="model_id"),)),
+    Command(("session", "system"), "Show or set this session's system prompt ('none' clears)",
+            set_system, args=(Arg("text", help="the system prompt", optional=True, rest=True),)),
+    Command(("session", "option"),
+            "Set a default Ollama option for this session (no value or 'none' removes it)",
+            set_option,
+            args=(Arg("key", help="temperature, top_p, top_k, seed, num_ctx, num_predict, stop, "
+                                  "...; 'none' clears all"),
+                  Arg("value", help="its value", optional=True))),
 ]

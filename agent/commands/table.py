@@ -96,21 +96,17 @@ class CommandTable:
     # --- binding arguments and options ---------------------------------------------------------
 
     def _bind(self, command: Command, remainder: str, argv: list[str] | None, prefix: str) -> Args:
-        args = Args({o.dest: None if o.takes_value else False for o in command.options})
+        args = Args({o.dest: o.default() for o in command.options})
         usage = f"Usage: {command.usage(prefix)}"
         positional = command.args
         if positional and positional[-1].rest:
-            return self._bind_rest(command, remainder, args, usage)
+            if argv is not None:  # argv: flags anywhere, the other words form the text
+                return self._bind_rest(command, " ".join(_take_flags(command, argv, args, usage)),
+                                       args, usage)
+            return self._bind_rest(command, _leading_flags(command, remainder, args, usage),
+                                   args, usage)
         tokens = argv if argv is not None else _split(remainder, usage)
-        values: list[str] = []
-        i = 0
-        while i < len(tokens):
-            token = tokens[i]
-            if token.startswith("--") and len(token) > 2:
-                i = _take_option(command, tokens, i, args, usage)
-                continue
-            values.append(token)
-            i += 1
+        values = _take_flags(command, tokens, args, usage)
         required = [a for a in positional if not a.optional]
         if len(values) < len(required):
             missing = required[len(values)]
@@ -137,24 +133,93 @@ class CommandTable:
         return args
 
 
+FLAG_RE = re.compile(r"^--?[A-Za-z]")  # `-m`, `--model`; `-5` and `-` are words
+END_OF_FLAGS = "--"
+
+
+def _is_flag(token: str) -> bool:
+    return bool(FLAG_RE.match(token))
+
+
+def _take_flags(command: Command, tokens: list[str], args: Args, usage: str) -> list[str]:
+    """Bind every flag in `tokens` (anywhere; `--` ends them) and return the other words."""
+    values: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token == END_OF_FLAGS:
+            values.extend(tokens[i + 1:])
+            break
+        if _is_flag(token):
+            i = _take_option(command, tokens, i, args, usage)
+            continue
+        values.append(token)
+        i += 1
+    return values
+
+
+TOKEN_RE = re.compile(r"""\s*("(?:[^"\\]|\\.)*"|'[^']*'|\S+)""")
+
+
+def _leading_flags(command: Command, text: str, args: Args, usage: str) -> str:
+    """A REPL line's flags before its free text (`/chat -m llama3 -s "be brief" hi there`):
+    bound into `args`; returns the text after them verbatim. `--` ends the flags."""
+    tokens: list[str] = []
+    position = 0
+    while True:  # the flags and their values, one word at a time (quotes allowed)
+        match = TOKEN_RE.match(text, position)
+        if match is None:
+            break
+        word = match.group(1)
+        if not tokens or not _wants_value(command, tokens):
+            if word == END_OF_FLAGS:
+                position = match.end()
+                break
+            if not _is_flag(word):
+                break
+        tokens.append(_split(word, usage)[0] if word[:1] in "\"'" else word)
+        position = match.end()
+    if tokens:
+        leftover = _take_flags(command, tokens, args, usage)
+        if leftover:  # an option's value went missing at the end of the line
+            raise UsageError(f"Unexpected {leftover[0]!r}. {usage}")
+    return text[position:]
+
+
+def _wants_value(command: Command, tokens: list[str]) -> bool:
+    """Whether the next word is a value of the last flag among `tokens`."""
+    for back in range(1, 3):
+        if len(tokens) < back:
+            return False
+        option = command.option(tokens[-back]) if _is_flag(tokens[-back]) else None
+        if option is not None and "=" not in tokens[-back]:
+            return option.takes_value and option.values >= back
+    return False
+
+
 def _take_option(command: Command, tokens: list[str], i: int, args: Args, usage: str) -> int:
     token = tokens[i]
     option = command.option(token)
     if option is None:
-        known = ", ".join(o.flag for o in command.options) or "none"
+        known = ", ".join("/".join(o.names) for o in command.options) or "none"
         raise UsageError(f"Unknown option {token.split('=', 1)[0]!r} (options here: {known}). {usage}")
     if not option.takes_value:
         if "=" in token:
             raise UsageError(f"{option.flag} takes no value. {usage}")
         args[option.dest] = True
         return i + 1
-    if "=" in token:
-        args[option.dest] = token.split("=", 1)[1]
-        return i + 1
-    if i + 1 >= len(tokens):
-        raise UsageError(f"{option.flag} needs a value ({option.metavar}). {usage}")
-    args[option.dest] = tokens[i + 1]
-    return i + 2
+    if "=" in token and option.values == 1:
+        words, end = [token.split("=", 1)[1]], i + 1
+    else:
+        words, end = tokens[i + 1:i + 1 + option.values], i + 1 + option.values
+        if len(words) < option.values:
+            raise UsageError(f"{'/'.join(option.names)} needs a value ({option.metavar}). {usage}")
+    value = words[0] if option.values == 1 else tuple(words)
+    if option.repeat:
+        args[option.dest] = [*args[option.dest], value]
+    else:
+        args[option.dest] = value
+    return end
 
 
 def _with_slots(command: Command, tokens: list[str], args: Args) -> Args:
