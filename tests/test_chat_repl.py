@@ -69,13 +69,17 @@ def test_session_commands_in_the_repl(cli, ollama_server, real_redis, key_prefix
                                                                "llama3", timeout=10)
     child = start(cli)
     child.sendline("/session new")
-    child.expect(r"Session (session_[0-9a-f]{8}) created")
-    first = child.match.group(1)
+    child.expect("A new session starts with your next message")
     ollama_server.reply("one")
     child.sendline("first question")
     child.expect("one")
+    child.sendline("/session show")
+    child.expect(r"Session (session_[0-9a-f]{8}): first question")
+    first = child.match.group(1)
     child.sendline("/session new")
-    child.expect(r"Session (session_[0-9a-f]{8}) created")
+    child.expect("A new session starts with your next message")
+    child.sendline("/session new")  # twice, unused: nothing is left behind
+    child.expect("A new session starts with your next message")
     child.sendline(f"/session use {first}")
     child.expect(f"Session {first} in use")
     child.sendline("/session show")
@@ -84,6 +88,7 @@ def test_session_commands_in_the_repl(cli, ollama_server, real_redis, key_prefix
     child.sendline("/session list")
     child.expect(first)
     assert finish(child) == 0
+    assert real_redis.zrange(f"{key_prefix}sessions:index", 0, -1) == [first]
 
 
 def code_scene(cli, ollama_server, real_redis, key_prefix):
