@@ -192,6 +192,39 @@ def test_chat_broken_after_output_ends_with_an_error_event(api, ollama_server):
     assert stored[-1]["interrupted"] is True
 
 
+def test_chat_takes_system_options_and_a_model_like_the_cli_flags(api, ollama_servers):
+    first, second = ollama_servers(2)
+    first.add_model("llama3")
+    second.add_model("mistral")
+    add(api, first, "llama3")
+    other = api.post("/models/general", json={"url": second.url, "model_name": "mistral",
+                                              "activate": False}).json()
+    second.reply("From mistral")
+    body = {"message": "hi", "system": "Answer briefly.", "model_id": other["model_id"],
+            "options": {"temperature": 0.2, "stop": ["###", "END"]}}
+    with api.stream("POST", "/chat", json=body) as response:
+        events = read_events(response)
+    assert events[-1] == ("done", {"session_id": response.headers["x-session-id"],
+                                   "model_id": other["model_id"], "model_name": "mistral"})
+    sent = second.chat_requests[-1].body
+    assert sent["messages"][0] == {"role": "system", "content": "Answer briefly."}
+    assert sent["options"]["temperature"] == 0.2 and sent["options"]["stop"] == ["###", "END"]
+    assert first.chat_requests == []
+    assert_error(api.post("/chat", json={"message": "hi", "options": {"nonsense": 1}}), 400,
+                 "Unknown option")
+    assert_error(api.post("/chat", json={"message": "hi", "options": {"temperature": "hot"}}),
+                 400, "temperature")
+
+
+def test_chat_failing_before_output_is_an_http_error_and_leaves_no_session(api, ollama_server):
+    ollama_server.add_model("llama3")
+    add(api, ollama_server)
+    ollama_server.chat_mode = "error_500"
+    response = api.post("/chat", json={"message": "hi"})
+    assert response.status_code >= 500 and set(response.json()) == {"error"}
+    assert api.get("/sessions").json() == []
+
+
 def test_chat_bad_requests(api, ollama_server):
     ollama_server.add_model("llama3")
     add(api, ollama_server)

@@ -23,7 +23,8 @@ from starlette.concurrency import run_in_threadpool
 from agent.chat import _close, chunk_text, record_exchange, session_context, to_messages
 from agent.code.proposal import Proposals, ProposingApplier, apply_proposal
 from agent.commands.session import session_store
-from registry.errors import AiCliError, InvalidInput, RegistryUnavailable
+from registry.errors import AiCliError, InvalidInput, NoModelAvailable, RegistryUnavailable
+from router.options import parse_options
 from ui.routes.commands import ERRORS
 
 __all__ = ["router", "Proposals"]
@@ -41,6 +42,10 @@ class ChatRequest(BaseModel):
 
     message: str = Field(description="The question for the general model")
     session_id: str | None = Field(None, description="Continue this session (default: a new one)")
+    model_id: str | None = Field(None, description="Use this model for this request (like -m)")
+    system: str | None = Field(None, description="A system prompt for this request (like -s)")
+    options: dict[str, str | int | float | list[str | int | float]] | None = Field(
+        None, description='Ollama options (like -o), e.g. {"temperature": 0.2, "stop": ["###"]}')
 
 
 class CodeRequest(BaseModel):
@@ -64,20 +69,30 @@ def chat(request: Request, body: ChatRequest) -> StreamingResponse:
     question = body.message.strip()
     if not question:
         raise InvalidInput("The message is empty. Send {\"message\": \"...\"}.")
+    options = parse_options(_option_pairs(body.options))
     store = _store(app, required=body.session_id is not None)
     pinned, history = session_context(store, body.session_id)
     notices: list[str] = []
-    stream = app.router.stream("general", to_messages(history, question), pinned_model_id=pinned,
-                               on_notice=notices.append)
-    chunks = iter(stream)
-    first = next(chunks)  # a failure before any output is an HTTP error (503 with no route)
+    route = app.router.route("general", pinned, model_id=body.model_id)
+    if not route.available:
+        raise NoModelAvailable("general", route.notice)
     session_id = body.session_id
     if session_id is None and store is not None:
         session_id = store.new().session_id
-    route = {**stream.route.to_json()}
+    stream = app.router.stream("general", to_messages(history, question, body.system),
+                               pinned_model_id=pinned, on_notice=notices.append, options=options,
+                               model_id=body.model_id, session_id=session_id)
+    chunks = iter(stream)
+    try:
+        first = next(chunks)  # a failure before any output is an HTTP error, not a stream
+    except BaseException:
+        if session_id != body.session_id:
+            store.delete(session_id)  # the new session got no exchange: leave nothing behind
+        raise
+    shown = {**stream.route.to_json()}
     if notices:
-        route["notice"] = " ".join(filter(None, [*notices, route.get("notice")]))
-    events = _chat_events(itertools.chain([first], chunks), stream, route, store, session_id,
+        shown["notice"] = " ".join(filter(None, [*notices, shown.get("notice")]))
+    events = _chat_events(itertools.chain([first], chunks), stream, shown, store, session_id,
                           question)
     headers = {**SSE_HEADERS, **({"X-Session-Id": session_id} if session_id else {})}
     return StreamingResponse(events, media_type="text/event-stream", headers=headers)
@@ -108,6 +123,14 @@ def _chat_events(chunks, stream, route: dict, store, session_id, question: str):
                             not finished)
         except AiCliError:
             pass  # Redis went away mid-answer: the answer was shown, only its record is lost
+
+
+def _option_pairs(options: dict | None) -> list[tuple[str, str]]:
+    pairs = []
+    for key, value in (options or {}).items():
+        for one in value if isinstance(value, list) else [value]:
+            pairs.append((key, str(one)))
+    return pairs
 
 
 def _store(app, required: bool):
