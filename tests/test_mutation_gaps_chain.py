@@ -6,7 +6,9 @@ requests only); every extra probe of a down host costs the user a probe timeout.
 
 from __future__ import annotations
 
-from router.chain import Snapshot, choose
+import pytest
+
+from router.chain import Snapshot, choose, describe
 from test_router_chain import C1, C2, G1, G2, TINY, TINY_ALL, availability
 
 
@@ -29,3 +31,24 @@ def test_a_coder_request_with_nothing_up_walks_coder_then_general_once_each():
     route = choose("coder", Snapshot((G1, G2, C1, C2), TINY_ALL), check)
     assert route.via == "none"
     assert check.asked == ["c1", "c2", "g1", "g2", "tinyllama"]
+
+
+@pytest.mark.parametrize(
+    "request_type, models, up, via",
+    [
+        ("general", (G1,), {"g1"}, "active"),
+        ("general", (G1, G2), {"g2"}, "other"),
+        ("general", (G1,), {"tinyllama"}, "fallback"),
+        ("general", (G1,), set(), "none"),
+        ("coder", (C1, C2), {"c2"}, "other"),
+        ("coder", (G1, C1), {"g1"}, "general"),
+    ],
+)
+def test_every_route_names_the_request_type_it_serves(request_type, models, up, via):
+    route = choose(request_type, Snapshot(models, TINY), availability(*up))
+    assert (route.request_type, route.via) == (request_type, via)
+
+
+def test_the_fallback_is_described_without_an_id():
+    assert describe(TINY) == "tinyllama @ 127.0.0.1:11434"
+    assert describe(G1) == "g1 @ 127.0.0.1:10001 (model_0000000a)"
