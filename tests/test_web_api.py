@@ -430,3 +430,37 @@ def test_events_relay_a_cli_change(web, cli, dead_url):
         waited = time.monotonic() - finished
     assert data == {"op": "add", "model_id": added["model_id"], "model_type": "general"}
     print(f"/events: the add arrived {waited * 1000:.0f} ms after the CLI process ended")
+
+
+def test_redis_going_away_is_a_503_never_a_500(cli, tmp_path):
+    from redis_process import RedisProcess
+
+    (tmp_path / "own-redis").mkdir()
+    own = RedisProcess(tmp_path / "own-redis").start()
+    cli.env["AI_CLI_REDIS_URL"] = own.url
+    server = start_web(cli)
+    try:
+        with server.client() as client:
+            assert client.get("/models").json() == []
+            own.stop()
+            assert_error(client.get("/models"), 503, "Redis")
+            assert_error(client.get("/sessions"), 503, "Redis")
+            assert_error(client.get("/events"), 503)
+            checked = client.post("/models/check", json={})  # config.yaml's models meanwhile
+            assert checked.status_code == 200 and checked.json()[-1]["model_id"] is None
+            chat = client.post("/chat", json={"message": "hi"})  # the fallback is unreachable
+            assert_error(chat, 503, "No general model available")
+    finally:
+        server.stop()
+        own.stop()
+
+
+def test_events_send_heartbeats(web, monkeypatch):
+    import ui.routes.chat as chat_routes
+
+    monkeypatch.setattr(chat_routes, "HEARTBEAT", 0.2)
+    with web.client() as client, client.stream("GET", "/events", timeout=10) as response:
+        lines = response.iter_lines()
+        assert next(lines) == "retry: 3000"
+        assert next(lines) == ": subscribed"
+        assert [line for line, _ in zip(lines, range(3)) if line] == [": heartbeat"]
