@@ -94,3 +94,37 @@ def test_page_adds_chats_and_follows_the_cli(web, cli, ollama_server, tmp_path):
             context.close()
     assert sorted(p.name for p in shots.iterdir()) == [
         "1-start.png", "2-added.png", "3-chat.png", "4-switched-from-cli.png"]
+
+
+def test_page_proposes_code_changes_and_writes_only_on_apply(web, cli, ollama_server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    target = web.app.workspace / "main.py"
+    target.write_text("print('old')\n")
+    ollama_server.add_model("coder")
+    cli.json("model", "coder", "add", ollama_server.url, "coder")
+    ollama_server.reply_tool_call("edit_file", {"path": "main.py", "old_text": "print('old')",
+                                                "new_text": "print('<b>new</b>')"})
+    ollama_server.reply("Changed main.py.")
+    with sync_playwright() as playwright:
+        context = open_browser(playwright, tmp_path / "profile")
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            page.set_default_timeout(WAIT_MS)
+            page.goto(web.url + "/")
+            page.fill("#instruction", "print something new")
+            page.click("#propose")
+            diff = page.locator(".diff[data-path='main.py']")
+            expect(diff).to_contain_text("+print('<b>new</b>')")
+            assert page.locator("#proposal b").count() == 0  # the diff is text, not markup
+            expect(page.locator("#code-answer")).to_have_text("Changed main.py.")
+            assert target.read_text() == "print('old')\n"  # proposed, not written
+            page.screenshot(path=str(tmp_path / "code-proposal.png"), full_page=True)
+            page.click("#apply")
+            expect(page.locator("#code-result")).to_have_text("Written: main.py changed (+1 -1)")
+            assert target.read_text() == "print('<b>new</b>')\n"
+            page.click("#undo")
+            expect(page.locator("#code-result")).to_have_text("Restored: main.py")
+            assert target.read_text() == "print('old')\n"
+        finally:
+            context.close()

@@ -297,6 +297,61 @@ async function send(event) {
   }
 }
 
+// --- /code: propose, then apply ---------------------------------------------------------------
+
+function diffView(change) {
+  const pre = el("pre");
+  for (const line of change.diff.split("\n")) {
+    let kind = "";
+    if (line.startsWith("+++") || line.startsWith("---")) kind = "file";
+    else if (line.startsWith("@@")) kind = "hunk";
+    else if (line.startsWith("+")) kind = "add";
+    else if (line.startsWith("-")) kind = "del";
+    pre.append(el("span", { class: kind, text: line + "\n" }));
+  }
+  return el("div", { class: "diff", "data-path": change.path }, el("h4", { text: change.summary }), pre);
+}
+
+async function propose(event) {
+  event.preventDefault();
+  const instruction = $("instruction").value.trim();
+  if (!instruction) return;
+  $("propose").disabled = true;
+  $("apply").hidden = true;
+  $("proposal").replaceChildren();
+  $("code-answer").textContent = "";
+  $("code-result").textContent = "working…";
+  try {
+    const body = { instruction };
+    if (state.sessionId) body.session_id = state.sessionId;
+    const proposal = await api("POST", "/code", body);
+    $("code-route").textContent = (proposal.route && proposal.route.notice) || "";
+    $("code-answer").textContent = proposal.answer || "";
+    for (const change of proposal.changes) $("proposal").append(diffView(change));
+    state.proposal = proposal.changes.length ? proposal.id : "";
+    $("apply").hidden = !state.proposal;
+    $("code-result").textContent = proposal.changes.length ? "" : "No file would change.";
+  } finally {
+    $("propose").disabled = false;
+    if ($("code-result").textContent === "working…") $("code-result").textContent = "";
+  }
+}
+
+async function applyProposal() {
+  const done = await api("POST", `/code/${encodeURIComponent(state.proposal)}/apply`);
+  state.proposal = "";
+  $("apply").hidden = true;
+  $("code-result").textContent = "Written: " + done.applied.join(", ");
+}
+
+async function undo() {
+  const done = await api("POST", "/undo");
+  const parts = [];
+  if (done.restored.length) parts.push("Restored: " + done.restored.join(", "));
+  if (done.skipped.length) parts.push("Left alone (changed since): " + done.skipped.join(", "));
+  $("code-result").textContent = parts.join(". ") || "Nothing was restored.";
+}
+
 // --- start ----------------------------------------------------------------------------------
 
 function start() {
@@ -313,6 +368,9 @@ function start() {
   $("sessions").addEventListener("change", (event) => attempt(() => openSession(event.target.value)));
   $("new-session").addEventListener("click", () => attempt(() => openSession("")));
   $("chat-form").addEventListener("submit", send);
+  $("code-form").addEventListener("submit", (event) => attempt(() => propose(event)));
+  $("apply").addEventListener("click", () => attempt(applyProposal));
+  $("undo").addEventListener("click", () => attempt(undo));
   $("message").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) send(event);
   });
