@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
 from rich.console import Console, ConsoleOptions, RenderResult
-from rich.markdown import Markdown
 from rich.segment import Segment
 
 from agent.sessions import SessionStore, StoredMessage
@@ -33,6 +32,8 @@ class _MarkdownTail:
         self.complete = False
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.markdown import Markdown  # on a terminal only: a pipe gets the raw text
+
         lines = console.render_lines(Markdown(self.text), options, pad=False)
         if not self.complete:
             lines = lines[-max(1, console.size.height - 1):]
@@ -71,7 +72,7 @@ class AnswerView:
 
             self._live = Live(self._tail, console=self.output.out, auto_refresh=True,
                               refresh_per_second=REFRESH_PER_SECOND, vertical_overflow="visible")
-            self._live.start()
+            self._live.start(refresh=True)  # the first chunk now, not on the next tick
 
     def close(self) -> None:
         if self._live is not None:

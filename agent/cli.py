@@ -98,6 +98,10 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
 
         return run_repl(app, __version__)
     invocation = table.parse_argv(words)
+    if invocation.command.needs:  # it talks to a model: LangChain imports while Redis is read
+        from agent import warmup
+
+        warmup.start(terminal=output.is_terminal)
     from agent.commands.session import in_use_from_file
 
     in_use_from_file(app)  # the session `ai-cli session use ID` chose, unless --session
@@ -157,5 +161,14 @@ def _help(table, words: list[str], output: Output) -> int:
     return OK
 
 
+def run() -> int:
+    """The program (the `ai-cli` script, `python -m agent.cli`): `main`, then the exit."""
+    code = main()
+    from agent import warmup
+
+    warmup.exit_if_warming(code)
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Iterable, Iterator
 
-from agent import banner
+from agent import banner, warmup
 from agent.commands.base import REPL, Args, LeaveRepl, Slot
 from agent.faces import run_in_repl, show_repl_error
 from registry.errors import AiCliError
@@ -66,9 +66,10 @@ def _read_lines(app) -> Iterator[str]:
             yield line
         return
     session = _prompt_session(app)
+    warm_up = warmup.when_drawn(app)  # LangChain imports while the user types (agent/warmup.py)
     while True:
         try:
-            yield session.prompt(PROMPT)
+            yield session.prompt(PROMPT, pre_run=warm_up)
         except KeyboardInterrupt:
             continue  # Ctrl-C clears the line, as in a shell
         except EOFError:

