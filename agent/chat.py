@@ -7,6 +7,7 @@ is clean). Ctrl-C stops the answer, keeps what arrived, and returns.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
@@ -14,6 +15,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 
 from agent.sessions import SessionStore, StoredMessage
+from registry.errors import AiCliError, StreamBroken
 
 if TYPE_CHECKING:
     from agent.output import Output
@@ -165,7 +167,13 @@ def chat_once(
     stream = open_stream(router, output, "general", to_messages(history, question, system),
                          pinned_model_id=pinned, options=options, model_id=model_id)
     view = AnswerView(output, quiet=quiet)
-    route, interrupted = stream_into(stream, view, output, quiet)
+    try:
+        route, interrupted = stream_into(stream, view, output, quiet)
+    except StreamBroken:  # what arrived is kept, marked, like a Ctrl-C'd answer
+        with contextlib.suppress(AiCliError):  # Redis gone too: the stream's error is the news
+            record_exchange(store, session_id, question, view.text, stream.route, False,
+                            broken=True)
+        raise
     record_exchange(store, session_id, question, view.text, route, interrupted)
     return ChatReply(question, view.text, route, interrupted, session_id)
 
@@ -178,9 +186,10 @@ def session_context(store: SessionStore | None, session_id: str | None):
 
 
 def record_exchange(store: SessionStore | None, session_id: str | None, question: str,
-                    answer: str, route, interrupted: bool) -> None:
+                    answer: str, route, interrupted: bool, broken: bool = False) -> None:
     """Both turns into the session (the terminal and the web page share this); an exchange
-    stopped before any answer arrived is not kept."""
+    stopped before any answer arrived is not kept. `interrupted` (Ctrl-C) and `broken` (the
+    stream broke off) mark an answer that is only what arrived."""
     if store is None or session_id is None or not (answer or not interrupted):
         return
     model = getattr(route, "model", None)
@@ -188,7 +197,8 @@ def record_exchange(store: SessionStore | None, session_id: str | None, question
         session_id,
         StoredMessage("user", question),
         StoredMessage("assistant", answer, model_id=getattr(model, "model_id", None),
-                      model_name=getattr(model, "model_name", None), interrupted=interrupted),
+                      model_name=getattr(model, "model_name", None), interrupted=interrupted,
+                      broken=broken),
     )
 
 

@@ -61,7 +61,7 @@ def run_as_subcommand(app, command: Command, args: Args) -> int:
             app.output.json(result.to_json())
         else:
             result.render(app.output)
-    return OK
+    return getattr(result, "exit_code", OK)  # a result may say the operation failed (/code)
 
 
 def show_subcommand_error(output: Output, exc: AiCliError, as_json: bool) -> int:

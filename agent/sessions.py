@@ -57,7 +57,8 @@ class StoredMessage:
     model_id: str | None = None
     model_name: str | None = None
     at: str = field(default_factory=lambda: encode_time(now_utc()))
-    interrupted: bool = False
+    interrupted: bool = False  # stopped with Ctrl-C: what arrived is the content
+    broken: bool = False  # the stream broke off (server died, timed out): what arrived
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -71,6 +72,7 @@ class StoredMessage:
             model_name=data.get("model_name"),
             at=str(data.get("at", "")),
             interrupted=bool(data.get("interrupted", False)),
+            broken=bool(data.get("broken", False)),
         )
 
 

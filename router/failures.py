@@ -8,7 +8,8 @@ langchain-ollama 1.1.0 / ollama 0.6.3 against tests/ollama_server.py):
     HTTP 5xx (any other status)  ollama.ResponseError with that status  -> server error
     connection dropped mid-body  httpx.RemoteProtocolError / ReadError  -> dropped
     answer not in Ollama's shape pydantic ValidationError (ollama client), -> unreadable reply
-                                 OutputParserException (langchain)
+                                 OutputParserException (langchain),
+                                 json.JSONDecodeError (a line not JSON)
     empty stream                 ValueError                             -> empty reply
 
 The router acts on the class, never on message text. After output began, every class becomes
@@ -17,6 +18,7 @@ The router acts on the class, never on message text. After output began, every c
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from registry.errors import (
@@ -90,7 +92,7 @@ def classify(exc: BaseException) -> FailureKind | None:
         return MODEL_MISSING if exc.status_code == 404 else SERVER_ERROR
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         return DROPPED
-    if isinstance(exc, (ValidationError, OutputParserException)):
+    if isinstance(exc, (ValidationError, OutputParserException, json.JSONDecodeError)):
         return UNREADABLE_REPLY
     if isinstance(exc, ValueError) and not isinstance(exc, AiCliError):
         return EMPTY_REPLY

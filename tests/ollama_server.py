@@ -31,6 +31,8 @@ Scripting (all thread-safe; change anything at any time, also while a request is
     server.mode = "down"            # stop listening: connections are refused; "normal" to return
     server.chat_mode = "die_mid_stream"   # only /api/chat: send `server.die_after` chunks, then
                                           # drop the connection (chunked body never terminated)
+    server.chat_mode = "garbage"          # only /api/chat: `die_after` chunks, then the line
+                                          # `server.garbage` (not JSON), then the end
     server.chat_mode = "hang" | "error_500" | "slow" | "empty_stream" | None (follow `mode`)
     server.context_length = 1024    # /api/show reports this window (model_info) when not None
     server.counts                   # [{"prompt_eval_count", "eval_count"}, ...] each final chunk:
@@ -58,7 +60,8 @@ from typing import Any
 
 PROMPT_CHARS_PER_TOKEN = 3  # the test server's "tokenizer" for prompt_eval_count
 MESSAGE_TOKENS = 4  # and the template tokens it adds per message
-MODES = ("normal", "hang", "error_500", "slow", "down", "die_mid_stream", "empty_stream")
+MODES = ("normal", "hang", "error_500", "slow", "down", "die_mid_stream", "empty_stream",
+         "garbage")
 HANG_LIMIT = 120.0  # a hung request is released at the latest after this, so nothing leaks
 
 
@@ -113,6 +116,7 @@ class OllamaTestServer:
         self.default_reply = "Hello from the test server."
         self.delay = 0.2
         self.die_after = 2
+        self.garbage = b"<html><body>502 Bad Gateway</body></html>"
         self.context_length: int | None = None
         self.counts: list[dict] = []
         self._mode = "normal"
@@ -396,6 +400,9 @@ class _Handler(BaseHTTPRequestHandler):
         for i, part in enumerate(parts):
             if mode == "die_mid_stream" and i >= state.die_after:
                 return self._drop()
+            if mode == "garbage" and i >= state.die_after:
+                self._chunk(state.garbage + b"\n")
+                return self._end_chunks()
             if mode == "slow" and i:
                 time.sleep(state.delay)
             self._chunk(json.dumps(part).encode() + b"\n")

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from agent.output import Output
 
 DEFAULT_MAX_STEPS = 12
+EDIT_TOOLS = ("write_file", "edit_file")  # the calls that propose a change
 
 TOOLS_GUIDE = """\
 You are a coding assistant working in the user's workspace (the folder {root}). Use the tools to \
@@ -56,7 +57,13 @@ class CodeOutcome:
     applied: list[str] = field(default_factory=list)
     declined: list[str] = field(default_factory=list)
     stopped: str | None = None  # None | "step_limit" | "interrupted" | "edits_failed"
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # edits refused or failed, one line each
+
+    @property
+    def exit_code(self) -> int:
+        """1 when edits were proposed and not one was applied: each was refused, declined or
+        failed. An answer that proposed no edit, or any applied edit, is a success (0)."""
+        return 1 if (self.declined or self.problems) and not self.applied else 0
 
     def to_json(self) -> dict:
         return {
@@ -69,6 +76,7 @@ class CodeOutcome:
             "declined": self.declined,
             "stopped": self.stopped,
             "problems": self.problems,
+            "ok": self.exit_code == 0,
         }
 
     def render(self, out: "Output") -> None:
@@ -84,7 +92,9 @@ class CodeOutcome:
             out.warn("Some edits could not be applied: " + " | ".join(self.problems))
         if self.applied:
             out.notice("Undo these changes with /undo.")
-        elif not self.declined and self.stopped is None:
+        elif self.exit_code:
+            out.warn("No file was changed: every proposed edit was refused, declined or failed.")
+        elif self.stopped is None:
             out.notice("No file was changed.")
 
 
@@ -165,6 +175,8 @@ def _tool_loop(router, output, ctx, outcome, settings, pinned, quiet) -> None:
             outcome.steps += 1
             _show_call(output, call, quiet)
             result, ok = run_tool_call(ctx, call.get("name"), call.get("args"))
+            if not ok and call.get("name") in EDIT_TOOLS:
+                outcome.problems.append(result.splitlines()[0])
             if not ok and not quiet:
                 output.notice(f"  {result.splitlines()[0]}")
             messages.append(ToolMessage(result, tool_call_id=call.get("id") or "call",

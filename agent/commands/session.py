@@ -24,7 +24,7 @@ from agent.sessions import (
     read_in_use,
     write_in_use,
 )
-from registry.errors import InvalidInput
+from registry.errors import InvalidInput, SessionNotFound
 
 UNPIN = "none"
 
@@ -41,9 +41,22 @@ def session_store(app) -> SessionStore:
 
 
 def session_in_use(app, store: SessionStore, create: bool = False) -> Session | None:
-    """The session `app` is in (checked to exist), a new one when `create`, else None."""
+    """The session `app` is in (checked to exist), a new one when `create`, else None.
+
+    With `create` (the REPL), a session that no longer exists (deleted by another process, or
+    lost with a Redis that crashed before it saved) is replaced by a new one, said once.
+    """
     if app.session_id is not None:
-        return store.get(app.session_id)
+        try:
+            return store.get(app.session_id)
+        except SessionNotFound:
+            if not create:
+                raise
+            lost, app.session_id = app.session_id, None
+            session = session_in_use(app, store, create=True)
+            app.output.warn(f"Session {lost} no longer exists (deleted elsewhere, or lost when "
+                            f"Redis stopped); continuing in a new session, {session.session_id}.")
+            return session
     if not create:
         return None
     session = store.new()
@@ -120,7 +133,7 @@ class SessionShow:
                 out.line(f"you: {m.content}", style="cyan")
             else:
                 who = m.model_name or "model"
-                stopped = " (stopped)" if m.interrupted else ""
+                stopped = " (stopped)" if m.interrupted else " (broke off)" if m.broken else ""
                 out.line(f"{who}{stopped}: {m.content}")
 
 
