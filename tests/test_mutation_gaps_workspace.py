@@ -83,3 +83,42 @@ def test_list_and_search_accept_a_file_path(layout):
     assert list_files(ctx, ListFilesArgs(path="src/app.py")) == "src/app.py"
     assert search_text(ctx, SearchTextArgs(query="hi", path="src/app.py")) == (
         "src/app.py:1: print('hi')")
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("", "The path is empty. Give a path relative to the workspace."),
+        ("a\x00b", "The path contains a NUL character."),
+        ("src/../x", "Refused 'src/../x': '..' is not allowed. Use a path inside the workspace."),
+        ("/etc/passwd", "Refused '/etc/passwd': it is outside the workspace {root}. "
+                        "Use a path relative to the workspace."),
+    ],
+)
+def test_each_refusal_is_one_line_saying_what_to_do(layout, name, message):
+    ws, root, _ = layout
+    assert str(refusal(ws, name)) == message.format(root=root)
+
+
+def test_the_symlink_refusal_names_the_path(layout):
+    ws, root, outside = layout
+    os.symlink(outside, root / "linkdir")
+    assert str(refusal(ws, "linkdir/x")) == (
+        "Refused 'linkdir/x': it is a symlink that leads outside the workspace.")
+
+
+def test_a_missing_workspace_is_named(tmp_path):
+    with pytest.raises(PathRefused) as caught:
+        Workspace.open(tmp_path / "nope")
+    assert str(caught.value) == (
+        f"The workspace {str(tmp_path / 'nope')!r} is not a folder. Pass an existing one.")
+
+
+def test_the_workspace_defaults_to_the_current_folder(tmp_path):
+    assert Workspace.open().root == tmp_path.resolve()  # the isolated_state fixture's cwd
+
+
+def test_the_root_itself_is_shown_as_a_dot(layout):
+    ws, root, _ = layout
+    assert ws.relative(root) == "."
+    assert ws.relative(root / "src" / "app.py") == "src/app.py"

@@ -1,0 +1,185 @@
+"""The web server's safety checks (ui/security.py) as pure functions: each check, deleted or
+inverted, fails a test named after it. The same rules over real HTTP are in test_web_api.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from ui.security import Policy, host_name, is_json, is_loopback, refusal
+
+LOCAL = Policy("127.0.0.1", 8765)
+TOKEN = "s3cret-token"
+
+
+def headers(**given) -> dict[str, str]:
+    base = {"host": "127.0.0.1:8765"}
+    return {**base, **{k.replace("_", "-"): v for k, v in given.items()}}
+
+
+# --- Host ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header, name",
+    [
+        ("127.0.0.1:8765", "127.0.0.1"),
+        ("LOCALHOST:8765", "localhost"),
+        ("localhost", "localhost"),
+        ("[::1]:8765", "::1"),
+        ("[::1]", "::1"),
+        (" example.test ", "example.test"),
+    ],
+)
+def test_host_name_takes_the_name_part(header, name):
+    assert host_name(header) == name
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["", "   ", "a b", "a/b", "a\\b", "user@127.0.0.1", "a?b", "a#b", "[::1", "[::1]x",
+     "::1", "1:2:3"],
+)
+def test_host_name_refuses_a_malformed_header(header):
+    assert host_name(header) is None
+
+
+@pytest.mark.parametrize("name", ["localhost", "LOCALHOST", "localhost.", "ip6-localhost",
+                                  "127.0.0.1", "127.8.9.10", "::1", "[::1]", " 127.0.0.1 "])
+def test_is_loopback_knows_loopback_names_and_addresses(name):
+    assert is_loopback(name)
+
+
+@pytest.mark.parametrize("name", ["example.test", "10.0.0.1", "0.0.0.0", "localhost.example.test",
+                                  ""])
+def test_is_loopback_refuses_everything_else(name):
+    assert not is_loopback(name)
+
+
+@pytest.mark.parametrize("header", ["127.0.0.1:8765", "localhost:8765", "[::1]:8765"])
+def test_host_check_accepts_the_bound_address_and_loopback_names(header):
+    assert LOCAL.host_allowed(header)
+
+
+@pytest.mark.parametrize("header", ["attacker.example.test", "attacker.example.test:8765",
+                                    "192.0.2.7:8765", None, "", "a b"])
+def test_host_check_refuses_a_foreign_name(header):
+    """DNS rebinding: a foreign page whose name now points at 127.0.0.1 sends its own name."""
+    assert not LOCAL.host_allowed(header)
+
+
+def test_host_check_accepts_the_bound_name_itself():
+    assert Policy("my-box.lan", 8765, token=TOKEN).host_allowed("MY-BOX.lan:8765")
+    assert not Policy("my-box.lan", 8765, token=TOKEN).host_allowed("other.lan:8765")
+
+
+def test_host_check_on_a_wildcard_bind_accepts_ip_literals_only():
+    for bound in ("0.0.0.0", "::", "[::]"):
+        policy = Policy(bound, 8765, token=TOKEN)
+        assert policy.host_allowed("192.0.2.7:8765")
+        assert policy.host_allowed("[2001:db8::1]:8765")
+        assert not policy.host_allowed("rebound.example.test:8765")
+
+
+def test_refusal_names_the_host_check():
+    status, message = refusal("GET", "/api/models", {"host": "evil.example.test"}, LOCAL)
+    assert status == 403 and "Host header" in message and "http://127.0.0.1:8765/" in message
+
+
+def test_the_host_check_applies_to_the_page_too():
+    assert refusal("GET", "/", {"host": "evil.example.test"}, LOCAL)[0] == 403
+
+
+# --- token --------------------------------------------------------------------------------
+
+
+def test_token_check_passes_without_a_token_configured():
+    assert LOCAL.token_ok(None)
+
+
+@pytest.mark.parametrize("authorization", [f"Bearer {TOKEN}", f"bearer {TOKEN}",
+                                           f"BEARER  {TOKEN} "])
+def test_token_check_accepts_the_bearer_token(authorization):
+    assert Policy("127.0.0.1", 8765, token=TOKEN).token_ok(authorization)
+
+
+@pytest.mark.parametrize("authorization", [None, "", TOKEN, f"Basic {TOKEN}", "Bearer wrong",
+                                           f"Bearer {TOKEN}x", "Bearer "])
+def test_token_check_refuses_anything_else(authorization):
+    assert not Policy("127.0.0.1", 8765, token=TOKEN).token_ok(authorization)
+
+
+def test_refusal_names_the_token_check_and_spares_only_the_page():
+    policy = Policy("127.0.0.1", 8765, token=TOKEN)
+    status, message = refusal("GET", "/api/models", headers(), policy)
+    assert status == 401 and "Authorization: Bearer" in message
+    assert refusal("GET", "/api/models", headers(authorization=f"Bearer {TOKEN}"), policy) is None
+    assert refusal("GET", "/", headers(), policy) is None
+    assert refusal("HEAD", "/static/app.js", headers(), policy) is None
+    assert refusal("POST", "/", headers(content_type="application/json"), policy)[0] == 401
+    assert refusal("GET", "/staticky", headers(), policy)[0] == 401
+
+
+# --- Origin and content type of changes -------------------------------------------------------
+
+
+def test_origin_check_accepts_no_origin_or_the_page_itself():
+    assert Policy.origin_ok(None, "127.0.0.1:8765")
+    assert Policy.origin_ok("HTTP://127.0.0.1:8765 ", "127.0.0.1:8765")
+    assert Policy.origin_ok("https://127.0.0.1:8765", "127.0.0.1:8765", scheme="https")
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example.test", "http://127.0.0.1:9999",
+                                    "https://127.0.0.1:8765", "null", ""])
+def test_origin_check_refuses_another_origin(origin):
+    assert not Policy.origin_ok(origin, "127.0.0.1:8765")
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_refusal_names_the_origin_check_for_every_change(method):
+    given = headers(origin="http://evil.example.test", content_type="application/json")
+    status, message = refusal(method, "/api/models", given, LOCAL)
+    assert status == 403 and "Origin" in message
+
+
+def test_a_read_from_another_origin_is_not_refused():
+    assert refusal("GET", "/api/models", headers(origin="http://evil.example.test"), LOCAL) is None
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "Application/JSON; charset=utf-8",
+                                          " application/json "])
+def test_is_json_accepts_json(content_type):
+    assert is_json(content_type)
+
+
+@pytest.mark.parametrize("content_type", [None, "", "text/plain", "application/x-www-form-urlencoded",
+                                          "multipart/form-data", "application/jsonx"])
+def test_is_json_refuses_what_a_form_can_send(content_type):
+    assert not is_json(content_type)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_refusal_names_the_content_type_check_for_every_change(method):
+    status, message = refusal(method, "/api/models", headers(content_type="text/plain"), LOCAL)
+    assert status == 415 and "Content-Type: application/json" in message
+    assert refusal(method, "/api/models", headers(content_type="application/json"), LOCAL) is None
+
+
+def test_a_read_needs_no_content_type():
+    assert refusal("GET", "/api/models", headers(), LOCAL) is None
+
+
+# --- body size ------------------------------------------------------------------------------
+
+
+def test_refusal_names_the_body_size_check():
+    small = Policy("127.0.0.1", 8765, max_body=10)
+    json_post = {"content_type": "application/json"}
+    assert refusal("POST", "/api/x", headers(content_length="10", **json_post), small) is None
+    status, message = refusal("POST", "/api/x", headers(content_length="11", **json_post), small)
+    assert status == 413 and "larger than 10 bytes" in message
+
+
+@pytest.mark.parametrize("length", ["ten", "-1", "1.5", ""])
+def test_refusal_names_a_content_length_that_is_not_a_number(length):
+    status, message = refusal("GET", "/api/x", headers(content_length=length), LOCAL)
+    assert status == 400 and "Content-Length" in message
