@@ -8,7 +8,7 @@ import signal
 import subprocess
 
 from ollama_fixtures import dead_url, ollama_server, ollama_servers  # noqa: F401
-from test_cli_support import PROGRAM, cli  # noqa: F401
+from test_cli_support import PROGRAM, cli, restore_sigint  # noqa: F401
 
 from agent.sessions import SessionStore
 from registry.manager import ModelRegistry
@@ -154,7 +154,8 @@ def test_ctrl_c_stops_the_answer_and_keeps_what_arrived(cli, ollama_server, real
     ollama_server.delay = 0.3
     ollama_server.reply(*[f"word{i} " for i in range(200)])
     proc = subprocess.Popen([*PROGRAM, "--session", sid, "chat", "talk a lot"], cwd=cli.cwd,
-                            env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=restore_sigint)  # even if pytest runs with SIGINT ignored
     first = os.read(proc.stdout.fileno(), 100)
     assert first.startswith(b"word0")
     proc.send_signal(signal.SIGINT)
