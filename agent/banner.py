@@ -95,7 +95,7 @@ def gather(app, version: str) -> Found:
     active = {t: registry.get_active_model(t) for t in LABELS}
     # One concurrent round for every model (one request per server), so the router's fallback
     # chain below finds every answer cached instead of probing model after model.
-    everyone = [*registry.list_models(), fallback]
+    everyone = [*(m for m in registry.list_models() if not m.corrupt), fallback]
     answers = {_key(m): r for m, r in zip(everyone, app.checker.check_many(everyone))}
     probes = {id(m): answers.get(_key(m)) for m in [*active.values(), fallback] if m is not None}
     features = app.router.features()

@@ -62,6 +62,7 @@ def connect_redis(
     client = redis.Redis.from_url(
         url,
         decode_responses=True,
+        encoding_errors="replace",  # bytes that are not UTF-8 never break a read (issue 12)
         socket_connect_timeout=timeout,
         socket_timeout=max(timeout, 5.0),
         health_check_interval=30,
@@ -104,6 +105,7 @@ def _connect_embedded(data_dir: Path, timeout: float) -> redis.Redis:
     client = redis.Redis(
         unix_socket_path=str(socket),
         decode_responses=True,
+        encoding_errors="replace",
         socket_timeout=max(timeout, 5.0),
         retry=_quick_retry(),
         client_name=_client_name(),

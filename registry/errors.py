@@ -45,6 +45,10 @@ class InvalidTimeout(InvalidInput):
     pass
 
 
+class InvalidModelId(InvalidInput):
+    """Not `model_` + 8 hex digits: refused before Redis is asked."""
+
+
 class UnknownModel(AiCliError):
     """No model with that id (or name) is registered."""
 
@@ -82,6 +86,20 @@ class WrongModelType(AiCliError):
         self.model_id = model_id
         self.actual = actual
         self.wanted = wanted
+
+
+class CorruptModel(AiCliError):
+    """A stored model hash is damaged; it can be removed or repaired, never used."""
+
+    http_status = 409
+
+    def __init__(self, model_id: str, problem: str, model_type: str = ""):
+        kind = model_type if model_type in ("general", "coder") else "{general|coder}"
+        super().__init__(
+            f"Model {model_id} is corrupt in the registry ({problem}). Remove it with "
+            f"'ai-cli model {kind} remove {model_id}', or run 'ai-cli model repair'."
+        )
+        self.model_id = model_id
 
 
 class RegistryUnavailable(AiCliError):

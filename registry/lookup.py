@@ -58,5 +58,7 @@ def describe_candidate(model: ModelConfig) -> str:
 
 
 def _check_type(model: ModelConfig, wanted: str | None) -> None:
-    if wanted is not None and model.model_type != wanted:
+    # A corrupt entry's type may be anything ("weird"): it is found by id under either type, so
+    # it can be removed, and no advice ever names "/model weird ...".
+    if wanted is not None and model.model_type != wanted and not model.corrupt:
         raise WrongModelType(model.model_id, model.model_type, wanted)

@@ -17,12 +17,14 @@ from typing import Callable, TypeVar
 import redis
 
 from registry import redis_failures
-from registry.errors import UnknownModel, WrongModelType
+from registry.errors import CorruptModel, UnknownModel, WrongModelType
 from registry.model import (
+    MODEL_ID_RE,
     MODEL_TYPES,
     ModelConfig,
     new_model_id,
     now_utc,
+    validate_model_id,
     validate_model_name,
     validate_model_type,
     validate_timeout,
@@ -66,7 +68,9 @@ def require_model(registry, model_id: str, model_type: str | None = None) -> Mod
     """The model, or `UnknownModel` / `WrongModelType` when it is not what was asked for.
 
     Shared by every registry kind (Redis, config.yaml): it needs only their `get_model`.
+    A corrupt model is returned (it can be shown and removed); `use` refuses it.
     """
+    validate_model_id(model_id)
     if model_type is not None:
         validate_model_type(model_type)
     model = registry.get_model(model_id)
@@ -94,8 +98,22 @@ class ModelRegistry:
     # --- reads -------------------------------------------------------------------------------
 
     def get_model(self, model_id: str) -> ModelConfig | None:
-        fields = self._call(lambda: self.redis.hgetall(self.keys.model(model_id)))
-        return ModelConfig.from_hash(fields) if fields else None
+        """The model (perhaps corrupt: see `ModelConfig.problem`), or None. An index member
+        without a hash comes back as a corrupt model, so it can be shown and removed."""
+        if not isinstance(model_id, str) or not MODEL_ID_RE.match(model_id):
+            return None  # never a key of another kind (`index:general`)
+
+        def read():
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hgetall(self.keys.model(model_id))
+            for t in MODEL_TYPES:
+                pipe.sismember(self.keys.index(t), model_id)
+            return pipe.execute()
+
+        fields, *indexed = self._call(read)
+        if not fields and not any(indexed):
+            return None
+        return ModelConfig.from_hash(fields, model_id)
 
     require_model = require_model
     def get_active_model(self, model_type: str) -> ModelConfig | None:
@@ -106,7 +124,7 @@ class ModelRegistry:
         model = self.get_model(_text(model_id))
         # The pointer and the hash change together; a model removed between the two reads is
         # simply no longer active.
-        return model if model is not None and model.is_active else None
+        return model if model is not None and model.is_active and not model.corrupt else None
 
     def list_models(self, model_type: str | None = None) -> list[ModelConfig]:
         """Every model (of one type), oldest first, in two round trips whatever the count."""
@@ -120,9 +138,10 @@ class ModelRegistry:
             pipe = self.redis.pipeline(transaction=False)
             for model_id in ids:
                 pipe.hgetall(self.keys.model(model_id))
-            return pipe.execute() if ids else []
+            return list(zip(ids, pipe.execute())) if ids else []
 
-        models = [ModelConfig.from_hash(f) for f in self._call(fetch) if f]
+        # Corrupt entries (and index members without a hash) are listed, marked by `problem`.
+        models = [ModelConfig.from_hash(f, model_id) for model_id, f in self._call(fetch)]
         return sorted(models, key=lambda m: (m.added_at, m.model_id))
 
     # --- changes -----------------------------------------------------------------------------
@@ -152,51 +171,70 @@ class ModelRegistry:
             pipe.watch(key, active_key)
             if pipe.exists(key):  # an id collision: draw again
                 raise redis.WatchError
-            previous = _text(pipe.get(active_key) or "")
+            flagged = self._flagged(pipe, model_type) if set_active else []
             pipe.multi()
             pipe.hset(key, mapping=added.to_hash())
             pipe.sadd(self.keys.index(model_type), added.model_id)
             pipe.set(self.keys.schema, SCHEMA_VERSION, nx=True)
             if set_active:
-                if previous:
-                    pipe.hset(self.keys.model(previous), "is_active", "0")
+                for other in flagged:
+                    pipe.hset(self.keys.model(other), "is_active", "0")
                 pipe.set(active_key, added.model_id)
             self.publish_change(pipe, "add", added)
             return added
 
         return self.transaction(attempt)
 
-    def remove_model(self, model_id: str, model_type: str | None = None) -> bool:
-        """Remove a model; removing the active one leaves its type with no active model."""
+    def remove_model(self, model_id: str, model_type: str | None = None) -> ModelConfig:
+        """Remove a model and return it; removing the active one leaves its type with none.
 
-        def attempt(pipe) -> bool:
-            key = self.keys.model(model_id)
-            pipe.watch(key)
-            model = self._read_watched(pipe, model_id, model_type)
-            active_key = self.keys.active(model.model_type)
-            pipe.watch(active_key)
-            was_active = _text(pipe.get(active_key) or "") == model_id
+        Works on a corrupt entry of any type, and on an id that is only an index member or an
+        active pointer (no hash): every trace of the id goes, in one transaction.
+        """
+        validate_model_id(model_id)
+        if model_type is not None:
+            validate_model_type(model_type)
+        key = self.keys.model(model_id)
+        active_keys = [self.keys.active(t) for t in MODEL_TYPES]
+
+        def attempt(pipe) -> ModelConfig:
+            pipe.watch(key, *active_keys)
+            fields = pipe.hgetall(key)
+            indexed = [t for t in MODEL_TYPES if pipe.sismember(self.keys.index(t), model_id)]
+            pointing = [k for k in active_keys if _text(pipe.get(k) or "") == model_id]
+            if not fields and not indexed and not pointing:
+                raise UnknownModel(model_id)
+            model = ModelConfig.from_hash(fields, model_id)
+            if not model.corrupt:
+                _check_type(model, model_type)
             pipe.multi()
             pipe.delete(key)
-            pipe.srem(self.keys.index(model.model_type), model_id)
-            if was_active:
-                pipe.delete(active_key)
-            self.publish_change(pipe, "remove", model)
-            return True
+            for t in MODEL_TYPES:
+                pipe.srem(self.keys.index(t), model_id)
+            for k in pointing:
+                pipe.delete(k)
+            event_type = model.model_type if model.model_type in MODEL_TYPES else model_type
+            pipe.publish(self.keys.events, _event("remove", model_id, event_type or ""))
+            return model
 
         return self.transaction(attempt)
 
     def set_active_model(self, model_id: str, model_type: str | None = None) -> bool:
+        validate_model_id(model_id)
+
         def attempt(pipe) -> bool:
             key = self.keys.model(model_id)
             pipe.watch(key)
             model = self._read_watched(pipe, model_id, model_type)
+            if model.corrupt:
+                raise CorruptModel(model_id, model.problem, model.model_type)
             active_key = self.keys.active(model.model_type)
             pipe.watch(active_key)
-            previous = _text(pipe.get(active_key) or "")
+            flagged = self._flagged(pipe, model.model_type)
             pipe.multi()
-            if previous and previous != model_id:
-                pipe.hset(self.keys.model(previous), "is_active", "0")
+            for other in flagged:
+                if other != model_id:
+                    pipe.hset(self.keys.model(other), "is_active", "0")
             pipe.hset(key, "is_active", "1")
             pipe.set(active_key, model_id)
             self.publish_change(pipe, "activate", model)
@@ -228,6 +266,20 @@ class ModelRegistry:
 
     # --- plumbing ----------------------------------------------------------------------------
 
+    def _flagged(self, pipe, model_type: str) -> list[str]:
+        """Ids whose hash exists with is_active=1 for this type: the one the (watched) active
+        pointer names, plus any other the index holds. Only existing hashes are returned, so
+        clearing their flag never writes a stub hash for a missing model.
+
+        The pointer is watched by the caller; every writer that sets is_active=1 also moves the
+        pointer, so these unwatched flag reads cannot go stale before EXEC succeeds.
+        """
+        previous = _text(pipe.get(self.keys.active(model_type)) or "")
+        ids = {_text(i) for i in pipe.smembers(self.keys.index(model_type))}
+        if previous:
+            ids.add(previous)
+        return sorted(i for i in ids if _text(pipe.hget(self.keys.model(i), "is_active") or "") == "1")
+
     def _read_watched(self, pipe, model_id: str, model_type: str | None) -> ModelConfig:
         if model_type is not None:
             validate_model_type(model_type)
@@ -235,8 +287,9 @@ class ModelRegistry:
         fields = pipe.hgetall(self.keys.model(model_id))
         if not fields:
             raise UnknownModel(model_id)
-        model = ModelConfig.from_hash(fields)
-        _check_type(model, model_type)
+        model = ModelConfig.from_hash(fields, model_id)
+        if not model.corrupt:
+            _check_type(model, model_type)
         return model
 
     def publish_change(self, pipe, op: str, model: ModelConfig) -> None:
@@ -285,7 +338,8 @@ class ModelRegistry:
 
 
 def _check_type(model: ModelConfig, wanted: str | None) -> None:
-    if wanted is not None and model.model_type != wanted:
+    # A corrupt model's type may be anything ("weird"): never advise "/model weird ...".
+    if wanted is not None and model.model_type != wanted and model.model_type in MODEL_TYPES:
         raise WrongModelType(model.model_id, model.model_type, wanted)
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from registry.errors import (
+    InvalidModelId,
     InvalidModelName,
     InvalidModelType,
     InvalidTimeout,
@@ -46,12 +47,19 @@ class ModelConfig:
     added_at: datetime
     last_checked: datetime | None = None
     is_available: bool | None = None
+    problem: str | None = None  # set when the stored hash is corrupt: what is wrong with it
+
+    @property
+    def corrupt(self) -> bool:
+        return self.problem is not None
 
     @property
     def host(self) -> str:
         """`host:port` as the banner shows it (a password masked)."""
-        parts = urlsplit(self.shown_url)
-        return parts.netloc or self.shown_url
+        try:
+            return urlsplit(self.shown_url).netloc or self.shown_url
+        except ValueError:  # only a corrupt entry's URL can fail to parse
+            return self.shown_url
 
     @property
     def shown_url(self) -> str:
@@ -75,20 +83,66 @@ class ModelConfig:
         }
 
     @classmethod
-    def from_hash(cls, fields: dict) -> "ModelConfig":
-        f = fields
-        if any(isinstance(k, bytes) for k in f):  # a client without decode_responses
-            f = {_text(k): _text(v) for k, v in fields.items()}
+    def from_hash(cls, fields: dict, model_id: str | None = None) -> "ModelConfig":
+        """The model a stored hash holds. Never raises: whatever is wrong with the hash (a
+        missing field, a bad number or date, an unknown type, bytes that are not UTF-8) is
+        described in `problem`, and such a corrupt model is shown but never routed to.
+
+        `model_id` is the id the hash was read under (its key), used when the field is missing.
+        """
+        if not fields:
+            return cls(model_id or "", "", "", "", 0, False, datetime.fromtimestamp(0, timezone.utc),
+                       problem="no stored hash: the id is only in an index or pointer")
+        problems: list[str] = []
+        f: dict[str, str] = {}
+        for key, value in dict(fields or {}).items():
+            name, bad_name = _lenient_text(key)
+            text, bad_value = _lenient_text(value)
+            if bad_name or bad_value:
+                problems.append(f"field {_show(name)} is not valid UTF-8")
+            f[name] = text
+        for name in ("model_id", "model_type", "url", "model_name", "timeout"):
+            if name not in f:
+                problems.append(f"no {name} field")
+        stored_id = f.get("model_id", model_id or "")
+        if model_id is not None and stored_id != model_id and "model_id" in f:
+            problems.append(f"model_id field {_show(stored_id)} differs from its key {model_id}")
+        if stored_id and not MODEL_ID_RE.match(stored_id):
+            problems.append(f"model_id {_show(stored_id)} is not model_ + 8 hex digits")
+        model_type = f.get("model_type", "")
+        if "model_type" in f and model_type not in MODEL_TYPES:
+            problems.append(f"model_type {_show(model_type)} is not general or coder")
+        timeout = _lenient_int(f.get("timeout", "0"))
+        if "timeout" in f and (timeout is None or not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT):
+            problems.append(f"timeout {_show(f.get('timeout'))} is not a whole number of seconds "
+                            f"from {MIN_TIMEOUT} to {MAX_TIMEOUT}")
+        flags = {}
+        for name, allowed in (("is_active", ("0", "1")), ("is_available", ("", "0", "1"))):
+            value = f.get(name, "" if name == "is_available" else "0")
+            if value not in allowed:
+                problems.append(f"{name} {_show(value)} is not {' or '.join(map(repr, allowed))}")
+            flags[name] = value
+        times = {}
+        for name in ("added_at", "last_checked"):
+            times[name], trouble = _lenient_time(f.get(name, ""))
+            if trouble:
+                problems.append(f"{name} {_show(f.get(name))} {trouble}")
+        if times["added_at"] is None:
+            if "added_at" not in f or not f["added_at"]:
+                problems.append("no added_at time")
+            times["added_at"] = datetime.fromtimestamp(0, timezone.utc)
         return cls(
-            model_id=f["model_id"],
-            model_type=f["model_type"],
-            url=f["url"],
-            model_name=f["model_name"],
-            timeout=int(f["timeout"]),
-            is_active=f.get("is_active") == "1",
-            added_at=decode_time(f.get("added_at", "")) or datetime.fromtimestamp(0, timezone.utc),
-            last_checked=decode_time(f.get("last_checked", "")),
-            is_available=None if f.get("is_available", "") == "" else f["is_available"] == "1",
+            model_id=stored_id,
+            model_type=model_type,
+            url=f.get("url", ""),
+            model_name=f.get("model_name", ""),
+            timeout=timeout or 0,
+            is_active=flags["is_active"] == "1",
+            added_at=times["added_at"],
+            last_checked=times["last_checked"],
+            is_available=None if flags["is_available"] not in ("0", "1")
+            else flags["is_available"] == "1",
+            problem="; ".join(problems) or None,
         )
 
     def to_json(self) -> dict:
@@ -103,6 +157,7 @@ class ModelConfig:
             "added_at": encode_time(self.added_at),
             "last_checked": encode_time(self.last_checked) or None,
             "is_available": self.is_available,
+            **({"problem": self.problem} if self.problem is not None else {}),
         }
 
 
@@ -156,11 +211,55 @@ def _encode_bool(value: bool) -> str:
     return "1" if value else "0"
 
 
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+def _lenient_text(value) -> tuple[str, bool]:
+    """(text, whether it was not valid UTF-8): bytes and lone surrogates become U+FFFD."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8"), False
+        except UnicodeDecodeError:
+            return value.decode("utf-8", "replace"), True
+    text = value if isinstance(value, str) else str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8"), True
+    return text, "\ufffd" in text  # a client decoding with errors="replace" left this mark
+
+
+def _lenient_int(text: str) -> int | None:
+    if not re.fullmatch(r"[0-9]{1,9}", text or ""):
+        return None
+    return int(text)
+
+
+def _lenient_time(text: str) -> tuple[datetime | None, str | None]:
+    """(the time, None) or (None, what is wrong); an empty string is "never"."""
+    if not text:
+        return None, None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None, "is not an ISO-8601 time"
+    if value.tzinfo is None:
+        return None, "has no time zone"
+    try:
+        value.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None, "is out of range"
+    return value, None
 
 
 # --- validation: each returns the normalised value or raises an InvalidInput -----------------
+
+
+def validate_model_id(model_id) -> str:
+    """`model_` + 8 lowercase hex digits; anything else (`index:general`) never reaches Redis."""
+    if not isinstance(model_id, str) or not MODEL_ID_RE.match(model_id):
+        raise InvalidModelId(
+            f"{_show(model_id)} is not a model id (model_ and 8 hex digits, e.g. model_1a2b3c4d). "
+            "Run 'ai-cli model list' to see the ids."
+        )
+    return model_id
 
 
 def validate_model_type(model_type) -> str:

@@ -259,7 +259,7 @@ class ResilientRegistry:
     def add_model(self, model_type, url, model_name, timeout=None, set_active=True) -> ModelConfig:
         return self._write(lambda r: r.add_model(model_type, url, model_name, timeout, set_active))
 
-    def remove_model(self, model_id: str, model_type: str | None = None) -> bool:
+    def remove_model(self, model_id: str, model_type: str | None = None) -> ModelConfig:
         return self._write(lambda r: r.remove_model(model_id, model_type))
 
     def set_active_model(self, model_id: str, model_type: str | None = None) -> bool:

@@ -54,7 +54,8 @@ class Router:
         # A dead Redis fails a read in about 50 ms (one quick retry, registry/connection.py), and
         # the program's ResilientRegistry answers from config.yaml meanwhile: no backoff here.
         try:
-            models = tuple(self.registry.list_models())
+            # A corrupt entry is listed by `model list` but never routed to.
+            models = tuple(m for m in self.registry.list_models() if not m.corrupt)
         except RegistryUnavailable as exc:
             return Snapshot((), self.fallback, registry_problem=str(exc).rstrip("."), pinned=pinned)
         return Snapshot(models, self.fallback, pinned=pinned, requested=model_id)

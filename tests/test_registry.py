@@ -81,7 +81,7 @@ def test_set_active_model_switches(registry, any_redis, key_prefix):
 
 def test_remove_active_clears_pointer(registry, any_redis, key_prefix):
     model = registry.add_model("coder", URL, "c")
-    assert registry.remove_model(model.model_id) is True
+    assert registry.remove_model(model.model_id) == model
     assert registry.get_active_model("coder") is None
     assert registry.get_model(model.model_id) is None
     assert any_redis.get(f"{key_prefix}models:coder:active") is None

@@ -14,6 +14,7 @@ from agent.commands.table import CommandTable
 MODULES = (
     "agent.commands.chat",
     "agent.commands.model",
+    "agent.commands.repair",
     "agent.commands.session",
     "agent.commands.code",
     "agent.commands.migrate",

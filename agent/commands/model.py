@@ -14,8 +14,9 @@ from agent.commands.model_views import (
     ModelList,
     Status,
 )
-from registry.errors import AddRefused
+from registry.errors import AddRefused, CorruptModel
 from registry.model import (
+    MODEL_TYPES,
     ModelConfig,
     mask_url,
     now_utc,
@@ -75,8 +76,8 @@ def list_models(app, args: Args) -> ModelList:
 def use(app, args: Args) -> ModelChanged:
     registry = app.online_registry()
     found = find_model(app, args.model_id, args.model_type, registry=registry)
-    registry.set_active_model(found.model_id, found.model_type)
-    model = registry.require_model(found.model_id, found.model_type)
+    registry.set_active_model(found.model_id, args.model_type)  # refuses a corrupt one
+    model = registry.require_model(found.model_id, args.model_type)
     note = None
     if model.is_available is False:
         note = "It was unreachable at its last check; run '/model check' to probe it again."
@@ -85,10 +86,10 @@ def use(app, args: Args) -> ModelChanged:
 
 def remove(app, args: Args) -> ModelChanged:
     registry = app.online_registry()
-    model = app.read_registry(lambda r: find_model(app, args.model_id, args.model_type, registry=r))
-    registry.remove_model(model.model_id, model.model_type)
+    found = app.read_registry(lambda r: find_model(app, args.model_id, args.model_type, registry=r))
+    model = registry.remove_model(found.model_id, args.model_type)  # corrupt ones too
     note = None
-    if model.is_active:
+    if model.is_active and model.model_type in MODEL_TYPES:
         note = (f"No {model.model_type} model is active now; pick one with "
                 f"'/model {model.model_type} use <model_id>'.")
     return ModelChanged(model, "removed", note)
@@ -104,9 +105,13 @@ def discover(app, args: Args) -> Discovered:
 def check(app, args: Args) -> CheckResult:
     registry = app.registry
     if args.model_id:
-        targets = [find_model(app, args.model_id, registry=registry)]
-    else:
-        targets = [*registry.list_models(), app.config.get_fallback_model()]
+        target = find_model(app, args.model_id, registry=registry)
+        if target.corrupt:
+            raise CorruptModel(target.model_id, target.problem, target.model_type)
+        targets = [target]
+    else:  # a corrupt entry has nothing sound to probe: `model list` shows it
+        targets = [*(m for m in registry.list_models() if not m.corrupt),
+                   app.config.get_fallback_model()]
     result = CheckResult([
         CheckRow(getattr(t, "model_id", None) or "fallback", t.model_name, t.shown_url) for t in targets
     ])

@@ -105,6 +105,13 @@ class ModelList:
         for column in ("", "ID", "Type", "Model", "URL", "Timeout", "Availability", "Checked"):
             table.add_column(column, no_wrap=column in ("ID", "Timeout"))
         for m in self.models:
+            if m.corrupt:
+                table.add_row(
+                    Text("!", style="bold red"), Text(m.model_id), Text(m.model_type),
+                    Text(m.model_name), Text(m.shown_url), "",
+                    Text(f"corrupt: {m.problem}", style="red"), "",
+                )
+                continue
             table.add_row(
                 Text(ACTIVE_MARK, style="bold green") if m.is_active else "",
                 Text(m.model_id), Text(m.model_type), Text(m.model_name), Text(m.shown_url),
@@ -112,6 +119,11 @@ class ModelList:
             )
         out.print(table)
         out.notice(f"{ACTIVE_MARK} = active model of its type")
+        corrupt = [m for m in self.models if m.corrupt]
+        if corrupt:
+            out.warn(f"{len(corrupt)} corrupt registry entr{'y' if len(corrupt) == 1 else 'ies'} "
+                     "(never used): remove with '/model {general|coder} remove <id>', "
+                     "or run '/model repair'.")
 
 
 @dataclass(frozen=True)
