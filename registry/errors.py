@@ -108,6 +108,11 @@ class RegistryUnavailable(AiCliError):
     http_status = 503
 
 
+class RegistryAuthFailed(RegistryUnavailable):
+    """Redis answered but refused the password (WRONGPASS, NOAUTH): a setting to fix, not a
+    server to start."""
+
+
 class RegistryReadOnly(AiCliError):
     """The registry cannot be changed right now (for example AI_CLI_FORCE_CONFIG_YAML)."""
 

@@ -31,7 +31,11 @@ HASH_FIELDS = (
     "last_checked",
     "is_available",
 )
-_UNSAFE_NAME = re.compile(r"[\s\x00-\x1f\x7f]")
+MAX_URL = 2048
+# Whitespace, C0 and C1 controls, DEL, and the bidi marks, embeddings, overrides and isolates that
+# can make a name read differently from what it is (U+061C, U+200E/F, U+202A-E, U+2066-9).
+_UNSAFE_NAME = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # bytes that were not UTF-8 (argv's surrogateescape)
 
 
 @dataclass(frozen=True)
@@ -275,6 +279,10 @@ def validate_url(url) -> str:
     hint = "Give the Ollama server's address, for example http://localhost:11434."
     if not isinstance(url, str) or not url.strip():
         raise InvalidUrl(f"The URL is empty. {hint}")
+    if len(url) > MAX_URL:
+        raise InvalidUrl(f"The URL is {len(url)} characters long; the limit is {MAX_URL}. {hint}")
+    if _SURROGATE.search(url):
+        raise InvalidUrl(f"The URL {_show(url)} is not valid UTF-8 text. {hint}")
     if _UNSAFE_NAME.search(url):
         raise InvalidUrl(f"The URL {_show(url)} contains spaces or control characters. {hint}")
     try:
@@ -288,6 +296,11 @@ def validate_url(url) -> str:
         raise InvalidUrl(f"The URL {_show(url)} has no host. {hint}")
     if port == 0:
         raise InvalidUrl(f"The URL {_show(url)} has port 0. {hint}")
+    if not _valid_host(parts.hostname):
+        raise InvalidUrl(
+            f"The URL {_show(url)} has an invalid host name (each dot-separated part 1 to 63 "
+            f"characters, 253 in all). {hint}"
+        )
     if parts.query or parts.fragment:
         raise InvalidUrl(f"The URL {_show(url)} must not have a query or fragment. {hint}")
     return url.rstrip("/")
@@ -301,11 +314,24 @@ def validate_model_name(name) -> str:
         raise InvalidModelName(
             f"The model name is {len(name)} characters long; the limit is {MAX_MODEL_NAME}. {hint}"
         )
+    if _SURROGATE.search(name):
+        raise InvalidModelName(f"The model name {_show(name)} is not valid UTF-8 text. {hint}")
     if _UNSAFE_NAME.search(name):
         raise InvalidModelName(
             f"The model name {_show(name)} contains spaces or control characters. {hint}"
         )
     return name
+
+
+def _valid_host(host: str) -> bool:
+    """A host the HTTP client can connect to: an IP literal, or a name IDNA accepts."""
+    if ":" in host:  # an IPv6 literal (urlsplit already checked the brackets)
+        return True
+    try:
+        encoded = host.encode("idna")
+    except UnicodeError:
+        return False
+    return len(encoded) <= 253
 
 
 def validate_timeout(timeout) -> int:

@@ -25,6 +25,7 @@ from registry.config import ConfigManager, LegacyModel
 from registry.errors import (
     AiCliError,
     ConfigError,
+    RegistryAuthFailed,
     RegistryReadOnly,
     RegistryUnavailable,
 )
@@ -207,6 +208,7 @@ class ResilientRegistry:
         self._online = False
         self._last_attempt = clock()
         self._reason: str | None = None
+        self._auth_failure: RegistryAuthFailed | None = None
         self._fallback = ConfigYamlRegistry(
             config, read_only_message=offline_message(url, retry_interval), strict=False
         )
@@ -226,7 +228,14 @@ class ResilientRegistry:
         if self.online:
             return None
         extra = f" (config.yaml: {self._fallback.problem})" if self._fallback.problem else ""
-        return self._fallback.read_only_message + extra
+        return self._read_only_message() + extra
+
+    def _read_only_message(self) -> str:
+        """Why the registry is read-only: a refused password says so, not "unreachable"."""
+        if self._auth_failure is not None:
+            return (f"{self._auth_failure} Until then the model registry is read-only and ai-cli "
+                    "uses the models in config.yaml.")
+        return self._fallback.read_only_message
 
     @property
     def redis(self) -> redis.Redis:
@@ -287,7 +296,7 @@ class ResilientRegistry:
         return offline()
 
     def _refuse_change(self):
-        raise RegistryReadOnly(self._fallback.read_only_message)
+        raise RegistryReadOnly(self._read_only_message())
 
     def _retry_if_due(self) -> None:
         if self._online or self._clock() - self._last_attempt < self.retry_interval:
@@ -308,10 +317,11 @@ class ResilientRegistry:
                     client = self._connect()
                 except RegistryUnavailable as exc:
                     self._reason = str(exc)
+                    self._auth_failure = exc if isinstance(exc, RegistryAuthFailed) else None
                     return False
                 self._live = ModelRegistry(client, key_prefix=self.config.key_prefix,
                                            default_timeout=self.default_timeout, url=self.url)
-            self._online, self._reason = True, None
+            self._online, self._reason, self._auth_failure = True, None, None
             return True
 
     def _pings(self) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from redis.cluster import RedisCluster
 from redis.exceptions import (
     AskError,
+    AuthenticationError,
     ClusterCrossSlotError,
     ClusterError,
     ConnectionError,
@@ -21,7 +22,7 @@ from redis.exceptions import (
     TryAgainError,
 )
 
-from registry.errors import AiCliError, ConfigError, RegistryUnavailable
+from registry.errors import AiCliError, ConfigError, RegistryAuthFailed, RegistryUnavailable
 
 CLUSTER_KEY_PREFIX = "{ai-cli}:"  # the default key prefix in cluster mode: one hash tag
 
@@ -85,6 +86,11 @@ def translate(
     `unavailable` is the face's "cannot reach Redis" sentence; a detail in brackets is added.
     A MOVED/ASK reply to a plain (non-cluster) client means the URL names a cluster node.
     """
+    if isinstance(exc, AuthenticationError):  # WRONGPASS/NOAUTH: a setting, not a dead server
+        return RegistryAuthFailed(
+            f"Authentication failed at the Redis at {url} ({first_line(exc)}). Put the right "
+            "password in AI_CLI_REDIS_URL (or redis.url in config.yaml)."
+        )
     if is_cross_slot(exc):
         return cross_slot_error(prefix)
     if isinstance(exc, AskError) and not clustered:

@@ -301,7 +301,7 @@ class UndoJournal:
         return [e for e in data if isinstance(e, dict) and isinstance(e.get("files"), dict)]
 
     def _save(self, entries: list[dict]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the private data dir
         write_text_atomic(self.path, json.dumps(entries))
 
 
