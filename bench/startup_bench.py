@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -113,10 +114,22 @@ class Tree:
             time.sleep(0.05)
 
 
-def timed(fn) -> float:
+class Wall(float):
+    """A wall time in seconds that also carries the CPU time its child process used."""
+
+    cpu: float | None = None
+
+
+def timed(fn) -> Wall:
+    """Wall time of `fn` (which runs one child process), with that child's CPU time: on a loaded
+    machine the CPU time is the steadier figure."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     fn()
-    return time.perf_counter() - started
+    sample = Wall(time.perf_counter() - started)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    sample.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return sample
 
 
 def ms(samples: list[float]) -> str:
@@ -128,7 +141,12 @@ def row(label: str, samples: list[float], floor: list[float] | None = None) -> N
     if floor:
         ratio = f"  {statistics.median(samples) / statistics.median(floor):5.2f}x"
     spread = f"(min {min(samples) * 1000:.0f}, max {max(samples) * 1000:.0f}, n={len(samples)})"
-    print(f"  {label:<58} {ms(samples)}{ratio}   {spread}", flush=True)
+    cpus = [s.cpu for s in samples if getattr(s, "cpu", None) is not None]
+    cpu = f"   cpu {statistics.median(cpus) * 1000:.0f} ms" if cpus else ""
+    floor_cpus = [s.cpu for s in floor or [] if getattr(s, "cpu", None) is not None]
+    if cpus and floor_cpus:
+        cpu += f" ({statistics.median(cpus) / statistics.median(floor_cpus):.2f}x)"
+    print(f"  {label:<58} {ms(samples)}{ratio}   {spread}{cpu}", flush=True)
 
 
 # --- 1. model list ---------------------------------------------------------------------------
@@ -162,13 +180,13 @@ def bench_model_list(trees: list[Tree], runs: int) -> None:
 # --- 2. the REPL's first token ---------------------------------------------------------------
 
 
-def repl_first_tokens(tree: Tree, later: int) -> tuple[float, list[float]]:
+def repl_first_tokens(tree: Tree, later: int, typing: float) -> tuple[float, list[float]]:
     """(first message, [later messages]): Enter to the answer's first word in the terminal."""
     import pexpect
 
     child = tree.spawn_repl()
     child.expect(PROMPT)
-    time.sleep(TYPING)
+    time.sleep(typing)
     times = []
     for i in range(1 + later):
         started = time.perf_counter()
@@ -196,14 +214,14 @@ def ollama_first_chunk(url: str, runs: int) -> list[float]:
     return samples[1:]  # the first pays for the connection
 
 
-def bench_repl(trees: list[Tree], runs: int, url: str) -> None:
-    print(f"\n2. REPL: Enter to the first word of the answer on screen (first message {TYPING:.0f} s "
+def bench_repl(trees: list[Tree], runs: int, url: str, typing: float) -> None:
+    print(f"\n2. REPL: Enter to the first word of the answer on screen (first message {typing:.0f} s "
           "after the prompt)")
     first = {t.label: [] for t in trees}
     later = {t.label: [] for t in trees}
     for _ in range(runs):
         for tree in trees:
-            one, rest = repl_first_tokens(tree, 3)
+            one, rest = repl_first_tokens(tree, 3, typing)
             first[tree.label].append(one)
             later[tree.label].extend(rest)
     direct = ollama_first_chunk(url, runs)
@@ -274,6 +292,8 @@ def main() -> None:
     parser.add_argument("--root", action="append", type=Path,
                         help="an ai-cli source tree (repeatable; default: this checkout)")
     parser.add_argument("--llm-venv", type=Path, help="a venv with llm and llm-ollama installed")
+    parser.add_argument("--typing", type=float, default=TYPING,
+                        help="seconds between the REPL's prompt and the first message")
     parser.add_argument("--only", choices=("list", "repl", "chat"), action="append")
     options = parser.parse_args()
     roots = [r.resolve() for r in (options.root or [ROOT])]
@@ -291,7 +311,7 @@ def main() -> None:
         if "list" in only:
             bench_model_list(trees, options.runs)
         if "repl" in only:
-            bench_repl(trees, options.runs, server.url)
+            bench_repl(trees, options.runs, server.url, options.typing)
         if "chat" in only:
             llm_venv = options.llm_venv or install_llm(folder)
             bench_chat(trees, options.runs, server.url, llm_venv, folder)
