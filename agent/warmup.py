@@ -10,7 +10,6 @@ thread itself: it is a daemon, so /quit and the end of a command never join it.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import importlib
 import os
@@ -45,6 +44,8 @@ def when_drawn(app) -> Callable[[], None]:
     def pre_run() -> None:
         nonlocal started
         if not started:
+            import asyncio  # prompt_toolkit's loop: asyncio is loaded already
+
             started = True
             asyncio.get_running_loop().call_soon(start, lambda: general_chat_model(app))
 
