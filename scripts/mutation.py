@@ -62,12 +62,14 @@ MODULE_TESTS = {
         WEB + "test_token_is_required_when_set",
     ],
     "agent/terminal.py": [
+        "tests/test_mutation_gaps_terminal.py",
         INERT + "test_inert_shows_controls_as_caret_text_and_keeps_newlines_and_tabs",
         INERT + "test_inert_is_idempotent_and_leaves_nothing_a_terminal_obeys",
         INERT + "test_inert_json_keeps_the_value_and_escapes_what_json_leaves_raw",
         INERT + "test_output_makes_every_path_inert_on_a_terminal_only",
     ],
-    "registry/redis_failures.py": ["tests/test_cluster_config.py"],
+    "registry/redis_failures.py": ["tests/test_mutation_gaps_cluster.py",
+                                   "tests/test_cluster_config.py"],
 }
 
 # mutmut's exit codes (mutmut/stats.py): what a mutant's result means here.
@@ -109,7 +111,8 @@ def main(argv: list[str]) -> int:
         return 0 if args.list else 2
     module = args.module
     if not (ROOT / module).is_file() or not module.endswith(".py"):
-        print(f"No Python file {module!r} here. Give a path like registry/model.py.", file=sys.stderr)
+        print(f"No Python file {module!r} here. Give a path like registry/model.py.",
+              file=sys.stderr)
         return 2
     tests = args.tests or MODULE_TESTS.get(module)
     if not tests:

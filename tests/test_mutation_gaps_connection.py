@@ -25,7 +25,8 @@ def unreachable_error(url: str, tmp_path, **kwargs) -> str:
 
 
 def test_describe_url_masks_only_the_password():
-    assert describe_url("redis://user:hunter2@127.0.0.1:6380/0") == "redis://user:***@127.0.0.1:6380/0"
+    shown = describe_url("redis://user:hunter2@127.0.0.1:6380/0")
+    assert shown == "redis://user:***@127.0.0.1:6380/0"
     assert describe_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
 
 

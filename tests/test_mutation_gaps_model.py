@@ -137,3 +137,10 @@ def test_times_are_stored_in_utc_whatever_the_local_zone(monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_refused_url_is_quoted_with_its_password_masked():
+    with pytest.raises(InvalidUrl) as caught:
+        validate_url("ftp://user:hunter2@127.0.0.1")
+    assert "'ftp://user:***@127.0.0.1'" in str(caught.value)
+    assert "hunter2" not in str(caught.value)

@@ -73,7 +73,7 @@ def test_host_check_accepts_the_bound_name_itself():
 
 
 def test_host_check_on_a_wildcard_bind_accepts_ip_literals_only():
-    for bound in ("0.0.0.0", "::", "[::]"):
+    for bound in ("0.0.0.0", "::", "[::]", ""):
         policy = Policy(bound, 8765, token=TOKEN)
         assert policy.host_allowed("192.0.2.7:8765")
         assert policy.host_allowed("[2001:db8::1]:8765")
@@ -151,7 +151,8 @@ def test_is_json_accepts_json(content_type):
     assert is_json(content_type)
 
 
-@pytest.mark.parametrize("content_type", [None, "", "text/plain", "application/x-www-form-urlencoded",
+@pytest.mark.parametrize("content_type", [None, "", "text/plain",
+                                          "application/x-www-form-urlencoded",
                                           "multipart/form-data", "application/jsonx"])
 def test_is_json_refuses_what_a_form_can_send(content_type):
     assert not is_json(content_type)

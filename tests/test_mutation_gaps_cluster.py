@@ -1,0 +1,41 @@
+"""registry/redis_failures.py: the one line a Redis or Redis Cluster failure becomes, exactly."""
+
+from __future__ import annotations
+
+import pytest
+from redis.exceptions import ConnectionError, MovedError, SlotNotCoveredError, TimeoutError
+
+from registry import redis_failures
+from registry.errors import ConfigError, RegistryUnavailable
+
+NODE = "redis://127.0.0.1:7000/0"
+SAYS = "Redis is unreachable ({detail}). Start it."
+
+
+@pytest.mark.parametrize(
+    "exc, detail",
+    [
+        (SlotNotCoveredError("Slot 5 not covered"), "Slot 5 not covered"),
+        (ConnectionError("Error 111 connecting to node X.\nsecond line"),
+         "Error 111 connecting to node X"),
+        (TimeoutError("  Timeout reading from socket.  "), "Timeout reading from socket"),
+        (ConnectionError(""), "ConnectionError"),
+    ],
+)
+def test_an_unavailable_cluster_says_what_happened_in_brackets(exc, detail):
+    error = redis_failures.translate(exc, SAYS, clustered=True, prefix="{ai-cli}:", url=NODE)
+    assert isinstance(error, RegistryUnavailable)
+    assert str(error) == f"Redis is unreachable ({detail}). Start it."
+
+
+def test_moved_on_a_plain_client_names_the_url():
+    error = redis_failures.translate(MovedError("3999 127.0.0.1:7001"), SAYS, clustered=False,
+                                     prefix="", url=NODE)
+    assert isinstance(error, ConfigError)
+    assert str(error).startswith(f"The Redis at {NODE} is a node of a Redis Cluster.")
+
+
+def test_moved_on_a_cluster_client_is_unavailable_not_a_config_error():
+    error = redis_failures.translate(MovedError("3999 127.0.0.1:7001"), SAYS, clustered=True,
+                                     prefix="{ai-cli}:", url=NODE)
+    assert isinstance(error, RegistryUnavailable)
