@@ -197,8 +197,7 @@ def test_chat_takes_system_options_and_a_model_like_the_cli_flags(api, ollama_se
     first.add_model("llama3")
     second.add_model("mistral")
     add(api, first, "llama3")
-    other = api.post("/models/general", json={"url": second.url, "model_name": "mistral",
-                                              "activate": False}).json()
+    other = add(api, second, "mistral", activate=False)
     second.reply("From mistral")
     body = {"message": "hi", "system": "Answer briefly.", "model_id": other["model_id"],
             "options": {"temperature": 0.2, "stop": ["###", "END"]}}
