@@ -18,6 +18,8 @@ from ollama_fixtures import dead_url, ollama_server  # noqa: F401
 from redis_process import RedisProcess
 from test_cli_support import PROGRAM, cli, restore_sigint  # noqa: F401
 
+SLOW = 90  # seconds pexpect waits for output: generous, a loaded machine is slow
+
 from agent.sessions import SessionStore
 from registry.manager import ModelRegistry
 
@@ -81,7 +83,7 @@ def test_chat_fault_is_one_line_and_the_session_stays_consistent(cli, ollama_ser
 
 def test_repl_survives_a_broken_stream_and_saves_it(cli, ollama_server, real_redis, key_prefix):
     add_general(real_redis, key_prefix, ollama_server)
-    child = cli.spawn()
+    child = cli.spawn(timeout=SLOW)
     child.expect(PROMPT)
     ollama_server.chat_mode, ollama_server.die_after = "die_mid_stream", 1
     ollama_server.reply("half ", "never")
@@ -117,7 +119,7 @@ def test_repl_starts_a_new_session_when_its_session_is_deleted(cli, ollama_serve
     add_general(real_redis, key_prefix, ollama_server)
     store = SessionStore(real_redis, key_prefix)
     ollama_server.default_reply = "an answer"
-    child = cli.spawn()
+    child = cli.spawn(timeout=SLOW)
     child.expect(PROMPT)
     chat_in_repl(child, "one", "an answer")
     (first,) = store.list()
@@ -147,7 +149,7 @@ def test_repl_carries_on_when_redis_is_killed_and_comes_back_empty(cli, ollama_s
         add_general(client, "", ollama_server)
         cli.write_config(redis={"key_prefix": ""})
         ollama_server.default_reply = "an answer"
-        child = cli.spawn(env={"AI_CLI_REDIS_URL": own.url})
+        child = cli.spawn(env={"AI_CLI_REDIS_URL": own.url}, timeout=SLOW)
         child.expect(PROMPT)
         chat_in_repl(child, "one", "an answer")
         (lost,) = SessionStore(client).list()

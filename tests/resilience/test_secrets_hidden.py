@@ -9,6 +9,8 @@ import pexpect
 from ollama_fixtures import dead_url, ollama_server, ollama_servers  # noqa: F401
 from test_cli_support import cli  # noqa: F401
 
+SLOW = 90  # seconds pexpect waits for output: generous, a loaded machine is slow
+
 from agent.history import mask_urls, scrub
 
 PASSWORD = "s3cretPW"
@@ -89,7 +91,7 @@ def test_banner_repl_output_and_history_file_mask_passwords(cli, ollama_server, 
     ollama_server.add_model("llama3")
     secret_url = with_password(ollama_server.url)
     assert cli.run("model", "general", "add", secret_url, "llama3").returncode == 0
-    child = cli.spawn()
+    child = cli.spawn(timeout=SLOW)
     transcript: list[str] = []
     child.logfile_read = _Collect(transcript)
     child.expect("General Model: llama3 @ ada:\\*\\*\\*@127.0.0.1")
@@ -115,7 +117,7 @@ def test_banner_repl_output_and_history_file_mask_passwords(cli, ollama_server, 
 def test_whole_session_output_on_the_pty_is_masked(cli, ollama_server):
     ollama_server.add_model("llama3")
     secret_url = with_password(ollama_server.url)
-    child = cli.spawn()
+    child = cli.spawn(timeout=SLOW)
     transcript = []
     child.logfile_read = _Collect(transcript)
     child.expect(PROMPT)

@@ -18,6 +18,8 @@ import pytest
 from ollama_fixtures import dead_url, ollama_server  # noqa: F401
 from test_cli_support import PROGRAM, cli, restore_sigint  # noqa: F401
 
+SLOW = 90  # seconds pexpect waits for output: generous, a loaded machine is slow
+
 from agent.output import Output
 from agent.sessions import SessionStore, StoredMessage
 from agent.terminal import inert, inert_json
@@ -106,7 +108,7 @@ def test_output_makes_every_path_inert_on_a_terminal_only(tty):
 
 
 def read_all(child) -> str:
-    child.expect(pexpect.EOF)
+    child.expect(pexpect.EOF, timeout=120)
     child.close()
     return child.before
 
@@ -128,10 +130,10 @@ def assert_inert(text: str) -> None:
 
 def test_session_show_and_list_on_a_pty_are_inert(cli, real_redis, key_prefix):
     sid = stored_session(real_redis, key_prefix)
-    shown = read_all(cli.spawn("session", "show", sid))
+    shown = read_all(cli.spawn("session", "show", sid, timeout=SLOW))
     assert_inert(shown)
     assert "before" in shown and "end" in shown
-    listed = read_all(cli.spawn("session", "list"))
+    listed = read_all(cli.spawn("session", "list", timeout=SLOW))
     assert sid in listed
     assert not any(seq in listed for seq in RAW)
     assert "^[]0;pwned" in listed  # the title: the first user message
@@ -141,7 +143,7 @@ def test_session_show_piped_and_json_keep_the_text(cli, real_redis, key_prefix):
     sid = stored_session(real_redis, key_prefix)
     data = cli.json("session", "show", sid)
     assert [m["content"] for m in data["messages"]] == [HOSTILE, HOSTILE]
-    child = cli.spawn("session", "show", sid, "--json")
+    child = cli.spawn("session", "show", sid, "--json", timeout=SLOW)
     text = read_all(child).replace("\r\n", "\n")
     assert not any(seq in text for seq in RAW)  # JSON on a terminal: \\u escapes, same value
     assert json.loads(text)["messages"][1]["content"] == HOSTILE
@@ -156,14 +158,14 @@ def add_general(real_redis, key_prefix, server):
 def test_streamed_answer_on_a_pty_is_inert(cli, ollama_server, real_redis, key_prefix):
     add_general(real_redis, key_prefix, ollama_server)
     ollama_server.reply("ok ", HOSTILE[:12], HOSTILE[12:40], HOSTILE[40:])  # split mid-sequence
-    shown = read_all(cli.spawn("chat", "hello"))
+    shown = read_all(cli.spawn("chat", "hello", timeout=SLOW))
     assert_inert(shown)
 
 
 def test_streamed_answer_in_the_repl_on_a_pty_is_inert(cli, ollama_server, real_redis, key_prefix):
     add_general(real_redis, key_prefix, ollama_server)
     ollama_server.reply("ok ", HOSTILE)
-    child = cli.spawn()
+    child = cli.spawn(timeout=SLOW)
     child.expect("AI CLI v1.0.0")
     child.sendline("hello")
     child.expect("end")
@@ -179,3 +181,17 @@ def test_piped_answer_is_byte_exact(cli, ollama_server, real_redis, key_prefix):
                           capture_output=True, timeout=60, preexec_fn=restore_sigint)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == (answer + "\n").encode()
+
+
+def test_model_names_and_urls_from_redis_on_a_pty_are_inert(cli, real_redis, key_prefix):
+    """A hash written straight into Redis (not through `add`, which refuses such names)."""
+    real_redis.hset(f"{key_prefix}models:model_0000abcd", mapping={
+        "model_id": "model_0000abcd", "model_type": "general",
+        "url": "http://127.0.0.1:9/\x1b[2J", "model_name": f"evil{TITLE}{BIDI}{C1_CSI}",
+        "timeout": "30", "is_active": "0", "added_at": "2026-11-24T10:00:00+00:00",
+        "last_checked": "", "is_available": ""})
+    real_redis.sadd(f"{key_prefix}models:index:general", "model_0000abcd")
+    shown = read_all(cli.spawn("model", "list", timeout=SLOW))
+    assert "model_0000abcd" in shown
+    assert not any(seq in shown for seq in RAW)
+    assert "^[]0;pwned" in shown
