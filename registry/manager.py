@@ -272,13 +272,19 @@ class ModelRegistry:
         clearing their flag never writes a stub hash for a missing model.
 
         The pointer is watched by the caller; every writer that sets is_active=1 also moves the
-        pointer, so these unwatched flag reads cannot go stale before EXEC succeeds.
+        pointer, so these unwatched flag reads cannot go stale before EXEC succeeds. They go in
+        one pipelined round trip (on another connection: the watching one runs each command at
+        once), whatever the number of models.
         """
         previous = _text(pipe.get(self.keys.active(model_type)) or "")
-        ids = {_text(i) for i in pipe.smembers(self.keys.index(model_type))}
-        if previous:
-            ids.add(previous)
-        return sorted(i for i in ids if _text(pipe.hget(self.keys.model(i), "is_active") or "") == "1")
+        ids = sorted({_text(i) for i in pipe.smembers(self.keys.index(model_type))} | (
+            {previous} if previous else set()))
+        if not ids:
+            return []
+        reads = self.redis.pipeline(transaction=False)
+        for model_id in ids:
+            reads.hget(self.keys.model(model_id), "is_active")
+        return [i for i, flag in zip(ids, reads.execute()) if _text(flag or "") == "1"]
 
     def _read_watched(self, pipe, model_id: str, model_type: str | None) -> ModelConfig:
         if model_type is not None:
