@@ -39,11 +39,11 @@ def run_wizard(app):
         return _add(app, registry)
     model = _pick_model(registry, "Which model?" if action == SWITCH else "Remove which model?")
     if action == SWITCH:
-        registry.set_active_model(model.model_id, model.model_type)
+        registry.set_active_model(model.model_id)  # a corrupt pick: CorruptModel, one line
         return ModelChanged(registry.require_model(model.model_id), "is now active")
     if not _ask(_confirm(f"Remove {model.model_name} @ {model.host} ({model.model_id})?")):
         raise Cancelled(CANCELLED)
-    registry.remove_model(model.model_id, model.model_type)
+    registry.remove_model(model.model_id)  # any type: a corrupt entry's may be anything
     return ModelChanged(model, "removed")
 
 
