@@ -104,6 +104,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("tests", nargs="*", help="test files to run (default: the module's list)")
     parser.add_argument("--list", action="store_true", help="modules with a known test list")
     parser.add_argument("--jobs", type=int, default=1, help="mutants run at once (default 1)")
+    parser.add_argument("--report", action="store_true",
+                        help="report the last (or a running) run of the module; run nothing")
     args = parser.parse_args(argv)
     if args.list or not args.module:
         for module, tests in MODULE_TESTS.items():
@@ -124,6 +126,13 @@ def main(argv: list[str]) -> int:
         print(f"No such test file: {', '.join(missing)}.", file=sys.stderr)
         return 2
     ensure_mutmut()
+    if args.report:
+        work = ROOT / ".mutation" / slug(module)
+        meta = work / "mutants" / (module + ".meta")
+        if not meta.exists():
+            print(f"No run of {module} to report; run it first.", file=sys.stderr)
+            return 2
+        return report(module, work, json.loads(meta.read_text())["exit_code_by_key"], None)
     work = prepare(module, tests)
     started = time.monotonic()
     print(f"Mutating {module}, running {' '.join(tests)} against each mutant "
@@ -136,8 +145,12 @@ def main(argv: list[str]) -> int:
     if not meta.exists():
         print(f"mutmut failed (exit {done.returncode}); see {work / 'run.log'}.", file=sys.stderr)
         return 1
-    return report(module, work, json.loads(meta.read_text())["exit_code_by_key"],
-                  time.monotonic() - started)
+    results = json.loads(meta.read_text())["exit_code_by_key"]
+    if not any(code is not None for code in results.values()):
+        print(f"mutmut ran no mutant (exit {done.returncode}): the tests probably fail on the "
+              f"unmutated code; see {work / 'run.log'}.", file=sys.stderr)
+        return 1
+    return report(module, work, results, time.monotonic() - started)
 
 
 def ensure_mutmut() -> None:
@@ -153,8 +166,12 @@ def ensure_mutmut() -> None:
                     "--disable-pip-version-check", MUTMUT], check=True)
 
 
+def slug(module: str) -> str:
+    return module.replace("/", "_").removesuffix(".py")
+
+
 def prepare(module: str, tests: list[str]) -> Path:
-    work = ROOT / ".mutation" / module.replace("/", "_").removesuffix(".py")
+    work = ROOT / ".mutation" / slug(module)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     for name in (*PACKAGES, "tests", "pyproject.toml", *ALSO_COPY):
@@ -174,7 +191,7 @@ def prepare(module: str, tests: list[str]) -> Path:
     return work
 
 
-def report(module: str, work: Path, results: dict, seconds: float) -> int:
+def report(module: str, work: Path, results: dict, seconds: float | None) -> int:
     equivalents = known_equivalents(module)
     caught, missed = 0, []
     os.chdir(work)  # mutmut reads its config and mutants/ from here
@@ -182,11 +199,14 @@ def report(module: str, work: Path, results: dict, seconds: float) -> int:
 
     source = (ROOT / module).read_text()
     starts = function_starts(source)
+    not_run = sum(code is None for code in results.values())
     for name, code in sorted(results.items(), key=lambda kv: mutant_order(kv[0])):
+        if code is None:
+            continue  # a run still going, or stopped: not counted either way
         if code in CAUGHT:
             caught += 1
             continue
-        status = MISSED.get(code, "not run" if code is None else f"exit {code}")
+        status = MISSED.get(code, f"exit {code}")
         diff = get_diff_for_mutant(name, path=module)
         line, before, after = changed_line(diff, starts.get(function_key(name)))
         entry = Missed(name, status, line, before, after, text_only(before, after))
@@ -204,9 +224,11 @@ def report(module: str, work: Path, results: dict, seconds: float) -> int:
         print(f"\nEquivalent (listed in docs/TESTING.md), left out of the score:")
         for entry in equivalent:
             print(entry.show(module))
-    print(f"\n{module}: {caught + len(missed)} mutants, {caught} caught, {len(real)} missed "
-          f"({text} of them only change a string literal), {len(equivalent)} equivalent; "
-          f"score {score:.0f}% ({int(seconds)} s)")
+    partial = f", {not_run} not run yet (partial)" if not_run else ""
+    took = f" ({int(seconds)} s)" if seconds is not None else ""
+    print(f"\n{module}: {caught + len(missed) + not_run} mutants, {caught} caught, {len(real)} "
+          f"missed ({text} of them only change a string literal), {len(equivalent)} equivalent"
+          f"{partial}; score {score:.0f}%{took}")
     return 0
 
 

@@ -39,3 +39,16 @@ def test_moved_on_a_cluster_client_is_unavailable_not_a_config_error():
     error = redis_failures.translate(MovedError("3999 127.0.0.1:7001"), SAYS, clustered=True,
                                      prefix="{ai-cli}:", url=NODE)
     assert isinstance(error, RegistryUnavailable)
+
+
+def test_a_wrong_password_is_an_authentication_error_saying_where_to_fix_it():
+    from redis.exceptions import AuthenticationError
+
+    from registry.errors import RegistryAuthFailed
+
+    error = redis_failures.translate(AuthenticationError("WRONGPASS invalid password."), SAYS,
+                                     clustered=False, prefix="", url=NODE)
+    assert isinstance(error, RegistryAuthFailed)
+    assert str(error) == (
+        f"Authentication failed at the Redis at {NODE} (WRONGPASS invalid password). Put the "
+        "right password in AI_CLI_REDIS_URL (or redis.url in config.yaml).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui.security import Policy, host_name, is_json, is_loopback, refusal
+from ui.security import Guard, Policy, host_name, is_json, is_loopback, refusal
 
 LOCAL = Policy("127.0.0.1", 8765)
 TOKEN = "s3cret-token"
@@ -184,3 +184,71 @@ def test_refusal_names_the_body_size_check():
 def test_refusal_names_a_content_length_that_is_not_a_number(length):
     status, message = refusal("GET", "/api/x", headers(content_length=length), LOCAL)
     assert status == 400 and "Content-Length" in message
+
+
+def test_origin_check_compares_names_case_blind():
+    assert Policy.origin_ok("http://LocalHost:8765", "localhost:8765")
+    assert Policy.origin_ok("http://localhost:8765", "LOCALHOST:8765")
+
+
+def test_is_json_reads_the_media_type_before_every_parameter():
+    assert is_json("application/json; charset=utf-8; x=y")
+
+
+def test_is_loopback_strips_only_brackets():
+    assert not is_loopback("XlocalhostX")
+    assert not is_loopback("[example.test]")
+
+
+def test_the_guard_passes_other_scopes_through_untouched():
+    import asyncio
+
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append((scope, receive, send))
+
+    async def receive():
+        return {"type": "lifespan.startup"}
+
+    async def send(message):
+        pass
+
+    scope = {"type": "lifespan"}
+    asyncio.run(Guard(app, LOCAL)(scope, receive, send))
+    assert seen == [(scope, receive, send)]
+
+
+def guarded(raw_headers):
+    """What Guard answers for a GET with these headers: (status, body, app reached)."""
+    import asyncio
+    import json
+
+    reached, sent = [], []
+
+    async def app(scope, receive, send):
+        reached.append(True)
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/api/models", "headers": raw_headers}
+    asyncio.run(Guard(app, LOCAL)(scope, receive, send))
+    if not sent:
+        return None, None, bool(reached)
+    return sent[0]["status"], json.loads(sent[1]["body"]), bool(reached)
+
+
+@pytest.mark.parametrize("name", ["host", "authorization", "origin", "content-type"])
+def test_the_guard_refuses_a_repeated_security_header(name):
+    given = [(b"host", b"127.0.0.1:8765")] if name != "host" else []
+    given += [(name.encode(), b"one"), (name.title().encode(), b"two")]
+    assert guarded(given) == (400, {"error": f"Refused: the {name} header appears twice."}, False)
+
+
+def test_the_guard_lets_other_repeated_headers_through():
+    given = [(b"host", b"127.0.0.1:8765"), (b"accept", b"a"), (b"accept", b"b")]
+    assert guarded(given) == (None, None, True)
