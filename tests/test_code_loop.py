@@ -266,3 +266,23 @@ def test_a_stream_that_breaks_after_an_edit_keeps_it_undoable(scene):
     assert "Changed before the error: new.txt. /undo restores them." in scene.stderr.getvalue()
     assert scene.journal.undo(scene.root).restored == ["new.txt"]
     assert not (scene.root / "new.txt").exists()
+
+
+def test_big_tool_outputs_overflow_first_and_the_notice_comes_once(scene):
+    scene.server.context_length = 1024
+    for name in ("big1.txt", "big2.txt"):
+        (scene.root / name).write_text((name[:4] + " line\n") * 400)  # ~4,000 characters each
+    scene.server.reply_tool_call("read_file", {"path": "big1.txt"})
+    scene.server.reply_tool_call("read_file", {"path": "big2.txt"})
+    scene.server.reply_tool_call("read_file", {"path": "pkg/calc.py"})
+    scene.server.reply("Read them all.")
+    outcome = scene.run("read the big files")
+    assert outcome.steps == 3 and outcome.stopped is None
+    last = scene.server.chat_requests[-1].body
+    assert last["messages"][1] == {"role": "user", "content": "read the big files"}
+    results = scene.tool_results()
+    assert "left out to fit the context window" in results[0]  # the oldest output was cut
+    assert results[-1] == "def add(a, b):\n    return a - b\n"  # the newest is whole
+    assert last["options"]["num_ctx"] <= 1024
+    assert scene.server.counts[-1]["prompt_eval_count"] < last["options"]["num_ctx"]
+    assert scene.stderr.getvalue().count("to fit coder-7b's 1,024-token window") == 1

@@ -58,6 +58,7 @@ class CodeOutcome:
     declined: list[str] = field(default_factory=list)
     stopped: str | None = None  # None | "step_limit" | "interrupted" | "edits_failed"
     problems: list[str] = field(default_factory=list)  # edits refused or failed, one line each
+    fit_told: bool = field(default=False, repr=False)  # the "left out to fit" line, once a run
 
     @property
     def exit_code(self) -> int:
@@ -131,7 +132,13 @@ def run_code(
 
 
 def _ask_model(router, output, messages, tools, pinned, quiet, outcome) -> tuple[str, list]:
-    stream = open_stream(router, output, "coder", messages, tools=tools, pinned_model_id=pinned)
+    def trimmed_once(notice: str) -> None:
+        if not outcome.fit_told:
+            outcome.fit_told = True
+            output.notice(notice)
+
+    stream = open_stream(router, output, "coder", messages, tools=tools, pinned_model_id=pinned,
+                         on_trim=trimmed_once)
     view = AnswerView(output, quiet=quiet)
     calls: list = []
     route, interrupted = stream_into(stream, view, output, quiet, tool_calls=calls)
