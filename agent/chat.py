@@ -165,16 +165,18 @@ def chat_once(
     """
     pinned, history = session_context(store, session_id)
     stream = open_stream(router, output, "general", to_messages(history, question, system),
-                         pinned_model_id=pinned, options=options, model_id=model_id)
+                         pinned_model_id=pinned, options=options, model_id=model_id,
+                         session_id=session_id)
     view = AnswerView(output, quiet=quiet)
     try:
         route, interrupted = stream_into(stream, view, output, quiet)
     except StreamBroken:  # what arrived is kept, marked, like a Ctrl-C'd answer
         with contextlib.suppress(AiCliError):  # Redis gone too: the stream's error is the news
             record_exchange(store, session_id, question, view.text, stream.route, False,
-                            broken=True)
+                            broken=True, usage=answer_usage(stream))
         raise
-    record_exchange(store, session_id, question, view.text, route, interrupted)
+    record_exchange(store, session_id, question, view.text, route, interrupted,
+                    usage=answer_usage(stream))
     return ChatReply(question, view.text, route, interrupted, session_id)
 
 
@@ -186,10 +188,12 @@ def session_context(store: SessionStore | None, session_id: str | None):
 
 
 def record_exchange(store: SessionStore | None, session_id: str | None, question: str,
-                    answer: str, route, interrupted: bool, broken: bool = False) -> None:
+                    answer: str, route, interrupted: bool, broken: bool = False,
+                    usage: dict | None = None) -> None:
     """Both turns into the session (the terminal and the web page share this); an exchange
     stopped before any answer arrived is not kept. `interrupted` (Ctrl-C) and `broken` (the
-    stream broke off) mark an answer that is only what arrived."""
+    stream broke off) mark an answer that is only what arrived. `usage`: the answer's log
+    record."""
     if store is None or session_id is None or not (answer or not interrupted):
         return
     model = getattr(route, "model", None)
@@ -198,8 +202,14 @@ def record_exchange(store: SessionStore | None, session_id: str | None, question
         StoredMessage("user", question),
         StoredMessage("assistant", answer, model_id=getattr(model, "model_id", None),
                       model_name=getattr(model, "model_name", None), interrupted=interrupted,
-                      broken=broken),
+                      broken=broken, usage=usage),
     )
+
+
+def answer_usage(stream) -> dict | None:
+    """The answer's log record (router/usage.py) for its stored message."""
+    answer = getattr(stream, "answer", None)
+    return answer.to_json() if answer is not None else None
 
 
 def stream_into(stream, view: AnswerView, output: "Output", quiet: bool = False,

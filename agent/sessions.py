@@ -59,6 +59,7 @@ class StoredMessage:
     at: str = field(default_factory=lambda: encode_time(now_utc()))
     interrupted: bool = False  # stopped with Ctrl-C: what arrived is the content
     broken: bool = False  # the stream broke off (server died, timed out): what arrived
+    usage: dict | None = None  # an answer's log record (tokens, timing, status; docs/CONTEXT.md)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -73,6 +74,7 @@ class StoredMessage:
             at=str(data.get("at", "")),
             interrupted=bool(data.get("interrupted", False)),
             broken=bool(data.get("broken", False)),
+            usage=data.get("usage") if isinstance(data.get("usage"), dict) else None,
         )
 
 

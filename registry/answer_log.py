@@ -29,7 +29,8 @@ from registry.model import encode_time, mask_url, now_utc
 KEY = "log:answers"
 MAX_ENTRIES = 10_000
 STATUSES = ("ok", "stopped", "broken", "failed_over")
-STATS_WINDOW = 10_000  # entries `model stats` and the speed column read (the whole capped log)
+STATS_WINDOW = 10_000  # entries `model stats` reads (the whole capped log)
+SPEED_WINDOW = 1_000  # entries the `model list` speed column reads (it must stay quick)
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,9 @@ class AnswerLog:
                 break
         return records
 
-    def stats(self) -> list["ModelStats"]:
-        return model_stats(self._newest(STATS_WINDOW))
+    def stats(self, window: int = STATS_WINDOW) -> list["ModelStats"]:
+        """Per-model numbers over the newest `window` entries."""
+        return model_stats(self._newest(window))
 
     def _newest(self, count: int) -> list[AnswerRecord]:
         """Raises RegistryUnavailable (via the registry) when Redis is away: reads must say so."""

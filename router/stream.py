@@ -110,6 +110,7 @@ class RoutedStream:
         if notice and not self._trim_told and self.on_trim is not None:
             self._trim_told = True
             self.on_trim(notice)
+        attempt.request_sent()
         # ChatOllama sends `options` as given, in place of its own fields (none are set here).
         return chat.stream(fitted.messages, options={**self.options, "num_ctx": fitted.num_ctx})
 

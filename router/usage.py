@@ -1,7 +1,8 @@
 """`Attempt`: what one request to one model cost — timing, tokens, trimming, how it ended.
 
-Timing starts when the request to that model starts (a failed attempt before it is its own
-attempt), so a model's speed is its own. Tokens come from Ollama's final chunk, which
+Timing starts when the request to that model is sent (a failed attempt before it is its own
+attempt; building the client and reading the window are not counted), so a model's speed is its
+own. Tokens come from Ollama's final chunk, which
 ChatOllama (langchain-ollama 1.1) exposes as `usage_metadata` (`input_tokens` =
 `prompt_eval_count`, `output_tokens` = `eval_count`) and `response_metadata` (the raw counts
 and durations in nanoseconds). Tokens per second is Ollama's own formula,
@@ -35,6 +36,11 @@ class Attempt:
     ended: float | None = None
 
     def __post_init__(self) -> None:
+        self.started = self.clock()
+
+    def request_sent(self) -> None:
+        """The clock starts when the request goes out (not while langchain loads or the window
+        is looked up): a model's time to first token is the server's."""
         self.started = self.clock()
 
     def see(self, chunk) -> None:

@@ -94,7 +94,8 @@ def test_global_flags_anywhere_and_force_goes_last():
 
 def test_collector_gathers_every_command_module():
     names = {c.words[0] for c in collect()}
-    assert names == {"chat", "model", "session", "code", "undo", "migrate", "serve", "help", "quit"}
+    assert names == {"chat", "model", "session", "log", "code", "undo", "migrate", "serve", "help",
+                     "quit"}
 
 
 def make_app(real_redis, redis_url, key_prefix, fallback_url) -> App:

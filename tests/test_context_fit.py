@@ -86,6 +86,9 @@ def test_the_notice_is_given_once_per_request_even_across_a_failover(real_regist
     assert [a.status for a in stream.attempts] == ["failed_over", "ok"]
     log = [(r.url, r.status) for r in router.answers.recent()]
     assert log == [(second.url, "ok"), (first.url, "failed_over")]
+    stats = {s.url: s for s in router.answers.stats()}
+    assert (stats[first.url].answers, stats[first.url].failovers) == (0, 1)
+    assert (stats[second.url].answers, stats[second.url].failovers) == (1, 0)
 
 
 def test_user_num_ctx_overrides_window_and_cap(scene):

@@ -16,6 +16,7 @@ MODULES = (
     "agent.commands.model",
     "agent.commands.repair",
     "agent.commands.session",
+    "agent.commands.usage",  # log, model stats
     "agent.commands.code",
     "agent.commands.migrate",
     "agent.commands.serve",

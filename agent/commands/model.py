@@ -14,7 +14,7 @@ from agent.commands.model_views import (
     ModelList,
     Status,
 )
-from registry.errors import AddRefused, CorruptModel
+from registry.errors import AddRefused, AiCliError, CorruptModel
 from registry.model import (
     MODEL_TYPES,
     ModelConfig,
@@ -70,7 +70,18 @@ def add(app, args: Args) -> ModelAdded:
 
 
 def list_models(app, args: Args) -> ModelList:
-    return ModelList(app.read_registry(lambda r: r.list_models(args.model_type)), args.model_type)
+    models = app.read_registry(lambda r: r.list_models(args.model_type))
+    return ModelList(models, args.model_type, speeds=_speeds(app))
+
+
+def _speeds(app) -> dict[str, float]:
+    """Median tokens/s per model id from the answer log; empty when it cannot be read."""
+    from registry.answer_log import SPEED_WINDOW, AnswerLog, speed_by_model
+
+    try:
+        return speed_by_model(AnswerLog(app.registry).stats(SPEED_WINDOW))
+    except AiCliError:
+        return {}
 
 
 def use(app, args: Args) -> ModelChanged:

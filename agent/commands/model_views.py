@@ -90,6 +90,7 @@ class ModelChanged:
 class ModelList:
     models: list[ModelConfig]
     model_type: str | None = None
+    speeds: dict[str, float] = field(default_factory=dict)  # model id -> median tokens/s (log)
 
     def to_json(self) -> Any:
         return [m.to_json() for m in self.models]
@@ -102,21 +103,28 @@ class ModelList:
                      f"'/model {kind} add <url> <model_name>' or '/model wizard'.")
             return
         table = Table(title="Registered models", title_justify="left")
-        for column in ("", "ID", "Type", "Model", "URL", "Timeout", "Availability", "Checked"):
-            table.add_column(column, no_wrap=column in ("ID", "Timeout"))
+        columns = ("", "ID", "Type", "Model", "URL", "Timeout", "Availability", "Checked")
+        with_speed = any(m.model_id in self.speeds for m in self.models)  # once answers exist
+        for column in columns + (("Speed",) if with_speed else ()):
+            table.add_column(column, no_wrap=column in ("ID", "Timeout", "Speed"))
         for m in self.models:
             if m.corrupt:
-                table.add_row(
+                row = [
                     Text("!", style="bold red"), Text(m.model_id), Text(m.model_type),
                     Text(m.model_name), Text(m.shown_url), "",
                     Text(f"corrupt: {m.problem}", style="red"), "",
-                )
+                ]
+                table.add_row(*row, *([""] if with_speed else []))
                 continue
-            table.add_row(
+            speed = self.speeds.get(m.model_id)
+            row = [
                 Text(ACTIVE_MARK, style="bold green") if m.is_active else "",
                 Text(m.model_id), Text(m.model_type), Text(m.model_name), Text(m.shown_url),
                 f"{m.timeout}s", availability_text(m.is_available), ago(m.last_checked),
-            )
+            ]
+            if with_speed:
+                row.append("-" if speed is None else f"{speed:,.1f} tok/s")
+            table.add_row(*row)
         out.print(table)
         out.notice(f"{ACTIVE_MARK} = active model of its type")
         corrupt = [m for m in self.models if m.corrupt]

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.commands.base import Arg, Args, Command, model_type_slot
+from agent.commands.usage import usage_line
 from agent.output import Output
 from agent.commands.base import Message
 from agent.sessions import (
@@ -135,6 +136,8 @@ class SessionShow:
                 who = m.model_name or "model"
                 stopped = " (stopped)" if m.interrupted else " (broke off)" if m.broken else ""
                 out.line(f"{who}{stopped}: {m.content}")
+                if usage_line(m.usage):
+                    out.line(f"  {usage_line(m.usage)}", style="dim")
 
 
 def _defaults_lines(out: Output, session: Session) -> None:

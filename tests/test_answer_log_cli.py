@@ -1,0 +1,112 @@
+"""`ai-cli log`, `ai-cli model stats`, the `model list` speed column and `session show`'s usage
+lines, as real processes over a real Redis and the Ollama-protocol test server (which reports a
+1,024-token window and its own prompt_eval_count / eval_count)."""
+
+from __future__ import annotations
+
+from ollama_fixtures import dead_url, ollama_server, ollama_servers  # noqa: F401
+from test_cli_support import cli  # noqa: F401
+
+from registry.manager import ModelRegistry
+
+LOG_FIELDS = {"time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
+              "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status"}
+
+
+def add_general(real_redis, key_prefix, server, name="llama3", active=True):
+    server.add_model(name)
+    server.context_length = 1024
+    return ModelRegistry(real_redis, key_prefix=key_prefix).add_model(
+        "general", server.url, name, timeout=10, set_active=active)
+
+
+def test_log_json_reports_exactly_the_servers_counts(cli, ollama_server, real_redis, key_prefix):
+    model = add_general(real_redis, key_prefix, ollama_server)
+    ollama_server.reply("one", "two")
+    assert cli.run("chat", "first question").returncode == 0
+    ollama_server.reply("a", "b", "c")
+    assert cli.run("chat", "second question").returncode == 0
+    entries = cli.json("log")
+    assert [set(e) for e in entries] == [LOG_FIELDS, LOG_FIELDS]
+    newest, oldest = entries
+    for entry, counts in zip((newest, oldest), reversed(ollama_server.counts)):
+        assert entry["input_tokens"] == counts["prompt_eval_count"]
+        assert entry["output_tokens"] == counts["eval_count"]
+    assert (newest["output_tokens"], oldest["output_tokens"]) == (3, 2)
+    assert newest["model_id"] == model.model_id and newest["url"] == ollama_server.url
+    assert newest["status"] == "ok" and newest["via"] == "active"
+    assert newest["session_id"] is None  # a one-shot chat is logged too
+    assert cli.json("log", "--count", "1") == [newest]
+    assert cli.json("log", "--model", "llama3") == entries
+    assert cli.json("log", "--model", "mistral") == []
+    proc = cli.run("log", "--count", "zero")
+    assert proc.returncode == 2 and "--count" in proc.stderr
+
+
+def test_model_stats_json_per_model(cli, ollama_servers, real_redis, key_prefix):
+    fast, slow = ollama_servers(2)
+    first = add_general(real_redis, key_prefix, fast, "llama3")
+    add_general(real_redis, key_prefix, slow, "mistral", active=False)
+    for _ in range(3):
+        fast.reply("x", "y")
+        assert cli.run("chat", "q").returncode == 0
+    fast.chat_mode = "die_mid_stream"  # the fourth answer breaks off
+    assert cli.run("chat", "q").returncode == 1
+    fast.chat_mode = None
+    fast.remove_model("llama3")  # registered, probed available, then 404: fails over to mistral
+    proc = cli.run("chat", "q")
+    stats = {s["model_name"]: s for s in cli.json("model", "stats")}
+    assert stats["llama3"]["model_id"] == first.model_id
+    assert stats["llama3"]["answers"] == 4 and stats["llama3"]["failures"] == 1
+    assert stats["llama3"]["tokens_per_s_median"] == round(2 / 700_000 * 1e9, 1)
+    assert stats["llama3"]["ttft_ms_median"] is not None
+    assert stats["llama3"]["ttft_ms_p90"] >= stats["llama3"]["ttft_ms_median"]
+    assert stats["mistral"]["answers"] == 1 and stats["mistral"]["failures"] == 0
+    table = cli.run("model", "stats").stdout
+    assert "llama3" in table and "mistral" in table and "failovers" in table
+    speed = f"{round(2 / 700_000 * 1e9, 1):,.1f} tok/s"
+    assert speed in cli.run("model", "list").stdout
+
+
+def test_session_show_prints_tokens_and_timing_per_answer(cli, ollama_server, real_redis,
+                                                          key_prefix):
+    add_general(real_redis, key_prefix, ollama_server)
+    session = cli.json("session", "new")["session_id"]
+    ollama_server.reply("Bonjour", " !")
+    assert cli.run("--session", session, "chat", "hello").returncode == 0
+    shown = cli.json("session", "show", session)
+    usage = shown["messages"][1]["usage"]
+    assert usage["input_tokens"] == ollama_server.counts[-1]["prompt_eval_count"]
+    assert usage["output_tokens"] == 2 and usage["session_id"] == session
+    text = cli.run("session", "show", session).stdout
+    assert f"{usage['input_tokens']} → 2 tokens · first token" in text
+    assert "tokens/s" in text
+    assert [e["session_id"] for e in cli.json("log", "--session", session)] == [session]
+
+
+def test_a_long_session_is_trimmed_with_one_notice(cli, ollama_server, real_redis, key_prefix):
+    add_general(real_redis, key_prefix, ollama_server)
+    session = cli.json("session", "new")["session_id"]
+    for i in range(12):
+        ollama_server.reply(f"answer {i} " + "blah " * 40)
+        assert cli.run("--session", session, "chat", f"question {i} " + "word " * 40).returncode == 0
+    proc = cli.run("--session", session, "chat", "the newest question")
+    assert proc.returncode == 0, proc.stderr
+    sent = ollama_server.chat_requests[-1].body
+    assert sent["messages"][-1]["content"] == "the newest question"
+    assert sent["options"]["num_ctx"] <= 1024
+    assert ollama_server.counts[-1]["prompt_eval_count"] < sent["options"]["num_ctx"]
+    notices = [line for line in proc.stderr.splitlines() if "to fit" in line]
+    assert notices == [f"ℹ {25 - len(sent['messages'])} earlier messages left out to fit "
+                       "llama3's 1,024-token window"]
+    assert cli.json("log", "--count", "1")[0]["trimmed"] == 25 - len(sent["messages"])
+
+
+def test_the_log_is_empty_not_an_error_when_the_key_holds_something_else(
+        cli, ollama_server, real_redis, key_prefix):
+    add_general(real_redis, key_prefix, ollama_server)
+    real_redis.set(f"{key_prefix}log:answers", "something else")
+    proc = cli.run("chat", "still answers?")
+    assert proc.returncode == 0 and proc.stdout == "Hello from the test server.\n"
+    assert cli.json("log") == [] and cli.json("model", "stats") == []
+    assert "No answers logged yet" in cli.run("log").stdout
