@@ -36,7 +36,7 @@ def test_log_json_reports_exactly_the_servers_counts(cli, ollama_server, real_re
     assert newest["model_id"] == model.model_id and newest["url"] == ollama_server.url
     assert newest["status"] == "ok" and newest["via"] == "active"
     assert newest["session_id"] is None  # a one-shot chat is logged too
-    assert cli.json("log", "--count", "1") == [newest]
+    assert cli.json("log", "-n", "1") == [newest] == cli.json("log", "--count", "1")
     assert cli.json("log", "--model", "llama3") == entries
     assert cli.json("log", "--model", "mistral") == []
     proc = cli.run("log", "--count", "zero")

@@ -140,8 +140,8 @@ def _count(text: str | None) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise InvalidInput(f"--count takes a whole number of at least 1, not {text!r}. "
-                           "Example: ai-cli log --count 50")
+        raise InvalidInput(f"-n/--count takes a whole number of at least 1, not {text!r}. "
+                           "Example: ai-cli log -n 50")
     return value
 
 
@@ -149,7 +149,7 @@ COMMANDS = [
     Command(
         ("log",), "Recent answers: model, tokens, time to first token, speed, status", show_log,
         options=(
-            Option("--count", f"how many (default {DEFAULT_COUNT})", "N"),
+            Option("--count", f"how many (default {DEFAULT_COUNT})", "N", short="-n"),
             Option("--model", "only this model (id or name)", "ID|NAME"),
         ),
         details="Newest first, from the `log:answers` stream every ai-cli process writes "
