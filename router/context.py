@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-DEFAULT_CHARS_PER_TOKEN = 3.5  # English prose runs near 4 with llama tokenizers: err on the safe side
+DEFAULT_CHARS_PER_TOKEN = 3.5  # English prose is near 4 with llama tokenizers: err on the safe side
 MIN_CHARS_PER_TOKEN = 1.0
 MAX_CHARS_PER_TOKEN = 8.0
 MESSAGE_TOKENS = 4  # role and template tokens around each message
@@ -30,8 +30,8 @@ CONTEXT_STEP = 1024
 MIN_ANSWER_ROOM = 256
 MAX_ANSWER_ROOM = 2048
 CALIBRATION_WEIGHT = 0.5  # how far one answer moves the ratio toward what it measured
-MIN_CALIBRATION_CHARS = 200
-STUB_CHARS = 100  # room for the note that replaces a cut tool output  # shorter prompts say more about the template than the text
+MIN_CALIBRATION_CHARS = 200  # shorter prompts say more about the template than the text
+STUB_CHARS = 100  # room for the note that replaces a cut tool output
 
 
 @dataclass(frozen=True)

@@ -72,3 +72,39 @@ def _active_problems(client, prefix, model_type, hashes) -> list[str]:
     if flagged != [active]:
         problems.append(f"active {model_type} is {active} but is_active=1 on {flagged}")
     return problems
+
+
+ANSWER_FIELDS = {"time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
+                 "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status"}
+STREAM_NODE = 100  # MAXLEN ~ trims whole stream nodes (stream-node-max-entries, default 100)
+
+
+def answer_log_problems(client, prefix: str = "", cap: int = 10_000) -> list[str]:
+    """The `log:answers` stream against DESIGN.md: capped, each entry the answer-log shape, no
+    password in a URL."""
+    import json
+
+    key = f"{prefix}log:answers"
+    if not client.exists(key):
+        return []
+    if client.type(key) != "stream":
+        return [f"{key} is a {client.type(key)}, not a stream"]
+    problems = []
+    length = client.xlen(key)
+    if length > cap + STREAM_NODE:
+        problems.append(f"{key} holds {length} entries; the cap is ~{cap}")
+    for entry_id, fields in client.xrange(key):
+        try:
+            entry = json.loads(fields["answer"])
+        except (KeyError, ValueError):
+            problems.append(f"{entry_id}: no answer JSON")
+            continue
+        if set(entry) != ANSWER_FIELDS:
+            problems.append(f"{entry_id}: fields {sorted(entry)}")
+        elif entry["status"] not in ("ok", "stopped", "broken", "failed_over"):
+            problems.append(f"{entry_id}: status {entry['status']!r}")
+        elif "@" in (entry["url"] or "") and ":***@" not in entry["url"]:
+            problems.append(f"{entry_id}: url {entry['url']!r} is not masked")
+        elif not ISO_UTC.match(entry["time"]):
+            problems.append(f"{entry_id}: time {entry['time']!r}")
+    return problems

@@ -89,7 +89,8 @@ def test_a_long_session_is_trimmed_with_one_notice(cli, ollama_server, real_redi
     session = cli.json("session", "new")["session_id"]
     for i in range(12):
         ollama_server.reply(f"answer {i} " + "blah " * 40)
-        assert cli.run("--session", session, "chat", f"question {i} " + "word " * 40).returncode == 0
+        question = f"question {i} " + "word " * 40
+        assert cli.run("--session", session, "chat", question).returncode == 0
     proc = cli.run("--session", session, "chat", "the newest question")
     assert proc.returncode == 0, proc.stderr
     sent = ollama_server.chat_requests[-1].body

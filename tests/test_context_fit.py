@@ -5,6 +5,7 @@ prompt_eval_count / eval_count), on a real Redis."""
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
+from invariants import answer_log_problems
 from ollama_fixtures import ollama_server, ollama_servers  # noqa: F401
 from ollama_server import MESSAGE_TOKENS, PROMPT_CHARS_PER_TOKEN
 from registry.answer_log import AnswerLog
@@ -54,7 +55,8 @@ def test_a_long_session_is_trimmed_to_fit_and_keeps_system_prompt_and_newest_que
     assert 0 < num_ctx <= WINDOW
     assert server.counts[-1]["prompt_eval_count"] < num_ctx  # the server's own count fits
     trimmed = len(long_session()) - len(sent["messages"])
-    assert notices == [f"ℹ {trimmed} earlier messages left out to fit llama3's 1,024-token window"]
+    assert notices == [
+        f"ℹ {trimmed} earlier messages left out to fit llama3's 1,024-token window"]
     assert stream.answer.trimmed == trimmed
 
 
@@ -135,6 +137,7 @@ def test_every_answer_is_logged_with_the_servers_counts(scene):
     assert record.ttft_ms is not None and record.total_ms >= record.ttft_ms
     assert record.tokens_per_s == round(3 / 700_000 * 1e9, 1)  # eval_count / eval_duration
     assert stream.answer.to_json() == {**record.to_json(), "time": stream.answer.time}
+    assert answer_log_problems(router.registry.redis, router.registry.keys.prefix) == []
 
 
 def test_a_stopped_and_a_broken_answer_are_logged_so(scene):
@@ -159,6 +162,10 @@ def test_the_log_stays_capped(real_registry, real_redis, key_prefix):
     length = real_redis.xlen(f"{key_prefix}log:answers")
     assert 10 <= length <= 10 + 100  # MAXLEN ~ trims whole stream nodes (100 entries each)
     assert log.recent(1)[0].output_tokens == 299
+    assert answer_log_problems(real_redis, key_prefix, cap=10) == []
+    real_redis.xadd(f"{key_prefix}log:answers", {"answer": '{"status": "fine"}'})
+    assert answer_log_problems(real_redis, key_prefix, cap=10) != []  # the check can fail
+    assert log.recent(1)[0].output_tokens == 299  # the foreign entry is skipped
 
 
 def test_a_redis_without_the_log_still_answers(scene, real_redis, key_prefix):
@@ -171,7 +178,8 @@ def test_a_redis_without_the_log_still_answers(scene, real_redis, key_prefix):
     assert real_redis.get(f"{key_prefix}log:answers") == "not a stream"
 
 
-def test_a_password_in_the_url_never_reaches_the_log(real_registry, ollama_server):
+def test_a_password_in_the_url_never_reaches_the_log(real_registry, ollama_server, real_redis,
+                                                     key_prefix):
     ollama_server.add_model("llama3")
     url = ollama_server.url.replace("http://", "http://me:s3cret@")
     real_registry.add_model("general", url, "llama3", timeout=30)
@@ -179,3 +187,4 @@ def test_a_password_in_the_url_never_reaches_the_log(real_registry, ollama_serve
     ask(router, [HumanMessage("hi")])
     [record] = router.answers.recent()
     assert "s3cret" not in record.url and "***" in record.url
+    assert answer_log_problems(real_redis, key_prefix) == []
