@@ -101,6 +101,10 @@ def test_a_long_session_is_trimmed_with_one_notice(cli, ollama_server, real_redi
     assert notices == [f"ℹ {25 - len(sent['messages'])} earlier messages left out to fit "
                        "llama3's 1,024-token window"]
     assert cli.json("log", "--count", "1")[0]["trimmed"] == 25 - len(sent["messages"])
+    proc = cli.run("--session", session, "chat", "-o", "num_ctx", "4096", "again")  # overrides
+    sent = ollama_server.chat_requests[-1].body
+    assert proc.returncode == 0 and "to fit" not in proc.stderr
+    assert sent["options"]["num_ctx"] == 4096 and len(sent["messages"]) == 27
 
 
 def test_the_log_is_empty_not_an_error_when_the_key_holds_something_else(
