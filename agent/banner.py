@@ -122,4 +122,4 @@ def render(out: Output, lines: list[Line | None]) -> None:
             continue
         text = Text(f"{line.icon} " if line.icon.strip() else "", style=line.style)
         text.append(line.text, style=line.style)
-        out.print(text, soft_wrap=True)
+        out.print(text, soft_wrap=not out.out.is_terminal)

@@ -64,6 +64,7 @@ def split_flags(argv: list[str]) -> tuple[Flags, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     output = Output()
+    output.face = "shell" if argv else "repl"
     try:
         flags, words = split_flags(argv)
     except AiCliError as exc:
@@ -90,6 +91,7 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
     from agent.commands import command_table
 
     table = command_table()
+    output.face = "shell" if words or flags.help else "repl"
     if flags.help:
         return _help(table, words, output)
     app = _build_app(flags, output, table)
@@ -121,6 +123,23 @@ def _build_app(flags: Flags, output: Output, table) -> App:
     return App(config, output, table, flags, interactive=terminal and not flags.json)
 
 
+def _group_help(table, words: list[str], output: Output) -> int:
+    """`ai-cli model --help`, `ai-cli session model --help`: every command of the group."""
+    from agent.commands.base import SUBCOMMAND
+
+    commands = table.group(words, SUBCOMMAND)
+    if not commands:
+        table.parse_argv(words)  # raises the parser's own message (with a did-you-mean)
+        raise UsageError(f"No command '{' '.join(words)}'. Run 'ai-cli --help' for the list.")
+    output.line(f"Usage of ai-cli {' '.join(words)}:")
+    for command in commands:
+        output.line(f"  {command.usage('ai-cli ')}")
+        output.line(f"      {command.help}")
+    output.line()
+    output.line("Run 'ai-cli <command words> --help' for one command's arguments.")
+    return OK
+
+
 def _is_migration(command) -> bool:
     return command.words[:1] == ("migrate",)
 
@@ -131,7 +150,7 @@ def _help(table, words: list[str], output: Output) -> int:
     if words:
         command = table.find(words, SUBCOMMAND)
         if command is None:
-            raise UsageError(f"No command '{' '.join(words)}'. Run 'ai-cli --help' for the list.")
+            return _group_help(table, words, output)
         output.line(f"Usage: {command.usage('ai-cli ')}")
         output.line()
         output.line(command.help)

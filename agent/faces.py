@@ -68,7 +68,9 @@ def show_subcommand_error(output: Output, exc: AiCliError, as_json: bool) -> int
     if debugging():
         raise exc
     if as_json:
-        output.json({"error": exc.message})
+        from agent.command_forms import SHELL, in_form
+
+        output.json({"error": in_form(exc.message, SHELL)})
     else:
         output.error(exc.message)
     return exc.exit_code

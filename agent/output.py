@@ -35,6 +35,7 @@ class Output:
         self.stderr = stderr or sys.stderr
         self.out = _console(self.stdout)
         self.err = _console(self.stderr)
+        self.face: str | None = None  # "repl" | "shell": commands named in that form (cli.py)
 
     @property
     def is_terminal(self) -> bool:
@@ -43,7 +44,7 @@ class Output:
     # --- stdout: answers and results ------------------------------------------------------
 
     def line(self, text: str = "", style: str | None = None) -> None:
-        self.out.print(Text(text, style=style or ""), soft_wrap=True)
+        self.out.print(Text(self._form(text), style=style or ""), soft_wrap=_soft(self.out))
 
     def print(self, *renderables: RenderableType, **kwargs) -> None:
         """Rich renderables or markup the caller built with `esc` around every outside string."""
@@ -62,18 +63,25 @@ class Output:
     # --- stderr: everything about the answer ----------------------------------------------
 
     def notice(self, text: str) -> None:
-        self.err.print(Text(text, style="dim"), soft_wrap=True)
+        self.err.print(Text(self._form(text), style="dim"), soft_wrap=_soft(self.err))
 
     def info(self, text: str) -> None:
-        self.err.print(Text(_marked(INFO, text), style="cyan"), soft_wrap=True)
+        self.err.print(Text(_marked(INFO, self._form(text)), style="cyan"), soft_wrap=_soft(self.err))
 
     def warn(self, text: str) -> None:
-        self.err.print(Text(_marked(WARN, text), style="yellow"), soft_wrap=True)
+        self.err.print(Text(_marked(WARN, self._form(text)), style="yellow"),
+                       soft_wrap=_soft(self.err))
 
     def error(self, text: str) -> None:
-        # A message that carries its own mark (the seed's "⚠️ No general model available...")
+        # A message that carries its own mark (the seed's "⚠ No general model available...")
         # keeps it: one mark a line.
-        self.err.print(Text(_marked(FAIL, text), style="bold red"), soft_wrap=True)
+        self.err.print(Text(_marked(FAIL, self._form(text)), style="bold red"),
+                       soft_wrap=_soft(self.err))
+
+    def _form(self, text: str) -> str:
+        from agent.command_forms import in_form
+
+        return in_form(text, self.face)
 
     @contextlib.contextmanager
     def spinner(self, text: str) -> Iterator[None]:
@@ -84,6 +92,11 @@ class Output:
         else:
             self.err.print(Text(text), soft_wrap=True)
             yield
+
+
+def _soft(console: Console) -> bool:
+    """Terminals wrap at word boundaries (rich); piped text keeps its lines whole."""
+    return not console.is_terminal
 
 
 def _marked(mark: str, text: str) -> str:

@@ -48,7 +48,7 @@ def handle_line(app, line: str) -> None:
             command = next((c for c in app.table.commands if c.words == CHAT_WORDS), None)
             if command is None:
                 reason = app.feature_off_reason("chat")
-                app.output.warn((reason or "Chat is not part of this build.").removeprefix("⚠️ "))
+                app.output.warn((reason or "Chat is not part of this build.").removeprefix("⚠ "))
                 return
             args = Args({command.args[-1].name: text}) if command.args else Args()
     except AiCliError as exc:

@@ -199,8 +199,8 @@ class AddRefused(AiCliError):
 # --- the router: availability and calls to Ollama (appended by the router helper) -----------
 
 NO_MODEL_WARNINGS = {
-    "general": "⚠️ No general model available. Use '/model general add' to configure a model.",
-    "coder": "⚠️ No coder model available. Use '/model coder add' to configure a model.",
+    "general": "⚠ No general model available. Use '/model general add' to configure a model.",
+    "coder": "⚠ No coder model available. Use '/model coder add' to configure a model.",
 }
 
 

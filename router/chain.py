@@ -120,11 +120,41 @@ def _choose_fallback(request_type: str, snapshot: Snapshot, availability: Availa
                 request_type, fallback, "fallback",
                 f"ℹ Using the fallback {describe(fallback)}: {why}.",
             )
+    return Route(request_type, None, "none", _none_warning(request_type, snapshot, availability,
+                                                           why))
+
+
+MOST_NAMED = 3  # models a warning names before "and N more"
+
+
+def _none_warning(request_type: str, snapshot: Snapshot, availability: Availability,
+                  why: str) -> str:
+    """Why nothing can serve, told apart: nothing configured (the seed's warning), configured but
+    unreachable (which models, why, what to do), the fallback turned off for it in config.yaml,
+    or the registry itself unreachable."""
     warning = NO_MODEL_WARNINGS[request_type]
-    if snapshot.registry_problem or snapshot.active(request_type) is not None:
-        # A model is configured but cannot serve: "add one" alone would mislead, so say why.
-        warning = f"{warning} ({why})"
-    return Route(request_type, None, "none", warning)
+    if snapshot.registry_problem:
+        return f"{warning} ({why})"
+    configured = [m for m in snapshot.models if m.model_type == request_type]
+    requested = snapshot.active(request_type)
+    if requested is not None and requested not in configured:
+        configured.insert(0, requested)  # `-m` named a model of the other type
+    if not configured:
+        fallback, feature = snapshot.fallback, FEATURE_OF[request_type]
+        if (fallback is not None and feature in fallback.disabled_features
+                and availability(fallback).is_available):
+            return (f"{warning} The fallback {describe(fallback)} is up, but {feature} is turned "
+                    f"off for it in config.yaml (tinyollama.disabled_features).")
+        return warning
+    named = []
+    for model in configured[:MOST_NAMED]:
+        reason = availability(model).reason  # cached by now: the chain probed each one
+        named.append(f"{describe(model)}: {reason}" if reason else describe(model))
+    more = len(configured) - MOST_NAMED
+    listed = "; ".join(named) + (f"; and {more} more" if more > 0 else "")
+    some = "it" if len(configured) == 1 else "them"
+    return (f"⚠ No {request_type} model is reachable. {listed}. Start the Ollama server for "
+            f"{some}, then run '/model check' (or add another with '/model {request_type} add').")
 
 
 def _seen_available(model: ModelConfig) -> ModelConfig:

@@ -70,7 +70,7 @@ def test_rest_argument_is_taken_verbatim():
     ("/model general add u n --force=1", UsageError, "--force takes no value"),
     ("/model general add u n --nope", UsageError, "Unknown option '--nope'"),
     ("/model general add 'u n", UsageError, "A quote is not closed"),
-    ("/model general", UsageError, "Try one of: /model {general|coder} add"),
+    ("/model general", UsageError, "Use one of:\n  /model {general|coder} add"),
     ("/wat", UnknownCommand, "Unknown command '/wat'. Type /help"),
     ("/", UnknownCommand, "Type a command after '/'"),
     ("/code", UsageError, "Missing <instruction>"),
@@ -79,7 +79,30 @@ def test_bad_lines_say_what_is_wrong(line, error, text):
     with pytest.raises(error) as caught:
         TABLE.parse_line(line)
     assert text in caught.value.message
-    assert "\n" not in caught.value.message
+    if "Use one of" not in text:  # an incomplete command lists the ones it starts, one a line
+        assert "\n" not in caught.value.message
+
+
+@pytest.mark.parametrize("line, words", [
+    ("/models", "Did you mean /model list?"),
+    ("/clear", "Did you mean /session new?"),
+    ("/sesion list", "Did you mean /session"),
+])
+def test_unknown_commands_get_a_did_you_mean(line, words):
+    with pytest.raises(UnknownCommand) as caught:
+        command_table().parse_line(line)
+    assert words in caught.value.message and "\n" not in caught.value.message
+
+
+def test_a_group_lists_its_commands_one_a_line():
+    table = command_table()
+    with pytest.raises(UsageError) as caught:
+        table.parse_argv(["model"])
+    lines = caught.value.message.splitlines()
+    assert lines[0] == "'ai-cli model' is not a whole command. Use one of:"
+    assert "  ai-cli model use <model_id>" in lines and "  ai-cli model list" in lines
+    assert [c.usage("ai-cli ") for c in table.group(["session", "model"], "subcommand")] == [
+        "ai-cli session model {general|coder} <model_id>"]
 
 
 def test_global_flags_anywhere_and_force_goes_last():

@@ -94,10 +94,23 @@ def test_general_none_when_even_the_fallback_is_down():
     r = route("general", [G1], set())
     assert (r.model, r.via) == (None, "none")
     assert not r.available
-    assert r.notice.startswith(
-        "⚠️ No general model available. Use '/model general add' to configure a model. ("
-        "general model g1 @ ")
-    assert "(model_0000000a) is unavailable (" in r.notice
+    # configured but unreachable: which model, why, and what to do (not "add one")
+    assert r.notice.startswith("⚠ No general model is reachable. g1 @ ")
+    assert "(model_0000000a): " in r.notice and "run '/model check'" in r.notice
+    assert "Start the Ollama server" in r.notice and "\n" not in r.notice
+
+
+def test_none_names_every_unreachable_model_up_to_three():
+    r = route("general", [G1, G2, G3], set())
+    assert all(f"g{i} @ " in r.notice for i in (1, 2, 3))
+    assert "Start the Ollama server for them" in r.notice
+
+
+def test_fallback_up_but_turned_off_in_config_says_so():
+    r = route("coder", [], {"tinyllama"})
+    assert (r.model, r.via) == (None, "none")
+    assert r.notice.startswith(NO_MODEL_WARNINGS["coder"])
+    assert "code is turned off for it in config.yaml (tinyollama.disabled_features)" in r.notice
 
 
 def test_none_with_nothing_configured_is_the_seed_warning_alone():
@@ -161,7 +174,7 @@ def test_coder_general_route_can_be_another_general_model():
 def test_coder_skips_tinyllama_when_code_is_disabled():
     r = route("coder", [G1, C1], {"tinyllama"})
     assert (r.model, r.via) == (None, "none")
-    assert r.notice.startswith(NO_MODEL_WARNINGS["coder"] + " (coder model c1 @ ")
+    assert r.notice.startswith("⚠ No coder model is reachable. c1 @ ")
 
 
 def test_coder_uses_tinyllama_when_code_is_not_disabled():

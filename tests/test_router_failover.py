@@ -146,7 +146,7 @@ def test_no_model_raises_the_seed_warning(real_registry, dead_url):
     router = make_router(real_registry, dead_url)
     with pytest.raises(NoModelAvailable) as caught:
         router.invoke("coder", HI)
-    assert str(caught.value) == "⚠️ No coder model available. Use '/model coder add' to configure a model."
+    assert str(caught.value) == "⚠ No coder model available. Use '/model coder add' to configure a model."
 
 
 def test_model_missing_message_when_no_failover_left(real_registry, ollama_server, dead_url):

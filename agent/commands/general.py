@@ -33,7 +33,7 @@ class Help:
             out.line(e.usage, style="dim" if e.off_reason else "bold")
             out.line(f"    {e.help}")
             if e.off_reason:
-                out.line(f"    {WARN} off now: {e.off_reason.removeprefix('⚠️').strip()}",
+                out.line(f"    {WARN} off now: {e.off_reason.removeprefix('⚠').strip()}",
                          style="yellow")
         out.line()
         out.line("Anything not starting with '/' is sent to the general model as chat.")

@@ -205,7 +205,7 @@ class Status:
         if fallback:
             state = {True: " (reachable)", False: " (unreachable)"}.get(fallback.get("is_available"), "")
             out.print(f"[cyan]{INFO}[/cyan] Fallback: {esc(fallback.get('model_name', ''))} @ "
-                      f"{esc(fallback.get('url', ''))}{state}", soft_wrap=True)
+                      f"{esc(fallback.get('url', ''))}{state}", soft_wrap=not out.is_terminal)
         features = self.status.get("features", {})
         on = [name for name, value in features.items() if value is True]
         off = [name for name, value in features.items() if value is False]
@@ -216,13 +216,13 @@ def _render_route(out: Output, request_type: str, route: dict) -> None:
     model = route.get("model")
     title = f"{request_type.capitalize()}"
     if model is None:
-        notice = (route.get("notice") or "feature off").removeprefix("⚠️").strip()
-        out.print(f"[yellow]{WARN}[/yellow] {esc(title)}: no model. {esc(notice)}", soft_wrap=True)
+        notice = (route.get("notice") or "feature off").removeprefix("⚠").strip()
+        out.print(f"[yellow]{WARN}[/yellow] {esc(title)}: no model. {esc(notice)}", soft_wrap=not out.is_terminal)
         return
     icon = f"[green]{OK}[/green]" if route.get("via") == "active" else f"[yellow]{WARN}[/yellow]"
     ident = model.get("model_id") or "fallback"
     out.print(f"{icon} {esc(title)}: {esc(model.get('model_name', ''))} @ "
               f"{esc(model.get('url', ''))} ({esc(ident)}, via {esc(route.get('via', ''))})",
-              soft_wrap=True)
+              soft_wrap=not out.is_terminal)
     if route.get("notice"):
         out.notice(f"  {route['notice']}")

@@ -62,6 +62,34 @@ class CommandTable:
         except (UnknownCommand, UsageError):
             return None
 
+    def group(self, words: list[str], face: str) -> list[Command]:
+        """Every command whose words begin with `words` (`model`, `session model`): group help."""
+        return [c for c in self.for_face(face)
+                if words and _match_words(c.words, words)[0] == len(words) <= len(c.words)]
+
+    def suggest(self, word: str, face: str, prefix: str) -> list[str]:
+        """Commands a mistyped or foreign first word (`models`, `clear`) probably meant."""
+        import difflib
+
+        word = word.lower()
+        named: dict[str, list[str]] = {}
+        for command in self.for_face(face):
+            for form in _word_forms(command):
+                named.setdefault(str(form[0]), []).append(prefix + str(form[0]))
+            for synonym in command.synonyms:
+                shown = prefix + " ".join(w if isinstance(w, str) else w.usage()
+                                          for w in command.words)
+                named.setdefault(synonym, []).insert(0, shown)
+        found: list[str] = []
+        synonyms = {syn for c in self.for_face(face) for syn in c.synonyms}
+        close = [word] if word in synonyms else difflib.get_close_matches(word, list(named), n=2,
+                                                                           cutoff=0.6)
+        for near in close:
+            for shown in named[near]:
+                if shown not in found:
+                    found.append(shown)
+        return found[:2]
+
     # --- matching the words ----------------------------------------------------------------
 
     def _match(self, tokens: list[str], face: str, prefix: str) -> tuple[Command, int]:
@@ -90,8 +118,11 @@ class CommandTable:
         ]
         help_hint = "/help" if prefix == SLASH else "ai-cli --help"
         if near:
-            return UsageError(f"'{typed}' is not a command. Try one of: {'; '.join(near)}.")
-        return UnknownCommand(f"Unknown command '{typed}'. Type {help_hint} for the list.")
+            listed = "".join(f"\n  {usage}" for usage in near)
+            return UsageError(f"'{typed}' is not a whole command. Use one of:{listed}")
+        guesses = self.suggest(tokens[0], face, prefix) if depth == 0 else []
+        maybe = f" Did you mean {' or '.join(guesses)}?" if guesses else ""
+        return UnknownCommand(f"Unknown command '{typed}'.{maybe} Type {help_hint} for the list.")
 
     # --- binding arguments and options ---------------------------------------------------------
 
