@@ -34,9 +34,9 @@ class _MarkdownTail:
         self.complete = False
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        from rich.markdown import Markdown  # on a terminal only: a pipe gets the raw text
+        from agent.markdown import ChatMarkdown  # on a terminal only: a pipe gets the raw text
 
-        lines = console.render_lines(Markdown(self.text), options, pad=False)
+        lines = console.render_lines(ChatMarkdown(self.text), options, pad=False)
         if not self.complete:
             lines = lines[-max(1, console.size.height - 1):]
         for i, line in enumerate(lines):
@@ -213,15 +213,18 @@ def answer_usage(stream) -> dict | None:
 
 
 def stream_into(stream, view: AnswerView, output: "Output", quiet: bool = False,
-                tool_calls: list | None = None):
+                tool_calls: list | None = None, shown: set | None = None):
     """Feed a RoutedStream into `view`: notice first, then text; Ctrl-C stops it.
 
     Tool calls the chunks carry are added to `tool_calls` (malformed ones as they are: the
-    /code loop answers those). Returns (route, interrupted).
+    /code loop answers those). `shown`: notices already said in this run (not repeated).
+    Returns (route, interrupted).
     """
     route = getattr(stream, "route", None)
-    if route is not None and route.available and route.notice:
+    if route is not None and route.available and route.notice and route.notice not in (shown or ()):
         output.notice(route.notice)  # the route is chosen before the request: say it first
+        if shown is not None:  # several requests of one run (/code) say it once
+            shown.add(route.notice)
     waiting = _Waiting(output, quiet)
     interrupted = False
     chunks = None

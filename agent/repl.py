@@ -92,7 +92,66 @@ def _prompt_session(app):
     except OSError as exc:
         app.output.warn(f"History is not saved: cannot create {app.config.data_dir} ({exc.strerror}).")
     return PromptSession(history=history, completer=CommandCompleter(app),
-                         complete_while_typing=False)
+                         complete_while_typing=False, key_bindings=_completion_keys(),
+                         validator=_IncompleteCommand(app.table), validate_while_typing=False)
+
+
+def _validator_base():
+    from prompt_toolkit.validation import Validator
+
+    return Validator
+
+
+class _IncompleteCommand(_validator_base()):
+    """Enter on only the first words of a command (`/session`) does not run it: the line stays,
+    and the words that may follow are shown under it."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def validate(self, document) -> None:
+        from prompt_toolkit.validation import ValidationError
+
+        hint = incomplete_hint(self.table, document.text)
+        if hint:
+            raise ValidationError(message=hint, cursor_position=len(document.text))
+
+
+def incomplete_hint(table, text: str) -> str | None:
+    """For a line that names only a group (`/session`, `/model general`): what may follow."""
+    if not text.startswith("/"):
+        return None
+    words = text[1:].split()
+    if not words or table.find(words, REPL) is not None:
+        return None
+    group = table.group(words, REPL)
+    if not group:
+        return None
+    following = []
+    for command in group:
+        word = command.words[len(words)] if len(command.words) > len(words) else None
+        shown = word.usage() if isinstance(word, Slot) else word
+        if shown and shown not in following:
+            following.append(shown)
+    return f"/{' '.join(words)} needs more: {' | '.join(following)} (Tab completes)"
+
+
+def _completion_keys():
+    """Enter on a completion in the menu takes that completion; it does not run the line yet
+    (`/sess`, Tab, Enter gives `/session `, not the incomplete command)."""
+    from prompt_toolkit.filters import completion_is_selected
+    from prompt_toolkit.key_binding import KeyBindings
+
+    keys = KeyBindings()
+
+    @keys.add("enter", filter=completion_is_selected)
+    def _take_completion(event) -> None:
+        buffer = event.current_buffer
+        buffer.complete_state = None
+        if not buffer.text.endswith(" "):
+            buffer.insert_text(" ")
+
+    return keys
 
 
 def _completer_base():
@@ -144,9 +203,21 @@ def _form_completions(app, command, form, before, current) -> Iterable[str]:
         yield from (o.flag for o in command.options if o.flag.startswith(current))
         return
     index = len([t for t in before[len(form):] if not t.startswith("-")])
-    if index < len(command.args) and command.args[index].complete == "model_id":
+    wanted = command.args[index].complete if index < len(command.args) else None
+    if wanted == "model_id":
         model_type = next((t.lower() for w, t in zip(form, before) if isinstance(w, Slot)), None)
         yield from (i for i in _model_ids(app, model_type) if i.startswith(current))
+    elif wanted == "session_id":
+        yield from (i for i in _session_ids(app) if i.startswith(current))
+
+
+def _session_ids(app) -> list[str]:
+    try:
+        from agent.commands.session import session_store
+
+        return [s.session_id for s in session_store(app).list()]
+    except AiCliError:
+        return []  # Redis is down: nothing to offer, and no error while typing
 
 
 def _model_ids(app, model_type: str | None) -> list[str]:

@@ -90,7 +90,8 @@ def _ask_model_name(app, url: str) -> str:
 def _pick_model(registry, question: str) -> ModelConfig:
     models = registry.list_models()
     choices = [
-        _choice(f"{m.model_type:<8} {m.model_name} @ {m.host}  ({m.model_id})"
+        _choice(("● " if m.is_active else "  ")
+                + f"{m.model_type:<8} {m.model_name} @ {m.host}  ({m.model_id})"
                 + ("  [active]" if m.is_active else ""), m.model_id)
         for m in models
     ]

@@ -137,7 +137,7 @@ def test_code_then_undo_as_two_processes(cli, ollama_server, real_redis, key_pre
     assert "+    return a + b" in proc.stdout and "Fixed." in proc.stdout
     assert (cli.cwd / "calc.py").read_text().endswith("a + b\n")
     undone = cli.json("undo")
-    assert undone == {"restored": ["calc.py"], "skipped": []}
+    assert undone == {"restored": ["calc.py"], "skipped": [], "deleted": []}
     assert (cli.cwd / "calc.py").read_text().endswith("a - b\n")
     assert outside.read_text() == "keep\n"
 

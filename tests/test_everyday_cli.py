@@ -111,3 +111,70 @@ def test_sixty_columns_wrap_at_word_boundaries_without_colour(cli, real_redis, k
     words = set(" ".join(lines).split())
     assert "[<session_id>]" in words  # never cut inside a word
     assert "\x1b[3" not in child.before  # NO_COLOR: no colours
+
+
+def test_tab_offers_session_ids_and_enter_on_a_group_does_not_run_it(cli, real_redis, key_prefix):
+    from agent.sessions import SessionStore
+
+    store = SessionStore(real_redis, key_prefix)
+    session = store.new("saved one")
+    child = spawn(cli, 200)
+    child.expect(PROMPT)
+    child.send("/session")
+    child.send("\r")  # only the group: the line stays, the next words are shown
+    child.expect("needs more: new | list | use")
+    child.send(" use sess\t")
+    child.expect(session.session_id[len("sess"):])  # drawn after the typed part
+    child.send("\r")
+    child.expect(f"Session {session.session_id} in use")
+    child.expect(PROMPT)
+    finish(child)
+
+
+def test_tables_stack_below_80_columns_and_never_cut_ids(cli, real_redis, key_prefix, dead_url):
+    from agent.sessions import SessionStore
+
+    models = unreachable_generals(real_redis, key_prefix, dead_url)
+    session = SessionStore(real_redis, key_prefix).new("a title")
+    for columns in (60, 200):
+        child = spawn(cli, columns, {"NO_COLOR": "1"})
+        child.expect(PROMPT)
+        child.sendline("/model list")
+        child.expect("active model of its type")
+        models_text = plain(child.before)
+        child.expect(PROMPT)
+        child.sendline("/session list")
+        child.expect(session.session_id)
+        child.expect(PROMPT)
+        sessions_text = plain(child.before)
+        finish(child)
+        assert "…" not in models_text
+        assert all(m.model_id in models_text for m in models)
+        assert all(len(line) <= columns for line in models_text.splitlines())
+        if columns == 200:  # a table with a border and headers
+            assert "ID" in models_text and "┏" in models_text
+            child = spawn(cli, columns, {"NO_COLOR": "1"})
+            child.expect(PROMPT)
+            child.sendline("/session list")
+            child.expect("Last used")
+            header = plain(child.before)
+            child.expect(PROMPT)
+            finish(child)
+            assert "┏" in header and "In use" in header
+
+
+def test_single_newlines_stay_line_breaks_in_the_answer(cli, ollama_server, real_redis,
+                                                        key_prefix):
+    ollama_server.add_model("llama3")
+    ModelRegistry(real_redis, key_prefix=key_prefix).add_model("general", ollama_server.url,
+                                                               "llama3", timeout=10)
+    ollama_server.reply("Roses are red,\nviolets are blue.\n\n**done**")
+    child = spawn(cli, 200)
+    child.expect(PROMPT)
+    child.sendline("a poem")
+    child.expect("done")
+    text = plain(child.before)
+    child.expect(PROMPT)
+    finish(child)
+    lines = [line.strip() for line in text.splitlines()]
+    assert "Roses are red," in lines and "violets are blue." in lines

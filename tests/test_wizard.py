@@ -83,7 +83,8 @@ def test_switch_and_remove_by_picking_from_a_list(cli, ollama_server, real_redis
     child.expect_exact("What do you want to do?")
     child.send(DOWN + ENTER)  # Switch the active model
     child.expect_exact("Which model?")
-    child.expect_exact("[active]")
+    child.expect_exact(f"● general  {second.model_name} @ {second.host}  ({second.model_id})"
+                       "  [active]")  # the active one is marked as in /model list
     child.send(ENTER)  # the first
     child.expect_exact("is now active")
     assert ended(child) == 0

@@ -241,9 +241,10 @@ class UndoEntry:
 class UndoReport:
     restored: list[str]
     skipped: list[str]  # changed again since /code wrote them: left alone
+    deleted: list[str] = field(default_factory=list)  # /code created them: undo removed them
 
     def to_json(self) -> dict:
-        return {"restored": self.restored, "skipped": self.skipped}
+        return {"restored": self.restored, "skipped": self.skipped, "deleted": self.deleted}
 
 
 class UndoJournal:
@@ -274,7 +275,7 @@ class UndoJournal:
         if not mine:
             raise NothingToUndo(f"Nothing to undo: no /code change in {workspace} is recorded.")
         entry = entries.pop(mine[-1])
-        restored, skipped = [], []
+        restored, skipped, deleted = [], [], []
         for name, state in sorted(entry["files"].items()):
             path = Path(name)
             rel = os.path.relpath(path, workspace)
@@ -283,11 +284,12 @@ class UndoJournal:
                 continue
             if state["before"] is None:
                 path.unlink()
-            else:
-                write_text_atomic(path, state["before"])
+                deleted.append(rel)
+                continue
+            write_text_atomic(path, state["before"])
             restored.append(rel)
         self._save(entries)
-        return UndoReport(restored, skipped)
+        return UndoReport(restored, skipped, deleted)
 
     def _load(self) -> list[dict]:
         try:

@@ -59,6 +59,9 @@ class CodeOutcome:
     stopped: str | None = None  # None | "step_limit" | "interrupted" | "edits_failed"
     problems: list[str] = field(default_factory=list)  # edits refused or failed, one line each
     fit_told: bool = field(default=False, repr=False)  # the "left out to fit" line, once a run
+    notices: set = field(default_factory=set)  # route notices said in this run: once each
+    dry_run: bool = False  # nobody could confirm (--json, no terminal, no --yes): shown only
+    proposed: list[dict] = field(default_factory=list)  # dry run: {"path", "diff"} per change
 
     @property
     def exit_code(self) -> int:
@@ -67,6 +70,11 @@ class CodeOutcome:
         return 1 if (self.declined or self.problems) and not self.applied else 0
 
     def to_json(self) -> dict:
+        extra = {}
+        if self.dry_run:
+            extra = {"dry_run": True, "proposed": self.proposed,
+                     "message": "Dry run: nothing was applied. Run with --yes to apply the "
+                                "changes, or run it on a terminal to confirm each one."}
         return {
             "instruction": self.instruction,
             "mode": self.mode,
@@ -78,6 +86,7 @@ class CodeOutcome:
             "stopped": self.stopped,
             "problems": self.problems,
             "ok": self.exit_code == 0,
+            **extra,
         }
 
     def render(self, out: "Output") -> None:
@@ -131,6 +140,14 @@ def run_code(
     return outcome
 
 
+def as_dry_run(outcome: CodeOutcome, applier) -> CodeOutcome:
+    """The run's changes as proposals (path and diff): nothing was confirmed, so none applied."""
+    outcome.dry_run = True
+    outcome.proposed = [{"path": c.rel, "diff": c.diff()} for c in applier.declined]
+    outcome.declined = []
+    return outcome
+
+
 def _ask_model(router, output, messages, tools, pinned, quiet, outcome) -> tuple[str, list]:
     def trimmed_once(notice: str) -> None:
         if not outcome.fit_told:
@@ -141,7 +158,8 @@ def _ask_model(router, output, messages, tools, pinned, quiet, outcome) -> tuple
                          on_trim=trimmed_once)
     view = AnswerView(output, quiet=quiet)
     calls: list = []
-    route, interrupted = stream_into(stream, view, output, quiet, tool_calls=calls)
+    route, interrupted = stream_into(stream, view, output, quiet, tool_calls=calls,
+                                     shown=outcome.notices)
     outcome.route = route or outcome.route
     if interrupted:
         raise KeyboardInterrupt

@@ -24,11 +24,16 @@ def code(app, args: Args):
     gate = Gate(app.output.err if quiet else app.output.out, _asker(app), assume_yes=app.flags.yes)
     applier = EditApplier(gate, UndoJournal.in_dir(app.config.data_dir), workspace.root)
     context = ToolContext(workspace, applier, settings.max_tool_output)
-    return run_code(
+    outcome = run_code(
         app.router, app.output, args.instruction, context,
         supports_tools=app.router.checker.supports_tools,
         settings=settings, pinned_model_id=_pinned_coder(app), quiet=quiet,
     )
+    if quiet and not app.flags.yes and _asker(app) is None:
+        from agent.code.loop import as_dry_run
+
+        return as_dry_run(outcome, applier)  # --json with nobody to ask: the diffs, not applied
+    return outcome
 
 
 def undo(app, args: Args) -> "Undone":
@@ -37,23 +42,26 @@ def undo(app, args: Args) -> "Undone":
 
     workspace = Workspace.open(app.workspace)
     report = UndoJournal.in_dir(app.config.data_dir).undo(workspace.root)
-    return Undone(report.restored, report.skipped)
+    return Undone(report.restored, report.skipped, report.deleted)
 
 
 @dataclass(frozen=True)
 class Undone:
     restored: list[str]
     skipped: list[str]
+    deleted: list[str] = ()  # files /code created, removed again
 
     def to_json(self) -> dict:
-        return {"restored": self.restored, "skipped": self.skipped}
+        return {"restored": self.restored, "skipped": self.skipped, "deleted": list(self.deleted)}
 
     def render(self, out: Output) -> None:
         for name in self.restored:
             out.line(f"Restored {name}", style="green")
+        for name in self.deleted:
+            out.line(f"Deleted {name} (/code created it)", style="green")
         for name in self.skipped:
             out.warn(f"Left {name} alone: it changed after /code wrote it.")
-        if not self.restored and not self.skipped:
+        if not self.restored and not self.skipped and not self.deleted:
             out.line("Nothing was restored.")
 
 

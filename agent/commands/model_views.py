@@ -17,6 +17,11 @@ from agent.output import FAIL, INFO, OK, WARN, Output, esc
 from registry.model import ModelConfig, mask_url
 
 ACTIVE_MARK = "●"
+NARROW = 80  # below this many columns, tables become stacked lists (ids are never cut)
+
+
+def narrow(out: Output) -> bool:
+    return out.out.width < NARROW
 
 
 def availability_text(is_available: bool | None) -> Text:
@@ -102,6 +107,9 @@ class ModelList:
             out.line(f"No {which}models registered. Add one with "
                      f"'/model {kind} add <url> <model_name>' or '/model wizard'.")
             return
+        if narrow(out):
+            self._render_stacked(out)
+            return
         table = Table(title="Registered models", title_justify="left")
         columns = ("", "ID", "Type", "Model", "URL", "Timeout", "Availability", "Checked")
         with_speed = any(m.model_id in self.speeds for m in self.models)  # once answers exist
@@ -132,6 +140,19 @@ class ModelList:
             out.warn(f"{len(corrupt)} corrupt registry entr{'y' if len(corrupt) == 1 else 'ies'} "
                      "(never used): remove with '/model {general|coder} remove <id>', "
                      "or run '/model repair'.")
+
+    def _render_stacked(self, out: Output) -> None:
+        out.line("Registered models", style="italic")
+        for m in self.models:
+            head = Text(f"{ACTIVE_MARK} " if m.is_active else "  ", style="bold green")
+            head.append(m.model_id, style="bold")
+            head.append(f"  {m.model_type}")
+            out.print(head)
+            details = Text(f"    {m.model_name} @ {m.shown_url}  {m.timeout}s  ")
+            details.append_text(availability_text(m.is_available))
+            details.append(f"  checked {ago(m.last_checked)}", style="dim")
+            out.print(details)
+        out.notice(f"{ACTIVE_MARK} = active model of its type")
 
 
 @dataclass(frozen=True)

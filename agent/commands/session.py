@@ -106,9 +106,20 @@ class SessionList:
         if not self.sessions:
             out.line("No saved sessions. Start one by chatting, or with /session new.")
             return
-        table = Table(show_edge=False, pad_edge=False)
-        for column in ("", "id", "title", "messages", "last used", "pinned"):
-            table.add_column(column)
+        from agent.commands.model_views import narrow
+
+        if narrow(out):  # stacked: an id is never cut to "session_…"
+            for s in self.sessions:
+                mark = "* " if s.session_id == self.current else "  "
+                out.print(Text(mark + s.session_id, style="bold"))
+                out.line(f"    {s.title or '(empty)'}")
+                out.line(f"    {s.message_count} messages, last used {s.updated_at}"
+                         + (f", pinned {_pins_text(s)}" if _pins_text(s) else ""))
+            out.notice("* = the session in use")
+            return
+        table = Table(title="Sessions", title_justify="left")
+        for column in ("In use", "ID", "Title", "Messages", "Last used", "Pinned"):
+            table.add_column(column, no_wrap=column == "ID")
         for s in self.sessions:
             mark = "*" if s.session_id == self.current else ""
             table.add_row(mark, s.session_id, Text(s.title or "(empty)"), str(s.message_count),
