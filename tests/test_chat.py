@@ -69,7 +69,7 @@ def test_no_general_model_is_the_seed_warning(cli):
     proc = cli.run("chat", "hi")
     assert proc.returncode == 1
     assert proc.stderr.strip() == (
-        "⚠ No general model available. Use '/model general add' to configure a model.")
+        "⚠ No general model available. Use 'ai-cli model general add' to configure a model.")
     assert proc.stdout == ""
 
 

@@ -167,7 +167,7 @@ def test_code_is_off_without_a_coder_route(cli):
     proc = cli.run("code", "anything")
     assert proc.returncode != 0
     assert proc.stderr.strip() == (
-        "⚠ No coder model available. Use '/model coder add' to configure a model.")
+        "⚠ No coder model available. Use 'ai-cli model coder add' to configure a model.")
 
 
 def test_repl_started_with_session_continues_it(cli, ollama_server, real_redis, key_prefix):

@@ -112,13 +112,21 @@ class CommandTable:
 
     def _no_command(self, tokens: list[str], depth: int, face: str, prefix: str):
         typed = prefix + " ".join(tokens[: depth + 1])
-        near = [
-            c.usage(prefix) for c in self.for_face(face)
-            if depth and _match_words(c.words, tokens)[0] >= depth
-        ]
+        group = [c for c in self.for_face(face)
+                 if depth and _match_words(c.words, tokens)[0] >= depth]
         help_hint = "/help" if prefix == SLASH else "ai-cli --help"
-        if near:
-            listed = "".join(f"\n  {usage}" for usage in near)
+        if group and len(tokens) > depth:  # a wrong word after a group: one line, what may come
+            following = []
+            for command in group:
+                word = command.words[depth] if len(command.words) > depth else None
+                shown = word.usage() if isinstance(word, Slot) else word
+                if shown and shown not in following:
+                    following.append(shown)
+            after = prefix + " ".join(tokens[:depth])
+            return UsageError(f"'{typed}' is not a command. After '{after}' comes one of: "
+                              f"{' | '.join(following)}.")
+        if group:  # only a group's first words: its commands, one a line
+            listed = "".join(f"\n  {c.usage(prefix)}" for c in group)
             return UsageError(f"'{typed}' is not a whole command. Use one of:{listed}")
         guesses = self.suggest(tokens[0], face, prefix) if depth == 0 else []
         maybe = f" Did you mean {' or '.join(guesses)}?" if guesses else ""
