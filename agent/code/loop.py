@@ -66,7 +66,10 @@ class CodeOutcome:
     @property
     def exit_code(self) -> int:
         """1 when edits were proposed and not one was applied: each was refused, declined or
-        failed. An answer that proposed no edit, or any applied edit, is a success (0)."""
+        failed. An answer that proposed no edit, or any applied edit, is a success (0); so is a
+        dry run (its edits are proposals)."""
+        if self.dry_run:
+            return 0
         return 1 if (self.declined or self.problems) and not self.applied else 0
 
     def to_json(self) -> dict:
@@ -144,7 +147,9 @@ def as_dry_run(outcome: CodeOutcome, applier) -> CodeOutcome:
     """The run's changes as proposals (path and diff): nothing was confirmed, so none applied."""
     outcome.dry_run = True
     outcome.proposed = [{"path": c.rel, "diff": c.diff()} for c in applier.declined]
+    declined = set(outcome.declined)
     outcome.declined = []
+    outcome.problems = [p for p in outcome.problems if not any(d in p for d in declined)]
     return outcome
 
 
