@@ -76,13 +76,17 @@ def _reachability(probe) -> str:
 
 def _limited_lines(found: Found) -> list[Line]:
     lines = []
-    if not found.chat:
-        lines.append(Line("", "yellow", "Limited mode: Use '/model general add' to enable chat "
-                                        "features."))
-    if not found.code:
-        lines.append(Line("", "yellow", "Limited mode: Use '/model coder add' to enable code "
-                                        "features."))
-    elif not found.chat:
+    for feature, model_type, on in (("chat", "general", found.chat), ("code", "coder", found.code)):
+        if on:
+            continue
+        if found.active.get(model_type) is not None:  # configured, but not reachable
+            lines.append(Line("", "yellow", f"Limited mode: {feature} is off until the {model_type} "
+                                            "model is reachable: start its Ollama server, then "
+                                            "run '/model check'."))
+        else:
+            lines.append(Line("", "yellow", f"Limited mode: Use '/model {model_type} add' to "
+                                            f"enable {feature} features."))
+    if found.code and not found.chat:
         lines.append(Line("", "", "Code features available via '/code' command."))
     return lines
 

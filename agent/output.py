@@ -44,7 +44,7 @@ class Output:
     # --- stdout: answers and results ------------------------------------------------------
 
     def line(self, text: str = "", style: str | None = None) -> None:
-        self.out.print(Text(self._form(text), style=style or ""), soft_wrap=_soft(self.out))
+        self.out.print(Text(self.form(text), style=style or ""), soft_wrap=_soft(self.out))
 
     def print(self, *renderables: RenderableType, **kwargs) -> None:
         """Rich renderables or markup the caller built with `esc` around every outside string."""
@@ -63,22 +63,23 @@ class Output:
     # --- stderr: everything about the answer ----------------------------------------------
 
     def notice(self, text: str) -> None:
-        self.err.print(Text(self._form(text), style="dim"), soft_wrap=_soft(self.err))
+        self.err.print(Text(self.form(text), style="dim"), soft_wrap=_soft(self.err))
 
     def info(self, text: str) -> None:
-        self.err.print(Text(_marked(INFO, self._form(text)), style="cyan"), soft_wrap=_soft(self.err))
+        self.err.print(Text(_marked(INFO, self.form(text)), style="cyan"), soft_wrap=_soft(self.err))
 
     def warn(self, text: str) -> None:
-        self.err.print(Text(_marked(WARN, self._form(text)), style="yellow"),
+        self.err.print(Text(_marked(WARN, self.form(text)), style="yellow"),
                        soft_wrap=_soft(self.err))
 
     def error(self, text: str) -> None:
         # A message that carries its own mark (the seed's "⚠ No general model available...")
         # keeps it: one mark a line.
-        self.err.print(Text(_marked(FAIL, self._form(text)), style="bold red"),
+        self.err.print(Text(_marked(FAIL, self.form(text)), style="bold red"),
                        soft_wrap=_soft(self.err))
 
-    def _form(self, text: str) -> str:
+    def form(self, text: str) -> str:
+        """`text` with the commands it names in this face's form (agent/command_forms.py)."""
         from agent.command_forms import in_form
 
         return in_form(text, self.face)

@@ -146,12 +146,13 @@ def _none_warning(request_type: str, snapshot: Snapshot, availability: Availabil
             return (f"{warning} The fallback {describe(fallback)} is up, but {feature} is turned "
                     f"off for it in config.yaml (tinyollama.disabled_features).")
         return warning
-    named = []
+    by_reason: dict[str, list[str]] = {}  # one server down: its reason said once
     for model in configured[:MOST_NAMED]:
-        reason = availability(model).reason  # cached by now: the chain probed each one
-        named.append(f"{describe(model)}: {reason}" if reason else describe(model))
+        reason = availability(model).reason or "unavailable"  # cached: the chain probed each
+        by_reason.setdefault(reason, []).append(describe(model))
     more = len(configured) - MOST_NAMED
-    listed = "; ".join(named) + (f"; and {more} more" if more > 0 else "")
+    listed = "; ".join(f"{', '.join(names)}: {reason}" for reason, names in by_reason.items())
+    listed += f"; and {more} more" if more > 0 else ""
     some = "it" if len(configured) == 1 else "them"
     return (f"⚠ No {request_type} model is reachable. {listed}. Start the Ollama server for "
             f"{some}, then run '/model check' (or add another with '/model {request_type} add').")

@@ -78,6 +78,8 @@ def test_configured_but_unreachable_says_which_why_and_what_in_the_shell_form(
 def test_the_repl_names_slash_forms_and_suggests_commands(cli, real_redis, key_prefix, dead_url):
     unreachable_generals(real_redis, key_prefix, dead_url)
     child = spawn(cli, 200)
+    child.expect("Limited mode: chat is off until the general model is reachable: start its "
+                 "Ollama server, then run '/model check'")
     child.expect(PROMPT)
     child.sendline("hello")
     child.expect("No general model is reachable")

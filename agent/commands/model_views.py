@@ -238,7 +238,7 @@ def _render_route(out: Output, request_type: str, route: dict) -> None:
     title = f"{request_type.capitalize()}"
     if model is None:
         notice = (route.get("notice") or "feature off").removeprefix("⚠").strip()
-        out.print(f"[yellow]{WARN}[/yellow] {esc(title)}: no model. {esc(notice)}", soft_wrap=not out.is_terminal)
+        out.print(f"[yellow]{WARN}[/yellow] {esc(title)}: no model. {esc(out.form(notice))}", soft_wrap=not out.is_terminal)
         return
     icon = f"[green]{OK}[/green]" if route.get("via") == "active" else f"[yellow]{WARN}[/yellow]"
     ident = model.get("model_id") or "fallback"
