@@ -124,7 +124,10 @@ def incomplete_hint(table, text: str) -> str | None:
     words = text[1:].split()
     if not words or table.find(words, REPL) is not None:
         return None
-    group = table.group(words, REPL)
+    try:
+        group = table.group(words, REPL)
+    except AiCliError:
+        return None
     if not group:
         return None
     following = []

@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass
 
 from agent.commands.base import REPL, SUBCOMMAND, Args, Command, Slot
-from registry.errors import UnknownCommand, UsageError
+from registry.errors import InvalidInput, UnknownCommand, UsageError
 
 SLASH = "/"
 PROGRAM = "ai-cli "
@@ -59,7 +59,7 @@ class CommandTable:
         """The command these words name (for `--help` on one command), or None."""
         try:
             return self._match(words, face, "")[0]
-        except (UnknownCommand, UsageError):
+        except InvalidInput:  # no such command, or a slot refused its word
             return None
 
     def group(self, words: list[str], face: str) -> list[Command]:
