@@ -114,7 +114,7 @@ def test_applier_writes_journals_and_undo_restores(tmp_path):
     assert (ws / "a.txt").read_text() == "three\n"
     # A second process reads the same journal file.
     report = UndoJournal(tmp_path / "data" / "undo.json").undo(ws)
-    assert sorted(report.restored) == ["a.txt", "b.txt"] and report.skipped == []
+    assert report.restored == ["a.txt"] and report.deleted == ["b.txt"] and report.skipped == []
     assert (ws / "a.txt").read_text() == "one\n"
     assert not (ws / "b.txt").exists()
     with pytest.raises(NothingToUndo):

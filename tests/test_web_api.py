@@ -273,7 +273,7 @@ def test_code_proposes_then_apply_writes_then_undo_restores(api, web, ollama_ser
     assert_error(api.post(f"/code/{proposal['id']}/apply", json={}), 404, "POST /code")
 
     undone = api.post("/undo", json={})
-    assert undone.json() == {"restored": ["main.py"], "skipped": []}
+    assert undone.json() == {"restored": ["main.py"], "skipped": [], "deleted": []}
     assert (workspace / "main.py").read_text() == "print('old')\n"
     assert_error(api.post("/undo", json={}), 409, "Nothing to undo")
 

@@ -348,6 +348,7 @@ async function undo() {
   const done = await api("POST", "/undo");
   const parts = [];
   if (done.restored.length) parts.push("Restored: " + done.restored.join(", "));
+  if (done.deleted && done.deleted.length) parts.push("Deleted: " + done.deleted.join(", "));
   if (done.skipped.length) parts.push("Left alone (changed since): " + done.skipped.join(", "));
   $("code-result").textContent = parts.join(". ") || "Nothing was restored.";
 }
