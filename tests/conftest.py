@@ -1,4 +1,9 @@
-"""Fixtures shared by every test: isolated state dirs, fake and real Redis."""
+"""Fixtures shared by every test: isolated state dirs, fake and real Redis, a Redis Cluster.
+
+`redis_kind` says which Redis `any_redis`/`real_redis` are: "fake", "real" (one server) or
+"cluster". Tests using `any_redis` run on fake and real; a test or module marked
+`also_on_cluster` also runs on a 3-master Redis Cluster (started once, on first use).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,29 @@ from pathlib import Path
 import pytest
 import redis
 
+from redis_cluster import RedisClusterProcess, RedisTarget
 from redis_process import RedisProcess
 from registry.manager import ModelRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
+EXTERNAL_SERVERS = ("AI_CLI_TEST_REDIS_URL", "AI_CLI_TEST_REDIS_CLUSTER_URL")
+
+
+def pytest_generate_tests(metafunc):
+    if not {"any_redis", "real_redis", "redis_target"} & set(metafunc.fixturenames):
+        return
+    kinds = ["fake", "real"] if "any_redis" in metafunc.fixturenames else ["real"]
+    if metafunc.definition.get_closest_marker("also_on_cluster"):
+        kinds.append("cluster")
+    if len(kinds) > 1:
+        metafunc.parametrize("redis_kind", kinds)
 
 
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path, monkeypatch):
     """Each test gets its own data/config dirs, and no AI_CLI_* setting leaks in from outside."""
     for name in list(os.environ):
-        if name.startswith("AI_CLI_") and name != "AI_CLI_TEST_REDIS_URL":
+        if name.startswith("AI_CLI_") and name not in EXTERNAL_SERVERS:
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
@@ -40,15 +57,43 @@ def redis_url(tmp_path_factory):
         yield server.url
 
 
-@pytest.fixture
-def key_prefix():
-    """A key prefix of this test's own, so tests never see each other's keys."""
-    return f"test:{uuid.uuid4().hex[:12]}:"
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory):
+    """A real 3-master Redis Cluster for the whole run: AI_CLI_TEST_REDIS_CLUSTER_URL (any one
+    node), else one we start from the same redis-server binary, on first use only."""
+    given = os.environ.get("AI_CLI_TEST_REDIS_CLUSTER_URL")
+    if given:
+        yield given
+        return
+    with RedisClusterProcess(tmp_path_factory.mktemp("redis-cluster")) as cluster:
+        yield cluster.url
 
 
 @pytest.fixture
-def real_redis(redis_url, key_prefix):
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
+def redis_kind():
+    """"real" unless pytest_generate_tests parametrises it (fake, real, cluster)."""
+    return "real"
+
+
+@pytest.fixture
+def redis_target(request, redis_kind) -> RedisTarget:
+    """The real Redis of this test (one server or the cluster): url, client(), env()."""
+    if redis_kind == "cluster":
+        return RedisTarget(request.getfixturevalue("redis_cluster_url"), cluster=True)
+    return RedisTarget(request.getfixturevalue("redis_url"))
+
+
+@pytest.fixture
+def key_prefix(redis_kind):
+    """A key prefix of this test's own, so tests never see each other's keys; on the cluster
+    its hash tag keeps all of them in one slot."""
+    token = uuid.uuid4().hex[:12]
+    return f"test:{{{token}}}:" if redis_kind == "cluster" else f"test:{token}:"
+
+
+@pytest.fixture
+def real_redis(redis_target, key_prefix):
+    client = redis_target.client()
     yield client
     keys = list(client.scan_iter(f"{key_prefix}*", count=1000))
     if keys:
@@ -63,10 +108,10 @@ def fake_redis():
     return fakeredis.FakeRedis(decode_responses=True)
 
 
-@pytest.fixture(params=["fake", "real"])
-def any_redis(request, key_prefix):
-    """Fast unit tests run on fakeredis and again on a real server."""
-    if request.param == "fake":
+@pytest.fixture
+def any_redis(request, redis_kind, key_prefix):
+    """Fast unit tests run on fakeredis and again on a real server (and marked ones on a cluster)."""
+    if redis_kind == "fake":
         return request.getfixturevalue("fake_redis")
     return request.getfixturevalue("real_redis")
 
@@ -77,5 +122,5 @@ def registry(any_redis, key_prefix):
 
 
 @pytest.fixture
-def real_registry(real_redis, key_prefix, redis_url):
-    return ModelRegistry(real_redis, key_prefix=key_prefix, url=redis_url)
+def real_registry(real_redis, key_prefix, redis_target):
+    return ModelRegistry(real_redis, key_prefix=key_prefix, url=redis_target.url)

@@ -1,16 +1,16 @@
-"""Run by test_registry_processes.py in separate processes: random registry changes on one Redis."""
+"""Run by test_registry_processes.py in separate processes: random registry changes on one Redis
+(one server, or a Redis Cluster when the fifth argument is "cluster")."""
 
 import random
 import sys
 
-import redis
-
+from redis_cluster import RedisTarget
 from registry.errors import UnknownModel
 from registry.manager import ModelRegistry
 
 
-def main(url: str, prefix: str, operations: int, seed: int) -> None:
-    registry = ModelRegistry(redis.Redis.from_url(url, decode_responses=True), key_prefix=prefix)
+def main(url: str, prefix: str, operations: int, seed: int, cluster: bool = False) -> None:
+    registry = ModelRegistry(RedisTarget(url, cluster).client(), key_prefix=prefix)
     rng = random.Random(seed)
     done = 0
     for _ in range(operations):
@@ -32,4 +32,5 @@ def main(url: str, prefix: str, operations: int, seed: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+         cluster=sys.argv[5:] == ["cluster"])

@@ -1,4 +1,5 @@
-"""The one-time config.yaml -> Redis migration, checked key by key against a real Redis.
+"""The one-time config.yaml -> Redis migration, checked key by key against a real Redis (one
+server, and a Redis Cluster).
 
 Covers: first run, rerun, partial legacy configs, invalid legacy entries, a process killed in the
 middle, both environment flags, and Redis down at start (then back).
@@ -28,6 +29,7 @@ from registry.offline import legacy_model_id
 from redis_process import RedisProcess
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.also_on_cluster
 
 BOTH = """
 ollama:
@@ -181,14 +183,14 @@ def test_an_active_model_of_another_name_is_replaced(tmp_path, real_registry, re
     assert registry_problems(real_redis, key_prefix) == []
 
 
-def test_concurrent_runs_migrate_once(tmp_path, redis_url, real_redis, key_prefix):
+def test_concurrent_runs_migrate_once(tmp_path, redis_target, real_redis, key_prefix):
     """Eight processes' worth of clients at once: WATCH lets exactly one of them migrate."""
     from concurrent.futures import ThreadPoolExecutor
 
     config = load(tmp_path, BOTH)
 
     def one_run(_):
-        client = redis.Redis.from_url(redis_url, decode_responses=True)
+        client = redis_target.client()
         try:
             return migrate(ModelRegistry(client, key_prefix=key_prefix), config)
         finally:
@@ -254,16 +256,16 @@ def test_invalid_legacy_entry_is_a_clear_error_and_writes_nothing(
     assert snapshot(any_redis, key_prefix) == {}
 
 
-def run_script(config_path: Path, redis_url: str, *args: str, **env) -> subprocess.CompletedProcess:
-    child_env = {**os.environ, "PYTHONPATH": str(ROOT), "AI_CLI_REDIS_URL": redis_url, **env}
+def run_script(config_path: Path, target, *args: str, **env) -> subprocess.CompletedProcess:
+    child_env = {**os.environ, "PYTHONPATH": str(ROOT), **target.env(), **env}
     return subprocess.run(
         [sys.executable, "-m", "migrations.add_model_registry", "--config", str(config_path),
          *args], capture_output=True, text=True, timeout=60, env=child_env, cwd=config_path.parent)
 
 
-def test_script_reports_invalid_entry_in_one_line(tmp_path, redis_url, real_redis, key_prefix):
+def test_script_reports_invalid_entry_in_one_line(tmp_path, redis_target, real_redis, key_prefix):
     config = load(tmp_path, "coder:\n  url: nope\n  model: x\n", prefix=key_prefix)
-    result = run_script(config.path, redis_url)
+    result = run_script(config.path, redis_target)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and "line 2" in result.stderr
@@ -275,12 +277,12 @@ def test_script_reports_invalid_entry_in_one_line(tmp_path, redis_url, real_redi
 
 
 @pytest.mark.parametrize("point", ["after_plan", "before_exec", "after_exec"])
-def test_a_killed_run_leaves_all_or_nothing(tmp_path, redis_url, real_redis, key_prefix, point):
+def test_a_killed_run_leaves_all_or_nothing(tmp_path, redis_target, real_redis, key_prefix, point):
     registry = ModelRegistry(real_redis, key_prefix=key_prefix)
     earlier = registry.add_model("general", "http://127.0.0.1:11434", "mistral")
     config = load(tmp_path, BOTH, prefix=key_prefix)
     before = snapshot(real_redis, key_prefix)
-    killed = run_script(config.path, redis_url, AI_CLI_MIGRATION_TEST_KILL_AT=point)
+    killed = run_script(config.path, redis_target, AI_CLI_MIGRATION_TEST_KILL_AT=point)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     after = snapshot(real_redis, key_prefix)
     assert registry_problems(real_redis, key_prefix) == []
@@ -290,7 +292,7 @@ def test_a_killed_run_leaves_all_or_nothing(tmp_path, redis_url, real_redis, key
         assert registry.get_model(earlier.model_id).is_active is False
     else:
         assert after == before  # nothing at all, not even models:schema
-    finished = run_script(config.path, redis_url)
+    finished = run_script(config.path, redis_target)
     assert finished.returncode == 0, finished.stderr
     assert finished.stdout.startswith("Nothing to do" if point == "after_exec" else "Migrated 2")
     assert real_registry_active(registry) == (GENERAL_ID, CODER_ID)
@@ -302,15 +304,15 @@ def real_registry_active(registry) -> tuple:
     return tuple(registry.get_active_model(t).model_id for t in ("general", "coder"))
 
 
-def test_script_dry_run_and_json(tmp_path, redis_url, real_redis, key_prefix):
+def test_script_dry_run_and_json(tmp_path, redis_target, real_redis, key_prefix):
     config = load(tmp_path, BOTH, prefix=key_prefix)
-    dry = run_script(config.path, redis_url, "--dry-run")
+    dry = run_script(config.path, redis_target, "--dry-run")
     assert dry.returncode == 0 and dry.stdout.startswith("Would migrate 2 models")
     assert snapshot(real_redis, key_prefix) == {}
-    done = json.loads(run_script(config.path, redis_url, "--json").stdout)
+    done = json.loads(run_script(config.path, redis_target, "--json").stdout)
     assert done["changed"] and [c["kind"] for c in done["changes"]] == [
         "schema", "add", "add", "migrated"]
-    again = json.loads(run_script(config.path, redis_url, "--json").stdout)
+    again = json.loads(run_script(config.path, redis_target, "--json").stdout)
     assert again["changed"] is False and again["migrated_at"] == done["migrated_at"]
 
 
@@ -325,9 +327,9 @@ def test_first_start_migrates_once_in_one_line(tmp_path, real_registry, real_red
     assert real_registry.get_active_model("coder").model_id == CODER_ID
 
 
-def test_skip_flag_turns_the_migration_off(tmp_path, redis_url, real_redis, key_prefix):
+def test_skip_flag_turns_the_migration_off(tmp_path, redis_target, real_redis, key_prefix):
     config = load(tmp_path, BOTH, prefix=key_prefix, AI_CLI_SKIP_MODEL_MIGRATION="true",
-                  AI_CLI_REDIS_URL=redis_url)
+                  **redis_target.env())
     registry = open_registry(config)
     assert migrate_on_start(registry, config) is None
     assert snapshot(real_redis, key_prefix) == {}
@@ -335,9 +337,10 @@ def test_skip_flag_turns_the_migration_off(tmp_path, redis_url, real_redis, key_
     assert migrate(registry, config).changed  # `ai-cli migrate` still works by hand
 
 
-def test_force_flag_ignores_redis_and_refuses_changes(tmp_path, redis_url, real_redis, key_prefix):
+def test_force_flag_ignores_redis_and_refuses_changes(tmp_path, redis_target, real_redis,
+                                                      key_prefix):
     config = load(tmp_path, BOTH, prefix=key_prefix, AI_CLI_FORCE_CONFIG_YAML="true",
-                  AI_CLI_REDIS_URL=redis_url)
+                  **redis_target.env())
     real_redis.set(f"{key_prefix}models:general:active", "model_0000abcd")  # must be ignored
     registry = open_registry(config)
     assert migrate_on_start(registry, config) is None
@@ -377,10 +380,12 @@ def test_redis_down_at_start_then_back(tmp_path):
 # --- through the ai-cli program ------------------------------------------------------------------
 
 
-def test_ai_cli_migrate_command(tmp_path, redis_url, real_redis, key_prefix, monkeypatch, capsys):
+def test_ai_cli_migrate_command(tmp_path, redis_target, real_redis, key_prefix, monkeypatch,
+                                capsys):
     from agent.cli import main
 
-    monkeypatch.setenv("AI_CLI_REDIS_URL", redis_url)
+    for name, value in redis_target.env().items():
+        monkeypatch.setenv(name, value)
     config = load(tmp_path, BOTH, prefix=key_prefix)
     assert main(["--config", str(config.path), "migrate", "--dry-run"]) == 0
     assert capsys.readouterr().out.startswith("Would migrate 2 models")
@@ -403,11 +408,12 @@ def test_ai_cli_migrate_refuses_under_force_flag(tmp_path, redis_url, monkeypatc
     assert "AI_CLI_FORCE_CONFIG_YAML=true" in error and "cannot run now" in error
 
 
-def test_first_start_of_ai_cli_says_it_migrated(tmp_path, redis_url, real_redis, key_prefix,
+def test_first_start_of_ai_cli_says_it_migrated(tmp_path, redis_target, real_redis, key_prefix,
                                                 monkeypatch, capsys):
     from agent.cli import main
 
-    monkeypatch.setenv("AI_CLI_REDIS_URL", redis_url)
+    for name, value in redis_target.env().items():
+        monkeypatch.setenv(name, value)
     config = load(tmp_path, BOTH, prefix=key_prefix)
     assert main(["--config", str(config.path), "--json", "model", "list"]) == 0
     first = capsys.readouterr()

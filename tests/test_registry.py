@@ -1,4 +1,4 @@
-"""ModelRegistry behaviour, on fakeredis and again on a real Redis server (`any_redis`)."""
+"""ModelRegistry behaviour, on fakeredis, a real Redis server and a Redis Cluster (`any_redis`)."""
 
 import json
 
@@ -10,6 +10,7 @@ from registry.errors import (
 )
 from registry.manager import ModelRegistry
 
+pytestmark = pytest.mark.also_on_cluster
 URL = "http://127.0.0.1:11434"
 
 
@@ -171,19 +172,26 @@ def test_list_models_round_trips_do_not_grow(any_redis, key_prefix):
     """list_models costs the same number of commands to Redis for 3 and for 60 models."""
     registry = ModelRegistry(any_redis, key_prefix=key_prefix)
     calls = []
-    original = any_redis.connection_pool.get_connection
+    # A cluster client has a connection pool per node; one server has one.
+    pools = ([node.redis_connection.connection_pool for node in any_redis.get_nodes()]
+             if hasattr(any_redis, "get_nodes") else [any_redis.connection_pool])
 
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
+    def counting(original):
+        def get_connection(*args, **kwargs):
+            calls.append(1)
+            return original(*args, **kwargs)
+        return get_connection
 
     def round_trips():
         calls.clear()
-        any_redis.connection_pool.get_connection = counting
+        originals = [pool.get_connection for pool in pools]
+        for pool, original in zip(pools, originals):
+            pool.get_connection = counting(original)
         try:
             registry.list_models()
         finally:
-            any_redis.connection_pool.get_connection = original
+            for pool, original in zip(pools, originals):
+                pool.get_connection = original
         return len(calls)
 
     for i in range(3):

@@ -24,10 +24,14 @@ def child_env() -> dict:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)])}
 
 
-def test_four_processes_thousand_operations_keep_invariants(redis_url, real_redis, key_prefix):
+@pytest.mark.also_on_cluster
+def test_four_processes_thousand_operations_keep_invariants(redis_target, real_redis, key_prefix):
+    """On one server and on a Redis Cluster; the invariants are then checked key by key."""
+    kind = ["cluster"] if redis_target.cluster else []
     workers = [
         subprocess.Popen(
-            [sys.executable, str(HERE / "registry_worker.py"), redis_url, key_prefix, "250", str(seed)],
+            [sys.executable, str(HERE / "registry_worker.py"), redis_target.url, key_prefix, "250",
+             str(seed), *kind],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
         )
         for seed in range(4)

@@ -1,4 +1,5 @@
-"""SessionStore on fakeredis and a real Redis: keys, bounds, pins, concurrency with deletes."""
+"""SessionStore on fakeredis, a real Redis and a Redis Cluster: keys, bounds, pins, concurrency
+with deletes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import redis
 
 from agent.sessions import SessionStore, StoredMessage, title_from
 from registry.errors import SessionNotFound
+
+pytestmark = pytest.mark.also_on_cluster
 
 
 @pytest.fixture
@@ -90,12 +93,12 @@ def test_unreachable_redis_is_one_clear_error(key_prefix):
         SessionStore(client, key_prefix).list()
 
 
-def test_sessions_are_shared_between_clients(real_redis, redis_url, key_prefix):
+def test_sessions_are_shared_between_clients(real_redis, redis_target, key_prefix):
     """Two connections (as two processes would have) see the same session and history."""
     writer = SessionStore(real_redis, key_prefix)
     session = writer.new()
     writer.append(session.session_id, StoredMessage("user", "remember 42"))
-    other = redis.Redis.from_url(redis_url, decode_responses=True)
+    other = redis_target.client()
     try:
         reader = SessionStore(other, key_prefix)
         assert [m.content for m in reader.history(session.session_id)] == ["remember 42"]
