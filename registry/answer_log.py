@@ -23,6 +23,7 @@ from typing import Iterable
 
 import redis
 
+from registry import redis_failures
 from registry.errors import AiCliError
 from registry.model import encode_time, mask_url, now_utc
 
@@ -106,7 +107,7 @@ class AnswerLog:
         try:
             self.registry.redis.xadd(self.key, {"answer": json.dumps(record.to_json())},
                                      maxlen=self.max_entries, approximate=True)
-        except (redis.RedisError, AiCliError, OSError):
+        except (*redis_failures.FAILURES, redis.RedisError, AiCliError, OSError):
             return False
         return True
 
@@ -132,15 +133,15 @@ class AnswerLog:
         """Raises RegistryUnavailable (via the registry) when Redis is away: reads must say so."""
         try:
             entries = self.registry.redis.xrevrange(self.key, count=count)
-        except redis.ResponseError:  # the key holds something else: no log to show
-            return []
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except redis_failures.FAILURES as exc:  # first: CLUSTERDOWN is a ResponseError too
             from registry.errors import RegistryUnavailable
 
             raise RegistryUnavailable(
                 "The Redis server that keeps the answer log is unreachable. Start it, or point "
                 "AI_CLI_REDIS_URL at a running server."
             ) from exc
+        except redis.ResponseError:  # the key holds something else: no log to show
+            return []
         records = []
         for _entry_id, fields in entries:
             raw = fields.get("answer", fields.get(b"answer"))

@@ -17,6 +17,7 @@ import redis
 
 from registry.availability import model_key
 from registry.errors import AiCliError
+from registry.redis_failures import FAILURES
 from registry.model import mask_url
 
 KEY = "models:calibration"
@@ -55,13 +56,13 @@ class Calibration:
             self._ratios[field] = ratio
         try:
             self.registry.redis.hset(self.key, field, repr(ratio))
-        except (redis.RedisError, AiCliError):
+        except (*FAILURES, redis.RedisError, AiCliError):
             pass  # kept in this process; Redis gets the next one
 
     def _read(self, field: str) -> float | None:
         try:
             value = self.registry.redis.hget(self.key, field)
             ratio = float(value) if value is not None else None
-        except (redis.RedisError, AiCliError, ValueError, TypeError):
+        except (*FAILURES, redis.RedisError, AiCliError, ValueError, TypeError):
             return None
         return ratio if ratio is not None and 0.5 <= ratio <= 20 else None

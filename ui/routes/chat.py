@@ -195,20 +195,20 @@ async def events(request: Request) -> StreamingResponse:
 
 
 def _subscribe(registry):
-    import redis
+    from registry.redis_failures import FAILURES
 
     try:
         pubsub = registry.redis.pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(registry.keys.events)
         return pubsub
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
+    except FAILURES as exc:  # on a Redis Cluster too
         raise RegistryUnavailable(
             f"The model registry's Redis is unreachable ({exc}); live updates need it. "
             "Start it, or point AI_CLI_REDIS_URL at a running server.") from exc
 
 
 async def _model_events(pubsub):
-    import redis
+    from registry.redis_failures import FAILURES
 
     yield "retry: 3000\n: subscribed\n\n"
     quiet_since = time.monotonic()
@@ -216,7 +216,7 @@ async def _model_events(pubsub):
         while True:
             try:
                 message = await run_in_threadpool(pubsub.get_message, timeout=POLL)
-            except (redis.ConnectionError, redis.TimeoutError):
+            except FAILURES:
                 yield sse("error", {"error": "The registry's Redis went away; reconnecting."})
                 return
             event = _model_event(message)
