@@ -214,7 +214,7 @@ class ModelRegistry:
             for k in pointing:
                 pipe.delete(k)
             event_type = model.model_type if model.model_type in MODEL_TYPES else model_type
-            pipe.publish(self.keys.events, _event("remove", model_id, event_type or ""))
+            self._queue_event(pipe, _event("remove", model_id, event_type or ""))
             return model
 
         return self.transaction(attempt)
