@@ -252,3 +252,36 @@ def test_the_guard_refuses_a_repeated_security_header(name):
 def test_the_guard_lets_other_repeated_headers_through():
     given = [(b"host", b"127.0.0.1:8765"), (b"accept", b"a"), (b"accept", b"b")]
     assert guarded(given) == (None, None, True)
+
+
+def test_host_name_refuses_a_second_closing_bracket():
+    assert host_name("[::1]]") is None
+
+
+def body_through_guard(chunks, limit=10):
+    """Stream `chunks` through Guard (more_body on all but the last): (status, body read)."""
+    import asyncio
+
+    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+                for i, c in enumerate(chunks)]
+    sent, read = [], []
+
+    async def app(scope, receive, send):
+        read.append((await receive())["body"])
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/x",
+             "headers": [(b"host", b"127.0.0.1:8765"), (b"content-type", b"application/json")]}
+    asyncio.run(Guard(app, Policy("127.0.0.1", 8765, max_body=limit))(scope, receive, send))
+    return (sent[0]["status"] if sent else None), (read[0] if read else None)
+
+
+def test_the_guard_counts_the_body_as_it_streams_in():
+    assert body_through_guard([b"12345", b"67890"]) == (None, b"1234567890")  # exactly the limit
+    assert body_through_guard([b"123456", b"78901"]) == (413, None)
+    assert body_through_guard([b"", b"1234567890"]) == (None, b"1234567890")
