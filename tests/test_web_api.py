@@ -189,7 +189,7 @@ def test_chat_broken_after_output_ends_with_an_error_event(api, ollama_server):
     assert names[0] == "route" and names[-1] == "error" and "token" in names
     assert "done" not in names
     stored = api.get(f"/sessions/{response.headers['x-session-id']}").json()["messages"]
-    assert stored[-1]["interrupted"] is True
+    assert stored[-1]["broken"] is True and stored[-1]["interrupted"] is False, stored[-1]
 
 
 def test_chat_takes_system_options_and_a_model_like_the_cli_flags(api, ollama_servers):

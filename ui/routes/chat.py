@@ -20,7 +20,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from agent.chat import _close, chunk_text, record_exchange, session_context, to_messages
+from agent.chat import (
+    _close,
+    answer_usage,
+    chunk_text,
+    record_exchange,
+    session_context,
+    to_messages,
+)
 from agent.code.proposal import Proposals, ProposingApplier, apply_proposal
 from agent.commands.session import session_store
 from registry.errors import AiCliError, InvalidInput, NoModelAvailable, RegistryUnavailable
@@ -100,7 +107,7 @@ def chat(request: Request, body: ChatRequest) -> StreamingResponse:
 
 def _chat_events(chunks, stream, route: dict, store, session_id, question: str):
     parts: list[str] = []
-    finished = False
+    finished = broken = False
     try:
         yield sse("route", route)
         try:
@@ -110,6 +117,7 @@ def _chat_events(chunks, stream, route: dict, store, session_id, question: str):
                     parts.append(text)
                     yield sse("token", {"text": text})
         except AiCliError as exc:
+            broken = True
             yield sse("error", {"error": exc.message})
             return
         finished = True
@@ -120,7 +128,8 @@ def _chat_events(chunks, stream, route: dict, store, session_id, question: str):
         _close(chunks)
         try:
             record_exchange(store, session_id, question, "".join(parts), stream.route,
-                            not finished)
+                            interrupted=not (finished or broken), broken=broken,
+                            usage=answer_usage(stream))
         except AiCliError:
             pass  # Redis went away mid-answer: the answer was shown, only its record is lost
 
