@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 
 from agent.commands.base import SUBCOMMAND, Args, Command, Option
 from registry.errors import UsageError
@@ -80,17 +79,12 @@ def run_server(app, listener: socket.socket, host: str, port: int, token: str | 
     app.output.info(f"ai-cli web: http://{shown}:{port}/  (workspace {app.workspace}; Ctrl-C stops)")
     if token is not None:
         app.output.notice(f"Every request needs 'Authorization: Bearer <{TOKEN_ENV}>'.")
-    threading.Thread(target=_warm_up, name="ai-cli-warm-up", daemon=True).start()
+    from agent import warmup
+
+    warmup.start(terminal=False)  # the chat client imports while the server waits for a request
     config = uvicorn.Config(web, log_level="warning", timeout_graceful_shutdown=2,
                             access_log=False)
     uvicorn.Server(config).run(sockets=[listener])
-
-
-def _warm_up() -> None:
-    """Import the chat client while the server waits for its first request (the first answer
-    would otherwise wait for langchain's import, seconds on a busy machine)."""
-    import langchain_core.messages  # noqa: F401
-    import langchain_ollama  # noqa: F401
 
 
 COMMANDS = [
