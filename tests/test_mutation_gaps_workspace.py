@@ -13,17 +13,9 @@ import pytest
 from agent.code.tools import ListFilesArgs, SearchTextArgs, ToolContext, list_files, search_text
 from agent.code.workspace import Workspace
 from registry.errors import PathRefused
+from test_workspace import layout  # noqa: F401  (the same workspace and outside folder)
 
 
-@pytest.fixture
-def layout(tmp_path):
-    root = tmp_path / "ws"
-    (root / "src").mkdir(parents=True)
-    (root / "src" / "app.py").write_text("print('hi')\n")
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "secret.txt").write_text("secret\n")
-    return Workspace.open(root), root, outside
 
 
 def refusal(ws: Workspace, name) -> PathRefused:
