@@ -27,7 +27,7 @@ from typing import Callable
 
 from registry.config import ConfigManager, LegacyModel
 from registry.errors import AiCliError, RegistryReadOnly, RegistryUnavailable
-from registry.manager import SCHEMA_VERSION, ModelRegistry, RegistryKeys
+from registry.manager import SCHEMA_VERSION, ModelRegistry, RegistryKeys, hash_or_wrong_type
 from registry.model import MODEL_TYPES, ModelConfig, encode_time, new_model_id, now_utc
 from registry.offline import legacy_model_id
 
@@ -289,8 +289,8 @@ def _read_state(pipe, keys: RegistryKeys, full: bool) -> RegistryState:
     ids = sorted({i for t in MODEL_TYPES for i in pipe.smembers(keys.index(t))})
     if ids:
         pipe.watch(*(keys.model(i) for i in ids))
-    hashes = [pipe.hgetall(keys.model(i)) for i in ids]
-    models = tuple(ModelConfig.from_hash(h) for h in hashes if h)
+    hashes = [hash_or_wrong_type(pipe, keys.model(i)) for i in ids]
+    models = tuple(ModelConfig.from_hash(h, i) for i, h in zip(ids, hashes) if h)
     return RegistryState(schema, migrated, active, models)
 
 

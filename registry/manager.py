@@ -108,7 +108,7 @@ class ModelRegistry:
             pipe.hgetall(self.keys.model(model_id))
             for t in MODEL_TYPES:
                 pipe.sismember(self.keys.index(t), model_id)
-            return pipe.execute()
+            return _wrong_types_as_values(pipe.execute(raise_on_error=False))
 
         fields, *indexed = self._call(read)
         if not fields and not any(indexed):
@@ -134,11 +134,14 @@ class ModelRegistry:
             pipe = self.redis.pipeline(transaction=False)
             for t in types:
                 pipe.smembers(self.keys.index(t))
-            ids = sorted({_text(i) for members in pipe.execute() for i in members})
+            indexes = _wrong_types_as_values(pipe.execute(raise_on_error=False))
+            ids = sorted({_text(i) for members in indexes if isinstance(members, set)
+                          for i in members})  # an index key of another type lists nothing
             pipe = self.redis.pipeline(transaction=False)
             for model_id in ids:
                 pipe.hgetall(self.keys.model(model_id))
-            return list(zip(ids, pipe.execute())) if ids else []
+            return list(zip(ids, _wrong_types_as_values(pipe.execute(raise_on_error=False)))) \
+                if ids else []
 
         # Corrupt entries (and index members without a hash) are listed, marked by `problem`.
         models = [ModelConfig.from_hash(f, model_id) for model_id, f in self._call(fetch)]
@@ -199,7 +202,7 @@ class ModelRegistry:
 
         def attempt(pipe) -> ModelConfig:
             pipe.watch(key, *active_keys)
-            fields = pipe.hgetall(key)
+            fields = hash_or_wrong_type(pipe, key)
             indexed = [t for t in MODEL_TYPES if pipe.sismember(self.keys.index(t), model_id)]
             pointing = [k for k in active_keys if _text(pipe.get(k) or "") == model_id]
             if not fields and not indexed and not pointing:
@@ -284,13 +287,15 @@ class ModelRegistry:
         reads = self.redis.pipeline(transaction=False)
         for model_id in ids:
             reads.hget(self.keys.model(model_id), "is_active")
-        return [i for i, flag in zip(ids, reads.execute()) if _text(flag or "") == "1"]
+        flags = _wrong_types_as_values(reads.execute(raise_on_error=False))
+        return [i for i, flag in zip(ids, flags) if isinstance(flag, (str, bytes))
+                and _text(flag) == "1"]
 
     def _read_watched(self, pipe, model_id: str, model_type: str | None) -> ModelConfig:
         if model_type is not None:
             validate_model_type(model_type)
         # Raising here is safe: leaving the pipeline's `with` block unwatches.
-        fields = pipe.hgetall(self.keys.model(model_id))
+        fields = hash_or_wrong_type(pipe, self.keys.model(model_id))
         if not fields:
             raise UnknownModel(model_id)
         model = ModelConfig.from_hash(fields, model_id)
@@ -341,6 +346,31 @@ class ModelRegistry:
                 prefix=self.keys.prefix,
                 url=where,
             ) from exc
+
+
+def _is_wrong_type(exc: BaseException) -> bool:
+    return isinstance(exc, redis.ResponseError) and str(exc).startswith("WRONGTYPE")
+
+
+def _wrong_types_as_values(replies: list) -> list:
+    """Pipeline replies with a WRONGTYPE error (a key of ours holding another Redis type, written
+    by hand or by another program) kept as a value for the decoder to call corrupt; any other
+    error is raised as usual."""
+    for reply in replies:
+        if isinstance(reply, Exception) and not _is_wrong_type(reply):
+            raise reply
+    return replies
+
+
+def hash_or_wrong_type(pipe, key: str):
+    """HGETALL of a watched key (the registry's and the migration's reads); its WRONGTYPE error as a value (`ModelConfig.from_hash` decodes
+    that as corrupt), so a key of another type can be shown and removed."""
+    try:
+        return pipe.hgetall(key)
+    except redis.ResponseError as exc:
+        if not _is_wrong_type(exc):
+            raise
+        return exc
 
 
 def _check_type(model: ModelConfig, wanted: str | None) -> None:

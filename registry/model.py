@@ -93,7 +93,12 @@ class ModelConfig:
         described in `problem`, and such a corrupt model is shown but never routed to.
 
         `model_id` is the id the hash was read under (its key), used when the field is missing.
+        `fields` that are not a dict (the WRONGTYPE error of a key holding a string or a list)
+        decode as corrupt too.
         """
+        if not isinstance(fields, dict):  # the key holds another Redis type (WRONGTYPE)
+            return cls(model_id or "", "", "", "", 0, False, datetime.fromtimestamp(0, timezone.utc),
+                       problem="the key holds another kind of Redis value, not a hash")
         if not fields:
             return cls(model_id or "", "", "", "", 0, False, datetime.fromtimestamp(0, timezone.utc),
                        problem="no stored hash: the id is only in an index or pointer")

@@ -26,13 +26,17 @@ DAMAGE = {
     "added_at": {**SOUND, "added_at": "yesterday"},
     "model_type": {**SOUND, "model_type": "weird"},
     "not utf-8": {**SOUND, "model_name": b"caf\xe9\xff"},
+    "not a hash": "a string where the hash should be",  # every read of it is WRONGTYPE
 }
 BAD_ID = "model_0badc0de"
 
 
 def write_corrupt(redis_url, prefix, fields, model_id=BAD_ID, index="general"):
     raw = redis.Redis.from_url(redis_url)  # bytes in, bytes out: any damage can be written
-    raw.hset(f"{prefix}models:{model_id}", mapping={"model_id": model_id, **fields})
+    if isinstance(fields, str):
+        raw.set(f"{prefix}models:{model_id}", fields)
+    else:
+        raw.hset(f"{prefix}models:{model_id}", mapping={"model_id": model_id, **fields})
     raw.sadd(f"{prefix}models:index:{index}", model_id)
     raw.close()
 
