@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from agent.output import Output
 
 REFRESH_PER_SECOND = 8
+ECHO_ROOM = 3  # columns kept free while streaming for the terminal's "^C" echo
 
 
 # --- rendering the stream --------------------------------------------------------------------
@@ -36,6 +37,11 @@ class _MarkdownTail:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from agent.markdown import ChatMarkdown  # on a terminal only: a pipe gets the raw text
 
+        if not self.complete:
+            # Stop short of the last columns while streaming: a full-width line leaves the cursor
+            # at the edge, where the terminal's echo of Ctrl-C ("^C") wraps onto a new line; Live
+            # then moves up one line too few and the answer's first line shows twice.
+            options = options.update_width(max(1, options.max_width - ECHO_ROOM))
         lines = console.render_lines(ChatMarkdown(self.text), options, pad=False)
         if not self.complete:
             lines = lines[-max(1, console.size.height - 1):]
