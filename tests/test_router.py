@@ -43,7 +43,10 @@ def test_general_chain_over_real_servers(real_registry, ollama_servers):
     tiny.mode = "hang"
     r = router.route("general")
     assert (r.model, r.via) == (None, "none")
-    assert r.notice.startswith(NO_MODEL_WARNINGS["general"] + " (general model ")
+    # Configured but unreachable: which models, why, and what to do (not the "add one" warning).
+    assert r.notice.startswith("⚠ No general model is reachable. ")
+    assert "llama3" in r.notice and "mistral" in r.notice and "model not pulled" in r.notice
+    assert "'/model check'" in r.notice
 
 
 def test_coder_chain_over_real_servers(real_registry, ollama_servers):
@@ -63,7 +66,8 @@ def test_coder_chain_over_real_servers(real_registry, ollama_servers):
     assert (r.model.model_name, r.via) == ("llama3", "general") and "for code" in r.notice
     a.mode = "down"
     r = router.route("coder")  # tinyllama is up, but `code` is in its disabled_features
-    assert r.via == "none" and r.notice.startswith(NO_MODEL_WARNINGS["coder"] + " (coder model ")
+    assert r.via == "none" and r.notice.startswith("⚠ No coder model is reachable. ")
+    assert "qwen-coder" in r.notice and "deepseek-coder" in r.notice
     enabled = make_router(real_registry, tiny.url, disabled=(), ttl=0)
     assert enabled.route("coder").via == "fallback"
 
