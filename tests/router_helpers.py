@@ -21,6 +21,18 @@ def make_router(registry, fallback_url: str, disabled=("code",), ttl: float = 30
     return Router(registry, config_with_fallback(fallback_url, disabled), checker)
 
 
+def two_general_models(registry, ollama_servers, timeout: int):
+    """The active general model llama3 on `a`, another general model mistral on `b`, and
+    tinyllama on `tiny` for the fallback, all up: (a, b, tiny, active, other)."""
+    a, b, tiny = ollama_servers(3)
+    a.add_model("llama3")
+    b.add_model("mistral")
+    tiny.add_model("tinyllama")
+    active = registry.add_model("general", a.url, "llama3", timeout=timeout)
+    other = registry.add_model("general", b.url, "mistral", timeout=timeout, set_active=False)
+    return a, b, tiny, active, other
+
+
 def chat_models(server) -> list[str]:
     """The model of every /api/chat request the server received, in order."""
     return [r.model for r in server.chat_requests]

@@ -13,7 +13,7 @@ from registry.errors import (
     StreamBroken,
 )
 from ollama_server import READ_FILE_TOOL
-from router_helpers import chat_models, make_router
+from router_helpers import chat_models, make_router, two_general_models
 
 HI = [("user", "hi")]
 
@@ -21,12 +21,7 @@ HI = [("user", "hi")]
 @pytest.fixture
 def two(real_registry, ollama_servers):
     """Active general on `a`, another general on `b`, the fallback on `tiny` (all up)."""
-    a, b, tiny = ollama_servers(3)
-    a.add_model("llama3")
-    b.add_model("mistral")
-    tiny.add_model("tinyllama")
-    active = real_registry.add_model("general", a.url, "llama3", timeout=1)
-    other = real_registry.add_model("general", b.url, "mistral", timeout=1, set_active=False)
+    a, b, tiny, active, other = two_general_models(real_registry, ollama_servers, timeout=1)
     router = make_router(real_registry, tiny.url)
     router.route("general")  # warm: the probe says `a` is fine, so the failure comes at call time
     return router, a, b, tiny, active, other

@@ -6,19 +6,14 @@ import pytest
 from ollama_fixtures import ollama_servers  # noqa: F401
 from registry.errors import InvalidInput
 from router.options import OPTIONS, checked_options, format_options, parse_options
-from router_helpers import chat_models, make_router
+from router_helpers import chat_models, make_router, two_general_models
 
 HI = [("user", "hi")]
 
 
 @pytest.fixture
 def two(real_registry, ollama_servers):
-    a, b, tiny = ollama_servers(3)
-    a.add_model("llama3")
-    b.add_model("mistral")
-    tiny.add_model("tinyllama")
-    active = real_registry.add_model("general", a.url, "llama3", timeout=2)
-    other = real_registry.add_model("general", b.url, "mistral", timeout=2, set_active=False)
+    a, b, tiny, active, other = two_general_models(real_registry, ollama_servers, timeout=2)
     return make_router(real_registry, tiny.url), a, b, active, other
 
 
