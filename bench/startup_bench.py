@@ -104,8 +104,10 @@ class Tree:
     def spawn_repl(self):
         import pexpect
 
-        return pexpect.spawn(sys.executable, ["-m", "agent.cli"], env=self.env, cwd=str(self.root),
-                             encoding="utf-8", timeout=60, dimensions=(50, 200))
+        child = pexpect.spawn(sys.executable, ["-m", "agent.cli"], env=self.env,
+                              cwd=str(self.root), encoding="utf-8", timeout=60, dimensions=(50, 200))
+        child.delaybeforesend = None  # pexpect sleeps 50 ms before each send by default
+        return child
 
     def wait_until_stopped(self) -> None:
         """Until no embedded server of this tree runs (one lingering after its last client)."""
