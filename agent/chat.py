@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
+from rich.text import Text
 
 from agent.sessions import SessionStore, StoredMessage
 from registry.errors import AiCliError, StreamBroken
@@ -107,7 +108,9 @@ class _Waiting:
     def __init__(self, output: "Output", quiet: bool):
         self._status = None
         if not quiet and output.err.is_terminal:
-            self._status = output.err.status("thinking…", spinner="dots")
+            # Text, not markup: a string would be parsed for markup and emoji codes, and the
+            # first parse imports rich's emoji table (~8 ms) while the user waits for the answer.
+            self._status = output.err.status(Text("thinking…"), spinner="dots")
             self._status.start()
 
     def done(self) -> None:

@@ -11,6 +11,7 @@ thread itself: it is a daemon, so /quit and the end of a command never join it.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import os
 import sys
@@ -19,13 +20,25 @@ from typing import Callable
 
 THREAD_NAME = "ai-cli-warm-up"
 MODULES = ("langchain_ollama", "router")  # langchain_ollama brings langchain_core.messages
-TERMINAL_MODULES = ("rich.markdown",)  # the answer's live markdown (agent/chat.py)
+# What the first answer imported on top of those (tests/test_startup_paths.py lists them when it
+# changes): our own chat path, and the modules LangChain imports inside its first `stream()`
+# (its callback manager's tracers, the message translators), about 25 ms at the first Enter.
+FIRST_ANSWER_MODULES = (
+    "agent.chat",
+    "router.options",
+    "langchain_core.tracers.context",
+    "langchain_core.tracers.langchain",
+    "langchain_core.tracers.stdout",
+    "langchain_core.tracers.run_collector",
+    "langchain_core.messages.block_translators.langchain_v0",
+)
+TERMINAL_MODULES = ("agent.markdown", "rich.live", "rich.status")  # the live answer, the spinner
 
 
 def start(prepare: Callable[[], object] | None = None, *, terminal: bool = True) -> threading.Thread:
     """Start the warm-up: import `MODULES` (and `TERMINAL_MODULES` when the answer goes to a
     terminal), then call `prepare` (e.g. build the route's model)."""
-    modules = MODULES + (TERMINAL_MODULES if terminal else ())
+    modules = MODULES + FIRST_ANSWER_MODULES + (TERMINAL_MODULES if terminal else ())
     thread = threading.Thread(target=_warm_up, args=(modules, prepare), name=THREAD_NAME,
                               daemon=True)
     thread.start()
@@ -59,13 +72,14 @@ def general_chat_model(app) -> None:
 
 
 def _warm_up(modules: tuple[str, ...], prepare: Callable[[], object] | None) -> None:
-    try:
-        for name in modules:
+    # Only a head start: the real use does it all again and reports what fails. Each module on
+    # its own, so one a newer LangChain renamed does not stop the others.
+    for name in modules:
+        with contextlib.suppress(Exception):
             importlib.import_module(name)
-        if prepare is not None:
+    if prepare is not None:
+        with contextlib.suppress(Exception):
             prepare()
-    except Exception:  # noqa: BLE001 - only a head start: the real use does it again and reports
-        pass
 
 
 def exit_if_warming(code: int) -> None:

@@ -135,3 +135,65 @@ def test_repl_warm_up_runs_after_the_prompt_and_never_blocks_commands_or_quit(cl
     while pidfile.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not pidfile.exists(), "the embedded server outlived the REPL"
+
+
+# A sitecustomize for the REPL's process: once the warm-up thread has ended, it writes the name
+# of every module the main thread imports from then on (nothing is changed, only watched).
+IMPORT_WATCH = """
+import os, sys, threading
+
+LOG = os.environ["IMPORT_LOG"]
+warm = threading.Event()
+original_run = threading.Thread.run
+
+def run(self):
+    try:
+        original_run(self)
+    finally:
+        if self.name == "ai-cli-warm-up":
+            warm.set()
+            with open(LOG, "a") as log:
+                log.write("-- warm-up done\\n")
+
+threading.Thread.run = run
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if warm.is_set() and threading.current_thread() is threading.main_thread():
+            with open(LOG, "a") as log:
+                log.write(name + "\\n")
+        return None
+
+sys.meta_path.insert(0, Watch())
+"""
+FIRST_ANSWER_PACKAGES = ("langchain", "langchain_core", "langchain_ollama", "langsmith", "ollama",
+                         "httpx", "pydantic", "rich", "agent", "router", "registry")
+
+
+def test_after_the_repl_warm_up_the_first_answer_imports_nothing(cli, ollama_server, real_redis,
+                                                                 key_prefix, tmp_path):
+    ollama_server.add_model("llama3")
+    ModelRegistry(real_redis, key_prefix=key_prefix).add_model("general", ollama_server.url,
+                                                               "llama3")
+    ollama_server.default_reply = "# Zebras\n\ngraze **quietly**."
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(IMPORT_WATCH)
+    log = tmp_path / "imports.log"
+    env = {"PYTHONPATH": f"{hooks}{os.pathsep}{cli.env['PYTHONPATH']}", "IMPORT_LOG": str(log)}
+    child = cli.spawn(env=env, timeout=60)
+    child.expect(PROMPT)
+    deadline = time.monotonic() + 60
+    while not (log.exists() and "-- warm-up done" in log.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert log.exists(), "the warm-up thread did not end"
+    child.sendline("hello")
+    child.expect("Zebras")  # the answer, as live markdown on the terminal
+    child.expect(PROMPT)
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    imported = log.read_text().split("-- warm-up done\n", 1)[1].split()
+    late = [m for m in imported if m.split(".")[0] in FIRST_ANSWER_PACKAGES]
+    assert late == [], f"the first answer imported {late}: add them to agent/warmup.py"
