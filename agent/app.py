@@ -124,12 +124,9 @@ class App:
     def feature_off_reason(self, feature: str) -> str | None:
         """Why `feature` is off right now, or None when it is on."""
         try:
-            features = self.features()
+            return self.router.off_reason(feature)
         except AiCliError as exc:
             return exc.message
-        if getattr(features, feature, False):
-            return None
-        return features.reasons.get(feature) or f"The {feature} feature is off."
 
     # --- start-up ---------------------------------------------------------------------------
 

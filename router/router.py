@@ -87,6 +87,20 @@ class Router:
         tools = coder.available and self.checker.supports_tools(coder.model)
         return features_from_routes(routes["general"], coder, tools)
 
+    def off_reason(self, feature: str) -> str | None:
+        """Why `feature` (a `Features` field) is off right now, or None when it is on.
+
+        Chat needs the general route only: asking for both routes would probe the coder's
+        server too, and one that hangs would hold every message for a probe timeout.
+        """
+        if feature == "chat":
+            general = self.route("general")
+            return None if general.available else general.notice
+        features = self.features()
+        if getattr(features, feature, False):
+            return None
+        return features.reasons.get(feature) or f"The {feature} feature is off."
+
     def status(self) -> dict:
         """DESIGN.md's status JSON: routes, the fallback (with its availability), features."""
         routes = self.routes()

@@ -65,6 +65,22 @@ def test_notice_goes_to_stderr_before_the_answer(cli, ollama_servers, real_redis
     assert "Using mistral" in proc.stderr and broken.model_id in proc.stderr
 
 
+def test_chat_never_asks_the_coder_models_server(cli, ollama_servers, real_redis, key_prefix):
+    """Chat needs the general route only: a coder model on a server that hangs must not hold
+    every message for a probe timeout (each time the availability cache has expired)."""
+    general, coder = ollama_servers(2)
+    add_general(real_redis, key_prefix, general)
+    coder.add_model("qwen2.5-coder")
+    ModelRegistry(real_redis, key_prefix=key_prefix).add_model("coder", coder.url,
+                                                               "qwen2.5-coder", timeout=10)
+    coder.mode = "hang"
+    general.reply("answered")
+    proc = cli.run("chat", "hi")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "answered\n"
+    assert coder.requests == []
+
+
 def test_no_general_model_is_the_seed_warning(cli):
     proc = cli.run("chat", "hi")
     assert proc.returncode == 1
