@@ -132,6 +132,18 @@ class AvailabilityChecker:
         """Record what a real request found (refused, 404): trusted like a probe, for the TTL."""
         return self._remember(model, ProbeResult(model_id_of(model), False, reason, None))
 
+    def answered(self, model) -> None:
+        """A real request to `model` was just answered in full: as good as a probe saying it is
+        available, for the TTL. So a conversation whose messages come within the TTL of the
+        last answer probes no more before each one (a round trip to the model's server)."""
+        key = model_key(model)
+        with self._lock:
+            entry = self._results.get(key)
+            if entry is not None and entry[1].is_available:
+                self._results[key] = (self.clock(), entry[1])  # keeps the probe's latency
+                return
+        self._remember(model, ProbeResult(model_id_of(model), True, None, None))
+
     def forget(self) -> None:
         with self._lock:
             self._results.clear()

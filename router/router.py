@@ -154,6 +154,8 @@ class Router:
     def finish(self, attempt, session_id: str | None = None) -> None:
         """An attempt ended: calibrate the model's token estimate, log the answer. Best effort."""
         try:
+            if attempt.status == "ok":
+                self.checker.answered(attempt.model)  # no probe before the next message
             if attempt.fit is not None and attempt.status == "ok" and attempt.input_tokens:
                 self.context.observe(attempt.model, attempt.fit, attempt.input_tokens)
             self.answers.append(attempt.record(session_id))
