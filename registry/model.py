@@ -19,7 +19,7 @@ from registry.errors import (
 MODEL_TYPES = ("general", "coder")
 MAX_MODEL_NAME = 200
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 3600
-MODEL_ID_RE = re.compile(r"^model_[0-9a-f]{8}$")
+MODEL_ID_RE = re.compile(r"^model_[0-9a-f]{8}\Z")  # \Z, not $: $ matches before a final newline too
 HASH_FIELDS = (
     "model_id",
     "model_type",
@@ -208,12 +208,6 @@ def encode_time(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def decode_time(text: str) -> datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text)
 
 
 def _encode_bool(value: bool) -> str:

@@ -42,7 +42,7 @@ MODULE_TESTS = {
     "router/chain.py": ["tests/test_router_chain.py", "tests/test_mutation_gaps_chain.py",
                         "tests/test_router_options.py"],
     "registry/model.py": ["tests/test_model.py", "tests/test_mutation_gaps_model.py",
-                          "tests/test_registry.py"],
+                          "tests/resilience/test_decode_property.py", "tests/test_registry.py"],
     "agent/code/workspace.py": ["tests/test_workspace.py", "tests/test_mutation_gaps_workspace.py",
                                 "tests/test_code_tools.py"],
     "registry/connection.py": [

@@ -7,11 +7,18 @@ from datetime import datetime, timezone
 
 import pytest
 
-from registry.errors import InvalidModelName, InvalidModelType, InvalidTimeout, InvalidUrl
+from registry.errors import (
+    InvalidModelId,
+    InvalidModelName,
+    InvalidModelType,
+    InvalidTimeout,
+    InvalidUrl,
+)
 from registry.model import (
     ModelConfig,
     encode_time,
     mask_url,
+    validate_model_id,
     validate_model_name,
     validate_model_type,
     validate_timeout,
@@ -144,3 +151,201 @@ def test_a_refused_url_is_quoted_with_its_password_masked():
         validate_url("ftp://user:hunter2@127.0.0.1")
     assert "'ftp://user:***@127.0.0.1'" in str(caught.value)
     assert "hunter2" not in str(caught.value)
+
+
+# --- corrupt-entry decoding: what `from_hash` makes of a damaged hash --------------------------
+
+SOUND = {"model_id": "model_1a2b3c4d", "model_type": "general", "url": "http://127.0.0.1:11434",
+         "model_name": "llama3.1:8b", "timeout": "120", "is_active": "1",
+         "added_at": "2026-11-24T10:00:00+00:00", "last_checked": "", "is_available": ""}
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EMPTY = dict(model_type="", url="", model_name="", timeout=0, is_active=False, added_at=EPOCH,
+             last_checked=None, is_available=None)
+
+
+@pytest.mark.parametrize(
+    "fields, key, model_id, problem",
+    [
+        ("a string", None, "", "the key holds another kind of Redis value, not a hash"),
+        ([b"a", b"list"], "model_1a2b3c4d", "model_1a2b3c4d",
+         "the key holds another kind of Redis value, not a hash"),
+        ({}, None, "", "no stored hash: the id is only in an index or pointer"),
+        ({}, "model_1a2b3c4d", "model_1a2b3c4d",
+         "no stored hash: the id is only in an index or pointer"),
+    ],
+)
+def test_a_key_without_a_hash_decodes_as_an_empty_corrupt_model(fields, key, model_id, problem):
+    assert ModelConfig.from_hash(fields, key) == ModelConfig(model_id=model_id, problem=problem,
+                                                            **EMPTY)
+
+
+@pytest.mark.parametrize(
+    "changes, key, problem",
+    [
+        ({"model_id": "model_00000000"}, "model_1a2b3c4d",
+         "model_id field 'model_00000000' differs from its key model_1a2b3c4d"),
+        ({"model_id": "index:general"}, None,
+         "model_id 'index:general' is not model_ + 8 hex digits"),
+        ({"model_type": "chat"}, None, "model_type 'chat' is not general or coder"),
+        ({"timeout": "0"}, None, "timeout '0' is not a whole number of seconds from 1 to 3600"),
+        ({"timeout": "3601"}, None,
+         "timeout '3601' is not a whole number of seconds from 1 to 3600"),
+        ({"timeout": "soon"}, None,
+         "timeout 'soon' is not a whole number of seconds from 1 to 3600"),
+        ({"is_active": "yes"}, None, "is_active 'yes' is not '0' or '1'"),
+        ({"is_available": "maybe"}, None, "is_available 'maybe' is not '' or '0' or '1'"),
+        ({"added_at": "2026-11-24T10:00:00"}, None,
+         "added_at '2026-11-24T10:00:00' has no time zone"),
+        ({"added_at": "0001-01-01T00:00:00+05:00"}, None,
+         "added_at '0001-01-01T00:00:00+05:00' is out of range"),
+        ({"added_at": ""}, None, "no added_at time"),
+        ({"last_checked": "yesterday"}, None, "last_checked 'yesterday' is not an ISO-8601 time"),
+        ({"url": b"http://\xff"}, None, "field 'url' is not valid UTF-8"),
+        ({"model_name": "llama\udcff"}, None, "field 'model_name' is not valid UTF-8"),
+        ({"model_name": "llama\ufffd"}, None, "field 'model_name' is not valid UTF-8"),
+        ({b"\xffx": "1"}, None, "field '\ufffdx' is not valid UTF-8"),
+    ],
+)
+def test_each_damaged_field_is_named_in_the_problem(changes, key, problem):
+    assert ModelConfig.from_hash({**SOUND, **changes}, key).problem == problem
+
+
+@pytest.mark.parametrize("timeout", ["1", "3600"])
+def test_the_timeout_limits_are_sound(timeout):
+    model = ModelConfig.from_hash({**SOUND, "timeout": timeout}, "model_1a2b3c4d")
+    assert (model.problem, model.timeout) == (None, int(timeout))
+
+
+def test_a_hash_missing_every_field_names_each_one():
+    model = ModelConfig.from_hash({"note": "x"}, "model_1a2b3c4d")
+    assert model == ModelConfig(
+        model_id="model_1a2b3c4d", **EMPTY,
+        problem="no model_id field; no model_type field; no url field; no model_name field; "
+                "no timeout field; no added_at time")
+
+
+def test_a_corrupt_hash_keeps_what_it_could_decode():
+    model = ModelConfig.from_hash({**SOUND, "timeout": "soon", "is_active": "yes",
+                                   "is_available": "1", "last_checked": SOUND["added_at"]})
+    assert model == ModelConfig(
+        model_id="model_1a2b3c4d", model_type="general", url="http://127.0.0.1:11434",
+        model_name="llama3.1:8b", timeout=0, is_active=False, added_at=WHEN,
+        last_checked=WHEN, is_available=True,
+        problem="timeout 'soon' is not a whole number of seconds from 1 to 3600; "
+                "is_active 'yes' is not '0' or '1'")
+
+
+@pytest.mark.parametrize("stored, shown", [("1", True), ("0", False), ("", None)])
+def test_is_available_decodes_to_true_false_or_unknown(stored, shown):
+    model = ModelConfig.from_hash({**SOUND, "is_available": stored})
+    assert (model.is_available, model.problem) == (shown, None)
+
+
+def test_the_json_of_a_corrupt_model_says_its_problem_and_masks_its_password():
+    model = make(url="http://me:hunter2@127.0.0.1:11434", problem="no timeout field")
+    shown = model.to_json()
+    assert (shown["url"], shown["problem"]) == ("http://me:***@127.0.0.1:11434", "no timeout field")
+    assert "problem" not in make().to_json()
+
+
+# --- each refusal of validate_url, validate_model_name and validate_model_id, word for word ---
+
+LONG_HOST = ".".join(["a" * 63] * 3 + ["b" * 61])  # 253 characters: the most a name may have
+
+
+@pytest.mark.parametrize(
+    "url, problem",
+    [
+        ("", "The URL is empty."),
+        ("  \t", "The URL is empty."),
+        (None, "The URL is empty."),
+        ("http://h/" + "a" * 2040, "The URL is 2049 characters long; the limit is 2048."),
+        ("http://h\udcff", "The URL 'http://h\\udcff' is not valid UTF-8 text."),
+        ("http://h\u202e", "The URL 'http://h\\u202e' contains spaces or control characters."),
+        ("http://h:x", "The URL 'http://h:x' has an invalid port."),
+        ("ftp://h", "The URL 'ftp://h' must start with http:// or https://."),
+        ("http:///x", "The URL 'http:///x' has no host."),
+        ("http://h:0", "The URL 'http://h:0' has port 0."),
+        ("http://" + "a" * 64, f"The URL {'http://' + 'a' * 64!r} has an invalid host name (each "
+                               "dot-separated part 1 to 63 characters, 253 in all)."),
+        ("http://" + LONG_HOST + "b", "The URL " + repr("http://" + LONG_HOST + "b")[:77] +
+         "... has an invalid host name (each dot-separated part 1 to 63 characters, 253 in all)."),
+        ("http://h#top", "The URL 'http://h#top' must not have a query or fragment."),
+        ("http://h?x=1", "The URL 'http://h?x=1' must not have a query or fragment."),
+    ],
+)
+def test_each_url_refusal_says_exactly_what_is_wrong(url, problem):
+    with pytest.raises(InvalidUrl) as caught:
+        validate_url(url)
+    assert str(caught.value) == f"{problem} {URL_HINT}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://h/" + "a" * 2039,  # 2048 characters: the limit itself
+        "http://" + LONG_HOST,
+        "http://" + "a" * 63 + ":1",
+        "https://[::1]:11434",
+        # an IPv6 literal is no DNS name: its zone id is not held to the 63-character label
+        "http://[fe80::1%25" + "e" * 70 + "]:11434",
+        "http://h:1",
+    ],
+)
+def test_urls_at_the_limits_are_accepted(url):
+    assert validate_url(url) == url
+
+
+@pytest.mark.parametrize(
+    "name, problem",
+    [
+        ("", "The model name is empty."),
+        (None, "The model name is empty."),
+        ("a" * 201, "The model name is 201 characters long; the limit is 200."),
+        ("llama\udcff", "The model name 'llama\\udcff' is not valid UTF-8 text."),
+        ("llama\x7f", "The model name 'llama\\x7f' contains spaces or control characters."),
+    ],
+)
+def test_each_model_name_refusal_says_exactly_what_is_wrong(name, problem):
+    with pytest.raises(InvalidModelName) as caught:
+        validate_model_name(name)
+    assert str(caught.value) == f"{problem} {NAME_HINT}"
+
+
+@pytest.mark.parametrize("value", [None, 3, "model_1234567", "model_1234567g", "MODEL_12345678",
+                                   "index:general", "model_12345678\n"])
+def test_a_bad_model_id_is_refused_with_an_example(value):
+    with pytest.raises(InvalidModelId) as caught:
+        validate_model_id(value)
+    assert str(caught.value) == (
+        f"{value!r} is not a model id (model_ and 8 hex digits, e.g. model_1a2b3c4d). "
+        "Run 'ai-cli model list' to see the ids.")
+
+
+def test_a_good_model_id_is_returned():
+    assert validate_model_id("model_0a1b2c3d") == "model_0a1b2c3d"
+
+
+def test_a_hash_without_a_model_id_and_read_under_no_key_has_an_empty_id():
+    model = ModelConfig.from_hash({k: v for k, v in SOUND.items() if k != "model_id"})
+    assert (model.model_id, model.problem) == ("", "no model_id field")
+
+
+def test_values_that_are_not_text_are_decoded_as_their_text():
+    """A dict built by hand (JSON, a test, a script) may hold numbers: never a crash."""
+    model = ModelConfig.from_hash({**SOUND, "timeout": 120, "is_active": 1})
+    assert model == ModelConfig.from_hash(SOUND)
+
+
+def test_the_earliest_utc_time_decodes_whatever_the_local_zone(monkeypatch):
+    """Times are checked in UTC: year 1 at midnight UTC is a valid time even where the local
+    clock would still be in year 0 (west of Greenwich)."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        model = ModelConfig.from_hash({**SOUND, "last_checked": "0001-01-01T00:00:00+00:00"})
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert model.problem is None
+    assert model.last_checked == datetime(1, 1, 1, tzinfo=timezone.utc)
