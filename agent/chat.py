@@ -77,6 +77,8 @@ class AnswerView:
             return
         self._tail.text = self.text
         if self._live is None:
+            if not self._tail.text.strip():
+                return  # blank so far ("\n\n" after a model's thinking): paint the first word
             from rich.live import Live
 
             self._live = Live(self._tail, console=self.output.out, auto_refresh=True,

@@ -26,3 +26,22 @@ def test_the_first_chunk_is_on_the_screen_when_add_returns():
     shown = screen.getvalue()
     assert "quietly" in shown and "**" not in shown  # the whole answer, rendered as markdown
     assert view.text == "Zebras graze **quietly**."
+
+
+def test_leading_blank_chunks_wait_and_the_first_word_is_painted_at_once():
+    screen = Terminal()
+    view = AnswerView(Output(stdout=screen, stderr=Terminal()))
+    view.add("\n\n")  # what some models send first (after thinking): nothing to see yet
+    view.add("Zebras")
+    assert "Zebras" in screen.getvalue()
+    view.close()
+    assert view.text == "\n\nZebras"
+
+
+def test_a_blank_answer_leaves_the_screen_blank():
+    screen = Terminal()
+    view = AnswerView(Output(stdout=screen, stderr=Terminal()))
+    view.add("\n")
+    view.close()
+    assert screen.getvalue().strip() == ""
+    assert view.text == "\n"
