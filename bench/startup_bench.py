@@ -3,7 +3,8 @@
     .venv/bin/python bench/startup_bench.py [--runs 5] [--root PATH ...] [--llm-venv PATH]
 
 1. `ai-cli model list --json` on the embedded default, fork to exit: with no server running (the
-   process starts and stops it), and while an ai-cli REPL holds the server. Compared with the
+   process starts and stops it: `embedded_linger` 0), in a script's loop (the server lingers after
+   each call, the default), and while an ai-cli REPL holds the server. Compared with the
    floor: python + redis-py reading the same keys from the running server.
 2. The REPL: Enter to the answer's first word on the screen (a pseudo-terminal), for the first
    message (sent 3 s after the prompt shows, as after typing) and for the later ones. Compared
@@ -38,6 +39,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from ollama_server import OllamaTestServer, refused_url  # noqa: E402
 
 MODEL = "llama3.1:8b"
+PACKAGES = ("agent", "registry", "router", "migrations", "ui")
 ANSWER = "Zebras graze quietly near the river today."  # its first word is looked for on screen
 FIRST_WORD = "Zebras"
 PROMPT = r">(\x08)?(\x1b\[\d*C| )"
@@ -82,6 +84,10 @@ class Tree:
         self.env.update(AI_CLI_CONFIG=str(folder / "config.yaml"), XDG_DATA_HOME=str(folder / "data"),
                         NO_COLOR="1", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
                         PYTHONPATH=str(root))
+        # The environment may forbid writing .pyc files (PYTHONDONTWRITEBYTECODE): compile the
+        # tree now, as pip does for an installed package, or every run would compile it anew.
+        subprocess.run([sys.executable, "-m", "compileall", "-q", *PACKAGES], cwd=root, check=True,
+                       stdout=subprocess.DEVNULL)
         self.run("model", "general", "add", server_url, MODEL)
 
     @property
@@ -95,8 +101,10 @@ class Tree:
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "agent.cli", *args]
 
-    def run(self, *args: str) -> subprocess.CompletedProcess:
-        done = subprocess.run(self.command(*args), env=self.env, cwd=self.root,
+    def run(self, *args: str, linger: float | None = 0) -> subprocess.CompletedProcess:
+        """`ai-cli ARGS`; `linger` None: the default embedded_linger, else these seconds."""
+        env = self.env if linger is None else {**self.env, "AI_CLI_EMBEDDED_LINGER": str(linger)}
+        done = subprocess.run(self.command(*args), env=env, cwd=self.root,
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         return done
@@ -161,6 +169,16 @@ def bench_model_list(trees: list[Tree], runs: int) -> None:
         for tree in trees:
             tree.wait_until_stopped()
             alone[tree.label].append(timed(lambda: tree.run("model", "list", "--json")))
+    looped = {t.label: [] for t in trees}
+    for tree in trees:
+        tree.run("model", "list", "--json", linger=None)  # the loop's first call starts it
+    for _ in range(runs):
+        for tree in trees:
+            looped[tree.label].append(
+                timed(lambda: tree.run("model", "list", "--json", linger=None)))
+    for tree in trees:
+        tree.run("model", "list", "--json", linger=0)  # the last call stops it: no linger left
+        tree.wait_until_stopped()
     held = {t.label: [] for t in trees}
     floor = []
     for tree in trees:
@@ -175,7 +193,8 @@ def bench_model_list(trees: list[Tree], runs: int) -> None:
         repl.expect(__import__("pexpect").EOF)
     row("floor: python + redis-py reading the same keys", floor)
     for tree in trees:
-        row(f"[{tree.label}] no server running", alone[tree.label], floor)
+        row(f"[{tree.label}] no server running (linger 0)", alone[tree.label], floor)
+        row(f"[{tree.label}] a script's loop (the server lingers)", looped[tree.label], floor)
         row(f"[{tree.label}] while an ai-cli REPL holds the server", held[tree.label], floor)
 
 

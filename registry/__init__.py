@@ -27,10 +27,11 @@ def open_registry(config: ConfigManager, timeout: float = 2.0):
 
     url = config.redis_url  # a malformed URL is a ConfigError: that one is raised
     cluster, probe = config.redis_cluster, RegistryKeys(config.key_prefix).schema
+    linger = config.embedded_linger
     return ResilientRegistry(
         config,
         connect=lambda: connect_redis(url, config.data_dir, timeout=timeout, cluster=cluster,
-                                      probe_key=probe),
+                                      probe_key=probe, linger=linger),
         url=describe_url(url),
     )
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Iterable
 
@@ -186,6 +185,14 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[min(rank, len(ordered)) - 1]
 
 
+def median(values: list[float]) -> float:
+    """The middle value, or the mean of the two middle ones (what `statistics.median` returns,
+    without its ~8 ms import on every `model list`)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def model_stats(records: Iterable[AnswerRecord]) -> list[ModelStats]:
     """Per model (id, name and URL): answers, median/p90 time to first token, median tokens per
     second, failures (broken) and failovers (attempts that failed and moved on). Busiest first."""
@@ -197,13 +204,13 @@ def model_stats(records: Iterable[AnswerRecord]) -> list[ModelStats]:
         answers = [r for r in group if r.status != "failed_over"]
         ttfts = [r.ttft_ms for r in answers if r.ttft_ms is not None]
         speeds = [r.tokens_per_s for r in answers if r.tokens_per_s is not None]
-        median_ttft = statistics.median(ttfts) if ttfts else None
+        median_ttft = median(ttfts) if ttfts else None
         p90 = percentile(ttfts, 0.9)
         result.append(ModelStats(
             model_id, name, url, len(answers),
             None if median_ttft is None else round(median_ttft),
             None if p90 is None else round(p90),
-            round(statistics.median(speeds), 1) if speeds else None,
+            round(median(speeds), 1) if speeds else None,
             sum(r.status == "broken" for r in group),
             sum(r.status == "failed_over" for r in group),
         ))

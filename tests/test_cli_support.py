@@ -73,6 +73,7 @@ def make_cli(tmp_path: Path, redis_url: str, key_prefix: str, fallback_url: str)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AI_CLI_")}
     env.update({
         "AI_CLI_REDIS_URL": redis_url,
+        "AI_CLI_EMBEDDED_LINGER": "0",  # as conftest: stop with the last client
         "AI_CLI_CONFIG": str(home / "config.yaml"),
         "NO_COLOR": "1",
         "COLUMNS": "200",

@@ -50,7 +50,7 @@ RESTART_SCRIPT = """
 import sys
 from registry import open_registry
 from registry.config import ConfigManager
-registry = open_registry(ConfigManager.load(env={}))
+registry = open_registry(ConfigManager.load(env={'AI_CLI_EMBEDDED_LINGER': '0'}))
 if sys.argv[1] == "add":
     print(registry.add_model("general", "http://127.0.0.1:11434", "llama3.1:8b").model_id)
 else:
@@ -79,7 +79,7 @@ def embedded_server_running(data_dir: Path) -> bool:
 
 def test_embedded_store_survives_process_exit(tmp_path):
     model_id = run_script("add")
-    data_dir = ConfigManager.load(env={}).data_dir
+    data_dir = ConfigManager.load(env={'AI_CLI_EMBEDDED_LINGER': '0'}).data_dir
     assert (data_dir / "registry.db").exists()
     deadline = time.monotonic() + 10
     while embedded_server_running(data_dir) and time.monotonic() < deadline:
@@ -89,12 +89,12 @@ def test_embedded_store_survives_process_exit(tmp_path):
 
 
 def test_embedded_is_shared_by_processes_at_once(tmp_path):
-    registry = open_registry(ConfigManager.load(env={}))
+    registry = open_registry(ConfigManager.load(env={'AI_CLI_EMBEDDED_LINGER': '0'}))
     model = registry.add_model("coder", "http://127.0.0.1:11434", "qwen2.5-coder:7b")
     other = subprocess.run(
         [sys.executable, "-c",
          "from registry import open_registry; from registry.config import ConfigManager;"
-         "print(open_registry(ConfigManager.load(env={})).get_active_model('coder').model_id)"],
+         "print(open_registry(ConfigManager.load(env={'AI_CLI_EMBEDDED_LINGER': '0'})).get_active_model('coder').model_id)"],
         capture_output=True, text=True, timeout=60, env=child_env(),
     )
     assert other.stdout.strip() == model.model_id, other.stderr
@@ -127,7 +127,7 @@ def test_server_gone_after_connect_is_a_registry_error(tmp_path):
 ADD_SCRIPT = """
 from registry import open_registry
 from registry.config import ConfigManager
-registry = open_registry(ConfigManager.load(env={}))
+registry = open_registry(ConfigManager.load(env={'AI_CLI_EMBEDDED_LINGER': '0'}))
 print(registry.add_model("coder", "http://127.0.0.1:11434", "m").model_id)
 """
 
@@ -141,7 +141,7 @@ def test_processes_starting_at_once_share_one_embedded_server(tmp_path):
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         ids.add(out.strip())
-    registry = open_registry(ConfigManager.load(env={}))
+    registry = open_registry(ConfigManager.load(env={'AI_CLI_EMBEDDED_LINGER': '0'}))
     assert {m.model_id for m in registry.list_models("coder")} == ids and len(ids) == 4
 
 

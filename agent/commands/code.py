@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from agent.commands.base import Arg, Args, Command
 from agent.output import Output
 from registry.errors import AiCliError
+
+if TYPE_CHECKING:  # rich loads when something is shown, not with the command table
+    from rich.text import Text
 
 
 def code(app, args: Args):
@@ -71,6 +73,8 @@ def _asker(app):
         return None
 
     def ask(question: str) -> str:
+        from rich.text import Text
+
         try:
             return app.output.err.input(Text(question))  # a Text: no markup in file names
         except EOFError:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
-
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from agent.output import FAIL, INFO, OK, WARN, Output, esc
 from registry.model import ModelConfig, mask_url
+
+if TYPE_CHECKING:  # rich loads when something is shown, not with the command table
+    from rich.table import Table
+    from rich.text import Text
 
 ACTIVE_MARK = "●"
 NARROW = 80  # below this many columns, tables become stacked lists (ids are never cut)
@@ -25,6 +26,8 @@ def narrow(out: Output) -> bool:
 
 
 def availability_text(is_available: bool | None) -> Text:
+    from rich.text import Text
+
     if is_available is None:
         return Text("unknown", style="dim")
     return Text(f"{OK} reachable", style="green") if is_available else Text(
@@ -101,6 +104,9 @@ class ModelList:
         return [m.to_json() for m in self.models]
 
     def render(self, out: Output) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
         if not self.models:
             which = f"{self.model_type} " if self.model_type else ""
             kind = self.model_type or "general"
@@ -142,6 +148,8 @@ class ModelList:
                      "or run '/model repair'.")
 
     def _render_stacked(self, out: Output) -> None:
+        from rich.text import Text
+
         out.line("Registered models", style="italic")
         for m in self.models:
             head = Text(f"{ACTIVE_MARK} " if m.is_active else "  ", style="bold green")
@@ -192,6 +200,9 @@ class CheckResult:
         return [row.result.to_json() for row in self.rows]
 
     def table(self) -> Table:
+        from rich.table import Table
+        from rich.text import Text
+
         table = Table(title="Availability", title_justify="left")
         for column in ("ID", "Model", "URL", "Status", "Latency", "Reason"):
             table.add_column(column)

@@ -9,9 +9,7 @@ left behind); `ai-cli chat` with no session in use is a one-off exchange that is
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from agent.commands.base import Arg, Args, Command, model_type_slot
 from agent.commands.usage import usage_line
@@ -26,6 +24,10 @@ from agent.sessions import (
     write_in_use,
 )
 from registry.errors import InvalidInput, SessionNotFound
+
+if TYPE_CHECKING:  # rich loads when something is shown, not with the command table
+    from rich.table import Table
+    from rich.text import Text
 
 UNPIN = "none"
 
@@ -103,6 +105,9 @@ class SessionList:
         return [s.to_json() for s in self.sessions]
 
     def render(self, out: Output) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
         if not self.sessions:
             out.line("No saved sessions. Start one by chatting, or with /session new.")
             return

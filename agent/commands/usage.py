@@ -8,15 +8,16 @@ stream every ai-cli process writes to; neither imports the router or langchain.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from agent.commands.base import Args, Command, Option
 from agent.output import Output
 from registry.answer_log import AnswerLog, AnswerRecord, ModelStats
 from registry.errors import InvalidInput
+
+if TYPE_CHECKING:  # rich loads when something is shown, not with the command table
+    from rich.table import Table
+    from rich.text import Text
 
 DEFAULT_COUNT = 20
 
@@ -67,6 +68,9 @@ class LogView:
         return [r.to_json() for r in self.records]
 
     def render(self, out: Output) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
         if not self.records:
             out.line("No answers logged yet. Every answer (ai-cli chat, the REPL, /code) is "
                      "logged here.")
@@ -95,6 +99,9 @@ class StatsView:
         return [s.to_json() for s in self.stats]
 
     def render(self, out: Output) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
         if not self.stats:
             out.line("No answers logged yet: the numbers appear after the first answers.")
             return
@@ -114,6 +121,8 @@ class StatsView:
 
 
 def _status_text(status: str) -> Text:
+    from rich.text import Text
+
     style = {"ok": "green", "stopped": "yellow", "failed_over": "yellow"}.get(status, "red")
     return Text(status.replace("_", " "), style=style)
 

@@ -51,7 +51,8 @@ def repl_env(tmp_path) -> dict:
     config = tmp_path / "config.yaml"
     config.write_text("tinyollama: {url: 'http://127.0.0.1:9', model: tinyllama, timeout: 5}\n"
                       "defaults: {probe_timeout: 1}\n")
-    env.update({"AI_CLI_CONFIG": str(config), "NO_COLOR": "1", "TERM": "xterm",
+    env.update({"AI_CLI_EMBEDDED_LINGER": "0", "AI_CLI_CONFIG": str(config), "NO_COLOR": "1",
+                "TERM": "xterm",
                 "PROMPT_TOOLKIT_NO_CPR": "1", "PYTHONPATH": str(ROOT)})
     return env
 
