@@ -286,3 +286,105 @@ def test_the_guard_counts_the_body_as_it_streams_in():
     assert body_through_guard([b"12345", b"67890"]) == (None, b"1234567890")  # exactly the limit
     assert body_through_guard([b"123456", b"78901"]) == (413, None)
     assert body_through_guard([b"", b"1234567890"]) == (None, b"1234567890")
+
+
+# --- what the client is told, and what the app receives ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method, path, given, policy, status, message",
+    [
+        ("GET", "/api/models", {"host": "evil.example.test"}, LOCAL, 403,
+         "Refused: the Host header does not name this server. Open the page at "
+         "http://127.0.0.1:8765/ (or the address ai-cli serve printed)."),
+        ("GET", "/api/models", headers(), Policy("127.0.0.1", 8765, token=TOKEN), 401,
+         "Refused: send the API token as 'Authorization: Bearer <AI_CLI_API_TOKEN>'."),
+        ("POST", "/api/models", headers(origin="http://evil.example.test"), LOCAL, 403,
+         "Refused: a request from another web page (Origin) cannot change anything here."),
+        ("POST", "/api/models", headers(content_type="text/plain"), LOCAL, 415,
+         "Refused: send the request with 'Content-Type: application/json'."),
+        ("GET", "/api/models", headers(content_length="ten"), LOCAL, 400,
+         "Refused: the Content-Length header is not a number."),
+        ("GET", "/api/models", headers(content_length=str(2 ** 20 + 1)), LOCAL, 413,
+         "Refused: the request body is larger than 1048576 bytes."),
+    ],
+    ids=["host", "token", "origin", "content-type", "content-length", "body-size"],
+)
+def test_each_refusal_is_one_line_saying_what_to_do(method, path, given, policy, status, message):
+    assert refusal(method, path, given, policy) == (status, message)
+
+
+def test_a_refusal_is_sent_as_json_with_lower_case_header_names_and_its_length():
+    """ASGI requires lower-case header names in a response; the length is the body's."""
+    import asyncio
+
+    sent = []
+
+    async def app(scope, receive, send):
+        raise AssertionError("a refused request reached the app")
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/api/models",
+             "headers": [(b"host", b"evil.example.test")]}
+    asyncio.run(Guard(app, LOCAL)(scope, None, send))
+    body = sent[1]["body"]
+    assert sent[0] == {"type": "http.response.start", "status": 403,
+                       "headers": [(b"content-type", b"application/json"),
+                                   (b"content-length", str(len(body)).encode())]}
+
+
+def messages_through_guard(messages):
+    """Feed these ASGI receive messages through Guard (a JSON POST): what the app receives,
+    message by message, up to the end of the body."""
+    import asyncio
+
+    queue = list(messages)
+    got = []
+
+    async def app(scope, receive, send):
+        while True:
+            message = await receive()
+            got.append(message)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+
+    async def receive():
+        return queue.pop(0)
+
+    async def send(message):
+        raise AssertionError(f"Guard refused: {message}")
+
+    scope = {"type": "http", "method": "POST", "path": "/api/x",
+             "headers": [(b"host", b"127.0.0.1:8765"), (b"content-type", b"application/json")]}
+    asyncio.run(Guard(app, LOCAL)(scope, receive, send))
+    return got
+
+
+def test_a_client_that_disconnects_mid_body_reaches_the_app_with_what_arrived():
+    """The app gets the parts so far (not a 413, not a crash); its next receive is the server's
+    disconnect again."""
+    got = messages_through_guard([
+        {"type": "http.request", "body": b"12", "more_body": True},
+        {"type": "http.request", "body": b"34", "more_body": True},
+        {"type": "http.disconnect"},
+    ])
+    assert got == [{"type": "http.request", "body": b"1234", "more_body": False}]
+
+
+def test_a_body_message_may_leave_out_body_and_more_body():
+    """ASGI: `body` defaults to b"" and `more_body` to False."""
+    assert messages_through_guard([{"type": "http.request"}]) == [
+        {"type": "http.request", "body": b"", "more_body": False}]
+    assert messages_through_guard([{"type": "http.request", "body": b"{}"}]) == [
+        {"type": "http.request", "body": b"{}", "more_body": False}]
+
+
+@pytest.mark.parametrize("bound", ["127.0.0.1", "my-box.lan", "xxxx"])
+def test_a_request_without_a_host_header_is_refused_whatever_the_bound_name(bound):
+    assert not Policy(bound, 8765, token=TOKEN).host_allowed(None)
+
+
+def test_the_bound_name_is_compared_case_blind():
+    assert Policy("XBOX.lan", 8765, token=TOKEN).host_allowed("xbox.lan:8765")
