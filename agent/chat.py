@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 REFRESH_PER_SECOND = 8
 ECHO_ROOM = 3  # columns kept free while streaming for the terminal's "^C" echo
+TAIL_SOURCE_LINES = 2  # source lines parsed per screen line while streaming (agent/markdown.py)
 
 
 # --- rendering the stream --------------------------------------------------------------------
@@ -36,16 +37,19 @@ class _MarkdownTail:
         self.complete = False
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        from agent.markdown import ChatMarkdown  # on a terminal only: a pipe gets the raw text
+        from agent.markdown import ChatMarkdown, tail_source  # a pipe gets the raw text
 
+        source, height = self.text, max(1, console.size.height - 1)
         if not self.complete:
             # Stop short of the last columns while streaming: a full-width line leaves the cursor
             # at the edge, where the terminal's echo of Ctrl-C ("^C") wraps onto a new line; Live
             # then moves up one line too few and the answer's first line shows twice.
             options = options.update_width(max(1, options.max_width - ECHO_ROOM))
-        lines = console.render_lines(ChatMarkdown(self.text), options, pad=False)
+            # Only the end is shown: parse only the end (a source line is a rendered line or more).
+            source = tail_source(source, TAIL_SOURCE_LINES * height)
+        lines = console.render_lines(ChatMarkdown(source), options, pad=False)
         if not self.complete:
-            lines = lines[-max(1, console.size.height - 1):]
+            lines = lines[-height:]
         for i, line in enumerate(lines):
             yield from line
             if i < len(lines) - 1:
