@@ -88,9 +88,9 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
     if flags.version:
         output.line(f"ai-cli {__version__}")
         return OK
-    from agent.commands import command_table
+    from agent.commands import command_table, command_table_for
 
-    table = command_table()
+    table = command_table_for(words) if words and not flags.help else command_table()
     output.face = "shell" if words or flags.help else "repl"
     if flags.help:
         return _help(table, words, output)

@@ -165,3 +165,23 @@ def test_docs_commands_md_is_current():
     proc = subprocess.run([sys.executable, "-m", "agent.commands.docs", "--check"], cwd=ROOT,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_subcommand_group_loads_every_command_of_its_first_word_and_no_other_module():
+    """MODULES_BY_FIRST_WORD cannot go stale: a group's narrow table holds exactly the commands
+    (and aliases) of the whole table that start with that word."""
+    from agent.commands import MODULES, MODULES_BY_FIRST_WORD, command_table_for
+
+    full = command_table()
+
+    def first_words(command):
+        return {command.words[0], *(alias[0] for alias in command.aliases)}
+
+    for word, modules in MODULES_BY_FIRST_WORD.items():
+        narrow = command_table_for([word, "anything"])
+        expected = [c for c in full.commands if word in first_words(c)]
+        assert expected, word
+        assert [c for c in narrow.commands if word in first_words(c)] == expected, word
+        assert len(modules) < len(MODULES), word
+    for words in ([], ["help"], ["serve"], ["modle"]):  # the REPL, help, the web API, a typo
+        assert len(command_table_for(words).commands) == len(full.commands), words
