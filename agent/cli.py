@@ -104,9 +104,10 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
         from agent import warmup
 
         warmup.start(terminal=output.is_terminal)
-    from agent.commands.session import in_use_from_file
+    if app.session_id is None:  # one-shot commands continue the session `session use ID` chose
+        from agent.session_file import read_in_use
 
-    in_use_from_file(app)  # the session `ai-cli session use ID` chose, unless --session
+        app.session_id = read_in_use(app.config.data_dir)
     if not _is_migration(invocation.command):
         notice = app.migrate_on_start()
         if notice:

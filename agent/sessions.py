@@ -14,18 +14,17 @@ a session deleted by another process is never half-written back.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Callable, TypeVar
 
 import redis
 
+from agent.session_file import SESSION_ID_RE
 from registry import redis_failures
 from registry.errors import SessionNotFound
 from registry.model import MODEL_TYPES, encode_time, now_utc, validate_model_type
 
-SESSION_ID_RE = re.compile(r"^session_[0-9a-f]{8}$")
 DEFAULT_MAX_HISTORY = 40  # messages sent with each request
 DEFAULT_MAX_STORED = 1000  # messages kept per session
 TITLE_LENGTH = 60
@@ -339,37 +338,3 @@ def _text(value) -> str:
 
 def _decoded(fields: dict) -> dict:
     return {_text(k): _text(v) for k, v in fields.items()}
-
-
-# --- the session in use in the shell (`ai-cli session use ID`), one small file per user --------
-
-IN_USE_FILE = "session"
-
-
-def read_in_use(data_dir) -> str | None:
-    """The session id `ai-cli session use` stored, or None (none stored, or unreadable)."""
-    try:
-        text = (data_dir / IN_USE_FILE).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return text if SESSION_ID_RE.match(text) else None
-
-
-def write_in_use(data_dir, session_id: str | None) -> None:
-    """Store (None: forget) the shell's session in use: the data dir 0700, the file 0600."""
-    import os
-
-    path = data_dir / IN_USE_FILE
-    if session_id is None:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
-        return
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{IN_USE_FILE}.{os.getpid()}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(session_id + "\n")
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)

@@ -71,7 +71,8 @@ def add(app, args: Args) -> ModelAdded:
 
 def list_models(app, args: Args) -> ModelList:
     models = app.read_registry(lambda r: r.list_models(args.model_type))
-    return ModelList(models, args.model_type, speeds=_speeds(app))
+    # The speed column is for people: JSON has no place for it, so the log is not read for it.
+    return ModelList(models, args.model_type, speeds={} if app.flags.json else _speeds(app))
 
 
 def _speeds(app) -> dict[str, float]:

@@ -15,13 +15,12 @@ from agent.commands.base import Arg, Args, Command, model_type_slot
 from agent.commands.usage import usage_line
 from agent.output import Output
 from agent.commands.base import Message
+from agent.session_file import read_in_use, write_in_use
 from agent.sessions import (
     Session,
     SessionSettings,
     SessionStore,
     StoredMessage,
-    read_in_use,
-    write_in_use,
 )
 from registry.errors import InvalidInput, SessionNotFound
 
@@ -204,12 +203,6 @@ def use(app, args: Args):
     if not in_repl(app):
         write_in_use(app.config.data_dir, session.session_id)
     return SessionResult(session, "in use", _continue_hint(app, session))
-
-
-def in_use_from_file(app) -> None:
-    """One-shot commands continue the session `ai-cli session use ID` stored (no --session)."""
-    if app.session_id is None:
-        app.session_id = read_in_use(app.config.data_dir)
 
 
 def set_system(app, args: Args):

@@ -12,17 +12,20 @@ from typing import TYPE_CHECKING, Any
 
 from agent.commands.base import Args, Command, Option
 from agent.output import Output
-from registry.answer_log import AnswerLog, AnswerRecord, ModelStats
 from registry.errors import InvalidInput
 
-if TYPE_CHECKING:  # rich loads when something is shown, not with the command table
+if TYPE_CHECKING:  # rich and the log load when used, not with the command table
     from rich.table import Table
     from rich.text import Text
+
+    from registry.answer_log import AnswerLog, AnswerRecord, ModelStats
 
 DEFAULT_COUNT = 20
 
 
 def answer_log(app) -> AnswerLog:
+    from registry.answer_log import AnswerLog
+
     return AnswerLog(app.registry)
 
 
