@@ -50,7 +50,8 @@ def when_drawn(app) -> Callable[[], None]:
 
     `pre_run` runs inside the prompt's event loop before the first draw; the start is put on the
     loop's next turn, after the draw, so the thread never delays the prompt. The warm-up also
-    builds the general route's `ChatOllama` (the router keeps it), as the first message would.
+    builds the general route's `ChatOllama` (the router keeps it) and reads its model's window
+    (the checker keeps it), as the first message would.
     """
     started = False
 
@@ -69,6 +70,7 @@ def general_chat_model(app) -> None:
     route = app.router.route("general")
     if route.available:
         app.router.chat_model(route.model)
+        app.router.context.window(route.model)  # its /api/show facts, which fitting a request reads
 
 
 def _warm_up(modules: tuple[str, ...], prepare: Callable[[], object] | None) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pexpect
 
-from ollama_fixtures import dead_url, ollama_server  # noqa: F401
+from ollama_fixtures import dead_url, ollama_server, ollama_servers  # noqa: F401
 from test_cli_support import cli  # noqa: F401
 
 from agent.warmup import THREAD_NAME
@@ -170,12 +170,8 @@ FIRST_ANSWER_PACKAGES = ("langchain", "langchain_core", "langchain_ollama", "lan
                          "httpx", "pydantic", "rich", "agent", "router", "registry")
 
 
-def test_after_the_repl_warm_up_the_first_answer_imports_nothing(cli, ollama_server, real_redis,
-                                                                 key_prefix, tmp_path):
-    ollama_server.add_model("llama3")
-    ModelRegistry(real_redis, key_prefix=key_prefix).add_model("general", ollama_server.url,
-                                                               "llama3")
-    ollama_server.default_reply = "# Zebras\n\ngraze **quietly**."
+def repl_after_its_warm_up(cli, tmp_path):
+    """A REPL whose warm-up thread has ended, and the log of the main thread's imports since."""
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(IMPORT_WATCH)
@@ -184,16 +180,51 @@ def test_after_the_repl_warm_up_the_first_answer_imports_nothing(cli, ollama_ser
     child = cli.spawn(env=env, timeout=60)
     child.expect(PROMPT)
     deadline = time.monotonic() + 60
-    while not (log.exists() and "-- warm-up done" in log.read_text()) and time.monotonic() < deadline:
+    while not log.exists() and time.monotonic() < deadline:  # written once the warm-up ended
         time.sleep(0.05)
     assert log.exists(), "the warm-up thread did not end"
-    child.sendline("hello")
-    child.expect("Zebras")  # the answer, as live markdown on the terminal
-    child.expect(PROMPT)
+    return child, log
+
+
+def quit_repl(child) -> None:
     child.sendline("/quit")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_after_the_repl_warm_up_the_first_answer_imports_nothing(cli, ollama_server, real_redis,
+                                                                 key_prefix, tmp_path):
+    ollama_server.add_model("llama3")
+    ModelRegistry(real_redis, key_prefix=key_prefix).add_model("general", ollama_server.url,
+                                                               "llama3")
+    ollama_server.default_reply = "# Zebras\n\ngraze **quietly**."
+    child, log = repl_after_its_warm_up(cli, tmp_path)
+    child.sendline("hello")
+    child.expect("Zebras")  # the answer, as live markdown on the terminal
+    child.expect(PROMPT)
+    quit_repl(child)
     imported = log.read_text().split("-- warm-up done\n", 1)[1].split()
     late = [m for m in imported if m.split(".")[0] in FIRST_ANSWER_PACKAGES]
     assert late == [], f"the first answer imported {late}: add them to agent/warmup.py"
+
+
+def test_after_the_repl_warm_up_the_first_message_is_the_only_request(cli, ollama_servers,
+                                                                      real_redis, key_prefix,
+                                                                      tmp_path):
+    # With a coder model, the banner asks the coder's server for its facts (tools); the general
+    # model's (its context window, for fitting the request) are the warm-up's to fetch.
+    general, coder = ollama_servers(2)
+    general.add_model("llama3")
+    coder.add_model("qwen2.5-coder")
+    registry = ModelRegistry(real_redis, key_prefix=key_prefix)
+    registry.add_model("general", general.url, "llama3")
+    registry.add_model("coder", coder.url, "qwen2.5-coder")
+    general.default_reply = "Zebras"
+    child, _ = repl_after_its_warm_up(cli, tmp_path)
+    general.clear_requests()
+    child.sendline("hello")
+    child.expect("Zebras")
+    child.expect(PROMPT)
+    quit_repl(child)
+    assert [(r.method, r.path) for r in general.requests] == [("POST", "/api/chat")]
