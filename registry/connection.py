@@ -217,7 +217,8 @@ def _stop_if_last(client: redis.Redis, data_dir: Path, linger: float = 0.0) -> N
             names = [c.get("name", "") for c in client.client_list()]
             others = lingering.user_clients([n for n in names if n != mine])
             if not others and linger > 0:
-                lingering.start_watcher(data_dir, _socket_path(data_dir), linger)
+                if not lingering.watching(names):
+                    lingering.start_watcher(data_dir, _socket_path(data_dir), linger)
             elif not others:
                 _shutdown(_socket_path(data_dir))
     except (redis.RedisError, OSError):

@@ -42,13 +42,19 @@ def user_clients(client_names: list[str]) -> list[str]:
     return [name for name in client_names if not name.startswith(NAME)]
 
 
+def watching(client_names: list[str]) -> bool:
+    """Whether a watcher is connected already. Pure."""
+    return any(name.startswith(NAME) for name in client_names)
+
+
 def idle_long_enough(last_used: float, now: float, linger: float) -> bool:
     """True once nobody has used the server for `linger` seconds. Pure."""
     return now - last_used >= linger
 
 
 def start_watcher(data_dir: Path, socket: Path, linger: float) -> None:
-    """Start a detached watcher unless a live one already watches this data dir."""
+    """Start a detached watcher unless one started but not yet connected has its pid file here
+    (its pid is alive); a second watcher would be harmless, only wasteful."""
     if _watcher_alive(data_dir):
         return
     subprocess.Popen(

@@ -134,6 +134,11 @@ def test_watchers_are_not_users_but_every_other_client_is():
     assert linger.user_clients(["ai-cli-linger-1"]) == []
 
 
+def test_a_connected_watcher_is_seen_as_one():
+    assert linger.watching(["ai-cli-12", "ai-cli-linger-7"])
+    assert not linger.watching(["ai-cli-12", ""])
+
+
 def test_idle_long_enough_counts_from_the_last_use():
     assert not linger.idle_long_enough(last_used=10.0, now=11.4, linger=1.5)
     assert linger.idle_long_enough(last_used=10.0, now=11.5, linger=1.5)
