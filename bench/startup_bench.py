@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import resource
 import statistics
 import subprocess
@@ -162,8 +164,9 @@ def row(label: str, samples: list[float], floor: list[float] | None = None) -> N
 # --- 1. model list ---------------------------------------------------------------------------
 
 
-def bench_model_list(trees: list[Tree], runs: int) -> None:
+def bench_model_list(trees: list[Tree], runs: int, instructions: bool = False) -> None:
     print("\n1. model list --json on the embedded default (fork to exit)")
+    counts: dict[str, int] = {}
     alone = {t.label: [] for t in trees}
     for _ in range(runs):
         for tree in trees:
@@ -189,6 +192,11 @@ def bench_model_list(trees: list[Tree], runs: int) -> None:
             floor.append(timed(lambda: subprocess.run(
                 [sys.executable, "-c", FLOOR_SCRIPT, str(tree.socket)], check=True,
                 capture_output=True)))
+        if instructions:
+            counts[tree.label] = instruction_count(tree.command("model", "list", "--json"),
+                                                   tree.env, tree.root)
+            counts.setdefault("floor", instruction_count(
+                [sys.executable, "-c", FLOOR_SCRIPT, str(tree.socket)], tree.env, tree.root))
         repl.sendline("/quit")
         repl.expect(__import__("pexpect").EOF)
     row("floor: python + redis-py reading the same keys", floor)
@@ -196,6 +204,23 @@ def bench_model_list(trees: list[Tree], runs: int) -> None:
         row(f"[{tree.label}] no server running (linger 0)", alone[tree.label], floor)
         row(f"[{tree.label}] a script's loop (the server lingers)", looped[tree.label], floor)
         row(f"[{tree.label}] while an ai-cli REPL holds the server", held[tree.label], floor)
+    if counts:
+        print("  instructions executed (valgrind; load does not change them), a REPL holding it:")
+        print(f"  {'floor':<58} {counts['floor'] / 1e6:7.0f} M")
+        for tree in trees:
+            print(f"  {'[' + tree.label + '] model list --json':<58} "
+                  f"{counts[tree.label] / 1e6:7.0f} M  {counts[tree.label] / counts['floor']:5.2f}x")
+
+
+def instruction_count(command: list[str], env: dict, cwd: Path) -> int:
+    """Instructions the process executes, counted by valgrind's callgrind: the one figure of
+    this bench that a loaded machine does not change (the process runs ~50x slower under it)."""
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           *command], env=env, cwd=cwd, capture_output=True, text=True,
+                          check=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    assert found, done.stderr[-500:]
+    return int(found.group(1))
 
 
 # --- 2. the REPL's first token ---------------------------------------------------------------
@@ -316,6 +341,8 @@ def main() -> None:
     parser.add_argument("--typing", type=float, default=TYPING,
                         help="seconds between the REPL's prompt and the first message")
     parser.add_argument("--only", choices=("list", "repl", "chat"), action="append")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count model list's instructions with valgrind (if installed)")
     options = parser.parse_args()
     roots = [r.resolve() for r in (options.root or [ROOT])]
     only = set(options.only or ("list", "repl", "chat"))
@@ -330,7 +357,8 @@ def main() -> None:
         for tree in trees:  # compile .pyc files and start nothing else
             tree.run("model", "list", "--json")
         if "list" in only:
-            bench_model_list(trees, options.runs)
+            bench_model_list(trees, options.runs,
+                             options.instructions and shutil.which("valgrind") is not None)
         if "repl" in only:
             bench_repl(trees, options.runs, server.url, options.typing)
         if "chat" in only:

@@ -332,8 +332,7 @@ def _read_yaml(path: Path) -> tuple[dict, dict]:
 
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = _parse(yaml, text)
     except OSError as exc:
         raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from None
     except UnicodeDecodeError:
@@ -350,6 +349,17 @@ def _read_yaml(path: Path) -> tuple[dict, dict]:
     lines: dict[tuple, int] = {}
     _collect_lines(node, (), lines)
     return data, lines
+
+
+def _parse(yaml, text: str):
+    """The document's node tree (for line numbers) and its data, from one parse: libyaml's C
+    parser when PyYAML has it (its wheels do), else the pure-Python one; both safe."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        node = loader.get_single_node()
+        return node, None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _collect_lines(node, path: tuple, lines: dict) -> None:
