@@ -231,9 +231,7 @@ class ConfigManager:
     @property
     def data_dir(self) -> Path:
         """Where the embedded Redis file and REPL history live."""
-        import platformdirs
-
-        return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        return user_data_dir()
 
     @property
     def skip_migration(self) -> bool:
@@ -326,17 +324,37 @@ def find_config(path, env: Mapping[str, str], cwd: Path) -> Path | None:
     return None
 
 
+def user_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
 def _read_yaml(path: Path) -> tuple[dict, dict]:
-    """The parsed file and the line of every mapping key and list item in it."""
-    import yaml  # here, not at the top: most runs have no config.yaml, and yaml costs ~15 ms
+    """The parsed file and the line of every mapping key and list item in it: from the parse
+    cache when the file's text is the one last parsed (registry/config_cache.py), else parsed."""
+    from registry import config_cache
 
     try:
         text = path.read_text(encoding="utf-8")
-        node, data = _parse(yaml, text)
     except OSError as exc:
         raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not UTF-8 text.") from None
+    cache = user_data_dir() / config_cache.CACHE_FILE
+    cached = config_cache.lookup(cache, path, text)
+    if cached is not None:
+        return cached
+    data, lines = _parse_yaml(path, text)
+    config_cache.store(cache, path, text, data, lines)
+    return data, lines
+
+
+def _parse_yaml(path: Path, text: str) -> tuple[dict, dict]:
+    import yaml  # here, not at the top: most runs have no config.yaml, and yaml costs ~25 ms
+
+    try:
+        node, data = _parse(yaml, text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}, line {mark.line + 1}" if mark else str(path)
