@@ -209,18 +209,20 @@ def _start_server(data_dir: Path, socket: Path, timeout: float) -> None:
 
 
 def _stop_if_last(client: redis.Redis, data_dir: Path, linger: float = 0.0) -> None:
-    """At exit, when no other client uses the embedded server: stop it (it saves first), or with
-    `linger`, leave a watcher that stops it once it has been idle that long."""
+    """At exit. With `linger`: make sure a watcher runs, which stops the server once it has been
+    idle that long (even when others are still connected: processes leaving at once can each
+    see the others, and none would start one). Without: stop the server (it saves first) when no
+    other client uses it."""
     try:
         with _data_dir_lock(data_dir):
             mine = _client_name()
             names = [c.get("name", "") for c in client.client_list()]
-            others = lingering.user_clients([n for n in names if n != mine])
-            if not others and linger > 0:
+            if linger > 0:
                 if not lingering.watching(names):
                     lingering.start_watcher(data_dir, _socket_path(data_dir), linger)
-            elif not others:
+            elif not lingering.user_clients([n for n in names if n != mine]):
                 _shutdown(_socket_path(data_dir))
+            client.close()  # before the lock goes: the next process to leave must not count us
     except (redis.RedisError, OSError):
         pass  # already gone, or another process stopped it: nothing left to do
     finally:

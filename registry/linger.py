@@ -2,7 +2,8 @@
 not start and stop a server on every call (issue 15: that start and `SHUTDOWN SAVE` were a third
 of a `model list`).
 
-When the last ai-cli process leaves, it starts this watcher instead of stopping the server:
+An ai-cli process that leaves makes sure this watcher runs (one at a time), instead of stopping
+the server when it is the last:
 `python registry/linger.py DATA_DIR SOCKET SECONDS`, detached, in a session of its own. The
 watcher holds one connection named `ai-cli-linger`, looks at `CLIENT LIST` every
 `POLL` seconds, and once no other client has been connected for `SECONDS` it stops the server

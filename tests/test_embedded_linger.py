@@ -109,6 +109,19 @@ def test_a_killed_watcher_is_replaced_by_the_next_process_that_leaves(data_dir):
     assert wait_for(lambda: pid_of(data_dir / "redis.pid") is None), "the server never stopped"
 
 
+def test_processes_leaving_at_once_still_leave_a_watcher(data_dir):
+    run("add", "crowd:1b", linger_s=0)
+    env = {**os.environ, "AI_CLI_EMBEDDED_LINGER": str(LINGER),
+           "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)])}
+    crowd = [subprocess.Popen([sys.executable, "-c", SCRIPT, "get"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    for child in crowd:
+        out, err = child.communicate(timeout=60)
+        assert out.strip() == "crowd:1b", err
+    assert wait_for(lambda: pid_of(data_dir / "redis.pid") is None), "nobody stopped the server"
+
+
 def test_linger_zero_stops_the_server_with_its_last_client(data_dir):
     run("add", "prompt:1b", linger_s=0)
     assert pid_of(data_dir / "redis.pid") is None or wait_for(
