@@ -76,6 +76,9 @@ def general_chat_model(app) -> None:
 def _warm_up(modules: tuple[str, ...], prepare: Callable[[], object] | None) -> None:
     # Only a head start: the real use does it all again and reports what fails. Each module on
     # its own, so one a newer LangChain renamed does not stop the others.
+    from router.lazy_langsmith import defer_langsmith_types
+
+    defer_langsmith_types()
     for name in modules:
         with contextlib.suppress(Exception):
             importlib.import_module(name)

