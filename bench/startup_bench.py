@@ -184,14 +184,18 @@ def bench_model_list(trees: list[Tree], runs: int, instructions: bool = False) -
         tree.wait_until_stopped()
     held = {t.label: [] for t in trees}
     floor = []
-    for tree in trees:
-        repl = tree.spawn_repl()
+    # Every tree's REPL at once, so the runs of the trees alternate as in the other figures.
+    repls = {tree.label: tree.spawn_repl() for tree in trees}
+    for repl in repls.values():
         repl.expect(PROMPT)
-        for _ in range(runs):
+    for _ in range(runs):
+        for tree in trees:
             held[tree.label].append(timed(lambda: tree.run("model", "list", "--json")))
             floor.append(timed(lambda: subprocess.run(
                 [sys.executable, "-c", FLOOR_SCRIPT, str(tree.socket)], check=True,
                 capture_output=True)))
+    for tree in trees:
+        repl = repls[tree.label]
         if instructions:
             counts[tree.label] = instruction_count(tree.command("model", "list", "--json"),
                                                    tree.env, tree.root)
