@@ -8,11 +8,12 @@ import threading
 import time
 
 import pytest
+import redis
 
 from ollama_fixtures import silent_url  # noqa: F401
 from redis_process import RedisProcess
-from registry.connection import connect_redis, describe_url
-from registry.errors import RegistryUnavailable
+from registry.connection import _ping, auth_failed, connect_redis, describe_url, is_auth_failure
+from registry.errors import ConfigError, RegistryAuthFailed, RegistryUnavailable
 
 
 def unreachable_error(url: str, tmp_path, **kwargs) -> str:
@@ -137,6 +138,30 @@ def test_the_connect_timeout_is_the_two_seconds_docs_promise(redis_url, tmp_path
     client.close()
 
 
+def test_bytes_that_are_not_utf8_are_read_as_replacement_characters(redis_url, real_redis,
+                                                                     key_prefix, tmp_path):
+    """A value another program stored is never a UnicodeDecodeError (issue 12)."""
+    key = f"{key_prefix}not-utf8"
+    with redis.Redis.from_url(redis_url) as raw:
+        raw.set(key, b"ok\xff")
+    client = connect_redis(redis_url, tmp_path)
+    try:
+        assert client.get(key) == "ok\ufffd"
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("timeout, read_timeout", [(2.0, 5.0), (7.0, 7.0)])
+def test_a_server_that_stops_answering_is_given_up_on(redis_url, tmp_path, timeout, read_timeout):
+    """A reply is waited for at least 5 s (a busy server is not an error), never forever."""
+    client = connect_redis(redis_url, tmp_path, timeout=timeout)
+    try:
+        assert client.connection_pool.connection_kwargs["socket_timeout"] == read_timeout
+        assert client.connection_pool.connection_kwargs["health_check_interval"] == 30
+    finally:
+        client.close()
+
+
 # --- the embedded server -------------------------------------------------------------------
 
 
@@ -182,3 +207,88 @@ def test_a_stale_socket_is_removed_before_the_server_starts(data_dir):
     message = unreachable_error("embedded", data_dir)
     assert "did not start" in message
     assert not (data_dir / "redis.sock").exists()
+
+
+# --- the Redis Cluster branch ---------------------------------------------------------------------
+
+
+def test_a_plain_url_at_a_cluster_node_is_named_in_the_refusal(redis_cluster_url, tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        connect_redis(redis_cluster_url, tmp_path)
+    assert str(caught.value).startswith(f"The Redis at {redis_cluster_url} is a node of a Redis "
+                                        "Cluster. Set redis.cluster: true")
+
+
+def test_cluster_mode_connects_with_the_same_timeout_and_quick_retry(redis_cluster_url, tmp_path):
+    client = connect_redis(redis_cluster_url, tmp_path, timeout=1.5, cluster=True,
+                           probe_key="{ai-cli}:models:schema")
+    try:
+        assert isinstance(client, redis.RedisCluster)
+        assert client.retry.get_retries() == 1
+        node = client.get_node_from_key("{ai-cli}:models:schema")
+        kwargs = node.redis_connection.connection_pool.connection_kwargs
+        assert kwargs["socket_connect_timeout"] == 1.5
+    finally:
+        client.close()
+
+
+# --- authentication failures ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "exc, auth",
+    [
+        (redis.AuthenticationError("invalid password"), True),
+        (redis.ResponseError("WRONGPASS invalid username-password pair"), True),
+        (redis.ResponseError("NOAUTH Authentication required."), True),
+        (redis.ResponseError("ERR AUTH <password> called without any password configured"), True),
+        (redis.ResponseError("ERR unknown command 'FOO'"), False),
+        (redis.ConnectionError("AUTH WRONGPASS"), False),  # not an answer of the server
+    ],
+)
+def test_an_authentication_failure_is_told_from_other_errors(exc, auth):
+    assert is_auth_failure(exc) is auth
+
+
+def test_the_authentication_message_names_the_url_masked_and_says_what_to_do():
+    error = auth_failed("redis://user:hunter2@127.0.0.1:6380/0", "WRONGPASS invalid password")
+    assert str(error) == (
+        "Authentication failed at the model registry's Redis redis://user:***@127.0.0.1:6380/0 "
+        "(WRONGPASS invalid password). Put the right user and password in AI_CLI_REDIS_URL (or "
+        "redis.url in config.yaml), e.g. redis://:PASSWORD@host:6379/0.")
+
+
+class Fails:
+    """A client whose PING raises `exc`: a failure without a message, which no test server
+    produces on demand."""
+
+    def __init__(self, exc):
+        self.exc = exc
+
+    def ping(self):
+        raise self.exc
+
+
+@pytest.mark.parametrize(
+    "exc, error, message",
+    [
+        (redis.ConnectionError("Connection closed by server.\nmore"), RegistryUnavailable,
+         "Cannot reach the model registry's Redis at redis://u:***@127.0.0.1:6380/0 (Connection "
+         "closed by server.). Start that server, or set AI_CLI_REDIS_URL (or redis.url in "
+         "config.yaml) to one that runs."),
+        (redis.ConnectionError(""), RegistryUnavailable,
+         "Cannot reach the model registry's Redis at redis://u:***@127.0.0.1:6380/0 "
+         "(ConnectionError). Start that server, or set AI_CLI_REDIS_URL (or redis.url in "
+         "config.yaml) to one that runs."),
+        (redis.AuthenticationError(" "), RegistryAuthFailed,
+         "Authentication failed at the model registry's Redis redis://u:***@127.0.0.1:6380/0 "
+         "(AuthenticationError). Put the right user and password in AI_CLI_REDIS_URL (or "
+         "redis.url in config.yaml), e.g. redis://:PASSWORD@host:6379/0."),
+    ],
+    ids=["first-line", "no-message", "auth-no-message"],
+)
+def test_a_failed_ping_is_one_line_with_the_first_line_or_the_kind_of_the_error(exc, error,
+                                                                                message):
+    with pytest.raises(error) as caught:
+        _ping(Fails(exc), "redis://u:hunter2@127.0.0.1:6380/0")
+    assert str(caught.value) == message
