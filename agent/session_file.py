@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 
-SESSION_ID_RE = re.compile(r"^session_[0-9a-f]{8}$")
+SESSION_ID_RE = re.compile(r"^session_[0-9a-f]{8}\Z")  # \Z: "$" would also match before a final newline
 
 IN_USE_FILE = "session"
 

@@ -104,3 +104,12 @@ def test_sessions_are_shared_between_clients(real_redis, redis_target, key_prefi
         assert [m.content for m in reader.history(session.session_id)] == ["remember 42"]
     finally:
         other.close()
+
+
+def test_a_session_id_with_a_trailing_newline_is_not_an_id(tmp_path):
+    from agent.session_file import IN_USE_FILE, SESSION_ID_RE, read_in_use
+
+    assert SESSION_ID_RE.match("session_1234abcd")
+    assert not SESSION_ID_RE.match("session_1234abcd\n")  # "$" let it through
+    (tmp_path / IN_USE_FILE).write_text("session_1234abcd\n\n", encoding="utf-8")
+    assert read_in_use(tmp_path) == "session_1234abcd"  # the file's own newline is stripped
