@@ -19,6 +19,7 @@ import redis
 from registry import linger
 from registry.config import ConfigManager
 from registry.connection import _socket_path
+from resilience.embedded import wait_for
 
 HERE = Path(__file__).resolve().parent
 LINGER = 1.5  # seconds: short, so the stop is seen within the test
@@ -53,14 +54,6 @@ def pid_of(path: Path) -> int | None:
         return None
     return pid
 
-
-def wait_for(condition, seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import os
 import stat
 import sys
 import tempfile
-import time
 import types
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from registry.connection import (
     redis_server_binary,
 )
 from registry.errors import RegistryUnavailable
+from resilience.embedded import wait_for
 
 
 @pytest.fixture
@@ -243,14 +243,6 @@ def test_with_a_linger_the_last_client_leaves_the_server_running_under_a_watcher
     with plain(data_dir) as again:
         assert again.get("kept") == "yes"
 
-
-def wait_for(condition, seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_stopping_when_the_server_is_already_gone_is_quiet(data_dir):

@@ -53,3 +53,14 @@ def stop_server_quietly(data_dir: Path) -> None:
         os.kill(server_pid(data_dir), signal.SIGKILL)
     except (OSError, ValueError):
         pass
+
+
+def wait_for(condition, seconds: float = 30.0) -> bool:
+    """Poll `condition` until it holds or `seconds` pass (a bound for a failing test, not a
+    timing assertion); its last answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
