@@ -15,7 +15,6 @@ import hashlib
 import importlib.util
 import os
 import shutil
-import socket as sockets
 import subprocess
 import tempfile
 import time
@@ -230,16 +229,18 @@ def _stop_if_last(client: redis.Redis, data_dir: Path, linger: float = 0.0) -> N
 
 
 def _shutdown(socket: Path) -> None:
-    """SHUTDOWN SAVE on a connection of its own, returning when the server has saved and closed it.
+    """SHUTDOWN SAVE on a connection of its own, returning when the server has saved and closed it
+    (an OSError if it refused: then it runs on, and the caller lets it).
 
-    A raw socket, not the client: the server closing the connection is SHUTDOWN's answer, and
-    redis-py would take that for a dropped connection and sleep before retrying (50+ ms per exit).
+    Raw RESP (registry/linger.py's, which the watcher stops the server with too), not the client:
+    the server closing the connection is SHUTDOWN's answer, and redis-py would take that for a
+    dropped connection and sleep before retrying (50+ ms per exit).
     """
-    with contextlib.closing(sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)) as conn:
-        conn.settimeout(SHUTDOWN_TIMEOUT)
-        conn.connect(str(socket))
-        conn.sendall(b"*2\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n")
-        conn.recv(512)  # b"" once it stopped; an "-ERR ..." line if it refused (then it runs on)
+    conn = lingering.Resp(socket, timeout=SHUTDOWN_TIMEOUT)
+    try:
+        conn.call("SHUTDOWN", "SAVE")
+    finally:
+        conn.close()
 
 
 def redis_server_binary() -> str | None:

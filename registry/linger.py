@@ -133,6 +133,8 @@ def client_names(conn: Resp) -> list[str]:
 
 @contextlib.contextmanager
 def _lock(data_dir: Path):
+    """The data dir's lock, the one `registry.connection._data_dir_lock` takes (which also creates
+    the file 0600 through registry.datadir; this module stays free of redis-py and of them)."""
     with open(data_dir / "redis.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
