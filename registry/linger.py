@@ -1,6 +1,6 @@
 """The embedded Redis lingers after its last client, so scripts that call `ai-cli` in a loop do
-not start and stop a server on every call (issue 15: that start and `SHUTDOWN SAVE` were a third
-of a `model list`).
+not start and stop a server on every call (issue 15: that start and `SHUTDOWN SAVE` made a
+`model list` with no server running cost 10-25% more than one with a server held).
 
 An ai-cli process that leaves makes sure this watcher runs (one at a time), instead of stopping
 the server when it is the last:
