@@ -200,14 +200,19 @@ def test_the_exit_handler_stops_this_clients_server_after_its_linger(data_dir, m
 # --- stopping after the last client ----------------------------------------------------------
 
 
+def assert_kept_after_a_restart(data_dir):
+    """The key "kept" was saved: a server started again on the data dir reads it back."""
+    _start_server(data_dir, _socket_path(data_dir), 5.0)
+    with plain(data_dir) as again:
+        assert again.get("kept") == "yes"
+
+
 def test_the_last_client_stops_the_server_and_it_saves_first(data_dir):
     client = connect_redis("embedded", data_dir)
     client.set("kept", "yes")
     _stop_if_last(client, data_dir)
     assert not running(data_dir)
-    _start_server(data_dir, _socket_path(data_dir), 5.0)
-    with plain(data_dir) as again:
-        assert again.get("kept") == "yes"
+    assert_kept_after_a_restart(data_dir)
 
 
 def test_the_server_keeps_running_while_another_client_uses_it(data_dir):
@@ -239,10 +244,7 @@ def test_with_a_linger_the_last_client_leaves_the_server_running_under_a_watcher
     _stop_if_last(client, data_dir, 0.9)  # under a second: any linger above 0 lingers
     assert running(data_dir)  # not stopped at once: the watcher stops it once idle
     assert wait_for(lambda: not running(data_dir)), "the watcher never stopped the server"
-    _start_server(data_dir, _socket_path(data_dir), 5.0)
-    with plain(data_dir) as again:
-        assert again.get("kept") == "yes"
-
+    assert_kept_after_a_restart(data_dir)
 
 
 def test_stopping_when_the_server_is_already_gone_is_quiet(data_dir):
