@@ -96,7 +96,10 @@ class Resp:
         if head[:1] == b"-":
             raise OSError(head[1:].decode(errors="replace"))
         if head[:1] == b"$":
-            size = int(head[1:])
+            try:
+                size = int(head[1:])
+            except ValueError:  # not RESP: as good as a broken connection to the caller
+                raise OSError(f"not a Redis reply: {head[:40]!r}") from None
             return b"" if size < 0 else self._exactly(size + 2)[:-2]
         return head[1:]
 

@@ -158,3 +158,30 @@ def test_the_linger_setting_is_checked(monkeypatch):
     for bad in ("-1", "soon", "inf", "nan"):
         with pytest.raises(ConfigError, match="AI_CLI_EMBEDDED_LINGER"):
             _ = ConfigManager.load(env={"AI_CLI_EMBEDDED_LINGER": bad}).embedded_linger
+
+
+def test_a_reply_that_is_not_resp_is_an_oserror_the_callers_let_pass(tmp_path):
+    """Whatever answers on the socket, `_shutdown` at exit and the watcher get an OSError
+    (which both treat as "the server is gone"), never a ValueError reaching the user."""
+    import socket as sockets
+    import threading
+
+    path = tmp_path / "odd.sock"
+    listener = sockets.socket(sockets.AF_UNIX)
+    listener.bind(str(path))
+    listener.listen(1)
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        conn.recv(512)
+        conn.sendall(b"$not-a-length\r\n")
+        conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    conn = linger.Resp(path, timeout=5)
+    try:
+        with pytest.raises(OSError, match="not a Redis reply"):
+            conn.call("CLIENT", "LIST")
+    finally:
+        conn.close()
+        listener.close()
