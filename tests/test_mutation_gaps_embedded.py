@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import stat
 import sys
 import tempfile
+import time
 import types
 from pathlib import Path
 
@@ -161,6 +163,45 @@ def test_a_second_client_shares_the_running_server(data_dir):
     finally:
         first.close()
         second.close()
+
+
+def sleeps_while(action, monkeypatch) -> list[float]:
+    """The sleeps `action` asked for (each still slept): redis-py's retry sleeps through `time`."""
+    asked = []
+    real_sleep = time.sleep
+
+    def sleep(seconds):
+        asked.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    action()
+    monkeypatch.setattr(time, "sleep", real_sleep)
+    return asked
+
+
+def test_starting_the_server_never_waits_for_a_retry(data_dir, monkeypatch):
+    """No socket, no server: the start does not ask one first (the client's retry would sleep
+    50 ms on every first start). Only the short polls for the socket remain."""
+    clients = []
+    asked = sleeps_while(lambda: clients.append(connect_redis("embedded", data_dir)), monkeypatch)
+    clients[0].close()
+    assert running(data_dir)
+    assert asked and max(asked) <= 0.002, asked
+    assert sum(asked) < 4.0  # the wait ended when the socket showed, not at its 5 s deadline
+
+
+def test_a_socket_left_by_a_killed_server_is_replaced(data_dir):
+    _start_server(data_dir, data_dir / "redis.sock", 5.0)
+    pid = int((data_dir / "redis.pid").read_text())
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not Path(f"/proc/{pid}").exists())
+    assert (data_dir / "redis.sock").exists()  # stale: nobody listens
+    client = connect_redis("embedded", data_dir)
+    try:
+        assert client.info("server")["process_id"] != pid
+    finally:
+        client.close()
 
 
 @pytest.mark.parametrize("timeout, read_timeout", [(2.0, 5.0), (7.0, 7.0)])
