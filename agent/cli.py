@@ -182,7 +182,8 @@ def _help(table, words: list[str], output: Output) -> int:
 
 
 def run() -> int:
-    """The program (the `ai-cli` script, `python -m agent.cli`): `main`, then the exit."""
+    """The program (the `ai-cli` script runs it through agent/__main__.py): `main`, then the
+    exit."""
     code = main()
     from agent import warmup
 

@@ -18,6 +18,8 @@ import sys
 import threading
 from typing import Callable
 
+from agent import collector
+
 THREAD_NAME = "ai-cli-warm-up"
 MODULES = ("langchain_ollama", "router")  # langchain_ollama brings langchain_core.messages
 # What the first answer imported on top of those (tests/test_startup_paths.py lists them when it
@@ -78,13 +80,16 @@ def _warm_up(modules: tuple[str, ...], prepare: Callable[[], object] | None) -> 
     # its own, so one a newer LangChain renamed does not stop the others.
     from router.lazy_langsmith import defer_langsmith_types
 
-    defer_langsmith_types()
-    for name in modules:
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
-    if prepare is not None:
-        with contextlib.suppress(Exception):
-            prepare()
+    try:
+        defer_langsmith_types()
+        for name in modules:
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
+        if prepare is not None:
+            with contextlib.suppress(Exception):
+                prepare()
+    finally:
+        collector.resume()  # start-up is over: collect as usual (agent/collector.py)
 
 
 def exit_if_warming(code: int) -> None:

@@ -6,6 +6,7 @@ registry as it was. The decisions are the same calls the subcommands make.
 
 from __future__ import annotations
 
+from agent import collector
 from agent.commands.model_views import ModelAdded, ModelChanged
 from registry.errors import AiCliError, Cancelled, InvalidInput, NeedsTerminal
 from registry.model import (
@@ -31,6 +32,7 @@ CANCELLED = "Wizard cancelled; the registry is unchanged."
 def run_wizard(app):
     if not app.interactive:
         raise NeedsTerminal(NO_TERMINAL)
+    collector.resume()  # it waits on a person from here on (agent/collector.py)
     registry = app.online_registry()
     has_models = bool(registry.list_models())
     actions = [ADD, SWITCH, REMOVE] if has_models else [ADD]

@@ -101,7 +101,13 @@ class Tree:
         return self.folder / "data" / "ai-cli" / "redis.sock"
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "agent.cli", *args]
+        return [sys.executable, "-m", self.entry, *args]
+
+    @property
+    def entry(self) -> str:
+        """What the tree's `ai-cli` script runs: agent/__main__.py since the collector's pause,
+        agent/cli.py in older trees."""
+        return "agent" if (self.root / "agent" / "__main__.py").exists() else "agent.cli"
 
     def run(self, *args: str, linger: float | None = 0) -> subprocess.CompletedProcess:
         """`ai-cli ARGS`; `linger` None: the default embedded_linger, else these seconds."""
@@ -114,7 +120,7 @@ class Tree:
     def spawn_repl(self):
         import pexpect
 
-        child = pexpect.spawn(sys.executable, ["-m", "agent.cli"], env=self.env,
+        child = pexpect.spawn(sys.executable, ["-m", self.entry], env=self.env,
                               cwd=str(self.root), encoding="utf-8", timeout=60, dimensions=(50, 200))
         child.delaybeforesend = None  # pexpect sleeps 50 ms before each send by default
         return child

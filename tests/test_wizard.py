@@ -142,3 +142,26 @@ def test_without_a_terminal_it_points_to_the_subcommands(cli):
         text = proc.stdout + proc.stderr
         assert "The wizard needs a terminal" in text
         assert "ai-cli model general add <url> <model_name>" in text
+
+
+# A sitecustomize that writes, at exit, whether the collector was on (nothing else changes).
+COLLECTOR_AT_EXIT = """
+import atexit, gc, os
+atexit.register(lambda: open(os.environ["COLLECTOR_LOG"], "w").write(str(gc.isenabled())))
+"""
+
+
+def test_the_wizard_waits_on_a_person_with_the_collector_on(cli, tmp_path):
+    # `ai-cli setup` starts no warm-up: the wizard itself ends the start-up pause
+    # (agent/collector.py), as a person may take minutes over its questions.
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(COLLECTOR_AT_EXIT)
+    log = tmp_path / "collector.log"
+    child = cli.spawn("setup", env={"PYTHONPATH": f"{hooks}:{cli.env['PYTHONPATH']}",
+                                    "COLLECTOR_LOG": str(log)})
+    child.expect_exact("What do you want to do?")
+    child.send(CTRL_C)
+    child.expect_exact("Wizard cancelled; the registry is unchanged.")
+    assert ended(child) == 1
+    assert log.read_text() == "True"
