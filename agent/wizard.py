@@ -7,7 +7,7 @@ registry as it was. The decisions are the same calls the subcommands make.
 from __future__ import annotations
 
 from agent import collector
-from agent.commands.model_views import ModelAdded, ModelChanged
+from agent.commands.model_change_views import ModelAdded, ModelChanged
 from registry.errors import AiCliError, Cancelled, InvalidInput, NeedsTerminal
 from registry.model import (
     ModelConfig,

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import TYPE_CHECKING
 
 from agent.commands.base import Arg, Args, Command, Option, model_type_slot
-from agent.commands.model_views import (
-    CheckResult,
-    CheckRow,
-    Discovered,
-    ModelAdded,
-    ModelChanged,
-    ModelList,
-    Status,
-)
+from agent.commands.model_views import ModelList
 from registry.errors import AddRefused, AiCliError, CorruptModel
 from registry.model import (
     MODEL_TYPES,
@@ -24,6 +16,10 @@ from registry.model import (
     validate_timeout,
     validate_url,
 )
+
+if TYPE_CHECKING:  # each command imports its own view: `model list` defines only its own
+    from agent.commands.model_change_views import ModelAdded, ModelChanged
+    from agent.commands.probe_views import CheckResult, Discovered, Status
 
 TYPE = model_type_slot()
 MODEL_ID = Arg("model_id", "a model id, or the model's name (e.g. llama3.1:8b)",
@@ -66,6 +62,8 @@ def add(app, args: Args) -> ModelAdded:
         timeout=candidate.timeout, set_active=candidate.is_active,
     )
     registry.update_availability(model.model_id, probe.is_available)
+    from agent.commands.model_change_views import ModelAdded
+
     return ModelAdded(registry.get_model(model.model_id) or model, forced_reason)
 
 
@@ -93,6 +91,8 @@ def use(app, args: Args) -> ModelChanged:
     note = None
     if model.is_available is False:
         note = "It was unreachable at its last check; run '/model check' to probe it again."
+    from agent.commands.model_change_views import ModelChanged
+
     return ModelChanged(model, "is now active", note)
 
 
@@ -104,10 +104,14 @@ def remove(app, args: Args) -> ModelChanged:
     if model.is_active and model.model_type in MODEL_TYPES:
         note = (f"No {model.model_type} model is active now; pick one with "
                 f"'/model {model.model_type} use <model_id>'.")
+    from agent.commands.model_change_views import ModelChanged
+
     return ModelChanged(model, "removed", note)
 
 
 def discover(app, args: Args) -> Discovered:
+    from agent.commands.probe_views import Discovered
+
     url = validate_url(args.url)
     with app.output.spinner(f"Asking {mask_url(url)} for its models..."):
         names = app.checker.discover(url)
@@ -115,6 +119,8 @@ def discover(app, args: Args) -> Discovered:
 
 
 def check(app, args: Args) -> CheckResult:
+    from agent.commands.probe_views import CheckResult, CheckRow
+
     registry = app.registry
     if args.model_id:
         target = find_model(app, args.model_id, registry=registry)
@@ -136,6 +142,8 @@ def check(app, args: Args) -> CheckResult:
 
 def _check_live(app, targets, result: CheckResult) -> CheckResult:
     """Probe concurrently, redrawing the table on stderr as each answer comes back."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     from rich.live import Live
 
     with Live(result.table(), console=app.output.err, transient=True) as live:
@@ -151,6 +159,8 @@ def _check_live(app, targets, result: CheckResult) -> CheckResult:
 
 
 def status(app, args: Args) -> Status:
+    from agent.commands.probe_views import Status
+
     registry = app.registry
     if not getattr(registry, "online", True):
         app.output.warn(registry.notice)

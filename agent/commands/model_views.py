@@ -1,7 +1,11 @@
-"""What the /model commands return: one object, rendered by rich for people or as JSON.
+"""What `/model list` returns, and what the other /model views share: one object per command,
+rendered by rich for people or as JSON.
 
 JSON shapes are DESIGN.md's ("JSON shapes"), the same the web API returns.
 Every string that came from a user or a server goes through `esc` or a `Text`.
+The views of the other /model commands live in model_change_views.py (add, use, remove) and
+probe_views.py (discover, check, status): each dataclass costs its definition at import, and
+`model list`, the command scripts call most, defines only its own (issue 15).
 """
 
 from __future__ import annotations
@@ -10,11 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from agent.output import FAIL, INFO, OK, WARN, Output, esc
-from registry.model import ModelConfig, mask_url
+from agent.output import FAIL, OK, Output
+from registry.model import ModelConfig
 
 if TYPE_CHECKING:  # rich loads when something is shown, not with the command table
-    from rich.table import Table
     from rich.text import Text
 
 ACTIVE_MARK = "●"
@@ -44,54 +47,6 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit} ago"
     return f"{max(seconds, 0)}s ago"
-
-
-@dataclass(frozen=True)
-class ModelAdded:
-    model: ModelConfig
-    probe_reason: str | None = None  # set when it was added despite failing the probe
-
-    def to_json(self) -> Any:
-        return self.model.to_json()
-
-    def render(self, out: Output) -> None:
-        m = self.model
-        out.line("Model registered successfully!", style="bold green")
-        for label, value in (
-            ("ID", m.model_id), ("Type", m.model_type), ("Model", m.model_name), ("URL", m.shown_url),
-            ("Status", "Active" if m.is_active else "Inactive"),
-        ):
-            out.print(f"  [bold]{label}:[/bold] {esc(value)}")
-        if self.probe_reason:
-            out.warn(f"Added without a working server: {self.probe_reason}")
-        out.line()
-        if m.is_active and m.model_type == "general":
-            out.line("You can now start chatting!")
-        elif m.is_active:
-            out.line("Code features are now available via '/code'.")
-        else:
-            out.line(f"Make it active with '/model {m.model_type} use {m.model_id}'.")
-
-
-@dataclass(frozen=True)
-class ModelChanged:
-    """`use` and `remove`: the model, and what happened to it."""
-
-    model: ModelConfig
-    what: str  # "now active" | "removed"
-    note: str | None = None
-
-    def to_json(self) -> Any:
-        return self.model.to_json()
-
-    def render(self, out: Output) -> None:
-        m = self.model
-        out.print(
-            f"[green]{OK}[/green] {esc(m.model_type.capitalize())} model {esc(m.model_name)} "
-            f"@ {esc(m.host)} ({esc(m.model_id)}) {self.what}."
-        )
-        if self.note:
-            out.info(self.note)
 
 
 @dataclass(frozen=True)
@@ -161,100 +116,3 @@ class ModelList:
             details.append(f"  checked {ago(m.last_checked)}", style="dim")
             out.print(details)
         out.notice(f"{ACTIVE_MARK} = active model of its type")
-
-
-@dataclass(frozen=True)
-class Discovered:
-    url: str
-    names: list[str]
-
-    @property
-    def shown_url(self) -> str:
-        return mask_url(self.url)
-
-    def to_json(self) -> Any:
-        return {"url": self.shown_url, "models": self.names}
-
-    def render(self, out: Output) -> None:
-        if not self.names:
-            out.line(f"{self.shown_url} answers but has no models. Pull one there: ollama pull llama3.1:8b")
-            return
-        out.line(f"Models on {self.shown_url}:", style="bold")
-        for name in self.names:
-            out.line(f"  {name}")
-
-
-@dataclass
-class CheckRow:
-    label: str  # model id, or "fallback"
-    name: str
-    url: str  # as shown: password masked
-    result: Any = None  # ProbeResult once the probe is back
-
-
-@dataclass
-class CheckResult:
-    rows: list[CheckRow] = field(default_factory=list)
-
-    def to_json(self) -> Any:
-        return [row.result.to_json() for row in self.rows]
-
-    def table(self) -> Table:
-        from rich.table import Table
-        from rich.text import Text
-
-        table = Table(title="Availability", title_justify="left")
-        for column in ("ID", "Model", "URL", "Status", "Latency", "Reason"):
-            table.add_column(column)
-        for row in self.rows:
-            r = row.result
-            if r is None:
-                status, latency, reason = Text("checking…", style="dim"), "", ""
-            else:
-                status = availability_text(r.is_available)
-                latency = "" if r.latency_ms is None else f"{r.latency_ms} ms"
-                reason = r.reason or ""
-            table.add_row(Text(row.label), Text(row.name), Text(row.url), status, latency,
-                          Text(reason))
-        return table
-
-    def render(self, out: Output) -> None:
-        out.print(self.table())
-
-
-@dataclass(frozen=True)
-class Status:
-    status: dict  # Router.status()
-    registry_note: str | None = None
-
-    def to_json(self) -> Any:
-        return self.status
-
-    def render(self, out: Output) -> None:
-        for request_type, route in self.status.get("routes", {}).items():
-            _render_route(out, request_type, route)
-        fallback = self.status.get("fallback") or {}
-        if fallback:
-            state = {True: " (reachable)", False: " (unreachable)"}.get(fallback.get("is_available"), "")
-            out.print(f"[cyan]{INFO}[/cyan] Fallback: {esc(fallback.get('model_name', ''))} @ "
-                      f"{esc(fallback.get('url', ''))}{state}", soft_wrap=not out.is_terminal)
-        features = self.status.get("features", {})
-        on = [name for name, value in features.items() if value is True]
-        off = [name for name, value in features.items() if value is False]
-        out.line(f"Features on: {', '.join(on) or 'none'}" + (f"; off: {', '.join(off)}" if off else ""))
-
-
-def _render_route(out: Output, request_type: str, route: dict) -> None:
-    model = route.get("model")
-    title = f"{request_type.capitalize()}"
-    if model is None:
-        notice = (route.get("notice") or "feature off").removeprefix("⚠").strip()
-        out.print(f"[yellow]{WARN}[/yellow] {esc(title)}: no model. {esc(out.form(notice))}", soft_wrap=not out.is_terminal)
-        return
-    icon = f"[green]{OK}[/green]" if route.get("via") == "active" else f"[yellow]{WARN}[/yellow]"
-    ident = model.get("model_id") or "fallback"
-    out.print(f"{icon} {esc(title)}: {esc(model.get('model_name', ''))} @ "
-              f"{esc(model.get('url', ''))} ({esc(ident)}, via {esc(route.get('via', ''))})",
-              soft_wrap=not out.is_terminal)
-    if route.get("notice"):
-        out.notice(f"  {route['notice']}")
