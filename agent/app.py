@@ -132,12 +132,34 @@ class App:
 
     def migrate_on_start(self) -> str | None:
         """The one-time config.yaml -> Redis migration; returns its line to show, or None."""
+        if self._nothing_to_migrate():
+            return None  # the usual start: the migration module is not even imported
         from migrations.add_model_registry import migrate_on_start
 
         try:
             return migrate_on_start(self.registry, self.config)
         except (RegistryUnavailable, RegistryReadOnly):
             return None  # the banner already says Redis is down
+
+    def _nothing_to_migrate(self) -> bool:
+        """The migration's two markers, read in one round trip: whether it is done for good
+        (migrations/pending.py). False whenever that read cannot say (the migration decides)."""
+        import redis
+
+        from migrations.pending import nothing_to_migrate
+        from registry.manager import SCHEMA_VERSION
+
+        live = getattr(self.registry, "live", None)  # config.yaml's own registry has none
+        if live is None or not self.registry.online:
+            return False
+        keys = self.registry.keys
+        try:
+            pipe = live().redis.pipeline(transaction=False)  # the markers' slots may differ
+            schema, migrated = pipe.get(keys.schema).get(keys.migrated).execute()
+        except (redis.RedisError, OSError, AiCliError):  # the migration reports what went wrong
+            return False
+        return nothing_to_migrate(schema, migrated, self.config.has_legacy_sections,
+                                  SCHEMA_VERSION)
 
     # --- asking the user --------------------------------------------------------------------
 

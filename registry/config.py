@@ -131,6 +131,11 @@ class ConfigManager:
     def get_default_timeout(self) -> int:
         return self._checked(("defaults", "timeout"), validate_timeout)
 
+    @property
+    def has_legacy_sections(self) -> bool:
+        """Whether the file has an `ollama:`, `general:` or `coder:` section (valid or not)."""
+        return any(section in self.data for section in LEGACY_SECTIONS)
+
     def get_legacy_models(self) -> list[LegacyModel]:
         """The models of the old config format, validated; `ollama:` wins over `general:`."""
         models: dict[str, LegacyModel] = {}

