@@ -37,12 +37,14 @@ FIRST_ANSWER_MODULES = (
 TERMINAL_MODULES = ("agent.markdown", "rich.live", "rich.status")  # the live answer, the spinner
 
 
-def start(prepare: Callable[[], object] | None = None, *, terminal: bool = True) -> threading.Thread:
+def start(prepare: Callable[[], object] | None = None, *, terminal: bool = True,
+          lasting: bool = False) -> threading.Thread:
     """Start the warm-up: import `MODULES` (and `TERMINAL_MODULES` when the answer goes to a
-    terminal), then call `prepare` (e.g. build the route's model)."""
+    terminal), then call `prepare` (e.g. build the route's model), then end start-up's pause of
+    the collector (`lasting`: the process runs on, so start-up's garbage is collected first)."""
     modules = MODULES + FIRST_ANSWER_MODULES + (TERMINAL_MODULES if terminal else ())
-    thread = threading.Thread(target=_warm_up, args=(modules, prepare), name=THREAD_NAME,
-                              daemon=True)
+    thread = threading.Thread(target=_warm_up, args=(modules, prepare, lasting),
+                              name=THREAD_NAME, daemon=True)
     thread.start()
     return thread
 
@@ -63,7 +65,8 @@ def when_drawn(app) -> Callable[[], None]:
             import asyncio  # prompt_toolkit's loop: asyncio is loaded already
 
             started = True
-            asyncio.get_running_loop().call_soon(start, lambda: general_chat_model(app))
+            asyncio.get_running_loop().call_soon(
+                lambda: start(lambda: general_chat_model(app), lasting=True))
 
     return pre_run
 
@@ -75,7 +78,8 @@ def general_chat_model(app) -> None:
         app.router.context.window(route.model)  # its /api/show facts, which fitting a request reads
 
 
-def _warm_up(modules: tuple[str, ...], prepare: Callable[[], object] | None) -> None:
+def _warm_up(modules: tuple[str, ...], prepare: Callable[[], object] | None,
+             lasting: bool = False) -> None:
     # Only a head start: the real use does it all again and reports what fails. Each module on
     # its own, so one a newer LangChain renamed does not stop the others.
     from router.lazy_langsmith import defer_langsmith_types
@@ -89,7 +93,7 @@ def _warm_up(modules: tuple[str, ...], prepare: Callable[[], object] | None) -> 
             with contextlib.suppress(Exception):
                 prepare()
     finally:
-        collector.resume()  # start-up is over: collect as usual (agent/collector.py)
+        collector.resume(collect=lasting)  # start-up is over (agent/collector.py)
 
 
 def exit_if_warming(code: int) -> None:

@@ -81,7 +81,7 @@ def run_server(app, listener: socket.socket, host: str, port: int, token: str | 
         app.output.notice(f"Every request needs 'Authorization: Bearer <{TOKEN_ENV}>'.")
     from agent import warmup
 
-    warmup.start(terminal=False)  # the chat client imports while the server waits for a request
+    warmup.start(terminal=False, lasting=True)  # imports while the server waits for a request
     config = uvicorn.Config(web, log_level="warning", timeout_graceful_shutdown=2,
                             access_log=False)
     uvicorn.Server(config).run(sockets=[listener])
