@@ -359,6 +359,8 @@ def main() -> None:
                         help="also count model list's instructions with valgrind (if installed)")
     options = parser.parse_args()
     roots = [r.resolve() for r in (options.root or [ROOT])]
+    if len({r.name for r in roots}) < len(roots):  # the figures are keyed by the folder's name
+        parser.error("give each --root a folder of its own name (e.g. /tmp/before/main272)")
     only = set(options.only or ("list", "repl", "chat"))
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}  "
           f"({os.cpu_count()} CPUs)")
