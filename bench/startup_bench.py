@@ -308,7 +308,8 @@ def install_llm(folder: Path) -> Path | None:
     return venv
 
 
-def bench_chat(trees: list[Tree], runs: int, url: str, llm_venv: Path | None, folder: Path) -> None:
+def bench_chat(trees: list[Tree], runs: int, url: str, llm_venv: Path | None, folder: Path,
+               instructions: bool = False) -> None:
     print("\n3. one-shot chat, whole process (stdout a pipe)")
     host = url.split("://", 1)[1]
     other_env = {**os.environ, "OLLAMA_HOST": host, "LLM_USER_PATH": str(folder / "llm-home")}
@@ -344,6 +345,18 @@ def bench_chat(trees: list[Tree], runs: int, url: str, llm_venv: Path | None, fo
         row(f"[{tree.label}] ai-cli chat hello (vs llm)" if llm_cmd else
             f"[{tree.label}] ai-cli chat hello (vs the script)",
             samples[tree.label], llm_times or script_times)
+    if not instructions:
+        return
+    print("  instructions executed (valgrind; load does not change them):")
+    base = instruction_count(llm_cmd, other_env, folder) if llm_cmd else None
+    if base:
+        print(f"  {'llm':<58} {base / 1e6:7.0f} M")
+    for tree in trees:
+        tree.wait_until_stopped()
+        count = instruction_count(tree.command("chat", "hello"), tree.env, tree.root)
+        ratio = f"   {count / base:5.2f}x" if base else ""
+        print(f"  {'[' + tree.label + '] ai-cli chat hello':<58} {count / 1e6:7.0f} M{ratio}",
+              flush=True)
 
 
 def main() -> None:
@@ -356,7 +369,8 @@ def main() -> None:
                         help="seconds between the REPL's prompt and the first message")
     parser.add_argument("--only", choices=("list", "repl", "chat"), action="append")
     parser.add_argument("--instructions", action="store_true",
-                        help="also count model list's instructions with valgrind (if installed)")
+                        help="also count the instructions of model list and chat with valgrind "
+                             "(if installed)")
     options = parser.parse_args()
     roots = [r.resolve() for r in (options.root or [ROOT])]
     if len({r.name for r in roots}) < len(roots):  # the figures are keyed by the folder's name
@@ -379,7 +393,8 @@ def main() -> None:
             bench_repl(trees, options.runs, server.url, options.typing)
         if "chat" in only:
             llm_venv = options.llm_venv or install_llm(folder)
-            bench_chat(trees, options.runs, server.url, llm_venv, folder)
+            bench_chat(trees, options.runs, server.url, llm_venv, folder,
+                       options.instructions and shutil.which("valgrind") is not None)
         for tree in trees:
             tree.wait_until_stopped()
     print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
