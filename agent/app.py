@@ -150,10 +150,10 @@ class App:
         from registry.manager import SCHEMA_VERSION
 
         live = getattr(self.registry, "live", None)  # config.yaml's own registry has none
-        if live is None or not self.registry.online:
+        if live is None:
             return False
         keys = self.registry.keys
-        try:
+        try:  # live() refuses while Redis is down (RegistryReadOnly)
             pipe = live().redis.pipeline(transaction=False)  # the markers' slots may differ
             schema, migrated = pipe.get(keys.schema).get(keys.migrated).execute()
         except (redis.RedisError, OSError, AiCliError):  # the migration reports what went wrong
