@@ -216,10 +216,14 @@ def bench_model_list(trees: list[Tree], runs: int, instructions: bool = False) -
         row(f"[{tree.label}] while an ai-cli REPL holds the server", held[tree.label], floor)
     if counts:
         print("  instructions executed (valgrind; load does not change them), a REPL holding it:")
-        print(f"  {'floor':<58} {counts['floor'] / 1e6:7.0f} M")
+        instruction_row("floor", counts["floor"])
         for tree in trees:
-            print(f"  {'[' + tree.label + '] model list --json':<58} "
-                  f"{counts[tree.label] / 1e6:7.0f} M  {counts[tree.label] / counts['floor']:5.2f}x")
+            instruction_row(f"[{tree.label}] model list --json", counts[tree.label], counts["floor"])
+
+
+def instruction_row(label: str, count: int, base: int | None = None) -> None:
+    ratio = f"  {count / base:5.2f}x" if base else ""
+    print(f"  {label:<58} {count / 1e6:7.0f} M{ratio}", flush=True)
 
 
 def instruction_count(command: list[str], env: dict, cwd: Path) -> int:
@@ -350,13 +354,11 @@ def bench_chat(trees: list[Tree], runs: int, url: str, llm_venv: Path | None, fo
     print("  instructions executed (valgrind; load does not change them):")
     base = instruction_count(llm_cmd, other_env, folder) if llm_cmd else None
     if base:
-        print(f"  {'llm':<58} {base / 1e6:7.0f} M")
+        instruction_row("llm", base)
     for tree in trees:
         tree.wait_until_stopped()
-        count = instruction_count(tree.command("chat", "hello"), tree.env, tree.root)
-        ratio = f"   {count / base:5.2f}x" if base else ""
-        print(f"  {'[' + tree.label + '] ai-cli chat hello':<58} {count / 1e6:7.0f} M{ratio}",
-              flush=True)
+        instruction_row(f"[{tree.label}] ai-cli chat hello",
+                        instruction_count(tree.command("chat", "hello"), tree.env, tree.root), base)
 
 
 def main() -> None:
@@ -376,6 +378,7 @@ def main() -> None:
     if len({r.name for r in roots}) < len(roots):  # the figures are keyed by the folder's name
         parser.error("give each --root a folder of its own name (e.g. /tmp/before/main272)")
     only = set(options.only or ("list", "repl", "chat"))
+    instructions = options.instructions and shutil.which("valgrind") is not None
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}  "
           f"({os.cpu_count()} CPUs)")
     with OllamaTestServer() as server, tempfile.TemporaryDirectory() as tmp:
@@ -387,14 +390,12 @@ def main() -> None:
         for tree in trees:  # compile .pyc files and start nothing else
             tree.run("model", "list", "--json")
         if "list" in only:
-            bench_model_list(trees, options.runs,
-                             options.instructions and shutil.which("valgrind") is not None)
+            bench_model_list(trees, options.runs, instructions)
         if "repl" in only:
             bench_repl(trees, options.runs, server.url, options.typing)
         if "chat" in only:
             llm_venv = options.llm_venv or install_llm(folder)
-            bench_chat(trees, options.runs, server.url, llm_venv, folder,
-                       options.instructions and shutil.which("valgrind") is not None)
+            bench_chat(trees, options.runs, server.url, llm_venv, folder, instructions)
         for tree in trees:
             tree.wait_until_stopped()
     print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
