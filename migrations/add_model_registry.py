@@ -24,10 +24,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+import redis
 
 from registry.config import ConfigManager, LegacyModel
-from registry.errors import AiCliError, RegistryReadOnly, RegistryUnavailable
-from registry.manager import SCHEMA_VERSION, ModelRegistry, RegistryKeys, hash_or_wrong_type
+from registry.errors import AiCliError, CorruptMarker, RegistryReadOnly, RegistryUnavailable
+from registry.manager import (
+    SCHEMA_VERSION,
+    ModelRegistry,
+    RegistryKeys,
+    hash_or_wrong_type,
+    is_wrong_type,
+)
 from registry.model import MODEL_TYPES, ModelConfig, encode_time, new_model_id, now_utc
 from registry.offline import legacy_model_id
 
@@ -281,7 +288,7 @@ def _live_registry(registry) -> ModelRegistry:
 def _read_state(pipe, keys: RegistryKeys, full: bool) -> RegistryState:
     """The markers (WATCHed); with `full`, the active pointers and every model too."""
     pipe.watch(keys.schema, keys.migrated)
-    schema, migrated = pipe.get(keys.schema), pipe.get(keys.migrated)
+    schema, migrated = _marker(pipe, keys.schema), _marker(pipe, keys.migrated)
     if not full:
         return RegistryState(schema, migrated)
     pipe.watch(*(keys.active(t) for t in MODEL_TYPES), *(keys.index(t) for t in MODEL_TYPES))
@@ -292,6 +299,16 @@ def _read_state(pipe, keys: RegistryKeys, full: bool) -> RegistryState:
     hashes = [hash_or_wrong_type(pipe, keys.model(i)) for i in ids]
     models = tuple(ModelConfig.from_hash(h, i) for i, h in zip(ids, hashes) if h)
     return RegistryState(schema, migrated, active, models)
+
+
+def _marker(pipe, key: str) -> str | None:
+    """A marker's text; `CorruptMarker` (one line, with the fix) for a key of another type."""
+    try:
+        return pipe.get(key)
+    except redis.ResponseError as exc:
+        if not is_wrong_type(exc):
+            raise
+        raise CorruptMarker(key) from None
 
 
 def _check_schema(state: RegistryState, url: str) -> None:

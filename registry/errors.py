@@ -102,6 +102,19 @@ class CorruptModel(AiCliError):
         self.model_id = model_id
 
 
+class CorruptMarker(AiCliError):
+    """A migration marker (`models:schema`, `models:migrated`) holds another Redis type."""
+
+    http_status = 409
+
+    def __init__(self, key: str):
+        super().__init__(
+            f"The registry key {key} holds another Redis type than the text ai-cli writes there. "
+            f"Delete it (redis-cli DEL '{key}'); the next start writes it again."
+        )
+        self.key = key
+
+
 class RegistryUnavailable(AiCliError):
     """The Redis server behind the registry cannot be reached."""
 

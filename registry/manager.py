@@ -348,7 +348,8 @@ class ModelRegistry:
             ) from exc
 
 
-def _is_wrong_type(exc: BaseException) -> bool:
+def is_wrong_type(exc: BaseException) -> bool:
+    """A key of ours holds another Redis type (written by hand or by another program)."""
     return isinstance(exc, redis.ResponseError) and str(exc).startswith("WRONGTYPE")
 
 
@@ -357,7 +358,7 @@ def _wrong_types_as_values(replies: list) -> list:
     by hand or by another program) kept as a value for the decoder to call corrupt; any other
     error is raised as usual."""
     for reply in replies:
-        if isinstance(reply, Exception) and not _is_wrong_type(reply):
+        if isinstance(reply, Exception) and not is_wrong_type(reply):
             raise reply
     return replies
 
@@ -368,7 +369,7 @@ def hash_or_wrong_type(pipe, key: str):
     try:
         return pipe.hgetall(key)
     except redis.ResponseError as exc:
-        if not _is_wrong_type(exc):
+        if not is_wrong_type(exc):
             raise
         return exc
 
