@@ -27,7 +27,7 @@ from typing import Callable
 import redis
 
 from registry.config import ConfigManager, LegacyModel
-from registry.errors import AiCliError, CorruptMarker, RegistryReadOnly, RegistryUnavailable
+from registry.errors import AiCliError, CorruptRegistryKey, RegistryReadOnly, RegistryUnavailable
 from registry.manager import (
     SCHEMA_VERSION,
     ModelRegistry,
@@ -288,12 +288,12 @@ def _live_registry(registry) -> ModelRegistry:
 def _read_state(pipe, keys: RegistryKeys, full: bool) -> RegistryState:
     """The markers (WATCHed); with `full`, the active pointers and every model too."""
     pipe.watch(keys.schema, keys.migrated)
-    schema, migrated = _marker(pipe, keys.schema), _marker(pipe, keys.migrated)
+    schema, migrated = _read(pipe.get, keys.schema), _read(pipe.get, keys.migrated)
     if not full:
         return RegistryState(schema, migrated)
     pipe.watch(*(keys.active(t) for t in MODEL_TYPES), *(keys.index(t) for t in MODEL_TYPES))
-    active = {t: pipe.get(keys.active(t)) for t in MODEL_TYPES}
-    ids = sorted({i for t in MODEL_TYPES for i in pipe.smembers(keys.index(t))})
+    active = {t: _read(pipe.get, keys.active(t)) for t in MODEL_TYPES}
+    ids = sorted({i for t in MODEL_TYPES for i in _read(pipe.smembers, keys.index(t))})
     if ids:
         pipe.watch(*(keys.model(i) for i in ids))
     hashes = [hash_or_wrong_type(pipe, keys.model(i)) for i in ids]
@@ -301,14 +301,16 @@ def _read_state(pipe, keys: RegistryKeys, full: bool) -> RegistryState:
     return RegistryState(schema, migrated, active, models)
 
 
-def _marker(pipe, key: str) -> str | None:
-    """A marker's text; `CorruptMarker` (one line, with the fix) for a key of another type."""
+def _read(command, key: str):
+    """`command(key)`; `CorruptRegistryKey` (one line, with the fix) for a key of another Redis
+    type, which would otherwise end every start while the migration is pending. (A model hash of
+    another type is read as corrupt instead: `hash_or_wrong_type`.)"""
     try:
-        return pipe.get(key)
+        return command(key)
     except redis.ResponseError as exc:
         if not is_wrong_type(exc):
             raise
-        raise CorruptMarker(key) from None
+        raise CorruptRegistryKey(key) from None
 
 
 def _check_schema(state: RegistryState, url: str) -> None:

@@ -102,15 +102,17 @@ class CorruptModel(AiCliError):
         self.model_id = model_id
 
 
-class CorruptMarker(AiCliError):
-    """A migration marker (`models:schema`, `models:migrated`) holds another Redis type."""
+class CorruptRegistryKey(AiCliError):
+    """A registry key the migration reads (a marker, an active pointer, a type's index) holds
+    another Redis type than ai-cli writes there."""
 
     http_status = 409
 
     def __init__(self, key: str):
         super().__init__(
-            f"The registry key {key} holds another Redis type than the text ai-cli writes there. "
-            f"Delete it (redis-cli DEL '{key}'); the next start writes it again."
+            f"The registry key {key} holds another Redis type than ai-cli writes there. Delete "
+            f"it (redis-cli DEL '{key}') and run 'ai-cli model repair'; ai-cli writes again what "
+            "belongs there."
         )
         self.key = key
 

@@ -192,18 +192,19 @@ def test_a_start_after_config_yaml_gains_models_still_migrates_them(tmp_path, re
     assert "Migrated 2 models" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("marker", ["schema", "migrated"])
-def test_a_marker_of_another_redis_type_breaks_no_command(tmp_path, redis_target, real_redis,
-                                                         key_prefix, monkeypatch, capsys, marker):
-    """A hash where a marker's text belongs (written by hand or another program): every start
-    says so in one line and goes on; `ai-cli migrate` refuses with the fix; nothing is written."""
+@pytest.mark.parametrize("name", ["schema", "migrated", "general:active", "index:coder"])
+def test_a_key_of_another_redis_type_breaks_no_command(tmp_path, redis_target, real_redis,
+                                                      key_prefix, monkeypatch, capsys, name):
+    """A hash where the migration reads text or a set (written by hand or another program), while
+    config.yaml's models wait to be migrated: every start says so in one line and goes on;
+    `ai-cli migrate` refuses with the fix; nothing is written."""
     from agent.cli import main
 
-    for name, value in redis_target.env().items():
-        monkeypatch.setenv(name, value)
-    if marker == "migrated":
+    for variable, value in redis_target.env().items():
+        monkeypatch.setenv(variable, value)
+    if name != "schema":
         real_redis.set(f"{key_prefix}models:schema", SCHEMA_VERSION)
-    key = f"{key_prefix}models:{marker}"
+    key = f"{key_prefix}models:{name}"
     real_redis.hset(key, "surprise", "1")
     before = snapshot(real_redis, key_prefix)
     config = load(tmp_path, BOTH, prefix=key_prefix)
@@ -211,8 +212,8 @@ def test_a_marker_of_another_redis_type_breaks_no_command(tmp_path, redis_target
     shown = capsys.readouterr()
     assert json.loads(shown.out) == []
     assert (f"The config.yaml models were not migrated: The registry key {key} holds another "
-            f"Redis type than the text ai-cli writes there. Delete it (redis-cli DEL '{key}'); "
-            "the next start writes it again.") in shown.err
+            f"Redis type than ai-cli writes there. Delete it (redis-cli DEL '{key}') and run "
+            "'ai-cli model repair'; ai-cli writes again what belongs there.") in shown.err
     assert "Unexpected error" not in shown.err
     assert main(["--config", str(config.path), "--json", "migrate"]) == 1
     assert "redis-cli DEL" in json.loads(capsys.readouterr().out)["error"]
