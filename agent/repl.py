@@ -85,7 +85,7 @@ def _prompt_session(app):
 
     history = InMemoryHistory()
     try:
-        from registry.datadir import private_file, secure_data_dir
+        from registry.config.private_files import private_file, secure_data_dir
 
         history_path = private_file(secure_data_dir(app.config.data_dir) / HISTORY_FILE)
         history = MaskedFileHistory(history_path)

@@ -21,7 +21,7 @@ from typing import Callable, TypeVar
 import redis
 
 from agent.session_file import SESSION_ID_RE
-from registry import redis_failures
+from registry.connection import failures as redis_failures
 from registry.errors import SessionNotFound
 from registry.model import MODEL_TYPES, encode_time, now_utc, validate_model_type
 

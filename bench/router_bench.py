@@ -26,7 +26,7 @@ from _redis import RoundTrips, client, redis_server  # noqa: E402
 from ollama_server import OllamaTestServer  # noqa: E402
 
 from registry.availability import AvailabilityChecker  # noqa: E402
-from registry.config import ConfigManager  # noqa: E402
+from registry.config.settings import ConfigManager  # noqa: E402
 from registry.manager import ModelRegistry  # noqa: E402
 from router import Router  # noqa: E402
 

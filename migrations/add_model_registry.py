@@ -36,7 +36,7 @@ from registry.manager import (
     is_wrong_type,
 )
 from registry.model import MODEL_TYPES, ModelConfig, encode_time, new_model_id, now_utc
-from registry.offline import legacy_model_id
+from registry.config_yaml import legacy_model_id
 
 KILL_AT_ENV = "AI_CLI_MIGRATION_TEST_KILL_AT"  # test-only hook, see the module docstring
 SKIP_ENV = "AI_CLI_SKIP_MODEL_MIGRATION"

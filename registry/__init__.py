@@ -18,8 +18,9 @@ def open_registry(config: ConfigManager, timeout: float = 2.0):
       and reconnecting by itself.
     Both have ModelRegistry's interface.
     """
-    from registry.connection import connect_redis, describe_url
-    from registry.offline import ConfigYamlRegistry, ResilientRegistry
+    from registry.connection.client import connect_redis, describe_url
+    from registry.config_yaml import ConfigYamlRegistry
+    from registry.resilient import ResilientRegistry
 
     if config.force_config_yaml:
         return ConfigYamlRegistry(config)

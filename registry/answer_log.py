@@ -22,7 +22,7 @@ from typing import Iterable
 
 import redis
 
-from registry import redis_failures
+from registry.connection import failures as redis_failures
 from registry.errors import AiCliError
 from registry.model import encode_time, mask_url, now_utc
 

@@ -17,7 +17,7 @@ import redis
 
 from registry.availability import model_key
 from registry.errors import AiCliError
-from registry.redis_failures import FAILURES
+from registry.connection.failures import FAILURES
 from registry.model import mask_url
 
 KEY = "models:calibration"

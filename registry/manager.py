@@ -16,7 +16,7 @@ from typing import Callable, TypeVar
 
 import redis
 
-from registry import redis_failures
+from registry.connection import failures as redis_failures
 from registry.errors import CorruptModel, UnknownModel, WrongModelType
 from registry.model import (
     MODEL_ID_RE,

@@ -51,7 +51,7 @@ class Router:
         pinned = dict(self.pinned)
         if pinned_model_id is not None and request_type is not None:
             pinned[request_type] = pinned_model_id
-        # A dead Redis fails a read in about 50 ms (one quick retry, registry/connection.py), and
+        # A dead Redis fails a read in about 50 ms (one quick retry, registry/connection/), and
         # the program's ResilientRegistry answers from config.yaml meanwhile: no backoff here.
         try:
             # A corrupt entry is listed by `model list` but never routed to.

@@ -45,7 +45,7 @@ MODULE_TESTS = {
                           "tests/resilience/test_decode_property.py", "tests/test_registry.py"],
     "agent/code/workspace.py": ["tests/test_workspace.py", "tests/test_mutation_gaps_workspace.py",
                                 "tests/test_code_tools.py"],
-    "registry/connection.py": [
+    "registry/connection/": [
         "tests/test_mutation_gaps_connection.py", "tests/test_mutation_gaps_embedded.py",
         "tests/test_cluster_config.py", "tests/resilience/test_durability.py",
         "tests/resilience/test_refusals.py::"
@@ -71,7 +71,7 @@ MODULE_TESTS = {
         INERT + "test_inert_json_keeps_the_value_and_escapes_what_json_leaves_raw",
         INERT + "test_output_makes_every_path_inert_on_a_terminal_only",
     ],
-    "registry/redis_failures.py": ["tests/test_mutation_gaps_cluster.py",
+    "registry/connection/failures.py": ["tests/test_mutation_gaps_cluster.py",
                                    "tests/test_cluster_config.py"],
 }
 

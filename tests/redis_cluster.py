@@ -16,7 +16,7 @@ from pathlib import Path
 import redis
 from redis.cluster import key_slot
 
-from registry.connection import redis_server_binary
+from registry.connection.embedded import redis_server_binary
 
 SLOTS = 16384
 NODE_TIMEOUT_MS = 5000  # how long a silent node takes to be marked failed

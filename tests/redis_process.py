@@ -6,7 +6,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from registry.connection import redis_server_binary
+from registry.connection.embedded import redis_server_binary
 
 
 class RedisProcess:

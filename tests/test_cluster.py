@@ -19,7 +19,8 @@ from agent.sessions import SessionStore, StoredMessage
 from redis_cluster import RedisClusterProcess, free_port_base
 from registry import open_registry
 from registry.config import ConfigManager
-from registry.connection import connect_redis, redis_server_binary
+from registry.connection.client import connect_redis
+from registry.connection.embedded import redis_server_binary
 from registry.errors import ConfigError, RegistryReadOnly, RegistryUnavailable
 from registry.manager import ModelRegistry, RegistryKeys
 

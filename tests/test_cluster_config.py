@@ -8,7 +8,7 @@ from redis.exceptions import (
     MovedError, RedisClusterException, SlotNotCoveredError, TryAgainError,
 )
 
-from registry import redis_failures
+from registry.connection import failures as redis_failures
 from registry.config import ConfigManager
 from registry.errors import ConfigError, RegistryUnavailable
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from registry.config import ConfigManager, user_data_dir
-from registry.config_cache import CACHE_FILE
+from registry.config.settings import ConfigManager, user_data_dir
+from registry.config.cache import CACHE_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """

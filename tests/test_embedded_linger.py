@@ -1,7 +1,7 @@
 """The embedded server lingers after its last ai-cli process, then stops by itself, saving.
 
 Real processes throughout: `ai-cli`-like children that connect exactly as ai-cli does
-(`open_registry`), the real redis-server, and the real watcher (registry/linger.py).
+(`open_registry`), the real redis-server, and the real watcher (registry/connection/linger.py).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from registry import linger
+from registry.connection import linger
 from registry.config import ConfigManager
-from registry.connection import _socket_path
+from registry.connection.embedded import _socket_path
 from resilience.embedded import wait_for
 
 HERE = Path(__file__).resolve().parent

@@ -26,7 +26,7 @@ from registry import open_registry
 from registry.config import ConfigManager
 from registry.errors import AiCliError, ConfigError, RegistryReadOnly
 from registry.manager import SCHEMA_VERSION, ModelRegistry
-from registry.offline import legacy_model_id
+from registry.config_yaml import legacy_model_id
 from redis_process import RedisProcess
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,11 +1,11 @@
-"""registry/redis_failures.py: the one line a Redis or Redis Cluster failure becomes, exactly."""
+"""registry/connection/failures.py: the one line a Redis or Redis Cluster failure becomes, exactly."""
 
 from __future__ import annotations
 
 import pytest
 from redis.exceptions import ConnectionError, MovedError, SlotNotCoveredError, TimeoutError
 
-from registry import redis_failures
+from registry.connection import failures as redis_failures
 from registry.errors import ConfigError, RegistryUnavailable
 
 NODE = "redis://127.0.0.1:7000/0"

@@ -12,7 +12,7 @@ import redis
 
 from ollama_fixtures import silent_url  # noqa: F401
 from redis_process import RedisProcess
-from registry.connection import _ping, auth_failed, connect_redis, describe_url, is_auth_failure
+from registry.connection.client import _ping, auth_failed, connect_redis, describe_url, is_auth_failure
 from registry.errors import ConfigError, RegistryAuthFailed, RegistryUnavailable
 
 

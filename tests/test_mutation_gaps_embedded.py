@@ -20,16 +20,9 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from registry.connection import (
-    EMBEDDED_DB,
-    MAX_SOCKET_PATH,
-    _shutdown,
-    _socket_path,
-    _start_server,
-    _stop_if_last,
-    connect_redis,
-    redis_server_binary,
-)
+from registry.connection.client import connect_redis
+
+from registry.connection.embedded import EMBEDDED_DB, MAX_SOCKET_PATH, _shutdown, _socket_path, _start_server, _stop_if_last, redis_server_binary
 from registry.errors import RegistryUnavailable
 from resilience.embedded import wait_for
 
@@ -267,7 +260,7 @@ def test_the_server_keeps_running_while_another_client_uses_it(data_dir):
 
 
 def test_a_watchers_connection_does_not_keep_the_server(data_dir):
-    """A lingering server's watcher (registry/linger.py) is not a user: with linger 0 the last
+    """A lingering server's watcher (registry/connection/linger.py) is not a user: with linger 0 the last
     ai-cli process stops the server although the watcher is still connected."""
     client = connect_redis("embedded", data_dir)
     watcher = plain(data_dir)
@@ -315,7 +308,7 @@ def test_shutdown_gives_up_on_a_server_that_never_answers(data_dir, monkeypatch)
     import socket as sockets
     import threading
 
-    from registry import connection
+    from registry.connection import embedded as connection
 
     listener = sockets.socket(sockets.AF_UNIX)
     listener.bind(str(data_dir / "stuck.sock"))

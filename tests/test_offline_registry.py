@@ -12,9 +12,10 @@ import pytest
 from invariants import registry_problems
 from registry import open_registry
 from registry.config import ConfigManager
-from registry.connection import connect_redis
+from registry.connection.client import connect_redis
 from registry.errors import ConfigError, RegistryReadOnly, UnknownModel, WrongModelType
-from registry.offline import ConfigYamlRegistry, ResilientRegistry, legacy_model_id
+from registry.config_yaml import ConfigYamlRegistry, legacy_model_id
+from registry.resilient import ResilientRegistry
 from redis_process import RedisProcess
 
 LEGACY = """

@@ -12,7 +12,7 @@ from invariants import registry_problems
 from redis_process import RedisProcess
 from registry import open_registry
 from registry.config import ConfigManager
-from registry.connection import connect_redis
+from registry.connection.client import connect_redis
 from registry.errors import RegistryUnavailable
 from registry.manager import ModelRegistry
 

@@ -11,7 +11,7 @@ import pexpect
 from ollama_fixtures import dead_url, ollama_server  # noqa: F401
 from test_cli_support import cli  # noqa: F401
 
-from registry.connection import redis_server_binary
+from registry.connection.embedded import redis_server_binary
 
 PROMPT = r">(\x08)?(\x1b\[\d*C| )"
 COLOUR = re.compile(r"\x1b\[[0-9;]*3[1-7]m")  # a foreground colour

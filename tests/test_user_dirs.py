@@ -1,4 +1,4 @@
-"""registry/user_dirs.py follows the XDG spec itself on Linux: the same folders platformdirs names,
+"""registry/config/user_dirs.py follows the XDG spec itself on Linux: the same folders platformdirs names,
 in every way the environment can be set."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from registry.user_dirs import APP_NAME, user_config_dir, user_data_dir
+from registry.config.user_dirs import APP_NAME, user_config_dir, user_data_dir
 
 CASES = {
     "absolute": ("/srv/xdg", "/home/ada"),

@@ -7,7 +7,7 @@ import signal
 import time
 from pathlib import Path
 
-from registry.connection import connect_redis
+from registry.connection.client import connect_redis
 
 
 def start_embedded(data_dir: Path):

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from ollama_fixtures import dead_url  # noqa: F401
-from registry.connection import connect_redis, redis_server_binary
+from registry.connection.client import connect_redis
+from registry.connection.embedded import redis_server_binary
 from registry.errors import InvalidModelName, InvalidUrl, RegistryAuthFailed
 from registry.model import validate_model_name, validate_url
 from test_cli_support import PROGRAM, cli  # noqa: F401

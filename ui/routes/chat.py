@@ -204,7 +204,7 @@ async def events(request: Request) -> StreamingResponse:
 
 
 def _subscribe(registry):
-    from registry.redis_failures import FAILURES
+    from registry.connection.failures import FAILURES
 
     try:
         pubsub = registry.redis.pubsub(ignore_subscribe_messages=True)
@@ -217,7 +217,7 @@ def _subscribe(registry):
 
 
 async def _model_events(pubsub):
-    from registry.redis_failures import FAILURES
+    from registry.connection.failures import FAILURES
 
     yield "retry: 3000\n: subscribed\n\n"
     quiet_since = time.monotonic()

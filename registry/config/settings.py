@@ -14,8 +14,8 @@ from typing import Any, Mapping
 
 from registry.errors import AiCliError, ConfigError
 from registry.model import mask_url, validate_model_name, validate_timeout, validate_url
-from registry.redis_failures import CLUSTER_KEY_PREFIX, hash_tag
-from registry.user_dirs import user_config_dir, user_data_dir
+from registry.connection.failures import CLUSTER_KEY_PREFIX, hash_tag
+from registry.config.user_dirs import user_config_dir, user_data_dir
 
 EMBEDDED = "embedded"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -326,8 +326,8 @@ def find_config(path, env: Mapping[str, str], cwd: Path) -> Path | None:
 
 def _read_yaml(path: Path) -> tuple[dict, dict]:
     """The parsed file and the line of every mapping key and list item in it: from the parse
-    cache when the file's text is the one last parsed (registry/config_cache.py), else parsed."""
-    from registry import config_cache
+    cache when the file's text is the one last parsed (registry/config/cache.py), else parsed."""
+    from registry.config import cache as config_cache
 
     try:
         text = path.read_text(encoding="utf-8")

@@ -4,7 +4,7 @@ not start and stop a server on every call (issue 15: that start and `SHUTDOWN SA
 
 An ai-cli process that leaves makes sure this watcher runs (one at a time), instead of stopping
 the server when it is the last:
-`python registry/linger.py DATA_DIR SOCKET SECONDS`, detached, in a session of its own. The
+`python registry/connection/linger.py DATA_DIR SOCKET SECONDS`, detached, in a session of its own. The
 watcher holds one connection named `ai-cli-linger`, looks at `CLIENT LIST` every
 `POLL` seconds, and once no other client has been connected for `SECONDS` it stops the server
 exactly as the last client would have: `SHUTDOWN SAVE` under the data dir's lock, after one
@@ -15,7 +15,7 @@ and again on `SHUTDOWN SAVE`. If the watcher dies (kill -9), the server runs on 
 ai-cli process leaves and starts a new watcher. If the data dir is deleted under it, there is
 nothing to save into: the watcher stops the server with `SHUTDOWN NOSAVE`.
 
-It runs as a script, not `-m registry.linger` (that would import the `registry` package and
+It runs as a script, not `-m registry.connection.linger` (that would import the `registry` package and
 redis-py with it), and speaks RESP on a raw socket: a watcher costs one bare Python start. So this
 file imports nothing but the standard library.
 """
@@ -137,7 +137,7 @@ def client_names(conn: Resp) -> list[str]:
 @contextlib.contextmanager
 def _lock(data_dir: Path):
     """The data dir's lock, the one `registry.connection._data_dir_lock` takes (which also creates
-    the file 0600 through registry.datadir; this module stays free of redis-py and of them)."""
+    the file 0600 through registry.config.private_files; this module stays free of redis-py and of them)."""
     with open(data_dir / "redis.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

