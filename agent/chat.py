@@ -16,7 +16,8 @@ from rich.segment import Segment
 from rich.text import Text
 
 from agent.sessions import SessionStore, StoredMessage
-from registry.errors import AiCliError, StreamBroken
+from registry.errors import AiCliError
+from router.errors import StreamBroken
 
 if TYPE_CHECKING:
     from agent.output import Output

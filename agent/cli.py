@@ -12,7 +12,8 @@ from agent import __version__
 from agent.app import App, Flags
 from agent.faces import OK, debugging, run_as_subcommand, show_subcommand_error
 from agent.output import Output
-from registry.errors import AiCliError, UsageError
+from agent.errors import UsageError
+from registry.errors import AiCliError
 
 VALUE_FLAGS = {"--config": "config", "--redis-url": "redis_url", "--session": "session",
                "--workspace": "workspace"}

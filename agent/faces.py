@@ -50,7 +50,7 @@ def run_as_subcommand(app, command: Command, args: Args) -> int:
     try:
         reason = command.off_reason(app)
         if reason is not None:
-            from registry.errors import FeatureOff
+            from router.errors import FeatureOff
 
             raise FeatureOff(reason)
         result = command.handler(app, args)

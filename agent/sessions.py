@@ -22,7 +22,7 @@ import redis
 
 from agent.session_file import SESSION_ID_RE
 from registry.connection import failures as redis_failures
-from registry.errors import SessionNotFound
+from agent.errors import SessionNotFound
 from registry.model import MODEL_TYPES, encode_time, now_utc, validate_model_type
 
 DEFAULT_MAX_HISTORY = 40  # messages sent with each request

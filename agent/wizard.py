@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from agent import collector
 from agent.commands.model_change_views import ModelAdded, ModelChanged
-from registry.errors import AiCliError, Cancelled, InvalidInput, NeedsTerminal
+from agent.errors import Cancelled, NeedsTerminal
+from registry.errors import AiCliError, InvalidInput
 from registry.model import (
     ModelConfig,
     mask_url,

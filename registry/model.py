@@ -8,13 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from registry.errors import (
-    InvalidModelId,
-    InvalidModelName,
-    InvalidModelType,
-    InvalidTimeout,
-    InvalidUrl,
-)
+from registry.errors import InvalidModelId, InvalidModelName, InvalidModelType, InvalidTimeout, InvalidUrl
 
 MODEL_TYPES = ("general", "coder")
 MAX_MODEL_NAME = 200

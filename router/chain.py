@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from registry.config import FallbackModel
-from registry.errors import NO_MODEL_WARNINGS
+from router.errors import NO_MODEL_WARNINGS
 from registry.model import ModelConfig
 
 REQUEST_TYPES = ("general", "coder")

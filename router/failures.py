@@ -21,15 +21,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from registry.errors import (
-    AiCliError,
-    ModelNotPulled,
-    ModelTimedOut,
-    OllamaServerError,
-    OllamaUnreachable,
-    StreamBroken,
-    UnreadableReply,
-)
+from registry.errors import AiCliError, OllamaUnreachable
+
+from router.errors import ModelNotPulled, ModelTimedOut, OllamaServerError, StreamBroken, UnreadableReply
 
 
 @dataclass(frozen=True)

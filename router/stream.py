@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 from router.usage import Attempt
 
 from registry.availability import model_key
-from registry.errors import NoModelAvailable
+from router.errors import NoModelAvailable
 from router.chain import Route, describe
 from router.failures import EMPTY_REPLY, classify, to_error
 

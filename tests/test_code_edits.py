@@ -18,7 +18,7 @@ from agent.code.edits import (
     render_diff,
     write_text_atomic,
 )
-from registry.errors import EditFailed, NothingToUndo
+from agent.errors import EditFailed, NothingToUndo
 
 
 def console() -> tuple[Console, io.StringIO]:

@@ -19,7 +19,7 @@ from agent.output import Output
 from ollama_fixtures import dead_url, ollama_server  # noqa: F401 - fixtures
 from registry.availability import AvailabilityChecker
 from registry.config import ConfigManager
-from registry.errors import NoModelAvailable
+from router.errors import NoModelAvailable
 from router.router import Router
 
 OUTSIDE_TEXT = "outside: never changed\n"
@@ -252,7 +252,7 @@ def test_no_coder_route_is_the_seed_warning(tmp_path, registry, dead_url):  # no
 
 
 def test_a_stream_that_breaks_after_an_edit_keeps_it_undoable(scene):
-    from registry.errors import StreamBroken
+    from router.errors import StreamBroken
 
     # die_mid_stream sends `die_after` parts then drops: the tool-call reply (one call part and
     # the final part) arrives whole; the long answer after it breaks off.

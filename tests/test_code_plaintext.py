@@ -15,7 +15,7 @@ from agent.code.plaintext import (
     workspace_context,
 )
 from agent.code.workspace import Workspace
-from registry.errors import EditFailed
+from agent.errors import EditFailed
 
 ANSWER = """I'll fix the subtraction.
 

@@ -19,7 +19,8 @@ from agent.commands.table import CommandTable
 from agent.output import Output
 from agent.repl import completions
 from registry.config import ConfigManager
-from registry.errors import InvalidModelType, UnknownCommand, UsageError
+from agent.errors import UnknownCommand, UsageError
+from registry.errors import InvalidModelType
 from registry.manager import ModelRegistry
 
 ROOT = TARGET.parents[1]

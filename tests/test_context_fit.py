@@ -11,7 +11,7 @@ from ollama_server import MESSAGE_TOKENS, PROMPT_CHARS_PER_TOKEN
 from registry.answer_log import AnswerLog
 from registry.calibration import KEY as CALIBRATION_KEY
 from registry.calibration import field_for
-from registry.errors import StreamBroken
+from router.errors import StreamBroken
 from router.context import tokens_for
 from router_helpers import make_router
 

@@ -7,13 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from registry.errors import (
-    InvalidModelId,
-    InvalidModelName,
-    InvalidModelType,
-    InvalidTimeout,
-    InvalidUrl,
-)
+from registry.errors import InvalidModelId, InvalidModelName, InvalidModelType, InvalidTimeout, InvalidUrl
 from registry.model import (
     ModelConfig,
     encode_time,

@@ -12,7 +12,7 @@ import pytest
 
 from agent.code.tools import ListFilesArgs, SearchTextArgs, ToolContext, list_files, search_text
 from agent.code.workspace import Workspace
-from registry.errors import PathRefused
+from agent.errors import PathRefused
 from test_workspace import layout  # noqa: F401  (the same workspace and outside folder)
 
 

@@ -5,9 +5,7 @@ import json
 import pytest
 
 from invariants import registry_problems
-from registry.errors import (
-    InvalidModelName, InvalidModelType, InvalidTimeout, InvalidUrl, UnknownModel, WrongModelType,
-)
+from registry.errors import InvalidModelName, InvalidModelType, InvalidTimeout, InvalidUrl, UnknownModel, WrongModelType
 from registry.manager import ModelRegistry
 
 pytestmark = pytest.mark.also_on_cluster

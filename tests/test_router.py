@@ -11,7 +11,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ollama_fixtures import dead_url, ollama_server, ollama_servers  # noqa: F401
-from registry.errors import NO_MODEL_WARNINGS
+from router.errors import NO_MODEL_WARNINGS
 from registry.manager import ModelRegistry
 from router_helpers import chat_models, make_router
 

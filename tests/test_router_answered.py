@@ -9,7 +9,7 @@ from langchain_core.messages import HumanMessage
 
 from ollama_fixtures import dead_url, ollama_server  # noqa: F401
 from registry.availability import AvailabilityChecker
-from registry.errors import StreamBroken
+from router.errors import StreamBroken
 from router import Router
 from router_helpers import PROBE, config_with_fallback
 

@@ -6,7 +6,7 @@ import pytest
 
 from registry.availability import ProbeResult
 from registry.config import FallbackModel
-from registry.errors import NO_MODEL_WARNINGS
+from router.errors import NO_MODEL_WARNINGS
 from registry.model import ModelConfig
 from router.chain import Snapshot, choose
 from router.features import features_from_routes

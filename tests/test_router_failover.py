@@ -4,14 +4,8 @@ which server received each request, what the user is told, and what ends the req
 import pytest
 
 from ollama_fixtures import dead_url, ollama_server, ollama_servers, silent_url  # noqa: F401
-from registry.errors import (
-    ModelNotPulled,
-    ModelTimedOut,
-    NoModelAvailable,
-    OllamaServerError,
-    OllamaUnreachable,
-    StreamBroken,
-)
+from registry.errors import OllamaUnreachable
+from router.errors import ModelNotPulled, ModelTimedOut, NoModelAvailable, OllamaServerError, StreamBroken
 from ollama_server import READ_FILE_TOOL
 from router_helpers import chat_models, make_router, two_general_models
 

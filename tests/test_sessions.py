@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from agent.sessions import SessionStore, StoredMessage, title_from
-from registry.errors import SessionNotFound
+from agent.errors import SessionNotFound
 
 pytestmark = pytest.mark.also_on_cluster
 

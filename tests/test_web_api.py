@@ -10,7 +10,7 @@ from ollama_fixtures import dead_url, ollama_server, ollama_servers  # noqa: F40
 from test_cli_support import cli  # noqa: F401
 from web_support import api, read_events, start_web, web  # noqa: F401
 
-from registry.errors import NO_MODEL_WARNINGS
+from router.errors import NO_MODEL_WARNINGS
 
 MODEL_KEYS = {"model_id", "model_type", "url", "model_name", "timeout", "is_active", "added_at",
               "last_checked", "is_available"}

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from agent.code.workspace import Workspace
-from registry.errors import PathRefused
+from agent.errors import PathRefused
 
 
 @pytest.fixture

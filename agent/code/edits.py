@@ -21,7 +21,7 @@ from typing import Callable
 from rich.console import Console
 from rich.text import Text
 
-from registry.errors import EditFailed, NothingToUndo
+from agent.errors import EditFailed, NothingToUndo
 
 UNDO_KEPT = 40  # /code runs the journal keeps (all workspaces together)
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from agent.chat import AnswerView, open_stream, stream_into
 from agent.code import plaintext
 from agent.code.tools import DEFAULT_MAX_OUTPUT, ToolContext, langchain_tools, run_tool_call
-from registry.errors import AiCliError, NoModelAvailable, UnreadableReply
+from registry.errors import AiCliError
+from router.errors import NoModelAvailable, UnreadableReply
 
 if TYPE_CHECKING:
     from agent.output import Output

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from agent.code.edits import FileChange, did_you_mean, read_text
 from agent.code.workspace import Workspace
-from registry.errors import AiCliError, EditFailed
+from agent.errors import EditFailed
+from registry.errors import AiCliError
 
 HEAD = re.compile(r"^\s*<{5,9} ?SEARCH\s*$")
 DIVIDER = re.compile(r"^\s*={5,9}\s*$")

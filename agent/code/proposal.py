@@ -21,7 +21,7 @@ from rich.console import Console
 
 from agent.code.edits import EditApplier, FileChange, Gate, UndoJournal, read_text
 from agent.code.workspace import Workspace
-from registry.errors import EditFailed, PathRefused, ProposalNotFound
+from agent.errors import EditFailed, PathRefused, ProposalNotFound
 
 KEPT = 32  # proposals a server holds; the oldest is forgotten first
 

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.code.edits import EditApplier, FileChange, plan_replace
 from agent.code.workspace import Workspace
-from registry.errors import AiCliError, EditFailed
+from agent.errors import EditFailed
+from registry.errors import AiCliError
 
 DEFAULT_MAX_OUTPUT = 20_000
 MAX_LISTED = 1_000

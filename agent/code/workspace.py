@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from registry.errors import PathRefused
+from agent.errors import PathRefused
 
 # Folders no tool lists or searches: tool caches and VCS internals, never the user's code.
 SKIPPED_DIRS = frozenset(

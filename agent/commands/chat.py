@@ -7,7 +7,8 @@ from __future__ import annotations
 import sys
 
 from agent.commands.base import Arg, Args, Command, Option
-from registry.errors import AiCliError, InvalidInput, UsageError
+from agent.errors import UsageError
+from registry.errors import AiCliError, InvalidInput
 
 
 def chat(app, args: Args):

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from agent.commands.base import Arg, Args, Command, Option, model_type_slot
 from agent.commands.model_views import ModelList
-from registry.errors import AddRefused, AiCliError, CorruptModel
+from agent.errors import AddRefused
+from registry.errors import AiCliError, CorruptModel
 from registry.model import (
     MODEL_TYPES,
     ModelConfig,

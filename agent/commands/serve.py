@@ -9,7 +9,7 @@ import os
 import socket
 
 from agent.commands.base import SUBCOMMAND, Args, Command, Option
-from registry.errors import UsageError
+from agent.errors import UsageError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765

@@ -22,7 +22,8 @@ from agent.sessions import (
     SessionStore,
     StoredMessage,
 )
-from registry.errors import InvalidInput, SessionNotFound
+from agent.errors import SessionNotFound
+from registry.errors import InvalidInput
 
 if TYPE_CHECKING:  # rich loads when something is shown, not with the command table
     from rich.table import Table

@@ -13,7 +13,8 @@ import shlex
 from dataclasses import dataclass
 
 from agent.commands.base import REPL, SUBCOMMAND, Args, Command, Slot
-from registry.errors import InvalidInput, UnknownCommand, UsageError
+from agent.errors import UnknownCommand, UsageError
+from registry.errors import InvalidInput
 
 SLASH = "/"
 PROGRAM = "ai-cli "

@@ -30,7 +30,8 @@ from agent.chat import (
 )
 from agent.code.proposal import Proposals, ProposingApplier, apply_proposal
 from agent.commands.session import session_store
-from registry.errors import AiCliError, InvalidInput, NoModelAvailable, RegistryUnavailable
+from registry.errors import AiCliError, InvalidInput, RegistryUnavailable
+from router.errors import NoModelAvailable
 from router.options import parse_options
 from ui.routes.commands import ERRORS
 

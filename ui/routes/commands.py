@@ -16,7 +16,7 @@ from agent.commands import code as code_commands
 from agent.commands import model as model_commands
 from agent.commands import session as session_commands
 from agent.commands.base import Args
-from registry.errors import NoActiveModel
+from ui.errors import NoActiveModel
 from registry.model import validate_model_type
 
 ERRORS = {status: {"description": text, "content": {"application/json": {"example": {"error": "..."}}}}
