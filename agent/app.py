@@ -1,6 +1,6 @@
-"""`App`: what every command handler gets — config, registry, checker, router, output, session.
+"""`App`: what every command handler gets — config, registry, checker, router, face, session.
 
-Built once in the entry point (agent/cli.py). Nothing here connects at construction: the registry
+Built once by each face's entry point (cli/main.py, ui/server.py). Nothing here connects at construction: the registry
 connects on first use, and reconnects on a later use after Redis was down, so the REPL survives
 a Redis outage and recovers when it returns. Router and checker are built over the registry on
 first use; router/ is imported only then, so `ai-cli model list` never imports langchain.
@@ -12,18 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from agent.output import Output
+from agent.face import Face
 from registry.config import ConfigManager
 from registry.errors import AiCliError, RegistryReadOnly, RegistryUnavailable
 
 if TYPE_CHECKING:
     from agent.commands.table import CommandTable
-    from registry.manager import ModelRegistry
+    from registry.protocol import Registry
 
 
 @dataclass(frozen=True)
 class Flags:
-    """The global command-line flags (agent/cli.py parses them)."""
+    """The global command-line flags (cli/main.py parses them; the web sets its own)."""
 
     json: bool = False
     config: str | None = None
@@ -40,19 +40,17 @@ class App:
     def __init__(
         self,
         config: ConfigManager,
-        output: Output,
+        face: Face,
         table: "CommandTable",
         flags: Flags = Flags(),
         *,
-        interactive: bool = False,
-        open_registry: Callable[[ConfigManager], Any] | None = None,
+        open_registry: Callable[[ConfigManager], "Registry"] | None = None,
     ):
         self.config = config
-        self.output = output
+        self.face = face  # where events go and questions are asked (agent/face.py)
         self.table = table
         self.flags = flags
-        self.interactive = interactive  # True on a terminal: handlers may ask questions
-        self.in_repl = False  # set by the REPL: /help shows slash forms
+        self.in_repl = False  # set by the REPL: /help shows slash forms, chat keeps a session
         self.session_id: str | None = flags.session
         self.workspace = Path(flags.workspace).resolve() if flags.workspace else Path.cwd()
         self._open_registry = open_registry
@@ -63,7 +61,7 @@ class App:
     # --- the registry, checker and router, built on first use ------------------------------
 
     @property
-    def registry(self) -> "ModelRegistry":
+    def registry(self) -> "Registry":
         """The registry (registry.open_registry): while Redis is down it serves config.yaml's
         models read-only and reconnects by itself, so the router keeps working."""
         if self._registry is None:
@@ -73,11 +71,11 @@ class App:
             self._registry = opener(self.config)
         return self._registry
 
-    def online_registry(self, reading: bool = False) -> "ModelRegistry":
+    def online_registry(self, reading: bool = False) -> "Registry":
         """The registry for /model commands: `RegistryUnavailable` (naming the URL) while Redis
         is down. With AI_CLI_FORCE_CONFIG_YAML, reads come from config.yaml as asked."""
         registry = self.registry
-        if getattr(registry, "online", True) or (reading and self.config.force_config_yaml):
+        if registry.online or (reading and self.config.force_config_yaml):
             return registry
         raise RegistryUnavailable(registry.notice or f"Redis at {registry.url} is unreachable.")
 
@@ -90,11 +88,10 @@ class App:
 
     def registry_messages(self) -> list[str]:
         """Lines the registry wants shown once (e.g. "Redis ... is back"); drained."""
-        messages = getattr(self._registry, "messages", None)
-        if not messages:
+        if self._registry is None or not self._registry.messages:
             return []
-        lines = list(messages)
-        messages.clear()
+        lines = list(self._registry.messages)
+        self._registry.messages.clear()
         return lines
 
     @property
@@ -149,12 +146,9 @@ class App:
         from migrations.pending import nothing_to_migrate
         from registry.manager import SCHEMA_VERSION
 
-        live = getattr(self.registry, "live", None)  # config.yaml's own registry has none
-        if live is None:
-            return False
         keys = self.registry.keys
-        try:  # live() refuses while Redis is down (RegistryReadOnly)
-            pipe = live().redis.pipeline(transaction=False)  # the markers' slots may differ
+        try:  # live() refuses while Redis is down or ignored (RegistryReadOnly)
+            pipe = self.registry.live().redis.pipeline(transaction=False)  # slots may differ
             schema, migrated = pipe.get(keys.schema).get(keys.migrated).execute()
         except (redis.RedisError, OSError, AiCliError):  # the migration reports what went wrong
             return False
@@ -164,12 +158,7 @@ class App:
     # --- asking the user --------------------------------------------------------------------
 
     def confirm(self, question: str, default: bool = False) -> bool:
-        """Yes with --yes; no without a terminal; else ask (Ctrl-C counts as no)."""
+        """Yes with --yes; else the face asks (no when nobody can answer; Ctrl-C is no)."""
         if self.flags.yes:
             return True
-        if not self.interactive:
-            return False
-        import questionary
-
-        answer = questionary.confirm(question, default=default).ask()
-        return bool(answer)
+        return self.face.confirm(question, default)

@@ -260,9 +260,8 @@ def migrate_on_start(registry, config: ConfigManager) -> str | None:
     """
     if config.skip_migration or config.force_config_yaml:
         return None
-    if getattr(registry, "online", True) is False:
-        if hasattr(registry, "on_reconnect"):
-            registry.on_reconnect = lambda: migrate_on_start(registry, config)
+    if not registry.online:  # it runs once Redis answers again
+        registry.on_reconnect = lambda: migrate_on_start(registry, config)
         return None
     try:
         report = migrate(registry, config)
@@ -275,14 +274,7 @@ def migrate_on_start(registry, config: ConfigManager) -> str | None:
 
 
 def _live_registry(registry) -> ModelRegistry:
-    if isinstance(registry, ModelRegistry):
-        return registry
-    live = getattr(registry, "live", None)
-    if live is None:  # the config.yaml registry of AI_CLI_FORCE_CONFIG_YAML
-        raise RegistryReadOnly(
-            f"{registry.read_only_message} The migration writes to Redis, so it cannot run now."
-        )
-    return live()
+    return registry.live()  # RegistryReadOnly while Redis is down or ignored
 
 
 def _read_state(pipe, keys: RegistryKeys, full: bool) -> RegistryState:

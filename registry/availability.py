@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Callable, Iterator
 
 from registry.config import FallbackModel
 from registry.errors import AiCliError, OllamaUnreachable
@@ -80,10 +81,6 @@ def model_key(model: ModelConfig | FallbackModel) -> tuple[str, str]:
     return (model.url.rstrip("/"), normalize_model_name(model.model_name))
 
 
-def model_id_of(model) -> str | None:
-    return getattr(model, "model_id", None)
-
-
 class AvailabilityChecker:
     """Probes models and remembers the answers for `ttl` seconds (thread-safe)."""
 
@@ -105,19 +102,32 @@ class AvailabilityChecker:
     def check(self, model: ModelConfig | FallbackModel, force: bool = False) -> ProbeResult:
         return self.check_many([model], force=force)[0]
 
-    def check_many(self, models, force: bool = False) -> list[ProbeResult]:
-        """One result per model, in order; servers not cached are probed concurrently."""
+    def check_many(self, models, force: bool = False,
+                   on_result: Callable[[int, ProbeResult], None] | None = None) -> list[ProbeResult]:
+        """One result per model, in order; servers not cached are probed concurrently, one
+        request per server. `on_result(index, result)` hears each as it is known."""
         models = list(models)
         results: dict[int, ProbeResult] = {}
+
+        def settle(i: int, result: ProbeResult) -> None:
+            results[i] = result
+            if on_result is not None:
+                on_result(i, result)
+
         for i, model in enumerate(models):
             cached = None if force else self.cached(model)
             if cached is not None:
-                results[i] = cached
-        urls = sorted({model_key(m)[0] for i, m in enumerate(models) if i not in results})
-        answers = self._server_answers(urls, force)
+                settle(i, cached)
+        waiting: dict[str, list[int]] = {}
         for i, model in enumerate(models):
             if i not in results:
-                results[i] = self._remember(model, _judge(model, answers[model_key(model)[0]]))
+                waiting.setdefault(model_key(model)[0], []).append(i)
+
+        def answered(url: str, answer: _TagsAnswer) -> None:
+            for i in waiting[url]:
+                settle(i, self._remember(models[i], _judge(models[i], answer)))
+
+        self._server_answers(sorted(waiting), force, answered)
         return [results[i] for i in range(len(models))]
 
     def cached(self, model) -> ProbeResult | None:
@@ -130,7 +140,7 @@ class AvailabilityChecker:
 
     def mark_unavailable(self, model, reason: str) -> ProbeResult:
         """Record what a real request found (refused, 404): trusted like a probe, for the TTL."""
-        return self._remember(model, ProbeResult(model_id_of(model), False, reason, None))
+        return self._remember(model, ProbeResult(model.model_id, False, reason, None))
 
     def answered(self, model) -> None:
         """A real request to `model` was just answered in full: as good as a probe saying it is
@@ -142,7 +152,7 @@ class AvailabilityChecker:
             if entry is not None and entry[1].is_available:
                 self._results[key] = (self.clock(), entry[1])  # keeps the probe's latency
                 return
-        self._remember(model, ProbeResult(model_id_of(model), True, None, None))
+        self._remember(model, ProbeResult(model.model_id, True, None, None))
 
     def forget(self) -> None:
         with self._lock:
@@ -152,7 +162,7 @@ class AvailabilityChecker:
     def discover(self, url: str) -> list[str]:
         """The model names the Ollama server at `url` has (`GET /api/tags`), sorted."""
         url = url.rstrip("/")
-        answer = self._probe_servers([url])[url]
+        answer = self._probe(url)
         if answer.names is None:
             raise OllamaUnreachable(f"Cannot list the models at {mask_url(url)}: {answer.problem}.")
         return sorted(answer.names)
@@ -200,27 +210,32 @@ class AvailabilityChecker:
                 pass  # Redis down or read-only: the result still holds in this process
         return result
 
-    def _server_answers(self, urls: list[str], force: bool) -> dict[str, _TagsAnswer]:
-        """Each server's `/api/tags` answer: remembered for the TTL, else probed now."""
+    def _server_answers(self, urls: list[str], force: bool,
+                        on_answer: Callable[[str, _TagsAnswer], None]) -> None:
+        """Each server's `/api/tags` answer, to `on_answer` as it comes: remembered for the TTL,
+        else probed now (concurrently; the answers arrive in this thread)."""
         now = self.clock()
-        answers: dict[str, _TagsAnswer] = {}
         with self._lock:
-            for url in urls:
-                entry = self._servers.get(url)
-                if not force and entry is not None and now - entry[0] < self.ttl:
-                    answers[url] = entry[1]
-        fresh = self._probe_servers([url for url in urls if url not in answers])
-        with self._lock:
-            for url, answer in fresh.items():
+            remembered = {url: self._servers[url][1] for url in urls if url in self._servers
+                          and not force and now - self._servers[url][0] < self.ttl}
+        for url, answer in remembered.items():
+            on_answer(url, answer)
+        fresh = [url for url in urls if url not in remembered]
+        for url, answer in self._probe_servers(fresh):
+            with self._lock:
                 self._servers[url] = (self.clock(), answer)
-        return {**answers, **fresh}
+            on_answer(url, answer)
 
-    def _probe_servers(self, urls: list[str]) -> dict[str, _TagsAnswer]:
+    def _probe_servers(self, urls: list[str]) -> Iterator[tuple[str, _TagsAnswer]]:
+        """(url, answer) as each server answers; one server is asked in this thread."""
         if len(urls) <= 1:
-            return {url: self._probe(url) for url in urls}
+            yield from ((url, self._probe(url)) for url in urls)
+            return
         workers = min(len(urls), MAX_PARALLEL_PROBES)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
-            return dict(zip(urls, pool.map(self._probe, urls)))
+            futures = {pool.submit(self._probe, url): url for url in urls}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
 
     def _probe(self, url: str) -> _TagsAnswer:
         """GET /api/tags; a problem names the server by its URL with any password masked."""
@@ -267,7 +282,7 @@ class AvailabilityChecker:
 
 
 def _judge(model, answer: _TagsAnswer) -> ProbeResult:
-    model_id = model_id_of(model)
+    model_id = model.model_id
     if answer.names is None:
         return ProbeResult(model_id, False, answer.problem, answer.latency_ms)
     url, name = model_key(model)
@@ -282,7 +297,7 @@ def _judge(model, answer: _TagsAnswer) -> ProbeResult:
 
 def _for_model(result: ProbeResult, model) -> ProbeResult:
     """A cached result keyed by URL and name, labelled with this model's id."""
-    model_id = model_id_of(model)
+    model_id = model.model_id
     if result.model_id == model_id:
         return result
     return ProbeResult(model_id, result.is_available, result.reason, result.latency_ms)

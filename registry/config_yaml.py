@@ -84,6 +84,8 @@ class ConfigYamlRegistry:
         self.keys = RegistryKeys(config.key_prefix)
         self.default_timeout = config.get_default_timeout()
         self.url = str(config.path) if config.path else "config.yaml"
+        self.messages: list[str] = []  # nothing to announce: it never reconnects
+        self.on_reconnect = None  # never called: it never reconnects
 
     @property
     def notice(self) -> str:
@@ -120,14 +122,18 @@ class ConfigYamlRegistry:
 
     # --- changes: refused ----------------------------------------------------------------------
 
-    def add_model(self, *args, **kwargs) -> ModelConfig:
+    def add_model(self, model_type: str, url: str, model_name: str, timeout: int | None = None,
+                  set_active: bool = True) -> ModelConfig:
         raise RegistryReadOnly(self.read_only_message)
 
-    def remove_model(self, *args, **kwargs) -> bool:
+    def remove_model(self, model_id: str, model_type: str | None = None) -> ModelConfig:
         raise RegistryReadOnly(self.read_only_message)
 
-    def set_active_model(self, *args, **kwargs) -> bool:
+    def set_active_model(self, model_id: str, model_type: str | None = None) -> bool:
         raise RegistryReadOnly(self.read_only_message)
+
+    def live(self):
+        raise RegistryReadOnly(f"{self.read_only_message} That needs Redis, so it cannot run now.")
 
     def update_availability(self, model_id: str, is_available: bool) -> bool:
         """Remembered in this process only: a probe result is not a change anyone asked for, and

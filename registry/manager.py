@@ -81,7 +81,14 @@ def require_model(registry, model_id: str, model_type: str | None = None) -> Mod
 
 
 class ModelRegistry:
-    """Manages dynamic model registration with Redis persistence."""
+    """Manages dynamic model registration with Redis persistence.
+
+    On its own it is always online: a Redis that does not answer raises `RegistryUnavailable`
+    from each call (the resilient registry, resilient.py, turns that into read-only service).
+    """
+
+    online = True
+    notice = None
 
     def __init__(
         self,
@@ -94,6 +101,11 @@ class ModelRegistry:
         self.keys = RegistryKeys(key_prefix)
         self.default_timeout = validate_timeout(default_timeout)
         self.url = url  # only for messages: which server is unreachable
+        self.messages: list[str] = []  # nothing to announce: the resilient registry's job
+        self.on_reconnect = None  # never called: reconnecting is the resilient registry's job
+
+    def live(self) -> "ModelRegistry":
+        return self
 
     # --- reads -------------------------------------------------------------------------------
 

@@ -166,5 +166,5 @@ def _seen_available(model: ModelConfig) -> ModelConfig:
 def describe(model) -> str:
     """`name @ host`, plus the id for registered models, as notices name a model."""
     label = f"{model.model_name} @ {model.host}"
-    model_id = getattr(model, "model_id", None)
+    model_id = model.model_id
     return f"{label} ({model_id})" if model_id else label

@@ -141,18 +141,19 @@ class Router:
     def stream(self, request_type: str, messages: list, tools: list | None = None,
                pinned_model_id: str | None = None, on_notice=None,
                options: dict | None = None, *, model_id: str | None = None,
-               session_id: str | None = None, on_trim=None) -> RoutedStream:
+               session_id: str | None = None, on_trim=None, on_route=None) -> RoutedStream:
         """Iterate the result for `AIMessageChunk`s; see `RoutedStream` for failover.
 
         `options`: Ollama options for this request (router/options.py), passed to `ChatOllama`.
         `model_id`: a model asked for this request only (`-m`); it comes first, ahead of the
         pinned and the active model, with the same failover (and notices) when it cannot answer.
         `session_id` goes into the answer log; `on_trim` (default `on_notice`) gets the one line
-        saying what was left out to fit the model's window.
+        saying what was left out to fit the model's window; `on_route` the route chosen (again
+        after a failover).
         """
         return RoutedStream(self, request_type, messages, tools, pinned_model_id, on_notice,
                             options=options, model_id=model_id, session_id=session_id,
-                            on_trim=on_trim)
+                            on_trim=on_trim, on_route=on_route)
 
     def finish(self, attempt, session_id: str | None = None) -> None:
         """An attempt ended: calibrate the model's token estimate, log the answer. Best effort."""

@@ -1,6 +1,7 @@
 """`RoutedStream`: one streamed request through the fallback chain, with failover.
 
-- The route is chosen when the stream is created, so its notice can be shown before any output.
+- The route is chosen when the stream is created, so its notice can be shown before any output;
+  `on_route` gets it then, and again after a failover.
 - Before the first chunk, a failure that means "this model is not usable" (connection refused or
   timed out connecting, HTTP 404 for the model) marks the model unavailable and retries ONCE on
   the next route down the chain; `on_notice` receives the new route's notice, and `.route` becomes
@@ -31,7 +32,8 @@ class RoutedStream:
     def __init__(self, router, request_type: str, messages: list, tools: list | None,
                  pinned_model_id: str | None, on_notice: Callable[[str], None] | None = None,
                  options: dict | None = None, *, model_id: str | None = None,
-                 session_id: str | None = None, on_trim: Callable[[str], None] | None = None):
+                 session_id: str | None = None, on_trim: Callable[[str], None] | None = None,
+                 on_route: Callable[[Route], None] | None = None):
         self.router = router
         self.request_type = request_type
         self.messages = messages
@@ -44,7 +46,10 @@ class RoutedStream:
         self.on_trim = on_trim or on_notice
         self.attempts: list[Attempt] = []  # one per model asked, in order
         self._trim_told = False
+        self.on_route = on_route
         self.route: Route = router.route(request_type, pinned_model_id, model_id)
+        if on_route is not None:
+            on_route(self.route)
         self.failovers: list[str] = []  # the notice of each failover, in order
         self.uses_tools = False  # whether the model got the tools (else: plain-text answers)
         self._started = False
@@ -87,6 +92,8 @@ class RoutedStream:
                     attempt.end("failed_over")
                     self._tell(f"ℹ {describe(model)} failed ({reason}); "
                                f"retrying with {describe(self.route.model)}.")
+                    if self.on_route is not None:
+                        self.on_route(self.route)
                 else:
                     if not output_began:
                         raise to_error(EMPTY_REPLY, model, describe(model), ValueError(), False)

@@ -86,7 +86,7 @@ class Attempt:
 
     def record(self, session_id: str | None = None) -> AnswerRecord:
         return AnswerRecord(
-            model_id=getattr(self.model, "model_id", None), model_name=self.model.model_name,
+            model_id=self.model.model_id, model_name=self.model.model_name,
             url=self.model.url, via=self.via, status=self.status, session_id=session_id,
             input_tokens=self.input_tokens, output_tokens=self.output_tokens,
             ttft_ms=self.ttft_ms, total_ms=self.total_ms, tokens_per_s=self.tokens_per_s,

@@ -9,8 +9,8 @@ import io
 from rich.console import Console
 
 from agent.chat import ECHO_ROOM, AnswerView, _MarkdownTail
-from agent.markdown import ChatMarkdown, tail_source
-from agent.output import Output
+from cli.markdown import ChatMarkdown, tail_source
+from cli.output import Output
 
 
 class Terminal(io.StringIO):

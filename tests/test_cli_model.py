@@ -247,7 +247,7 @@ def test_version_and_help(cli):
 
 def test_model_list_does_not_import_langchain(cli):
     probe = ("import runpy, sys; sys.argv = ['ai-cli', 'model', 'list', '--json']\n"
-             "try:\n    runpy.run_module('agent', run_name='__main__')\n"
+             "try:\n    runpy.run_module('cli', run_name='__main__')\n"
              "except SystemExit:\n    pass\n"
              "print(sorted(m for m in sys.modules if m.startswith(('langchain', 'ollama', "
              "'fastapi', 'uvicorn', 'starlette'))),"

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-PROGRAM = [sys.executable, "-m", "agent"]  # what the ai-cli script runs
+PROGRAM = [sys.executable, "-m", "cli"]  # what the ai-cli script runs
 
 
 def restore_sigint() -> None:

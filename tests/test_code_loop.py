@@ -15,7 +15,7 @@ from agent.code.edits import EditApplier, Gate, UndoJournal
 from agent.code.loop import CodeSettings, run_code
 from agent.code.tools import ToolContext
 from agent.code.workspace import Workspace
-from agent.output import Output
+from cli.output import Output
 from ollama_fixtures import dead_url, ollama_server  # noqa: F401 - fixtures
 from registry.availability import AvailabilityChecker
 from registry.config import ConfigManager

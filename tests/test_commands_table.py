@@ -10,14 +10,14 @@ import pytest
 from ollama_fixtures import dead_url, ollama_server  # noqa: F401
 
 from agent.app import App, Flags
-from agent.cli import split_flags
+from cli.main import split_flags
 from agent.commands import collect, command_table
 from agent.commands.base import REPL, SUBCOMMAND, Arg, Command, Option, model_type_slot
-from agent.commands.docs import TARGET, render
+from cli.command_docs import TARGET, render
 from agent.commands.general import help_entries
 from agent.commands.table import CommandTable
-from agent.output import Output
-from agent.repl import completions
+from cli.output import Output
+from cli.repl import completions
 from registry.config import ConfigManager
 from agent.errors import UnknownCommand, UsageError
 from registry.errors import InvalidModelType
@@ -162,8 +162,8 @@ def test_completion_offers_words_slots_options_and_ids(real_redis, redis_url, ke
 
 def test_docs_commands_md_is_current():
     assert TARGET.read_text(encoding="utf-8") == render(), (
-        "docs/COMMANDS.md is stale: run python -m agent.commands.docs")
-    proc = subprocess.run([sys.executable, "-m", "agent.commands.docs", "--check"], cwd=ROOT,
+        "docs/COMMANDS.md is stale: run python -m cli.command_docs")
+    proc = subprocess.run([sys.executable, "-m", "cli.command_docs", "--check"], cwd=ROOT,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
 

@@ -179,7 +179,7 @@ def test_start_skips_the_migration_only_when_it_would_write_nothing(tmp_path, an
 def test_a_start_after_config_yaml_gains_models_still_migrates_them(tmp_path, redis_target,
                                                                    real_redis, key_prefix,
                                                                    monkeypatch, capsys):
-    from agent.cli import main
+    from cli.main import main
 
     for name, value in redis_target.env().items():
         monkeypatch.setenv(name, value)
@@ -198,7 +198,7 @@ def test_a_key_of_another_redis_type_breaks_no_command(tmp_path, redis_target, r
     """A hash where the migration reads text or a set (written by hand or another program), while
     config.yaml's models wait to be migrated: every start says so in one line and goes on;
     `ai-cli migrate` refuses with the fix; nothing is written."""
-    from agent.cli import main
+    from cli.main import main
 
     for variable, value in redis_target.env().items():
         monkeypatch.setenv(variable, value)
@@ -447,7 +447,7 @@ def test_redis_down_at_start_then_back(tmp_path):
 
 def test_ai_cli_migrate_command(tmp_path, redis_target, real_redis, key_prefix, monkeypatch,
                                 capsys):
-    from agent.cli import main
+    from cli.main import main
 
     for name, value in redis_target.env().items():
         monkeypatch.setenv(name, value)
@@ -463,7 +463,7 @@ def test_ai_cli_migrate_command(tmp_path, redis_target, real_redis, key_prefix, 
 
 
 def test_ai_cli_migrate_refuses_under_force_flag(tmp_path, redis_url, monkeypatch, capsys):
-    from agent.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("AI_CLI_REDIS_URL", redis_url)
     monkeypatch.setenv("AI_CLI_FORCE_CONFIG_YAML", "true")
@@ -475,7 +475,7 @@ def test_ai_cli_migrate_refuses_under_force_flag(tmp_path, redis_url, monkeypatc
 
 def test_first_start_of_ai_cli_says_it_migrated(tmp_path, redis_target, real_redis, key_prefix,
                                                 monkeypatch, capsys):
-    from agent.cli import main
+    from cli.main import main
 
     for name, value in redis_target.env().items():
         monkeypatch.setenv(name, value)

@@ -1,4 +1,4 @@
-"""agent/terminal.py at the edges of every range it makes inert (the ranges are module-level
+"""cli/inert.py at the edges of every range it makes inert (the ranges are module-level
 regular expressions, which mutmut does not mutate: these tests pin them by hand)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from agent.terminal import inert, inert_json, unsafe_spans
+from cli.inert import inert, inert_json, unsafe_spans
 
 SHOWN = {
     "\x00": "^@", "\x08": "^H", "\x0b": "^K", "\x0c": "^L", "\x0e": "^N", "\x1b": "^[",

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from agent.output import Output
+from cli.output import Output
 from registry.answer_log import median
 
 HOSTILE = {"name": "a\u202eb"}  # json.dumps leaves a bidi override raw; a terminal must not

@@ -19,7 +19,7 @@ import pexpect
 from ollama_fixtures import dead_url, ollama_server, ollama_servers  # noqa: F401
 from test_cli_support import cli  # noqa: F401
 
-from agent.warmup import THREAD_NAME
+from cli.warmup import THREAD_NAME
 from registry.manager import ModelRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,12 +47,12 @@ def report():
             "enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
             "collections": len(collected)}}, handle)
 collected = []  # collections once ai-cli paused the collector and began its imports
-gc.callbacks.append(lambda phase, info: phase == "start" and "agent.cli" in sys.modules
+gc.callbacks.append(lambda phase, info: phase == "start" and "cli.main" in sys.modules
                     and collected.append(info["generation"]))
 atexit.register(report)  # registered first: runs last
 sys.argv = ["ai-cli", *sys.argv[3:]]
 try:
-    runpy.run_module("agent", run_name="__main__")  # what the ai-cli script runs
+    runpy.run_module("cli", run_name="__main__")  # what the ai-cli script runs
 except SystemExit:
     pass
 """
@@ -139,7 +139,7 @@ def test_repl_warm_up_runs_after_the_prompt_and_never_blocks_commands_or_quit(cl
     env = {k: v for k, v in cli.env.items() if k != "AI_CLI_REDIS_URL"}
     env.update(PYTHONPATH=f"{hooks}{os.pathsep}{cli.env['PYTHONPATH']}",
                SLOW_IMPORT_MARK=str(mark))
-    child = pexpect.spawn(sys.executable, ["-m", "agent"], cwd=str(cli.cwd), env=env,
+    child = pexpect.spawn(sys.executable, ["-m", "cli"], cwd=str(cli.cwd), env=env,
                           encoding="utf-8", timeout=30, dimensions=(50, 200))
     child.expect("AI CLI v1.0.0")
     child.expect(PROMPT)
@@ -232,11 +232,11 @@ def test_after_the_repl_warm_up_the_first_answer_imports_nothing(cli, ollama_ser
     quit_repl(child)
     before, after = log.read_text().split("-- warm-up done\n", 1)
     # Paused while starting, collecting again once warm; the REPL lasts, so start-up's garbage
-    # was collected before the rest was frozen (agent/collector.py).
+    # was collected before the rest was frozen (cli/collector.py).
     assert re.search(r"-- collector on, [1-9]\d* full collections\n", before), before
     imported = after.split()
     late = [m for m in imported if m.split(".")[0] in FIRST_ANSWER_PACKAGES]
-    assert late == [], f"the first answer imported {late}: add them to agent/warmup.py"
+    assert late == [], f"the first answer imported {late}: add them to cli/warmup.py"
 
 
 def test_after_the_repl_warm_up_the_first_message_is_the_only_request(cli, ollama_servers,

@@ -153,7 +153,7 @@ atexit.register(lambda: open(os.environ["COLLECTOR_LOG"], "w").write(str(gc.isen
 
 def test_the_wizard_waits_on_a_person_with_the_collector_on(cli, tmp_path):
     # `ai-cli setup` starts no warm-up: the wizard itself ends the start-up pause
-    # (agent/collector.py), as a person may take minutes over its questions.
+    # (cli/collector.py), as a person may take minutes over its questions.
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(COLLECTOR_AT_EXIT)

@@ -19,8 +19,8 @@ import pytest
 
 from agent.app import App, Flags
 from agent.commands import command_table
-from agent.commands.serve import web_app
-from agent.output import Output
+from cli.serve import web_app
+from cli.output import Output
 from registry.config import ConfigManager
 
 

@@ -1,8 +1,9 @@
 """Changing files for /code: dry run, diff, permission, then write; and the journal `/undo` reads.
 
-Every change is first a `FileChange` (pure: before and after text), shown as a unified diff; the
-`Gate` asks yes / no / all (or is told `--yes`); only then `write_text_atomic` writes through a
-temporary file and a rename, and the journal records what the file held before.
+Every change is first a `FileChange` (pure: before and after text), reported as a unified diff
+(`ProposedEdit`, which the face shows); the `Gate` asks yes / no / all (or is told `--yes`); only
+then `write_text_atomic` writes through a temporary file and a rename, and the journal records
+what the file held before.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from rich.console import Console
-from rich.text import Text
-
 from agent.errors import EditFailed, NothingToUndo
+from agent.events import Event, Notice, ProposedEdit
 
 UNDO_KEPT = 40  # /code runs the journal keeps (all workspaces together)
 
@@ -106,54 +105,35 @@ def count_changes(diff: str) -> tuple[int, int]:
     return added, removed
 
 
-def render_diff(diff: str) -> Text:
-    """The diff coloured line by line; built from Text parts, so no markup in it is interpreted."""
-    text = Text()
-    for line in diff.splitlines(keepends=True):
-        if not line.endswith("\n"):
-            line += "\n"
-        if line.startswith(("+++", "---")):
-            style = "bold"
-        elif line.startswith("@@"):
-            style = "cyan"
-        elif line.startswith("+"):
-            style = "green"
-        elif line.startswith("-"):
-            style = "red"
-        else:
-            style = ""
-        text.append(line, style=style)
-    return text
-
-
 # --- permission --------------------------------------------------------------------------------
 
-Ask = Callable[[str], str]
+Ask = Callable[[str], str | None]
 
 
 class Gate:
-    """Shows each change and asks yes / no / all; `assume_yes` (`--yes`) skips the question.
+    """Reports each change and asks yes / no / all; `assume_yes` (`--yes`) skips the question.
 
-    `ask` returns the user's answer; None means nobody can answer (no terminal), which is a no.
+    `ask` returns the user's answer; None (or no `ask` at all) means nobody can answer (no
+    terminal), which is a no.
     """
 
-    def __init__(self, console: Console, ask: Ask | None, assume_yes: bool = False):
-        self.console = console
+    def __init__(self, report: Callable[[Event], None], ask: Ask | None,
+                 assume_yes: bool = False):
+        self.report = report
         self.ask = ask
         self.approve_all = assume_yes
 
     def approve(self, change: FileChange) -> bool:
-        self.console.print(render_diff(change.diff()) if change.diff() else Text(f"{change.rel}: no change"))
+        self.report(ProposedEdit(change.rel, change.diff(), change.is_new))
         if self.approve_all:
             return True
-        if self.ask is None:
-            self.console.print(
-                Text("Not applied: no terminal to confirm on. Run with --yes to apply changes.",
-                     style="yellow")
-            )
-            return False
         while True:
-            answer = (self.ask(f"Apply this change to {change.rel}? [y]es / [n]o / [a]ll ") or "")
+            answer = self.ask(f"Apply this change to {change.rel}? [y]es / [n]o / [a]ll ") \
+                if self.ask is not None else None
+            if answer is None:
+                self.report(Notice("Not applied: no terminal to confirm on. Run with --yes to "
+                                   "apply changes.", "warn"))
+                return False
             answer = answer.strip().lower()
             if answer in ("y", "yes"):
                 return True
@@ -162,7 +142,7 @@ class Gate:
             if answer in ("a", "all"):
                 self.approve_all = True
                 return True
-            self.console.print(Text("Answer y, n or a.", style="yellow"))
+            self.report(Notice("Answer y, n or a.", "warn"))
 
 
 # --- writing -----------------------------------------------------------------------------------

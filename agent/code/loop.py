@@ -10,16 +10,14 @@ three times. Both ways every change passes the same diff, confirmation and undo 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
-from agent.chat import AnswerView, open_stream, stream_into
+from agent.chat import AnswerReader, Report
 from agent.code import plaintext
 from agent.code.tools import DEFAULT_MAX_OUTPUT, ToolContext, langchain_tools, run_tool_call
+from agent.events import Broken, Done, Notice, RouteChosen, Stop, Stopped, ToolCall, Trimmed
 from registry.errors import AiCliError
-from router.errors import NoModelAvailable, UnreadableReply
-
-if TYPE_CHECKING:
-    from agent.output import Output
+from router.errors import NoModelAvailable, StreamBroken, UnreadableReply
 
 DEFAULT_MAX_STEPS = 12
 EDIT_TOOLS = ("write_file", "edit_file")  # the calls that propose a change
@@ -93,35 +91,15 @@ class CodeOutcome:
             **extra,
         }
 
-    def render(self, out: "Output") -> None:
-        for name in self.applied:
-            out.info(name)
-        for name in self.declined:
-            out.notice(f"Not changed (declined): {name}")
-        if self.stopped == "step_limit":
-            out.warn(f"Stopped after {self.steps} tool calls (code.max_steps in config.yaml).")
-        elif self.stopped == "interrupted":
-            out.warn("Stopped (Ctrl-C).")
-        elif self.stopped == "edits_failed":
-            out.warn("Some edits could not be applied: " + " | ".join(self.problems))
-        if self.applied:
-            out.notice("Undo these changes with /undo.")
-        elif self.exit_code:
-            out.warn("No file was changed: every proposed edit was refused, declined or failed.")
-        elif self.stopped is None:
-            out.notice("No file was changed.")
-
-
 def run_code(
     router,
-    output: "Output",
+    report: Report,
     instruction: str,
     ctx: ToolContext,
     *,
     supports_tools: Callable[[Any], bool],
     settings: CodeSettings = CodeSettings(),
     pinned_model_id: str | None = None,
-    quiet: bool = False,
 ) -> CodeOutcome:
     """Carry out one /code instruction; files change only through `ctx.applier`."""
     route = router.route("coder", pinned_model_id)
@@ -129,15 +107,16 @@ def run_code(
         raise NoModelAvailable("coder", route.notice)
     mode = "tools" if supports_tools(route.model) else "plaintext"
     outcome = CodeOutcome(instruction, mode, route)
+    turns = _Turns(router, report, outcome, pinned_model_id)
     run = _tool_loop if mode == "tools" else _plaintext_loop
     try:
-        run(router, output, ctx, outcome, settings, pinned_model_id, quiet)
-    except KeyboardInterrupt:
+        run(turns, ctx, outcome, settings)
+    except (KeyboardInterrupt, Stop):
         outcome.stopped = "interrupted"
     except AiCliError:
         if ctx.applier.applied:  # the error ends the run; the changes so far stay undoable
             names = ", ".join(c.rel for c in ctx.applier.applied)
-            output.warn(f"Changed before the error: {names}. /undo restores them.")
+            report(Notice(f"Changed before the error: {names}. /undo restores them.", "warn"))
         raise
     outcome.applied = [c.summary() for c in ctx.applier.applied]
     outcome.declined = [c.rel for c in ctx.applier.declined]
@@ -154,25 +133,54 @@ def as_dry_run(outcome: CodeOutcome, applier) -> CodeOutcome:
     return outcome
 
 
-def _ask_model(router, output, messages, tools, pinned, quiet, outcome) -> tuple[str, list]:
-    def trimmed_once(notice: str) -> None:
-        if not outcome.fit_told:
-            outcome.fit_told = True
-            output.notice(notice)
+class _Turns:
+    """The model's turns of one /code run: each a streamed answer, reported as it arrives. The
+    route's notice and the "left out to fit" line are said once a run, not once a turn."""
 
-    stream = open_stream(router, output, "coder", messages, tools=tools, pinned_model_id=pinned,
-                         on_trim=trimmed_once)
-    view = AnswerView(output, quiet=quiet)
-    calls: list = []
-    route, interrupted = stream_into(stream, view, output, quiet, tool_calls=calls,
-                                     shown=outcome.notices)
-    outcome.route = route or outcome.route
-    if interrupted:
-        raise KeyboardInterrupt
-    return view.text, calls
+    def __init__(self, router, report: Report, outcome: CodeOutcome, pinned: str | None):
+        self.router = router
+        self.report = report
+        self.outcome = outcome
+        self.pinned = pinned
+
+    def ask(self, messages: list, tools: list | None) -> tuple[str, list]:
+        """(the answer's text, the tool calls it carries); Ctrl-C raises KeyboardInterrupt."""
+        stream = self.router.stream("coder", messages, tools=tools, pinned_model_id=self.pinned,
+                                    on_notice=lambda text: self.report(Notice(text)),
+                                    on_trim=self._trimmed, on_route=self._route)
+        reader = AnswerReader(stream, self.report)
+        try:
+            reader.read()
+        except StreamBroken as exc:
+            self.report(Broken(reader.text, exc.message))
+            raise
+        finally:
+            self.outcome.route = stream.route or self.outcome.route
+        if reader.interrupted:
+            self.report(Stopped(reader.text))
+            raise KeyboardInterrupt
+        self.report(Done(reader.text))
+        return reader.text, reader.tool_calls
+
+    def step(self, text: str) -> None:
+        """A step's detail (a tool that failed, a reply that could not be read)."""
+        self.report(Notice(text, "step"))
+
+    def _route(self, route) -> None:
+        if route.notice is not None and route.notice in self.outcome.notices:
+            return
+        if route.notice is not None:
+            self.outcome.notices.add(route.notice)
+        self.report(RouteChosen(route))
+
+    def _trimmed(self, text: str) -> None:
+        if not self.outcome.fit_told:
+            self.outcome.fit_told = True
+            self.report(Trimmed(text))
 
 
-def _tool_loop(router, output, ctx, outcome, settings, pinned, quiet) -> None:
+def _tool_loop(turns: _Turns, ctx: ToolContext, outcome: CodeOutcome,
+               settings: CodeSettings) -> None:
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
     tools = langchain_tools(ctx)
@@ -182,14 +190,13 @@ def _tool_loop(router, output, ctx, outcome, settings, pinned, quiet) -> None:
     ]
     while True:
         try:
-            text, calls = _ask_model(router, output, messages, tools, pinned, quiet, outcome)
+            text, calls = turns.ask(messages, tools)
         except UnreadableReply as exc:  # e.g. tool arguments that are not a JSON object
             if outcome.steps >= settings.max_steps:
                 outcome.stopped = "step_limit"
                 return
             outcome.steps += 1
-            if not quiet:
-                output.notice(f"  {exc.message}")
+            turns.step(exc.message)
             messages.append(HumanMessage(
                 f"Error: ai-cli could not read your last reply ({exc.message}) Call a tool with "
                 "its arguments as a JSON object, or answer in plain text."))
@@ -204,12 +211,12 @@ def _tool_loop(router, output, ctx, outcome, settings, pinned, quiet) -> None:
                 outcome.stopped = "step_limit"
                 return
             outcome.steps += 1
-            _show_call(output, call, quiet)
+            turns.report(ToolCall(str(call.get("name")), call.get("args")))
             result, ok = run_tool_call(ctx, call.get("name"), call.get("args"))
             if not ok and call.get("name") in EDIT_TOOLS:
                 outcome.problems.append(result.splitlines()[0])
-            if not ok and not quiet:
-                output.notice(f"  {result.splitlines()[0]}")
+            if not ok:
+                turns.step(result.splitlines()[0])
             messages.append(ToolMessage(result, tool_call_id=call.get("id") or "call",
                                         status="success" if ok else "error"))
 
@@ -219,24 +226,8 @@ def _as_tool_call(call: dict) -> dict:
             "type": "tool_call"}
 
 
-def _show_call(output: "Output", call: dict, quiet: bool) -> None:
-    if quiet:
-        return
-    args = call.get("args")
-    shown = ""
-    if isinstance(args, dict):
-        shown = ", ".join(f"{k}={_short(v)}" for k, v in args.items() if k not in ("content",
-                                                                                     "old_text",
-                                                                                     "new_text"))
-    output.notice(f"→ {call.get('name')}({shown})")
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _plaintext_loop(router, output, ctx, outcome, settings, pinned, quiet) -> None:
+def _plaintext_loop(turns: _Turns, ctx: ToolContext, outcome: CodeOutcome,
+                    settings: CodeSettings) -> None:
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
     context = plaintext.workspace_context(ctx.workspace, outcome.instruction, settings.max_tool_output)
@@ -245,7 +236,7 @@ def _plaintext_loop(router, output, ctx, outcome, settings, pinned, quiet) -> No
         HumanMessage(f"{context}\n\nInstruction: {outcome.instruction}"),
     ]
     for attempt in range(plaintext.MAX_RETRIES + 1):
-        text, _ = _ask_model(router, output, messages, None, pinned, quiet, outcome)
+        text, _ = turns.ask(messages, None)
         outcome.answer = text
         outcome.steps += 1
         parsed = plaintext.parse_blocks(text)

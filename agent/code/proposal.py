@@ -10,14 +10,11 @@ edit format plans each retry from the files on disk.
 
 from __future__ import annotations
 
-import io
 import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-
-from rich.console import Console
 
 from agent.code.edits import EditApplier, FileChange, Gate, UndoJournal, read_text
 from agent.code.workspace import Workspace
@@ -96,10 +93,6 @@ class Proposals:
             raise ProposalNotFound(proposal_id)
         return proposal
 
-    def put_back(self, proposal: Proposal) -> None:
-        with self._lock:
-            self._items[proposal.proposal_id] = proposal
-
 
 def apply_proposal(proposal: Proposal, journal: UndoJournal) -> Applied:
     """Write every change of `proposal`, or none when a file changed since it was made."""
@@ -110,8 +103,8 @@ def apply_proposal(proposal: Proposal, journal: UndoJournal) -> Applied:
         if read_text(change.path, change.rel) != change.before:
             raise EditFailed(f"{change.rel} changed since the proposal was made; nothing was "
                              "written. Send the instruction to POST /code again.")
-    quiet = Console(file=io.StringIO())
-    applier = EditApplier(Gate(quiet, None, assume_yes=True), journal, workspace.root)
+    applier = EditApplier(Gate(lambda event: None, None, assume_yes=True), journal,
+                          workspace.root)
     for change in proposal.changes:
         applier.apply(change)
     return Applied(proposal.proposal_id, [c.summary() for c in applier.applied])

@@ -19,7 +19,7 @@ MODULES = (
     "agent.commands.usage",  # log, model stats
     "agent.commands.code",
     "agent.commands.migrate",
-    "agent.commands.serve",
+    "cli.serve",
     "agent.commands.general",  # help, quit, setup
 )
 

@@ -3,8 +3,9 @@
 One `Command` serves every face: the REPL slash form (`/model general add URL NAME`), the
 `ai-cli model general add URL NAME` subcommand, `/help`, tab completion and docs/COMMANDS.md.
 A handler gets the `App` and the parsed `Args`, does its work through the registry/router, and
-returns a `Result` (rendered by rich for people, `to_json()` for `--json`) or raises an
-`AiCliError` subclass, which each face translates in exactly one place (agent/faces.py).
+returns a `Result`: data, whose `to_json()` is the `--json` output and the web API's answer (the
+terminal draws it, cli/views/), or raises an `AiCliError` subclass, which each face translates
+in exactly one place (cli/dispatch.py, ui/app.py).
 
 Command modules declare a module-level `COMMANDS: list[Command]`; agent/commands/__init__.py
 collects them into the one table.
@@ -17,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 if TYPE_CHECKING:  # imports for type hints only: importing this module stays cheap
     from agent.app import App
-    from agent.output import Output
 
 REPL = "repl"
 SUBCOMMAND = "subcommand"
@@ -94,11 +94,9 @@ class Option:
 
 
 class Result(Protocol):
-    """What a handler returns: one object, two renderings."""
+    """What a handler returns: data, with its JSON shape."""
 
     def to_json(self) -> Any: ...
-
-    def render(self, out: "Output") -> None: ...
 
 
 @dataclass(frozen=True)
@@ -110,9 +108,6 @@ class Message:
 
     def to_json(self) -> Any:
         return {"message": self.text}
-
-    def render(self, out: "Output") -> None:
-        out.line(self.text, style=self.style)
 
 
 class Args(dict):

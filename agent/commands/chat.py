@@ -4,48 +4,65 @@ plus a message sends the piped text, then the message."""
 
 from __future__ import annotations
 
-import sys
-
 from agent.commands.base import Arg, Args, Command, Option
-from agent.errors import UsageError
+from agent.errors import SessionNotFound, UsageError
+from agent.events import Notice, SessionStarted
 from registry.errors import AiCliError, InvalidInput
 
 
 def chat(app, args: Args):
-    from agent.chat import chat_once
-    from agent.commands.session import session_in_use, session_store
+    from agent.chat import ChatRequest, exchange
     from router.options import parse_options
 
     options = parse_options(args.option)  # checked before anything is read, sent or stored
     question = compose_prompt(args.message, _piped(app, args.message),
                               [_read_file(path) for path in args.file or ()])
     model_id = _requested_model(app, args.model)
-    store = session = None
+    continuing = bool(args.get("continue"))
+    store = _sessions(app, continuing)
+    request = ChatRequest(question, session_id=app.session_id,
+                          open_session=app.in_repl or continuing,
+                          options=options or None, model_id=model_id, system=args.system)
+
+    def report(event) -> None:
+        if isinstance(event, SessionStarted):  # the REPL's next message continues it
+            app.session_id = event.session_id
+        app.face.report(event)
+
+    return exchange(app.router, store, request, report)
+
+
+def _sessions(app, continuing: bool):
+    """The session store, with `app.session_id` checked (or, for -c, set to the latest).
+
+    In the REPL a session that is gone is said once and replaced with the next answer, and a
+    Redis that is down only means this chat is not saved. In the shell both are errors when a
+    session was asked for: answering without its history would mislead."""
+    from agent.commands.session import session_store
+
     try:
         store = session_store(app)
-        if args.get("continue"):
+        if continuing:
             latest = store.latest()
             if latest is not None:
                 app.session_id = latest.session_id
-        session = session_in_use(app, store, create=getattr(app, "in_repl", False)
-                                                           or bool(args.get("continue")))
-        if session is not None and args.system is not None and args.system != session.system:
-            session = store.set_defaults(session.session_id, system=args.system)
+        if app.session_id is not None:
+            store.get(app.session_id)
+        return store
+    except SessionNotFound:
+        if not app.in_repl:
+            raise
+        app.face.report(Notice(f"Session {app.session_id} no longer exists (deleted elsewhere, or "
+                               "lost when Redis stopped); this chat continues in a new session.",
+                               "warn"))
+        app.session_id = None
+        return store
     except AiCliError as exc:
-        if (app.session_id is not None or args.get("continue")) and not getattr(app, "in_repl", False):
+        if (app.session_id is not None or continuing) and not app.in_repl:
             raise  # a session was asked for: do not answer without its history
-        if getattr(app, "in_repl", False):
-            app.output.warn(f"This chat is not saved: {exc.message}")
-        store = session = None
-    system = args.system if args.system is not None else (session.system if session else None)
-    if session is not None:
-        options = parse_options(args.option, session.options)
-    return chat_once(
-        app.router, app.output, question,
-        store=store if session is not None else None,
-        session_id=session.session_id if session is not None else None,
-        quiet=app.flags.json, options=options or None, model_id=model_id, system=system or None,
-    )
+        if app.in_repl:
+            app.face.report(Notice(f"This chat is not saved: {exc.message}", "warn"))
+        return None
 
 
 def compose_prompt(message: str | None, piped: str | None, files: list[tuple[str, str]]) -> str:
@@ -61,11 +78,9 @@ def compose_prompt(message: str | None, piped: str | None, files: list[tuple[str
 
 
 def _piped(app, message: str | None) -> str | None:
-    """Text piped to `ai-cli chat` (never in the REPL, whose stdin is the user's typing)."""
-    if getattr(app, "in_repl", False) or sys.stdin is None or sys.stdin.isatty():
-        return None
-    text = sys.stdin.read().strip()
-    if not text and not message:
+    """Text piped to `ai-cli chat` (the face has it: never in the REPL or on the web)."""
+    text = app.face.piped_text()
+    if text is not None and not text and not message:
         raise UsageError("The message on stdin is empty.")
     return text or None
 

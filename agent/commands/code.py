@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from agent.commands.base import Arg, Args, Command
-from agent.output import Output
 from registry.errors import AiCliError
-
-if TYPE_CHECKING:  # rich loads when something is shown, not with the command table
-    from rich.text import Text
 
 
 def code(app, args: Args):
@@ -22,16 +16,16 @@ def code(app, args: Args):
 
     settings = CodeSettings.from_config(app.config)
     workspace = Workspace.open(app.workspace)
-    quiet = app.flags.json
-    gate = Gate(app.output.err if quiet else app.output.out, _asker(app), assume_yes=app.flags.yes)
+    face = app.face
+    gate = Gate(face.report, face.ask if face.can_ask else None, assume_yes=app.flags.yes)
     applier = EditApplier(gate, UndoJournal.in_dir(app.config.data_dir), workspace.root)
     context = ToolContext(workspace, applier, settings.max_tool_output)
     outcome = run_code(
-        app.router, app.output, args.instruction, context,
+        app.router, face.report, args.instruction, context,
         supports_tools=app.router.checker.supports_tools,
-        settings=settings, pinned_model_id=_pinned_coder(app), quiet=quiet,
+        settings=settings, pinned_model_id=_pinned_coder(app),
     )
-    if quiet and not app.flags.yes and _asker(app) is None:
+    if app.flags.json and not app.flags.yes and not face.can_ask:
         from agent.code.loop import as_dry_run
 
         return as_dry_run(outcome, applier)  # --json with nobody to ask: the diffs, not applied
@@ -55,32 +49,6 @@ class Undone:
 
     def to_json(self) -> dict:
         return {"restored": self.restored, "skipped": self.skipped, "deleted": list(self.deleted)}
-
-    def render(self, out: Output) -> None:
-        for name in self.restored:
-            out.line(f"Restored {name}", style="green")
-        for name in self.deleted:
-            out.line(f"Deleted {name} (/code created it)", style="green")
-        for name in self.skipped:
-            out.warn(f"Left {name} alone: it changed after /code wrote it.")
-        if not self.restored and not self.skipped and not self.deleted:
-            out.line("Nothing was restored.")
-
-
-def _asker(app):
-    """How the yes/no/all question is asked: on the terminal, or not at all (None: decline)."""
-    if not (getattr(app, "interactive", False) or sys.stdin.isatty()):
-        return None
-
-    def ask(question: str) -> str:
-        from rich.text import Text
-
-        try:
-            return app.output.err.input(Text(question))  # a Text: no markup in file names
-        except EOFError:
-            return "n"
-
-    return ask
 
 
 def _pinned_coder(app) -> str | None:

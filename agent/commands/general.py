@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agent.commands.base import REPL, Args, Command, LeaveRepl
-from agent.output import WARN, Output
+from agent.commands.base import REPL, SUBCOMMAND, Args, Command, LeaveRepl
 
 
 @dataclass(frozen=True)
@@ -24,20 +23,6 @@ class Help:
     def to_json(self) -> Any:
         return [{"usage": e.usage, "help": e.help, "off": e.off_reason} for e in self.entries]
 
-    def render(self, out: Output) -> None:
-        heading = None
-        for e in self.entries:
-            if e.heading != heading and heading is not None:
-                out.line()
-            heading = e.heading
-            out.line(e.usage, style="dim" if e.off_reason else "bold")
-            out.line(f"    {e.help}")
-            if e.off_reason:
-                out.line(f"    {WARN} off now: {e.off_reason.removeprefix('⚠').strip()}",
-                         style="yellow")
-        out.line()
-        out.line("Anything not starting with '/' is sent to the general model as chat.")
-
 
 def help_entries(app, face: str, prefix: str) -> list[HelpEntry]:
     """The table as /help shows it, each command marked with why it is off right now."""
@@ -52,7 +37,7 @@ def help_entries(app, face: str, prefix: str) -> list[HelpEntry]:
 
 
 def show_help(app, args: Args) -> Help:
-    face, prefix = (REPL, "/") if app.interactive or app.in_repl else ("subcommand", "ai-cli ")
+    face, prefix = (REPL, "/") if app.face.interactive or app.in_repl else (SUBCOMMAND, "ai-cli ")
     return Help(help_entries(app, face, prefix))
 
 

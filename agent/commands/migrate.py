@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from agent.commands.base import SUBCOMMAND, Args, Command, Option
 
 if TYPE_CHECKING:
-    from agent.output import Output
     from migrations.add_model_registry import MigrationReport
 
 
@@ -23,12 +22,6 @@ class MigrationResult:
 
     def to_json(self) -> Any:
         return self.report.to_json()
-
-    def render(self, out: "Output") -> None:
-        summary, *changes = self.report.lines()
-        out.line(summary, style="green" if self.report.changed and not self.report.dry_run else None)
-        for line in changes:
-            out.line(line)
 
 
 def run_migration(app, args: Args) -> MigrationResult:

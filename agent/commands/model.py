@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from agent.commands.base import Arg, Args, Command, Option, model_type_slot
-from agent.commands.model_views import ModelList
+from agent.commands.model_list import ModelList
 from agent.errors import AddRefused
+from agent.events import Notice, Progress
 from registry.errors import AiCliError, CorruptModel
 from registry.model import (
     MODEL_TYPES,
@@ -18,9 +19,9 @@ from registry.model import (
     validate_url,
 )
 
-if TYPE_CHECKING:  # each command imports its own view: `model list` defines only its own
-    from agent.commands.model_change_views import ModelAdded, ModelChanged
-    from agent.commands.probe_views import CheckResult, Discovered, Status
+if TYPE_CHECKING:  # each command imports its own result: `model list` defines only its own
+    from agent.commands.model_changes import ModelAdded, ModelChanged
+    from agent.commands.probes import CheckResult, Discovered, Status
 
 TYPE = model_type_slot()
 MODEL_ID = Arg("model_id", "a model id, or the model's name (e.g. llama3.1:8b)",
@@ -49,7 +50,7 @@ def add(app, args: Args) -> ModelAdded:
         added_at=now_utc(),
     )
     registry = app.online_registry()  # fail on an unreachable Redis before probing anything
-    with app.output.spinner("Checking availability..."):
+    with app.face.waiting("Checking availability..."):
         probe = app.checker.check(candidate, force=True)
     forced_reason = None
     if not probe.is_available:
@@ -63,7 +64,7 @@ def add(app, args: Args) -> ModelAdded:
         timeout=candidate.timeout, set_active=candidate.is_active,
     )
     registry.update_availability(model.model_id, probe.is_available)
-    from agent.commands.model_change_views import ModelAdded
+    from agent.commands.model_changes import ModelAdded
 
     return ModelAdded(registry.get_model(model.model_id) or model, forced_reason)
 
@@ -92,7 +93,7 @@ def use(app, args: Args) -> ModelChanged:
     note = None
     if model.is_available is False:
         note = "It was unreachable at its last check; run '/model check' to probe it again."
-    from agent.commands.model_change_views import ModelChanged
+    from agent.commands.model_changes import ModelChanged
 
     return ModelChanged(model, "is now active", note)
 
@@ -105,22 +106,22 @@ def remove(app, args: Args) -> ModelChanged:
     if model.is_active and model.model_type in MODEL_TYPES:
         note = (f"No {model.model_type} model is active now; pick one with "
                 f"'/model {model.model_type} use <model_id>'.")
-    from agent.commands.model_change_views import ModelChanged
+    from agent.commands.model_changes import ModelChanged
 
     return ModelChanged(model, "removed", note)
 
 
 def discover(app, args: Args) -> Discovered:
-    from agent.commands.probe_views import Discovered
+    from agent.commands.probes import Discovered
 
     url = validate_url(args.url)
-    with app.output.spinner(f"Asking {mask_url(url)} for its models..."):
+    with app.face.waiting(f"Asking {mask_url(url)} for its models..."):
         names = app.checker.discover(url)
     return Discovered(url, sorted(names))
 
 
 def check(app, args: Args) -> CheckResult:
-    from agent.commands.probe_views import CheckResult, CheckRow
+    from agent.commands.probes import CheckResult, CheckRow
 
     registry = app.registry
     if args.model_id:
@@ -131,47 +132,25 @@ def check(app, args: Args) -> CheckResult:
     else:  # a corrupt entry has nothing sound to probe: `model list` shows it
         targets = [*(m for m in registry.list_models() if not m.corrupt),
                    app.config.get_fallback_model()]
-    result = CheckResult([
-        CheckRow(getattr(t, "model_id", None) or "fallback", t.model_name, t.shown_url) for t in targets
-    ])
-    if app.flags.json or not app.output.err.is_terminal:
-        for row, probe in zip(result.rows, app.checker.check_many(targets, force=True)):
-            row.result = probe
-        return result
-    return _check_live(app, targets, result)
+    result = CheckResult([CheckRow(t.model_id or "fallback", t.model_name, t.shown_url)
+                          for t in targets])
+    app.face.report(Progress(result))  # every row "checking…", filled in as servers answer
 
+    def answered(index: int, probe) -> None:
+        result.rows[index].result = probe
+        app.face.report(Progress(result))
 
-def _check_live(app, targets, result: CheckResult) -> CheckResult:
-    """Probe concurrently, redrawing the table on stderr as each answer comes back."""
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
-    from rich.live import Live
-
-    with Live(result.table(), console=app.output.err, transient=True) as live:
-        with ThreadPoolExecutor(max_workers=max(1, min(16, len(targets)))) as pool:
-            futures = {
-                pool.submit(app.checker.check, target, True): row
-                for target, row in zip(targets, result.rows)
-            }
-            for future in as_completed(futures):
-                futures[future].result = future.result()
-                live.update(result.table())
+    app.checker.check_many(targets, force=True, on_result=answered)
     return result
 
 
 def status(app, args: Args) -> Status:
-    from agent.commands.probe_views import Status
+    from agent.commands.probes import Status
 
     registry = app.registry
-    if not getattr(registry, "online", True):
-        app.output.warn(registry.notice)
+    if not registry.online:
+        app.face.report(Notice(registry.notice, "warn"))
     return Status(app.router.status())
-
-
-def wizard(app, args: Args):
-    from agent.wizard import run_wizard
-
-    return run_wizard(app)
 
 
 COMMANDS = [
@@ -205,7 +184,4 @@ COMMANDS = [
             args=(Arg("model_id", optional=True, complete="model_id"),)),
     Command(("model", "status"), "The active model of each type and what would be used now",
             status),
-    Command(("model", "wizard"), "Guided setup: add, switch or remove a model", wizard,
-            aliases=(("setup",),),
-            details="Also `ai-cli setup`. Needs a terminal; Ctrl-C at any step changes nothing."),
 ]

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.commands.base import Args, Command, Option
-from agent.output import OK, Output
 
 
 @dataclass(frozen=True)
@@ -18,25 +17,11 @@ class RepairReport:
     def to_json(self) -> Any:
         return {"dry_run": self.dry_run, "fixes": self.fixes, "remaining": self.remaining}
 
-    def render(self, out: Output) -> None:
-        if not self.fixes and not self.remaining:
-            out.line(f"{OK} The registry is sound: nothing to repair.")
-            return
-        verb = "Would fix" if self.dry_run else "Fixed"
-        for text in self.fixes:
-            out.line(f"{verb}: {text}")
-        for text in self.remaining:
-            out.warn(f"Not fixed: {text}")
-        if self.dry_run and self.fixes:
-            out.line("Nothing was changed (--dry-run). Run '/model repair' to apply these fixes.")
-
 
 def repair(app, args: Args) -> RepairReport:
     from registry.repair import repair as run_repair
 
-    registry = app.online_registry()
-    live = registry.live() if hasattr(registry, "live") else registry
-    found = run_repair(live, dry_run=bool(args.dry_run))
+    found = run_repair(app.online_registry().live(), dry_run=bool(args.dry_run))
     return RepairReport([f.text for f in found.fixes], found.remaining, bool(args.dry_run))
 
 

@@ -9,25 +9,13 @@ left behind); `ai-cli chat` with no session in use is a one-off exchange that is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from agent.commands.base import Arg, Args, Command, model_type_slot
-from agent.commands.usage import usage_line
-from agent.output import Output
-from agent.commands.base import Message
-from agent.session_file import read_in_use, write_in_use
-from agent.sessions import (
-    Session,
-    SessionSettings,
-    SessionStore,
-    StoredMessage,
-)
+from agent.commands.base import Arg, Args, Command, Message, model_type_slot
 from agent.errors import SessionNotFound
+from agent.events import Notice
+from agent.session_file import read_in_use, write_in_use
+from agent.sessions import Session, SessionSettings, SessionStore, StoredMessage
 from registry.errors import InvalidInput
-
-if TYPE_CHECKING:  # rich loads when something is shown, not with the command table
-    from rich.table import Table
-    from rich.text import Text
 
 UNPIN = "none"
 
@@ -57,8 +45,9 @@ def session_in_use(app, store: SessionStore, create: bool = False) -> Session | 
                 raise
             lost, app.session_id = app.session_id, None
             session = session_in_use(app, store, create=True)
-            app.output.warn(f"Session {lost} no longer exists (deleted elsewhere, or lost when "
-                            f"Redis stopped); continuing in a new session, {session.session_id}.")
+            app.face.report(Notice(
+                f"Session {lost} no longer exists (deleted elsewhere, or lost when Redis "
+                f"stopped); continuing in a new session, {session.session_id}.", "warn"))
             return session
     if not create:
         return None
@@ -68,7 +57,7 @@ def session_in_use(app, store: SessionStore, create: bool = False) -> Session | 
 
 
 def _require_session(app, store: SessionStore) -> Session:
-    session = session_in_use(app, store, create=getattr(app, "in_repl", False))
+    session = session_in_use(app, store, create=app.in_repl)
     if session is None:
         raise InvalidInput(
             "No session is in use. Pass --session ID (see 'ai-cli session list'), "
@@ -89,12 +78,6 @@ class SessionResult:
     def to_json(self) -> dict:
         return self.session.to_json()
 
-    def render(self, out: Output) -> None:
-        out.line(f"Session {self.session.session_id} {self.verb}.", style="green")
-        _defaults_lines(out, self.session)
-        if self.hint:
-            out.notice(self.hint)
-
 
 @dataclass(frozen=True)
 class SessionList:
@@ -103,33 +86,6 @@ class SessionList:
 
     def to_json(self) -> list:
         return [s.to_json() for s in self.sessions]
-
-    def render(self, out: Output) -> None:
-        from rich.table import Table
-        from rich.text import Text
-
-        if not self.sessions:
-            out.line("No saved sessions. Start one by chatting, or with /session new.")
-            return
-        from agent.commands.model_views import narrow
-
-        if narrow(out):  # stacked: an id is never cut to "session_…"
-            for s in self.sessions:
-                mark = "* " if s.session_id == self.current else "  "
-                out.print(Text(mark + s.session_id, style="bold"))
-                out.line(f"    {s.title or '(empty)'}")
-                out.line(f"    {s.message_count} messages, last used {s.updated_at}"
-                         + (f", pinned {_pins_text(s)}" if _pins_text(s) else ""))
-            out.notice("* = the session in use")
-            return
-        table = Table(title="Sessions", title_justify="left")
-        for column in ("In use", "ID", "Title", "Messages", "Last used", "Pinned"):
-            table.add_column(column, no_wrap=column == "ID")
-        for s in self.sessions:
-            mark = "*" if s.session_id == self.current else ""
-            table.add_row(mark, s.session_id, Text(s.title or "(empty)"), str(s.message_count),
-                          s.updated_at, Text(_pins_text(s) or "-"))
-        out.print(table)
 
 
 @dataclass(frozen=True)
@@ -140,46 +96,12 @@ class SessionShow:
     def to_json(self) -> dict:
         return {**self.session.to_json(), "messages": [m.to_json() for m in self.messages]}
 
-    def render(self, out: Output) -> None:
-        s = self.session
-        out.line(f"Session {s.session_id}: {s.title or '(empty)'}", style="bold")
-        out.line(f"  created {s.created_at}, last used {s.updated_at}, {s.message_count} messages")
-        _defaults_lines(out, s)
-        for m in self.messages:
-            if m.role == "user":
-                out.line(f"you: {m.content}", style="cyan")
-            else:
-                who = m.model_name or "model"
-                stopped = " (stopped)" if m.interrupted else " (broke off)" if m.broken else ""
-                out.line(f"{who}{stopped}: {m.content}")
-                if usage_line(m.usage):
-                    out.line(f"  {usage_line(m.usage)}", style="dim")
-
-
-def _defaults_lines(out: Output, session: Session) -> None:
-    from router.options import format_options
-
-    if _pins_text(session):
-        out.line(f"  pinned: {_pins_text(session)}")
-    if session.system:
-        out.line(f"  system: {session.system}")
-    if session.options:
-        out.line(f"  options: {format_options(session.options)}")
-
-
-def _pins_text(session: Session) -> str:
-    return ", ".join(f"{t}={m}" for t, m in session.pinned.items() if m)
-
 
 # --- handlers --------------------------------------------------------------------------------
 
 
-def in_repl(app) -> bool:
-    return bool(getattr(app, "in_repl", False))
-
-
 def new(app, args: Args):
-    if in_repl(app):  # created with the first message: an unused "new" leaves nothing behind
+    if app.in_repl:  # created with the first message: an unused "new" leaves nothing behind
         app.session_id = None
         return Message("A new session starts with your next message.")
     session = session_store(app).new()
@@ -195,13 +117,13 @@ def list_sessions(app, args: Args) -> SessionList:
 def use(app, args: Args):
     if args.session_id.lower() == UNPIN:
         app.session_id = None
-        if not in_repl(app):
+        if not app.in_repl:
             write_in_use(app.config.data_dir, None)
             return Message("No session in use: 'ai-cli chat' answers one-off again.")
         return Message("No session in use: your next message starts a new one.")
     session = session_store(app).get(args.session_id)
     app.session_id = session.session_id
-    if not in_repl(app):
+    if not app.in_repl:
         write_in_use(app.config.data_dir, session.session_id)
     return SessionResult(session, "in use", _continue_hint(app, session))
 
@@ -269,7 +191,7 @@ def pin_model(app, args: Args) -> SessionResult:
 
 
 def _continue_hint(app, session: Session) -> str | None:
-    if in_repl(app):
+    if app.in_repl:
         return None
     return ("Later 'ai-cli chat' commands continue it; 'ai-cli session use none' stops that.")
 

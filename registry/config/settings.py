@@ -44,6 +44,7 @@ class FallbackModel:
     disabled_features: tuple[str, ...] = ()
 
     model_type = "fallback"
+    model_id = None  # never registered: notices and logs name it by model and host
 
     @property
     def host(self) -> str:
@@ -245,10 +246,6 @@ class ConfigManager:
     @property
     def force_config_yaml(self) -> bool:
         return _env_flag(self.env, "AI_CLI_FORCE_CONFIG_YAML")
-
-    @property
-    def debug(self) -> bool:
-        return _env_flag(self.env, "AI_CLI_DEBUG")
 
     def get_count(self, section: str, name: str, default: int, least: int = 1) -> int:
         """A whole-number setting of a later part (`sessions.max_history`, `code.max_steps`)."""

@@ -11,7 +11,7 @@ from test_cli_support import cli  # noqa: F401
 
 SLOW = 90  # seconds pexpect waits for output: generous, a loaded machine is slow
 
-from agent.history import mask_urls, scrub
+from cli.history import mask_urls, scrub
 
 PASSWORD = "s3cretPW"
 PROMPT = r">(\x08)?(\x1b\[\d*C| )"  # prompt_toolkit draws "> " with cursor moves

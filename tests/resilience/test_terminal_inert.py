@@ -20,9 +20,9 @@ from test_cli_support import PROGRAM, cli, restore_sigint  # noqa: F401
 
 SLOW = 90  # seconds pexpect waits for output: generous, a loaded machine is slow
 
-from agent.output import Output
+from cli.output import Output
 from agent.sessions import SessionStore, StoredMessage
-from agent.terminal import inert, inert_json
+from cli.inert import inert, inert_json
 from registry.manager import ModelRegistry
 
 TITLE = "\x1b]0;pwned title\x07"  # OSC: sets the window title

@@ -7,7 +7,7 @@ visible text instead: C0 controls, ESC and DEL in caret notation (`^[`, `^?`), C
 bidi overrides/isolates as `<U+202E>`. Newlines and tabs stay; a lone carriage return (which
 would let text overwrite its own line) becomes `^M`, while `\\r\\n` stays.
 
-Only what goes to a terminal passes through here (agent/output.py applies it to everything its
+Only what goes to a terminal passes through here (cli/output.py applies it to everything its
 consoles render and write there); piped output and files keep the text byte for byte.
 """
 

@@ -18,7 +18,7 @@ import sys
 import threading
 from typing import Callable
 
-from agent import collector
+from cli import collector
 
 THREAD_NAME = "ai-cli-warm-up"
 MODULES = ("langchain_ollama", "router")  # langchain_ollama brings langchain_core.messages
@@ -34,7 +34,7 @@ FIRST_ANSWER_MODULES = (
     "langchain_core.tracers.run_collector",
     "langchain_core.messages.block_translators.langchain_v0",
 )
-TERMINAL_MODULES = ("agent.markdown", "rich.live", "rich.status")  # the live answer, the spinner
+TERMINAL_MODULES = ("cli.markdown", "rich.live", "rich.status")  # the live answer, the spinner
 
 
 def start(prepare: Callable[[], object] | None = None, *, terminal: bool = True,
@@ -93,7 +93,7 @@ def _warm_up(modules: tuple[str, ...], prepare: Callable[[], object] | None,
             with contextlib.suppress(Exception):
                 prepare()
     finally:
-        collector.resume(collect=lasting)  # start-up is over (agent/collector.py)
+        collector.resume(collect=lasting)  # start-up is over (cli/collector.py)
 
 
 def exit_if_warming(code: int) -> None:

@@ -4,7 +4,7 @@ Rich decides colour by itself: none when `NO_COLOR` is set or the stream is not 
 Every method here that takes `text` treats it as plain text (never as rich markup), so a string
 from a user, a model or a server can be passed as is. Code that builds markup itself uses `esc`.
 
-On a terminal, everything rendered or written here passes `agent.terminal.inert` (one place for
+On a terminal, everything rendered or written here passes `cli.inert.inert` (one place for
 every output path: lines, tables, markdown, live answers, notices, errors), so control characters
 in outside text are shown, never obeyed. Piped output is not touched: it stays byte-exact.
 
@@ -21,7 +21,7 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING, Any, Iterator
 
-from agent.terminal import inert, inert_json
+from cli.inert import inert, inert_json
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -104,8 +104,8 @@ class Output:
                        soft_wrap=_soft(self.err))
 
     def form(self, text: str) -> str:
-        """`text` with the commands it names in this face's form (agent/command_forms.py)."""
-        from agent.command_forms import in_form
+        """`text` with the commands it names in this face's form (cli/command_forms.py)."""
+        from cli.command_forms import in_form
 
         return in_form(text, self.face)
 
@@ -147,7 +147,7 @@ def _may_be_terminal(stream: IO[str]) -> bool:
 
 
 def _console(stream: IO[str]) -> "Console":
-    from agent.inert_console import InertConsole
+    from cli.inert_console import InertConsole
 
     console = InertConsole(file=stream, highlight=False, emoji=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:

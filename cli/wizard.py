@@ -6,8 +6,9 @@ registry as it was. The decisions are the same calls the subcommands make.
 
 from __future__ import annotations
 
-from agent import collector
-from agent.commands.model_change_views import ModelAdded, ModelChanged
+from cli import collector
+from agent.commands.base import Command
+from agent.commands.model_changes import ModelAdded, ModelChanged
 from agent.errors import Cancelled, NeedsTerminal
 from registry.errors import AiCliError, InvalidInput
 from registry.model import (
@@ -33,7 +34,7 @@ CANCELLED = "Wizard cancelled; the registry is unchanged."
 def run_wizard(app):
     if not app.interactive:
         raise NeedsTerminal(NO_TERMINAL)
-    collector.resume()  # it waits on a person from here on (agent/collector.py)
+    collector.resume()  # it waits on a person from here on (cli/collector.py)
     registry = app.online_registry()
     has_models = bool(registry.list_models())
     actions = [ADD, SWITCH, REMOVE] if has_models else [ADD]
@@ -145,3 +146,10 @@ def _text(message: str, default: str, check):
 
     return questionary.text(message, default=default, validate=validate)
 
+
+
+COMMANDS = [
+    Command(("model", "wizard"), "Guided setup: add, switch or remove a model",
+            lambda app, args: run_wizard(app), aliases=(("setup",),), group="model",
+            details="Also `ai-cli setup`. Needs a terminal; Ctrl-C at any step changes nothing."),
+]

@@ -7,7 +7,7 @@ young ones, and now and then all of them, though none of these is garbage: measu
 `ai-cli model list` (~20 ms). Reference counting frees everything else as before; only garbage
 in cycles waits.
 
-`pause` is the first thing the `ai-cli` script does (agent/__main__.py). `resume` freezes what is
+`pause` is the first thing the `ai-cli` script does (cli/__main__.py). `resume` freezes what is
 alive then, so later collections never walk it again (what `gc.freeze` is for), and turns the
 collector back on. The warm-up calls it when its imports are done, so the REPL, `serve` and every
 command that talks to a model collect as usual from then on, and the wizard calls it before its

@@ -1,6 +1,6 @@
-"""The rich Console of `agent.output`: on a terminal, every segment's text passes `inert`.
+"""The rich Console of `cli.output`: on a terminal, every segment's text passes `inert`.
 
-A module of its own so that importing `agent.output` does not import rich (issue 15).
+A module of its own so that importing `cli.output` does not import rich (issue 15).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.text import Span, Text
 
-from agent.terminal import inert, unsafe_spans
+from cli.inert import inert, unsafe_spans
 
 
 class InertConsole(Console):

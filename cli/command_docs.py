@@ -1,4 +1,4 @@
-"""docs/COMMANDS.md, generated from the command table: `python -m agent.commands.docs [--check]`.
+"""docs/COMMANDS.md, generated from the command table: `python -m cli.command_docs [--check]`.
 
 A test runs `--check`, so the reference cannot drift from the commands.
 """
@@ -14,7 +14,7 @@ from agent.commands.base import REPL, SUBCOMMAND
 TARGET = Path(__file__).resolve().parents[2] / "docs" / "COMMANDS.md"
 HEADER = """# ai-cli commands
 
-Generated from the command table by `python -m agent.commands.docs`; do not edit by hand.
+Generated from the command table by `python -m cli.command_docs`; do not edit by hand.
 
 Every command runs in the REPL as `/words ...` and as `ai-cli words ...` for scripts, unless
 noted. With `--json`, results go to stdout as JSON (the shapes in DESIGN.md) and errors as
@@ -67,7 +67,7 @@ def main(argv: list[str]) -> int:
     if "--check" in argv:
         current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
         if current != text:
-            print(f"{TARGET} is out of date: run python -m agent.commands.docs", file=sys.stderr)
+            print(f"{TARGET} is out of date: run python -m cli.command_docs", file=sys.stderr)
             return 1
         return 0
     TARGET.parent.mkdir(parents=True, exist_ok=True)

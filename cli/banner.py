@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.output import INFO, OK, WARN, Output
+from cli.output import INFO, OK, WARN, Output
 
 LABELS = {"general": "General Model", "coder": "Coder Model"}
 
@@ -95,7 +95,7 @@ def gather(app, version: str) -> Found:
     """Probe the active models and the fallback at once, then ask the router what is on."""
     fallback = app.config.get_fallback_model()
     registry = app.registry
-    offline = None if getattr(registry, "online", True) else registry.notice
+    offline = None if registry.online else registry.notice
     active = {t: registry.get_active_model(t) for t in LABELS}
     # One concurrent round for every model (one request per server), so the router's fallback
     # chain below finds every answer cached instead of probing model after model.
@@ -114,7 +114,7 @@ def gather(app, version: str) -> Found:
 
 
 def _key(model) -> tuple:
-    return (getattr(model, "model_id", None), model.url, model.model_name)
+    return (model.model_id, model.url, model.model_name)
 
 
 def render(out: Output, lines: list[Line | None]) -> None:

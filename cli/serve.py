@@ -61,7 +61,7 @@ def web_app(app):
     from dataclasses import replace
 
     from agent.app import App
-    from agent.output import Output
+    from cli.output import Output
 
     quiet = Output(open(os.devnull, "w"), open(os.devnull, "w"))
     return App(app.config, quiet, app.table, replace(app.flags, json=True, yes=False),
@@ -79,7 +79,7 @@ def run_server(app, listener: socket.socket, host: str, port: int, token: str | 
     app.output.info(f"ai-cli web: http://{shown}:{port}/  (workspace {app.workspace}; Ctrl-C stops)")
     if token is not None:
         app.output.notice(f"Every request needs 'Authorization: Bearer <{TOKEN_ENV}>'.")
-    from agent import warmup
+    from cli import warmup
 
     warmup.start(terminal=False, lasting=True)  # imports while the server waits for a request
     config = uvicorn.Config(web, log_level="warning", timeout_graceful_shutdown=2,

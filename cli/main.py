@@ -10,8 +10,8 @@ import sys
 
 from agent import __version__
 from agent.app import App, Flags
-from agent.faces import OK, debugging, run_as_subcommand, show_subcommand_error
-from agent.output import Output
+from cli.dispatch import OK, debugging, run_as_subcommand, show_subcommand_error
+from cli.output import Output
 from agent.errors import UsageError
 from registry.errors import AiCliError
 
@@ -97,12 +97,12 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
         return _help(table, words, output)
     app = _build_app(flags, output, table)
     if not words:
-        from agent.repl import run_repl
+        from cli.repl import run_repl
 
         return run_repl(app, __version__)
     invocation = table.parse_argv(words)
     if invocation.command.needs:  # it talks to a model: LangChain imports while Redis is read
-        from agent import warmup
+        from cli import warmup
 
         warmup.start(terminal=output.is_terminal)
     if app.session_id is None:  # one-shot commands continue the session `session use ID` chose
@@ -183,10 +183,10 @@ def _help(table, words: list[str], output: Output) -> int:
 
 
 def run() -> int:
-    """The program (the `ai-cli` script runs it through agent/__main__.py): `main`, then the
+    """The program (the `ai-cli` script runs it through cli/__main__.py): `main`, then the
     exit."""
     code = main()
-    from agent import warmup
+    from cli import warmup
 
     warmup.exit_if_warming(code)
     return code

@@ -1,4 +1,4 @@
-"""The one place per face where an `AiCliError` becomes output.
+"""The terminal's one place where a command runs, its result is drawn and an error becomes output.
 
 REPL: one line on stderr, and the loop goes on. Subcommand: one line on stderr (or
 `{"error": ...}` on stdout with --json) and the error's exit code (1 failed, 2 bad usage).
@@ -7,36 +7,34 @@ REPL: one line on stderr, and the loop goes on. Subcommand: one line on stderr (
 
 from __future__ import annotations
 
-import os
-
 from agent.commands.base import Args, Command
-from agent.output import Output
+from agent.errors import debugging
+from cli.output import Output
+from cli.terminal_face import TerminalFace
 from registry.errors import AiCliError
 
-OK, FAILED, BAD_USAGE = 0, 1, 2
+OK = 0
 
 
-def debugging() -> bool:
-    return os.environ.get("AI_CLI_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def run_in_repl(app, command: Command, args: Args) -> None:
+def run_in_repl(app, face: TerminalFace, command: Command, args: Args) -> None:
     """Run one command for the REPL; errors become one line and the REPL continues."""
     try:
         reason = command.off_reason(app)
         if reason is not None:
-            app.output.warn(reason)
+            face.output.warn(reason)
             return
-        result = command.handler(app, args)
+        result = _run(app, face, command, args)
         if result is not None:
-            result.render(app.output)
+            from cli.views import show
+
+            show(result, face.output)
     except AiCliError as exc:
-        show_repl_error(app.output, exc)
+        show_repl_error(face.output, exc)
     except Exception as exc:  # a bug must not end the REPL, nor show a traceback
         if debugging():
             raise
-        app.output.error(f"Unexpected error: {type(exc).__name__}: {exc}. "
-                         "Run again with AI_CLI_DEBUG=1 to see the traceback.")
+        face.output.error(f"Unexpected error: {type(exc).__name__}: {exc}. "
+                          "Run again with AI_CLI_DEBUG=1 to see the traceback.")
 
 
 def show_repl_error(output: Output, exc: AiCliError) -> None:
@@ -45,30 +43,41 @@ def show_repl_error(output: Output, exc: AiCliError) -> None:
     output.error(exc.message)
 
 
-def run_as_subcommand(app, command: Command, args: Args) -> int:
+def run_as_subcommand(app, face: TerminalFace, command: Command, args: Args) -> int:
     """Run one command as `ai-cli ...`; returns the exit code."""
     try:
         reason = command.off_reason(app)
         if reason is not None:
-            from router.errors import FeatureOff
+            from router.errors import FeatureOff  # router/ loads only for commands that need it
 
             raise FeatureOff(reason)
-        result = command.handler(app, args)
+        result = _run(app, face, command, args)
     except AiCliError as exc:
-        return show_subcommand_error(app.output, exc, app.flags.json)
+        return show_subcommand_error(face.output, exc, app.flags.json)
     if result is not None:
         if app.flags.json:
-            app.output.json(result.to_json())
+            face.output.json(result.to_json())
         else:
-            result.render(app.output)
+            from cli.views import show
+
+            show(result, face.output)
     return getattr(result, "exit_code", OK)  # a result may say the operation failed (/code)
+
+
+def _run(app, face: TerminalFace, command: Command, args: Args):
+    """The handler's result, with whatever it left on the screen (a spinner, a live table, an
+    answer cut short) finished first."""
+    try:
+        return command.handler(app, args)
+    finally:
+        face.close()
 
 
 def show_subcommand_error(output: Output, exc: AiCliError, as_json: bool) -> int:
     if debugging():
         raise exc
     if as_json:
-        from agent.command_forms import SHELL, in_form
+        from cli.command_forms import SHELL, in_form
 
         output.json({"error": in_form(exc.message, SHELL)})
     else:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 from typing import Iterable, Iterator
 
-from agent import banner, warmup
+from cli import banner, warmup
 from agent.commands.base import REPL, Args, LeaveRepl, Slot
-from agent.faces import run_in_repl, show_repl_error
+from cli.dispatch import run_in_repl, show_repl_error
 from registry.errors import AiCliError
 
 PROMPT = "> "
@@ -66,7 +66,7 @@ def _read_lines(app) -> Iterator[str]:
             yield line
         return
     session = _prompt_session(app)
-    warm_up = warmup.when_drawn(app)  # LangChain imports while the user types (agent/warmup.py)
+    warm_up = warmup.when_drawn(app)  # LangChain imports while the user types (cli/warmup.py)
     while True:
         try:
             yield session.prompt(PROMPT, pre_run=warm_up)
@@ -81,7 +81,7 @@ def _prompt_session(app):
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import InMemoryHistory
 
-    from agent.history import MaskedFileHistory
+    from cli.history import MaskedFileHistory
 
     history = InMemoryHistory()
     try:

@@ -1,0 +1,185 @@
+"""The terminal as the engine's face: the events of agent/events.py drawn with rich, questions asked
+on the terminal.
+
+Answers and diffs go to stdout, everything about them (notices, the spinner, tool calls) to
+stderr. With `quiet` (`--json`) nothing streams: the answer is only collected (the JSON result
+carries it), a /code run's steps are not shown, and diffs go to stderr so stdout stays JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Iterator
+
+from agent.events import (
+    Broken,
+    Done,
+    Event,
+    Notice,
+    Progress,
+    ProposedEdit,
+    RouteChosen,
+    Stopped,
+    Token,
+    ToolCall,
+    Trimmed,
+    Waiting,
+)
+from cli.output import Output
+
+
+class TerminalFace:
+    def __init__(self, output: Output, name: str, *, interactive: bool = False,
+                 quiet: bool = False):
+        self.output = output
+        self.name = name  # "repl" | "shell" (agent/face.py)
+        self.interactive = interactive
+        self.quiet = quiet
+        self._answer = None  # cli.answer.AnswerView of the answer streaming now
+        self._spinner = None
+        self._live = None  # a rich Live on stderr showing a result as it fills in (`Progress`)
+        self._route_told = False  # this answer's route notice was said (not again on failover)
+
+    # --- the engine's events -------------------------------------------------------------------
+
+    def report(self, event: Event) -> None:
+        if not isinstance(event, (Notice, Trimmed, RouteChosen)):  # those print above it
+            self._stop_spinner()
+        if isinstance(event, Token):
+            self._answer_view().add(event.text)
+        elif isinstance(event, Waiting):
+            self._start_spinner(event.text)
+        elif isinstance(event, RouteChosen):
+            self._route(event.route)
+        elif isinstance(event, (Notice, Trimmed)):
+            self._notice(event)
+        elif isinstance(event, (Done, Stopped, Broken)):
+            self._end_answer()
+        elif isinstance(event, ToolCall):
+            if not self.quiet:
+                self.output.notice(f"→ {event.name}({_shown_args(event.args)})")
+        elif isinstance(event, ProposedEdit):
+            self._show_diff(event)
+        elif isinstance(event, Progress):
+            self._progress(event.result)
+
+    def _route(self, route) -> None:
+        if not self._route_told and route.available and route.notice:
+            self.output.notice(route.notice)  # chosen before the request: said before the answer
+        self._route_told = True
+
+    def _notice(self, event: Notice | Trimmed) -> None:
+        level = event.level if isinstance(event, Notice) else "notice"
+        if level == "warn":
+            self.output.warn(event.text)
+        elif level == "info":
+            self.output.info(event.text)
+        elif level == "notice":
+            self.output.notice(event.text)
+        elif not self.quiet:  # "step": a /code step's detail
+            self.output.notice(f"  {event.text}")
+
+    def _answer_view(self):
+        if self._answer is None:
+            from cli.answer import AnswerView
+
+            self._answer = AnswerView(self.output, quiet=self.quiet)
+        return self._answer
+
+    def _end_answer(self) -> None:
+        if self._answer is not None:
+            self._answer.close()
+            self._answer = None
+        self._route_told = False
+
+    def _show_diff(self, event: ProposedEdit) -> None:
+        from rich.text import Text
+
+        from cli.views.code import render_diff
+
+        console = self.output.err if self.quiet else self.output.out
+        console.print(render_diff(event.diff) if event.diff else Text(f"{event.path}: no change"))
+
+    def _start_spinner(self, text: str) -> None:
+        from cli.answer import Spinner
+
+        self._spinner = Spinner(self.output, text, quiet=self.quiet)
+
+    def _stop_spinner(self) -> None:
+        if self._spinner is not None:
+            self._spinner.done()
+            self._spinner = None
+
+    def _progress(self, result) -> None:
+        """A transient table on stderr, redrawn as the result fills in (terminal only)."""
+        if self.quiet or not self.output.err.is_terminal:
+            return
+        from cli.views import progress
+
+        renderable = progress(result)
+        if self._live is None:
+            from rich.live import Live
+
+            self._live = Live(renderable, console=self.output.err, transient=True)
+            self._live.start()
+        else:
+            self._live.update(renderable)
+
+    def close(self) -> None:
+        """Whatever is still on the screen is finished (a live table, an answer cut short)."""
+        self._stop_spinner()
+        self._end_answer()
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    # --- asking and waiting --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def waiting(self, text: str) -> Iterator[None]:
+        with self.output.spinner(text):
+            yield
+
+    def confirm(self, question: str, default: bool = False) -> bool:
+        if not self.interactive:
+            return False
+        import questionary
+
+        return bool(questionary.confirm(question, default=default).ask())
+
+    @property
+    def can_ask(self) -> bool:
+        """A person can type an answer: stdin is a terminal (even with --json)."""
+        return self.interactive or sys.stdin.isatty()
+
+    def ask(self, question: str) -> str | None:
+        """A line typed on the terminal; None when nobody can type one."""
+        if not self.can_ask:
+            return None
+        from rich.text import Text
+
+        try:
+            return self.output.err.input(Text(question))  # a Text: no markup in file names
+        except EOFError:
+            return "n"
+
+    def piped_text(self) -> str | None:
+        """What was piped to `ai-cli chat` ("" for an empty pipe); never in the REPL, whose stdin
+        is the user's typing."""
+        if self.name != "shell" or sys.stdin is None or sys.stdin.isatty():
+            return None
+        return sys.stdin.read().strip()
+
+
+def _shown_args(args) -> str:
+    """A tool call's arguments as one short line (file contents and replacements left out)."""
+    if not isinstance(args, dict):
+        return ""
+    return ", ".join(f"{k}={_short(v)}" for k, v in args.items()
+                     if k not in ("content", "old_text", "new_text"))
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

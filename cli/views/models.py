@@ -1,0 +1,227 @@
+"""How the /model results show in a terminal: tables for lists, one line per change.
+
+Every string that came from a user or a server goes through `esc` or a `Text`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from cli.output import FAIL, INFO, OK, WARN, Output, esc
+
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
+
+    from agent.commands.model_changes import ModelAdded, ModelChanged
+    from agent.commands.model_list import ModelList
+    from agent.commands.probes import CheckResult, Discovered, Status
+    from agent.commands.repair import RepairReport
+
+ACTIVE_MARK = "●"
+NARROW = 80  # below this many columns, tables become stacked lists (ids are never cut)
+
+
+def narrow(out: Output) -> bool:
+    return out.out.width < NARROW
+
+
+def availability_text(is_available: bool | None) -> Text:
+    from rich.text import Text
+
+    if is_available is None:
+        return Text("unknown", style="dim")
+    return Text(f"{OK} reachable", style="green") if is_available else Text(
+        f"{FAIL} unreachable", style="red"
+    )
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """`12s ago`, `5m ago`, `3h ago`, `2d ago`, or `never`."""
+    if moment is None:
+        return "never"
+    seconds = int(((now or datetime.now(timezone.utc)) - moment).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{max(seconds, 0)}s ago"
+
+
+# --- model list ------------------------------------------------------------------------------
+
+
+def show_model_list(result: ModelList, out: Output) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    if not result.models:
+        which = f"{result.model_type} " if result.model_type else ""
+        kind = result.model_type or "general"
+        out.line(f"No {which}models registered. Add one with "
+                 f"'/model {kind} add <url> <model_name>' or '/model wizard'.")
+        return
+    if narrow(out):
+        _show_stacked(result, out)
+        return
+    table = Table(title="Registered models", title_justify="left")
+    columns = ("", "ID", "Type", "Model", "URL", "Timeout", "Availability", "Checked")
+    with_speed = any(m.model_id in result.speeds for m in result.models)  # once answers exist
+    for column in columns + (("Speed",) if with_speed else ()):
+        table.add_column(column, no_wrap=column in ("ID", "Timeout", "Speed"))
+    for m in result.models:
+        if m.corrupt:
+            row = [
+                Text("!", style="bold red"), Text(m.model_id), Text(m.model_type),
+                Text(m.model_name), Text(m.shown_url), "",
+                Text(f"corrupt: {m.problem}", style="red"), "",
+            ]
+            table.add_row(*row, *([""] if with_speed else []))
+            continue
+        speed = result.speeds.get(m.model_id)
+        row = [
+            Text(ACTIVE_MARK, style="bold green") if m.is_active else "",
+            Text(m.model_id), Text(m.model_type), Text(m.model_name), Text(m.shown_url),
+            f"{m.timeout}s", availability_text(m.is_available), ago(m.last_checked),
+        ]
+        if with_speed:
+            row.append("-" if speed is None else f"{speed:,.1f} tok/s")
+        table.add_row(*row)
+    out.print(table)
+    out.notice(f"{ACTIVE_MARK} = active model of its type")
+    corrupt = [m for m in result.models if m.corrupt]
+    if corrupt:
+        out.warn(f"{len(corrupt)} corrupt registry entr{'y' if len(corrupt) == 1 else 'ies'} "
+                 "(never used): remove with '/model {general|coder} remove <id>', "
+                 "or run '/model repair'.")
+
+
+def _show_stacked(result: ModelList, out: Output) -> None:
+    from rich.text import Text
+
+    out.line("Registered models", style="italic")
+    for m in result.models:
+        head = Text(f"{ACTIVE_MARK} " if m.is_active else "  ", style="bold green")
+        head.append(m.model_id, style="bold")
+        head.append(f"  {m.model_type}")
+        out.print(head)
+        details = Text(f"    {m.model_name} @ {m.shown_url}  {m.timeout}s  ")
+        details.append_text(availability_text(m.is_available))
+        details.append(f"  checked {ago(m.last_checked)}", style="dim")
+        out.print(details)
+    out.notice(f"{ACTIVE_MARK} = active model of its type")
+
+
+# --- add, use, remove ------------------------------------------------------------------------
+
+
+def show_model_added(result: ModelAdded, out: Output) -> None:
+    m = result.model
+    out.line("Model registered successfully!", style="bold green")
+    for label, value in (
+        ("ID", m.model_id), ("Type", m.model_type), ("Model", m.model_name), ("URL", m.shown_url),
+        ("Status", "Active" if m.is_active else "Inactive"),
+    ):
+        out.print(f"  [bold]{label}:[/bold] {esc(value)}")
+    if result.probe_reason:
+        out.warn(f"Added without a working server: {result.probe_reason}")
+    out.line()
+    if m.is_active and m.model_type == "general":
+        out.line("You can now start chatting!")
+    elif m.is_active:
+        out.line("Code features are now available via '/code'.")
+    else:
+        out.line(f"Make it active with '/model {m.model_type} use {m.model_id}'.")
+
+
+def show_model_changed(result: ModelChanged, out: Output) -> None:
+    m = result.model
+    out.print(
+        f"[green]{OK}[/green] {esc(m.model_type.capitalize())} model {esc(m.model_name)} "
+        f"@ {esc(m.host)} ({esc(m.model_id)}) {result.what}."
+    )
+    if result.note:
+        out.info(result.note)
+
+
+# --- discover, check, status, repair ----------------------------------------------------------
+
+
+def show_discovered(result: Discovered, out: Output) -> None:
+    if not result.names:
+        out.line(f"{result.shown_url} answers but has no models. Pull one there: "
+                 "ollama pull llama3.1:8b")
+        return
+    out.line(f"Models on {result.shown_url}:", style="bold")
+    for name in result.names:
+        out.line(f"  {name}")
+
+
+def check_table(result: CheckResult) -> Table:
+    """The probes as a table; rows still waiting for their answer say so."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="Availability", title_justify="left")
+    for column in ("ID", "Model", "URL", "Status", "Latency", "Reason"):
+        table.add_column(column)
+    for row in result.rows:
+        r = row.result
+        if r is None:
+            status, latency, reason = Text("checking…", style="dim"), "", ""
+        else:
+            status = availability_text(r.is_available)
+            latency = "" if r.latency_ms is None else f"{r.latency_ms} ms"
+            reason = r.reason or ""
+        table.add_row(Text(row.label), Text(row.name), Text(row.url), status, latency,
+                      Text(reason))
+    return table
+
+
+def show_check(result: CheckResult, out: Output) -> None:
+    out.print(check_table(result))
+
+
+def show_status(result: Status, out: Output) -> None:
+    status = result.status
+    for request_type, route in status.get("routes", {}).items():
+        _show_route(out, request_type, route)
+    fallback = status.get("fallback") or {}
+    if fallback:
+        state = {True: " (reachable)", False: " (unreachable)"}.get(fallback.get("is_available"), "")
+        out.print(f"[cyan]{INFO}[/cyan] Fallback: {esc(fallback.get('model_name', ''))} @ "
+                  f"{esc(fallback.get('url', ''))}{state}", soft_wrap=not out.is_terminal)
+    features = status.get("features", {})
+    on = [name for name, value in features.items() if value is True]
+    off = [name for name, value in features.items() if value is False]
+    out.line(f"Features on: {', '.join(on) or 'none'}" + (f"; off: {', '.join(off)}" if off else ""))
+
+
+def _show_route(out: Output, request_type: str, route: dict) -> None:
+    model = route.get("model")
+    title = f"{request_type.capitalize()}"
+    if model is None:
+        notice = (route.get("notice") or "feature off").removeprefix("⚠").strip()
+        out.print(f"[yellow]{WARN}[/yellow] {esc(title)}: no model. {esc(out.form(notice))}",
+                  soft_wrap=not out.is_terminal)
+        return
+    icon = f"[green]{OK}[/green]" if route.get("via") == "active" else f"[yellow]{WARN}[/yellow]"
+    ident = model.get("model_id") or "fallback"
+    out.print(f"{icon} {esc(title)}: {esc(model.get('model_name', ''))} @ "
+              f"{esc(model.get('url', ''))} ({esc(ident)}, via {esc(route.get('via', ''))})",
+              soft_wrap=not out.is_terminal)
+    if route.get("notice"):
+        out.notice(f"  {route['notice']}")
+
+
+def show_repair(result: RepairReport, out: Output) -> None:
+    if not result.fixes and not result.remaining:
+        out.line(f"{OK} The registry is sound: nothing to repair.")
+        return
+    verb = "Would fix" if result.dry_run else "Fixed"
+    for text in result.fixes:
+        out.line(f"{verb}: {text}")
+    for text in result.remaining:
+        out.warn(f"Not fixed: {text}")
+    if result.dry_run and result.fixes:
+        out.line("Nothing was changed (--dry-run). Run '/model repair' to apply these fixes.")

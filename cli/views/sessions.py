@@ -1,0 +1,77 @@
+"""How the /session results show in a terminal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cli.output import Output
+from cli.views.models import narrow
+from cli.views.usage import usage_line
+
+if TYPE_CHECKING:
+    from agent.commands.session import SessionList, SessionResult, SessionShow
+    from agent.sessions import Session
+
+
+def show_session_result(result: SessionResult, out: Output) -> None:
+    out.line(f"Session {result.session.session_id} {result.verb}.", style="green")
+    _defaults_lines(out, result.session)
+    if result.hint:
+        out.notice(result.hint)
+
+
+def show_session_list(result: SessionList, out: Output) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    if not result.sessions:
+        out.line("No saved sessions. Start one by chatting, or with /session new.")
+        return
+    if narrow(out):  # stacked: an id is never cut to "session_…"
+        for s in result.sessions:
+            mark = "* " if s.session_id == result.current else "  "
+            out.print(Text(mark + s.session_id, style="bold"))
+            out.line(f"    {s.title or '(empty)'}")
+            out.line(f"    {s.message_count} messages, last used {s.updated_at}"
+                     + (f", pinned {_pins_text(s)}" if _pins_text(s) else ""))
+        out.notice("* = the session in use")
+        return
+    table = Table(title="Sessions", title_justify="left")
+    for column in ("In use", "ID", "Title", "Messages", "Last used", "Pinned"):
+        table.add_column(column, no_wrap=column == "ID")
+    for s in result.sessions:
+        mark = "*" if s.session_id == result.current else ""
+        table.add_row(mark, s.session_id, Text(s.title or "(empty)"), str(s.message_count),
+                      s.updated_at, Text(_pins_text(s) or "-"))
+    out.print(table)
+
+
+def show_session(result: SessionShow, out: Output) -> None:
+    s = result.session
+    out.line(f"Session {s.session_id}: {s.title or '(empty)'}", style="bold")
+    out.line(f"  created {s.created_at}, last used {s.updated_at}, {s.message_count} messages")
+    _defaults_lines(out, s)
+    for m in result.messages:
+        if m.role == "user":
+            out.line(f"you: {m.content}", style="cyan")
+        else:
+            who = m.model_name or "model"
+            stopped = " (stopped)" if m.interrupted else " (broke off)" if m.broken else ""
+            out.line(f"{who}{stopped}: {m.content}")
+            if usage_line(m.usage):
+                out.line(f"  {usage_line(m.usage)}", style="dim")
+
+
+def _defaults_lines(out: Output, session: Session) -> None:
+    from router.options import format_options
+
+    if _pins_text(session):
+        out.line(f"  pinned: {_pins_text(session)}")
+    if session.system:
+        out.line(f"  system: {session.system}")
+    if session.options:
+        out.line(f"  options: {format_options(session.options)}")
+
+
+def _pins_text(session: Session) -> str:
+    return ", ".join(f"{t}={m}" for t, m in session.pinned.items() if m)

@@ -1,0 +1,93 @@
+"""How `ai-cli log`, `model stats` and the answer records of a session show in a terminal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cli.output import Output
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from agent.commands.usage import AnswerStats, RecentAnswers
+
+
+def seconds(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+def number(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+
+
+def usage_line(usage: dict | None) -> str | None:
+    """`312 → 85 tokens · first token 420 ms · 2.1 s · 41.3 tokens/s`, from a stored answer's
+    record (and what was left out, and how it ended when not ok); None without a record."""
+    if not isinstance(usage, dict):
+        return None
+    parts = [f"{number(usage.get('input_tokens'))} → {number(usage.get('output_tokens'))} tokens",
+             f"first token {seconds(usage.get('ttft_ms'))}", seconds(usage.get("total_ms"))]
+    if usage.get("tokens_per_s") is not None:
+        parts.append(f"{number(usage['tokens_per_s'])} tokens/s")
+    if usage.get("trimmed"):
+        parts.append(f"{usage['trimmed']} earlier messages left out")
+    if usage.get("status") not in (None, "ok"):
+        parts.append(str(usage["status"]).replace("_", " "))
+    return " · ".join(parts)
+
+
+def show_recent_answers(result: RecentAnswers, out: Output) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    if not result.records:
+        out.line("No answers logged yet. Every answer (ai-cli chat, the REPL, /code) is "
+                 "logged here.")
+        return
+    table = Table(title="Recent answers (newest first)", title_justify="left")
+    for column in ("time", "model", "via", "in", "out", "first token", "total", "tokens/s",
+                   "left out", "status", "session"):
+        table.add_column(column, justify="right" if column in (
+            "in", "out", "first token", "total", "tokens/s", "left out") else "left")
+    for r in result.records:
+        table.add_row(
+            r.time.replace("T", " ").replace("+00:00", ""),
+            Text(f"{r.model_name} ({r.model_label})"), Text(r.via),
+            number(r.input_tokens), number(r.output_tokens), seconds(r.ttft_ms),
+            seconds(r.total_ms), number(r.tokens_per_s), str(r.trimmed or ""),
+            _status_text(r.status), Text(r.session_id or "-"),
+        )
+    out.print(table)
+
+
+def show_answer_stats(result: AnswerStats, out: Output) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    if not result.stats:
+        out.line("No answers logged yet: the numbers appear after the first answers.")
+        return
+    table = Table(title="Answers per model (from the answer log)", title_justify="left")
+    for column in ("ID", "Model", "URL", "answers", "first token (median)", "p90",
+                   "tokens/s (median)", "failures", "failovers"):
+        table.add_column(column, justify="left" if column in ("ID", "Model", "URL")
+                         else "right")
+    for s in result.stats:
+        table.add_row(
+            Text(s.model_id or "fallback"), Text(s.model_name), Text(s.url), str(s.answers),
+            seconds(s.ttft_ms_median), seconds(s.ttft_ms_p90), number(s.tokens_per_s_median),
+            str(s.failures), str(s.failovers),
+        )
+    out.print(table)
+    out.notice("failovers: requests this model failed that another model then answered")
+
+
+def _status_text(status: str) -> Text:
+    from rich.text import Text
+
+    style = {"ok": "green", "stopped": "yellow", "failed_over": "yellow"}.get(status, "red")
+    return Text(status.replace("_", " "), style=style)
