@@ -28,7 +28,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 from _redis import redis_server  # noqa: E402
 from ollama_server import OllamaTestServer, refused_url  # noqa: E402
 
-PROGRAM = [sys.executable, "-m", "agent"]  # what the ai-cli script runs
+PROGRAM = [sys.executable, "-m", "cli"]  # what the ai-cli script runs
 
 
 def environment(folder: Path, redis_url: str) -> dict:

@@ -66,7 +66,7 @@ def library_worker(url: str, prefix: str, count: int, seed: int) -> list[tuple[s
 
 def cli_worker(env: dict, count: int, seed: int) -> list[tuple[str, float]]:
     rng = random.Random(seed)
-    program = [sys.executable, "-m", "agent"]  # what the ai-cli script runs
+    program = [sys.executable, "-m", "cli"]  # what the ai-cli script runs
     timings, ids = [], {"general": [], "coder": []}
     for _ in range(count):
         model_type = rng.choice(("general", "coder"))

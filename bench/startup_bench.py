@@ -105,9 +105,9 @@ class Tree:
 
     @property
     def entry(self) -> str:
-        """What the tree's `ai-cli` script runs: agent/__main__.py since the collector's pause,
-        agent/cli.py in older trees."""
-        return "agent" if (self.root / "agent" / "__main__.py").exists() else "agent.cli"
+        """What the tree's `ai-cli` script runs: cli/__main__.py since the collector's pause,
+        cli/main.py in older trees."""
+        return "agent" if (self.root / "agent" / "__main__.py").exists() else "cli.main"
 
     def run(self, *args: str, linger: float | None = 0) -> subprocess.CompletedProcess:
         """`ai-cli ARGS`; `linger` None: the default embedded_linger, else these seconds."""

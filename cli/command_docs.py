@@ -8,16 +8,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from agent.commands import command_table
+from cli.commands import terminal_table
 from agent.commands.base import REPL, SUBCOMMAND
 
-TARGET = Path(__file__).resolve().parents[2] / "docs" / "COMMANDS.md"
+TARGET = Path(__file__).resolve().parents[1] / "docs" / "COMMANDS.md"
 HEADER = """# ai-cli commands
 
 Generated from the command table by `python -m cli.command_docs`; do not edit by hand.
 
 Every command runs in the REPL as `/words ...` and as `ai-cli words ...` for scripts, unless
-noted. With `--json`, results go to stdout as JSON (the shapes in DESIGN.md) and errors as
+noted. With `--json`, results go to stdout as JSON (the shapes in docs/ARCHITECTURE.md) and errors as
 `{"error": "..."}`. Exit codes: 0 success, 1 failed operation, 2 bad usage.
 Global flags, anywhere on the line: `--json`, `--config PATH`, `--redis-url URL`,
 `--session ID`, `--workspace PATH`, `--yes`, `--version`, `--help`.
@@ -25,7 +25,7 @@ Global flags, anywhere on the line: `--json`, `--config PATH`, `--redis-url URL`
 
 
 def render(table=None) -> str:
-    table = table or command_table()
+    table = table or terminal_table()
     parts = [HEADER]
     heading = None
     for command in table.commands:

@@ -68,7 +68,7 @@ def _run(app, face: TerminalFace, command: Command, args: Args):
     """The handler's result, with whatever it left on the screen (a spinner, a live table, an
     answer cut short) finished first."""
     try:
-        return command.handler(app, args)
+        return command.run(app, args)
     finally:
         face.close()
 

@@ -1,7 +1,9 @@
-"""`ai-cli`: the entry point. No arguments: the REPL. Otherwise the words of a slash command.
+"""`ai-cli`: the entry point and the composition root. No arguments: the REPL. Otherwise the words
+of a slash command.
 
 Global flags may appear anywhere (before or after the command words); `--` ends them.
-Everything the program needs (config, output, command table, App) is built here, once.
+Everything the program needs (config, output, the terminal face, command table, App) is built
+here, once, and passed in.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import sys
 
 from agent import __version__
 from agent.app import App, Flags
-from cli.dispatch import OK, debugging, run_as_subcommand, show_subcommand_error
+from agent.errors import UsageError, debugging
+from cli.dispatch import OK, run_as_subcommand, show_subcommand_error
 from cli.output import Output
-from agent.errors import UsageError
+from cli.terminal_face import TerminalFace
 from registry.errors import AiCliError
 
 VALUE_FLAGS = {"--config": "config", "--redis-url": "redis_url", "--session": "session",
@@ -89,17 +92,18 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
     if flags.version:
         output.line(f"ai-cli {__version__}")
         return OK
-    from agent.commands import command_table, command_table_for
+    from cli.commands import terminal_table
 
-    table = command_table_for(words) if words and not flags.help else command_table()
+    table = terminal_table()
     output.face = "shell" if words or flags.help else "repl"
     if flags.help:
         return _help(table, words, output)
-    app = _build_app(flags, output, table)
+    face = _terminal_face(flags, output)
+    app = _build_app(flags, face, table)
     if not words:
         from cli.repl import run_repl
 
-        return run_repl(app, __version__)
+        return run_repl(app, face, __version__)
     invocation = table.parse_argv(words)
     if invocation.command.needs:  # it talks to a model: LangChain imports while Redis is read
         from cli import warmup
@@ -113,16 +117,21 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
         notice = app.migrate_on_start()
         if notice:
             output.info(notice)
-    return run_as_subcommand(app, invocation.command, invocation.args)
+    return run_as_subcommand(app, face, invocation.command, invocation.args)
 
 
-def _build_app(flags: Flags, output: Output, table) -> App:
+def _terminal_face(flags: Flags, output: Output) -> TerminalFace:
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    return TerminalFace(output, output.face, interactive=terminal and not flags.json,
+                        quiet=flags.json)
+
+
+def _build_app(flags: Flags, face: TerminalFace, table) -> App:
     from registry.config import ConfigManager
 
     overrides = {"redis_url": flags.redis_url} if flags.redis_url else {}
     config = ConfigManager.load(flags.config, overrides=overrides)
-    terminal = sys.stdin.isatty() and sys.stdout.isatty()
-    return App(config, output, table, flags, interactive=terminal and not flags.json)
+    return App(config, face, table, flags)
 
 
 def _group_help(table, words: list[str], output: Output) -> int:

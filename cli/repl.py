@@ -13,6 +13,8 @@ from typing import Iterable, Iterator
 from cli import banner, warmup
 from agent.commands.base import REPL, Args, LeaveRepl, Slot
 from cli.dispatch import run_in_repl, show_repl_error
+from cli.output import Output
+from cli.terminal_face import TerminalFace
 from registry.errors import AiCliError
 
 PROMPT = "> "
@@ -20,23 +22,24 @@ HISTORY_FILE = "history"
 CHAT_WORDS = ("chat",)
 
 
-def run_repl(app, version: str) -> int:
+def run_repl(app, face: TerminalFace, version: str) -> int:
     app.in_repl = True
-    banner.render(app.output, banner.banner_lines(banner.gather(app, version)))
+    output = face.output
+    banner.render(output, banner.banner_lines(banner.gather(app, version)))
     notice = app.migrate_on_start()
     if notice:
-        app.output.info(notice)
-    for line in _read_lines(app):
+        output.info(notice)
+    for line in _read_lines(app, output):
         try:
-            handle_line(app, line)
+            handle_line(app, face, line)
         except LeaveRepl:
             break
         except KeyboardInterrupt:
-            app.output.notice("Interrupted.")
+            output.notice("Interrupted.")
     return 0
 
 
-def handle_line(app, line: str) -> None:
+def handle_line(app, face: TerminalFace, line: str) -> None:
     text = line.strip()
     if not text:
         return
@@ -48,24 +51,24 @@ def handle_line(app, line: str) -> None:
             command = next((c for c in app.table.commands if c.words == CHAT_WORDS), None)
             if command is None:
                 reason = app.feature_off_reason("chat")
-                app.output.warn((reason or "Chat is not part of this build.").removeprefix("⚠ "))
+                face.output.warn((reason or "Chat is not part of this build.").removeprefix("⚠ "))
                 return
             args = Args({command.args[-1].name: text}) if command.args else Args()
     except AiCliError as exc:
-        show_repl_error(app.output, exc)
+        show_repl_error(face.output, exc)
         return
-    run_in_repl(app, command, args)
+    run_in_repl(app, face, command, args)
     for message in app.registry_messages():
-        app.output.info(message)
+        face.output.info(message)
 
 
-def _read_lines(app) -> Iterator[str]:
+def _read_lines(app, output: Output) -> Iterator[str]:
     """Lines from a prompt_toolkit prompt on a terminal, else plain lines from stdin."""
-    if not (sys.stdin.isatty() and app.output.stdout.isatty()):
+    if not (sys.stdin.isatty() and output.stdout.isatty()):
         for line in sys.stdin:
             yield line
         return
-    session = _prompt_session(app)
+    session = _prompt_session(app, output)
     warm_up = warmup.when_drawn(app)  # LangChain imports while the user types (cli/warmup.py)
     while True:
         try:
@@ -73,11 +76,11 @@ def _read_lines(app) -> Iterator[str]:
         except KeyboardInterrupt:
             continue  # Ctrl-C clears the line, as in a shell
         except EOFError:
-            app.output.line()
+            output.line()
             return
 
 
-def _prompt_session(app):
+def _prompt_session(app, output: Output):
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import InMemoryHistory
 
@@ -90,7 +93,7 @@ def _prompt_session(app):
         history_path = private_file(secure_data_dir(app.config.data_dir) / HISTORY_FILE)
         history = MaskedFileHistory(history_path)
     except OSError as exc:
-        app.output.warn(f"History is not saved: cannot create {app.config.data_dir} ({exc.strerror}).")
+        output.warn(f"History is not saved: cannot create {app.config.data_dir} ({exc.strerror}).")
     return PromptSession(history=history, completer=CommandCompleter(app),
                          complete_while_typing=False, key_bindings=_completion_keys(),
                          validator=_IncompleteCommand(app.table), validate_while_typing=False)

@@ -1,6 +1,8 @@
-"""`ai-cli serve`: the HTTP API and the web page (ui/) over this process's registry and router.
+"""`ai-cli serve`: the terminal starts the web face (ui/) over this process's registry and router.
 
-FastAPI and uvicorn are imported here, when the command runs, never by other commands.
+Here: the address and the token rule, checked before anything listens, and the lines the
+terminal shows. FastAPI and uvicorn are imported by ui/server.py when the command runs, never by
+other commands.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import os
 import socket
 
-from agent.commands.base import SUBCOMMAND, Args, Command, Option
+from agent.commands.base import Args
 from agent.errors import UsageError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -55,49 +57,16 @@ def _listen(host: str, port: int) -> socket.socket:
     return listener
 
 
-def web_app(app):
-    """The App the routes use: this process's registry, quiet output (the answers go over HTTP),
-    JSON results, no questions asked."""
-    from dataclasses import replace
-
-    from agent.app import App
-    from cli.output import Output
-
-    quiet = Output(open(os.devnull, "w"), open(os.devnull, "w"))
-    return App(app.config, quiet, app.table, replace(app.flags, json=True, yes=False),
-               interactive=False, open_registry=lambda config: app.registry)
-
-
 def run_server(app, listener: socket.socket, host: str, port: int, token: str | None) -> None:
     """Serve until Ctrl-C (or SIGTERM); prints the page's address on stderr first."""
-    import uvicorn
+    from ui.server import serve_forever
 
-    from ui.app import create_app
-
-    web = create_app(web_app(app), host=host, port=port, token=token)
     shown = f"[{host}]" if ":" in host else host
-    app.output.info(f"ai-cli web: http://{shown}:{port}/  (workspace {app.workspace}; Ctrl-C stops)")
+    output = app.face.output
+    output.info(f"ai-cli web: http://{shown}:{port}/  (workspace {app.workspace}; Ctrl-C stops)")
     if token is not None:
-        app.output.notice(f"Every request needs 'Authorization: Bearer <{TOKEN_ENV}>'.")
+        output.notice(f"Every request needs 'Authorization: Bearer <{TOKEN_ENV}>'.")
     from cli import warmup
 
     warmup.start(terminal=False, lasting=True)  # imports while the server waits for a request
-    config = uvicorn.Config(web, log_level="warning", timeout_graceful_shutdown=2,
-                            access_log=False)
-    uvicorn.Server(config).run(sockets=[listener])
-
-
-COMMANDS = [
-    Command(
-        ("serve",), "Serve the HTTP API and the web page (http://127.0.0.1:8765/)", serve,
-        options=(
-            Option("--host", "address to listen on (default 127.0.0.1; others need "
-                   "AI_CLI_API_TOKEN)", "HOST"),
-            Option("--port", "port to listen on (default 8765; 0 picks a free one)", "PORT"),
-        ),
-        faces=frozenset({SUBCOMMAND}),
-        group="program",
-        details="Routes, JSON shapes and the security rules: docs/WEB.md. `--workspace DIR` "
-                "confines the page's /code to DIR, as in the terminal.",
-    ),
-]
+    serve_forever(app, listener, host=host, port=port, token=token)

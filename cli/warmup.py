@@ -27,6 +27,7 @@ MODULES = ("langchain_ollama", "router")  # langchain_ollama brings langchain_co
 # (its callback manager's tracers, the message translators), about 25 ms at the first Enter.
 FIRST_ANSWER_MODULES = (
     "agent.chat",
+    "cli.views.general",
     "router.options",
     "langchain_core.tracers.context",
     "langchain_core.tracers.langchain",
@@ -34,7 +35,8 @@ FIRST_ANSWER_MODULES = (
     "langchain_core.tracers.run_collector",
     "langchain_core.messages.block_translators.langchain_v0",
 )
-TERMINAL_MODULES = ("cli.markdown", "rich.live", "rich.status")  # the live answer, the spinner
+TERMINAL_MODULES = ("cli.answer", "cli.markdown", "rich.live", "rich.status")  # the live
+# answer, the spinner
 
 
 def start(prepare: Callable[[], object] | None = None, *, terminal: bool = True,
@@ -54,8 +56,9 @@ def when_drawn(app) -> Callable[[], None]:
 
     `pre_run` runs inside the prompt's event loop before the first draw; the start is put on the
     loop's next turn, after the draw, so the thread never delays the prompt. The warm-up also
-    builds the general route's `ChatOllama` (the router keeps it) and reads its model's window
-    (the checker keeps it), as the first message would.
+    imports every command's handler (the table names them), builds the general route's
+    `ChatOllama` (the router keeps it) and reads its model's window (the checker keeps it), as
+    the first message would.
     """
     started = False
 
@@ -66,9 +69,16 @@ def when_drawn(app) -> Callable[[], None]:
 
             started = True
             asyncio.get_running_loop().call_soon(
-                lambda: start(lambda: general_chat_model(app), lasting=True))
+                lambda: start(lambda: prepare_repl(app), lasting=True))
 
     return pre_run
+
+
+def prepare_repl(app) -> None:
+    for command in app.table.commands:
+        with contextlib.suppress(Exception):
+            command.resolved_handler()
+    general_chat_model(app)
 
 
 def general_chat_model(app) -> None:

@@ -6,10 +6,10 @@ registry as it was. The decisions are the same calls the subcommands make.
 
 from __future__ import annotations
 
-from cli import collector
-from agent.commands.base import Command
 from agent.commands.model_changes import ModelAdded, ModelChanged
 from agent.errors import Cancelled, NeedsTerminal
+from agent.events import Notice
+from cli import collector
 from registry.errors import AiCliError, InvalidInput
 from registry.model import (
     ModelConfig,
@@ -31,8 +31,8 @@ NO_TERMINAL = (
 CANCELLED = "Wizard cancelled; the registry is unchanged."
 
 
-def run_wizard(app):
-    if not app.interactive:
+def run_wizard(app, args=None):
+    if not app.face.interactive:
         raise NeedsTerminal(NO_TERMINAL)
     collector.resume()  # it waits on a person from here on (cli/collector.py)
     registry = app.online_registry()
@@ -61,10 +61,10 @@ def _add(app, registry) -> ModelAdded:
         "Request timeout (seconds):", str(app.config.get_default_timeout()), validate_timeout
     )))
     candidate = ModelConfig("", model_type, url, model_name, timeout, True, now_utc())
-    with app.output.spinner("Checking availability..."):
+    with app.face.waiting("Checking availability..."):
         probe = app.checker.check(candidate, force=True)
     if not probe.is_available:
-        app.output.warn(probe.reason or "The server did not answer.")
+        app.face.report(Notice(probe.reason or "The server did not answer.", "warn"))
         question = "Add it anyway (it will not answer until that is fixed)?"
     else:
         question = f"Add {model_name} @ {candidate.host} as the active {model_type} model?"
@@ -78,10 +78,10 @@ def _add(app, registry) -> ModelAdded:
 
 def _ask_model_name(app, url: str) -> str:
     try:
-        with app.output.spinner(f"Asking {mask_url(url)} for its models..."):
+        with app.face.waiting(f"Asking {mask_url(url)} for its models..."):
             names = app.checker.discover(url)
     except AiCliError as exc:
-        app.output.warn(f"{exc.message} You can still type a model name.")
+        app.face.report(Notice(f"{exc.message} You can still type a model name.", "warn"))
         names = []
     if names:
         picked = _ask(_select("Which model?", [*names, TYPE_A_NAME]))
@@ -145,11 +145,3 @@ def _text(message: str, default: str, check):
         return True
 
     return questionary.text(message, default=default, validate=validate)
-
-
-
-COMMANDS = [
-    Command(("model", "wizard"), "Guided setup: add, switch or remove a model",
-            lambda app, args: run_wizard(app), aliases=(("setup",),), group="model",
-            details="Also `ai-cli setup`. Needs a terminal; Ctrl-C at any step changes nothing."),
-]

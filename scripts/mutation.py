@@ -64,7 +64,7 @@ MODULE_TESTS = {
         WEB + "test_bodies_over_one_mebibyte_are_refused",
         WEB + "test_token_is_required_when_set",
     ],
-    "agent/terminal.py": [
+    "cli/inert.py": [
         "tests/test_mutation_gaps_terminal.py",
         INERT + "test_inert_shows_controls_as_caret_text_and_keeps_newlines_and_tabs",
         INERT + "test_inert_is_idempotent_and_leaves_nothing_a_terminal_obeys",

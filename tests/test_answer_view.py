@@ -8,7 +8,7 @@ import io
 
 from rich.console import Console
 
-from agent.chat import ECHO_ROOM, AnswerView, _MarkdownTail
+from cli.answer import ECHO_ROOM, AnswerView, _MarkdownTail
 from cli.markdown import ChatMarkdown, tail_source
 from cli.output import Output
 

@@ -147,7 +147,8 @@ def test_code_without_a_terminal_or_yes_changes_nothing(cli, ollama_server, real
     code_scene(cli, ollama_server, real_redis, key_prefix)
     proc = cli.run("code", "fix add in calc.py", input="")
     assert proc.returncode == 1, proc.stderr  # every proposed edit declined: a failed /code
-    assert "Run with --yes" in proc.stdout
+    assert "+    return a + b" in proc.stdout  # the diff is shown; why it was not applied is a
+    assert "Run with --yes" in proc.stderr  # warning, on stderr with the others
     assert (cli.cwd / "calc.py").read_text().endswith("a - b\n")
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import os
 
 import pytest
-from rich.console import Console
 
 from agent.code.edits import (
     EditApplier,
@@ -15,15 +13,21 @@ from agent.code.edits import (
     UndoJournal,
     count_changes,
     plan_replace,
-    render_diff,
     write_text_atomic,
 )
 from agent.errors import EditFailed, NothingToUndo
+from agent.events import Notice, ProposedEdit
+from cli.views.code import render_diff
 
 
-def console() -> tuple[Console, io.StringIO]:
-    buffer = io.StringIO()
-    return Console(file=buffer, force_terminal=False, width=120), buffer
+class Reported(list):
+    """The events a Gate reports, and the text a face would show of them."""
+
+    def __call__(self, event) -> None:
+        self.append(event)
+
+    def shown(self) -> str:
+        return "\n".join(e.diff if isinstance(e, ProposedEdit) else e.text for e in self)
 
 
 def test_plan_replace_exactly_once(tmp_path):
@@ -78,7 +82,7 @@ def test_atomic_write_keeps_mode_and_replaces_a_symlink_not_its_target(tmp_path)
      (["maybe", "yes", "no"], [True, False])],
 )
 def test_gate_yes_no_all(answers, expected):
-    out, buffer = console()
+    out = Reported()
     queue = list(answers)
     asked = []
 
@@ -89,16 +93,18 @@ def test_gate_yes_no_all(answers, expected):
     gate = Gate(out, ask)
     changes = [FileChange(None, f"f{i}", "a\n", "b\n") for i in range(2)]
     assert [gate.approve(c) for c in changes] == expected
-    assert "Answer y, n or a." in buffer.getvalue() if "maybe" in answers else True
-    assert "-a" in buffer.getvalue() and "+b" in buffer.getvalue()
+    assert ("Answer y, n or a." in out.shown()) == ("maybe" in answers)
+    assert [e.path for e in out if isinstance(e, ProposedEdit)] == ["f0", "f1"][:len(expected)]
+    assert "-a" in out.shown() and "+b" in out.shown()
 
 
 def test_gate_assume_yes_never_asks_and_no_terminal_declines():
-    out, buffer = console()
+    out = Reported()
     assert Gate(out, ask=lambda q: pytest.fail("asked"), assume_yes=True).approve(
         FileChange(None, "f", "a\n", "b\n"))
     assert not Gate(out, ask=None).approve(FileChange(None, "f", "a\n", "b\n"))
-    assert "Run with --yes" in buffer.getvalue()
+    assert [e.level for e in out if isinstance(e, Notice)] == ["warn"]
+    assert "Run with --yes" in out.shown()
 
 
 def test_applier_writes_journals_and_undo_restores(tmp_path):
@@ -106,7 +112,7 @@ def test_applier_writes_journals_and_undo_restores(tmp_path):
     ws.mkdir()
     (ws / "a.txt").write_text("one\n")
     journal = UndoJournal(tmp_path / "data" / "undo.json")
-    out, _ = console()
+    out = Reported()
     applier = EditApplier(Gate(out, None, assume_yes=True), journal, ws)
     assert applier.apply(FileChange(ws / "a.txt", "a.txt", "one\n", "two\n"))
     assert applier.apply(FileChange(ws / "a.txt", "a.txt", "two\n", "three\n"))
@@ -126,7 +132,7 @@ def test_undo_skips_files_changed_since(tmp_path):
     ws.mkdir()
     (ws / "a.txt").write_text("one\n")
     journal = UndoJournal(tmp_path / "undo.json")
-    out, _ = console()
+    out = Reported()
     applier = EditApplier(Gate(out, None, assume_yes=True), journal, ws)
     applier.apply(FileChange(ws / "a.txt", "a.txt", "one\n", "two\n"))
     (ws / "a.txt").write_text("edited by hand\n")
@@ -140,7 +146,7 @@ def test_undo_steps_back_one_run_at_a_time_per_workspace(tmp_path):
     other = tmp_path / "other"
     ws.mkdir(), other.mkdir()
     journal = UndoJournal(tmp_path / "undo.json")
-    out, _ = console()
+    out = Reported()
     (ws / "a.txt").write_text("v1\n")
     EditApplier(Gate(out, None, True), journal, ws).apply(FileChange(ws / "a.txt", "a.txt", "v1\n", "v2\n"))
     EditApplier(Gate(out, None, True), journal, ws).apply(FileChange(ws / "a.txt", "a.txt", "v2\n", "v3\n"))
@@ -153,7 +159,7 @@ def test_undo_steps_back_one_run_at_a_time_per_workspace(tmp_path):
 
 
 def test_declined_change_writes_nothing(tmp_path):
-    out, _ = console()
+    out = Reported()
     journal = UndoJournal(tmp_path / "undo.json")
     applier = EditApplier(Gate(out, lambda q: "n"), journal, tmp_path)
     (tmp_path / "a").write_text("x\n")

@@ -16,6 +16,8 @@ from agent.code.loop import CodeSettings, run_code
 from agent.code.tools import ToolContext
 from agent.code.workspace import Workspace
 from cli.output import Output
+from cli.terminal_face import TerminalFace
+from cli.views import show
 from ollama_fixtures import dead_url, ollama_server  # noqa: F401 - fixtures
 from registry.availability import AvailabilityChecker
 from registry.config import ConfigManager
@@ -43,18 +45,22 @@ class Scene:
         self.router = Router(registry, config, self.checker)
         self.stdout, self.stderr = io.StringIO(), io.StringIO()
         self.output = Output(self.stdout, self.stderr)
+        self.face = TerminalFace(self.output, "shell")  # what the terminal shows of the run
         self.answers: list[str] = []
         self.journal = UndoJournal(tmp_path / "data" / "undo.json")
 
     def run(self, instruction: str, assume_yes: bool = False, **settings):
         ask = (lambda q: self.answers.pop(0)) if self.answers or not assume_yes else None
-        gate = Gate(self.output.out, ask, assume_yes=assume_yes)
+        gate = Gate(self.face.report, ask, assume_yes=assume_yes)
         ctx = ToolContext(Workspace.open(self.root),
                           EditApplier(gate, self.journal, self.root),
                           max_output=settings.get("max_tool_output", 20000))
-        return run_code(self.router, self.output, instruction, ctx,
-                        supports_tools=self.checker.supports_tools,
-                        settings=CodeSettings(**settings))
+        try:
+            return run_code(self.router, self.face.report, instruction, ctx,
+                            supports_tools=self.checker.supports_tools,
+                            settings=CodeSettings(**settings))
+        finally:
+            self.face.close()
 
     def calc(self) -> str:
         return (self.root / "pkg" / "calc.py").read_text()
@@ -191,7 +197,7 @@ def test_step_limit_stops_a_looping_model(scene):
     assert outcome.stopped == "step_limit" and outcome.steps == 3
     assert len(scene.server.chat_requests) == 4  # three answered calls, the fourth is refused
     out = io.StringIO()
-    outcome.render(Output(out, out))
+    show(outcome, Output(out, out))
     assert "Stopped after 3 tool calls" in out.getvalue()
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import os
 
 import pytest
-from rich.console import Console
 
 from agent.code.edits import EditApplier, Gate, UndoJournal
 from agent.code.tools import TOOLS, ToolContext, cap_output, langchain_tools, run_tool_call
@@ -23,7 +21,7 @@ def setup(tmp_path):
     outside.write_text("do not touch\n")
     os.symlink(outside, root / "escape.txt")
     answers = []
-    gate = Gate(Console(file=io.StringIO()), ask=lambda q: answers.pop(0) if answers else "n")
+    gate = Gate(lambda event: None, ask=lambda q: answers.pop(0) if answers else "n")
     ctx = ToolContext(Workspace.open(root), EditApplier(gate, UndoJournal(tmp_path / "undo.json"), root),
                       max_output=2000)
     return ctx, root, outside, answers

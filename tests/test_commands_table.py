@@ -11,12 +11,13 @@ from ollama_fixtures import dead_url, ollama_server  # noqa: F401
 
 from agent.app import App, Flags
 from cli.main import split_flags
-from agent.commands import collect, command_table
+from agent.commands import command_table
 from agent.commands.base import REPL, SUBCOMMAND, Arg, Command, Option, model_type_slot
 from cli.command_docs import TARGET, render
 from agent.commands.general import help_entries
 from agent.commands.table import CommandTable
-from cli.output import Output
+from agent.face import SHELL, QuietFace
+from cli.commands import terminal_table
 from cli.repl import completions
 from registry.config import ConfigManager
 from agent.errors import UnknownCommand, UsageError
@@ -116,17 +117,28 @@ def test_global_flags_anywhere_and_force_goes_last():
         split_flags(["--redis-url"])
 
 
-def test_collector_gathers_every_command_module():
-    names = {c.words[0] for c in collect()}
+def test_the_terminal_table_is_the_catalog_plus_its_own_two_each_at_the_end_of_its_group():
+    engine, terminal = command_table(), terminal_table()
+    names = {c.words[0] for c in terminal.commands}
     assert names == {"chat", "model", "session", "log", "code", "undo", "migrate", "serve", "help",
                      "quit"}
+    assert "serve" not in {c.words[0] for c in engine.commands}  # the web face's, not the engine's
+    own = [c for c in terminal.commands if c not in engine.commands]
+    assert [c.words for c in own] == [("model", "wizard"), ("serve",)]
+    headings = [c.heading for c in terminal.commands]
+    assert headings == sorted(headings, key=headings.index)  # each group in one run
+
+
+def test_every_handler_the_table_names_exists():
+    for command in terminal_table().commands:
+        assert callable(command.resolved_handler()), command.words
 
 
 def make_app(real_redis, redis_url, key_prefix, fallback_url) -> App:
     config = ConfigManager.load(env={"AI_CLI_REDIS_URL": redis_url}, overrides={})
     config = ConfigManager(config.path, {"redis": {"key_prefix": key_prefix},
                                          "tinyollama": {"url": fallback_url}}, config.env)
-    return App(config, Output(), TABLE, open_registry=lambda c: ModelRegistry(
+    return App(config, QuietFace(SHELL), TABLE, open_registry=lambda c: ModelRegistry(
         real_redis, key_prefix=key_prefix, url=redis_url))
 
 
@@ -166,23 +178,3 @@ def test_docs_commands_md_is_current():
     proc = subprocess.run([sys.executable, "-m", "cli.command_docs", "--check"], cwd=ROOT,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-
-
-def test_a_subcommand_group_loads_every_command_of_its_first_word_and_no_other_module():
-    """MODULES_BY_FIRST_WORD cannot go stale: a group's narrow table holds exactly the commands
-    (and aliases) of the whole table that start with that word."""
-    from agent.commands import MODULES, MODULES_BY_FIRST_WORD, command_table_for
-
-    full = command_table()
-
-    def first_words(command):
-        return {command.words[0], *(alias[0] for alias in command.aliases)}
-
-    for word, modules in MODULES_BY_FIRST_WORD.items():
-        narrow = command_table_for([word, "anything"])
-        expected = [c for c in full.commands if word in first_words(c)]
-        assert expected, word
-        assert [c for c in narrow.commands if word in first_words(c)] == expected, word
-        assert len(modules) < len(MODULES), word
-    for words in ([], ["help"], ["serve"], ["modle"]):  # the REPL, help, the web API, a typo
-        assert len(command_table_for(words).commands) == len(full.commands), words

@@ -114,17 +114,27 @@ def test_one_shot_commands_without_a_model_start_no_warm_up(cli, tmp_path):
 
 
 # A sitecustomize for the REPL's process: importing langchain_ollama takes 120 s there (a cold
-# disk, a loaded machine, made certain), and the thread doing it writes its name to a file.
+# disk, a loaded machine, made certain), and the thread doing it writes its name to a file. The
+# time is spent running the module, as on a cold disk: that holds langchain_ollama's own import
+# lock, never the interpreter's (a finder that slept would hold that one, and stop every import).
 SLOW_IMPORT = """
-import os, sys, threading, time
+import importlib.machinery, os, sys, threading, time
 
 class SlowLangChain:
     def find_spec(self, name, path=None, target=None):
-        if name == "langchain_ollama":
+        if name != "langchain_ollama":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        run = spec.loader.exec_module
+
+        def slow_exec_module(module):
             with open(os.environ["SLOW_IMPORT_MARK"], "w") as mark:
                 mark.write(threading.current_thread().name)
             time.sleep(120)
-        return None
+            run(module)
+
+        spec.loader.exec_module = slow_exec_module
+        return spec
 
 sys.meta_path.insert(0, SlowLangChain())
 """
@@ -193,7 +203,7 @@ class Watch:
 sys.meta_path.insert(0, Watch())
 """
 FIRST_ANSWER_PACKAGES = ("langchain", "langchain_core", "langchain_ollama", "langsmith", "ollama",
-                         "httpx", "pydantic", "rich", "agent", "router", "registry")
+                         "httpx", "pydantic", "rich", "agent", "cli", "router", "registry")
 
 
 def repl_after_its_warm_up(cli, tmp_path):

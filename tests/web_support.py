@@ -19,9 +19,9 @@ import pytest
 
 from agent.app import App, Flags
 from agent.commands import command_table
-from cli.serve import web_app
-from cli.output import Output
+from agent.face import WEB, QuietFace
 from registry.config import ConfigManager
+from ui.server import web_context
 
 
 @dataclass
@@ -48,12 +48,12 @@ def start_web(cli, *, host: str = "127.0.0.1", token: str | None = None,
 
     config = ConfigManager.load(cli.config_path, env=cli.env)
     flags = Flags(workspace=str(workspace) if workspace else None)
-    app = App(config, Output(), command_table(), flags)
+    app = App(config, QuietFace(WEB), command_table(), flags)
     listener = socket.socket()
     listener.bind((host, 0))
     listener.listen(64)
     port = listener.getsockname()[1]
-    web = create_app(web_app(app), host=host, port=port, token=token)
+    web = create_app(web_context(app), host=host, port=port, token=token)
     server = uvicorn.Server(uvicorn.Config(web, log_level="warning", access_log=False,
                                           timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)

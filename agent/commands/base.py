@@ -7,8 +7,8 @@ returns a `Result`: data, whose `to_json()` is the `--json` output and the web A
 terminal draws it, cli/views/), or raises an `AiCliError` subclass, which each face translates
 in exactly one place (cli/dispatch.py, ui/app.py).
 
-Command modules declare a module-level `COMMANDS: list[Command]`; agent/commands/__init__.py
-collects them into the one table.
+Every command is declared once, in catalog.py; its handler is named there as "module:function" and
+imported when the command runs.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ Handler = Callable[["App", Args], "Result | None"]
 class Command:
     words: tuple[Word, ...]  # ("model", TYPE_SLOT, "add")
     help: str  # one line for /help
-    handler: Handler
+    handler: Handler | str  # a function, or "module:function", imported when the command runs
     args: tuple[Arg, ...] = ()
     options: tuple[Option, ...] = ()
     needs: str | None = None  # a router feature this command needs: "chat" | "code" | "code_tools"
@@ -150,6 +150,17 @@ class Command:
     def option(self, token: str) -> Option | None:
         name = token.split("=", 1)[0]
         return next((o for o in self.options if name in o.names), None)
+
+    def run(self, app: "App", args: Args) -> "Result | None":
+        return self.resolved_handler()(app, args)
+
+    def resolved_handler(self) -> Handler:
+        if not isinstance(self.handler, str):
+            return self.handler
+        import importlib
+
+        module, _, function = self.handler.partition(":")
+        return getattr(importlib.import_module(module), function)
 
     def off_reason(self, app: "App") -> str | None:
         """Why this command cannot run right now (a feature is off), or None when it can."""

@@ -4,7 +4,7 @@ plus a message sends the piped text, then the message."""
 
 from __future__ import annotations
 
-from agent.commands.base import Arg, Args, Command, Option
+from agent.commands.base import Args
 from agent.errors import SessionNotFound, UsageError
 from agent.events import Notice, SessionStarted
 from registry.errors import AiCliError, InvalidInput
@@ -102,30 +102,3 @@ def _requested_model(app, text: str | None) -> str | None:
     from agent.commands.model import find_model
 
     return find_model(app, text, prefer="general").model_id
-
-
-CHAT_OPTIONS = (
-    Option("--model", "the model for this request only: an id or a name (failover still applies)",
-           "MODEL", short="-m"),
-    Option("--system", "system prompt; stored with the session, so later turns keep it", "TEXT",
-           short="-s"),
-    Option("--option", "an Ollama option, e.g. -o temperature 0.2 (temperature, top_p, top_k, "
-           "seed, num_ctx, num_predict, stop, ...)", "KEY VALUE", short="-o", repeat=True,
-           values=2),
-    Option("--continue", "continue the most recent session", short="-c"),
-    Option("--file", "put this file's text into the prompt, under its name", "PATH", short="-f",
-           repeat=True),
-)
-
-COMMANDS = [
-    Command(
-        ("chat",), "Ask the general model; the answer streams as it arrives", chat,
-        args=(Arg("message", help="the question; piped stdin goes ahead of it",
-                  optional=True, rest=True),),
-        options=CHAT_OPTIONS,
-        needs="chat",
-        details="With --session ID (or after 'ai-cli session use ID', or with -c) the session's "
-                "history is sent along and the exchange is saved to it. Flags go before the "
-                "message in the REPL; '--' ends them. Ctrl-C stops the answer.",
-    ),
-]

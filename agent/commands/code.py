@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.commands.base import Arg, Args, Command
+from agent.commands.base import Args
 from registry.errors import AiCliError
 
 
@@ -60,16 +60,3 @@ def _pinned_coder(app) -> str | None:
         return session_store(app).get(app.session_id).pinned.get("coder")
     except AiCliError:
         return None  # sessions unreachable: the active coder model serves
-
-
-COMMANDS = [
-    Command(
-        ("code",), "Let the coder model read and edit files in the workspace", code,
-        args=(Arg("instruction", help="what to change", rest=True),),
-        needs="code",
-        details="Every change is shown as a diff and needs yes / no / all (--yes skips the "
-                "question). Files outside the workspace (--workspace, default: the current "
-                "folder) are never touched. /undo restores the files the last /code changed.",
-    ),
-    Command(("undo",), "Restore the files the last /code changed", undo),
-]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agent.commands.base import REPL, SUBCOMMAND, Args, Command, LeaveRepl
+from agent.commands.base import REPL, SUBCOMMAND, Args, LeaveRepl
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,3 @@ def show_help(app, args: Args) -> Help:
 
 def leave(app, args: Args) -> None:
     raise LeaveRepl
-
-
-COMMANDS = [
-    Command(("help",), "Show the commands, marking those that are off right now and why",
-            show_help, group="program"),
-    Command(("quit",), "Leave ai-cli (also /exit and Ctrl-D)", leave, faces=frozenset({REPL}),
-            aliases=(("exit",),), group="program"),
-]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from agent.commands.base import SUBCOMMAND, Args, Command, Option
+from agent.commands.base import Args
 
 if TYPE_CHECKING:
     from migrations.add_model_registry import MigrationReport
@@ -28,22 +28,3 @@ def run_migration(app, args: Args) -> MigrationResult:
     from migrations.add_model_registry import migrate
 
     return MigrationResult(migrate(app.registry, app.config, dry_run=bool(args.dry_run)))
-
-
-COMMANDS = [
-    Command(
-        ("migrate",),
-        "Copy the models of config.yaml (ollama:/general:, coder:) into the registry, once",
-        run_migration,
-        options=(Option("--dry-run", "show what would change; write nothing"),),
-        faces=frozenset({SUBCOMMAND}),
-        group="program",
-        details=(
-            "Sets up the registry keys, makes the config.yaml models the active general and coder "
-            "models (a model already registered with the same URL and name is made active, not "
-            "copied), and records models:migrated. All in one transaction; a second run changes "
-            "nothing. config.yaml is never written. Runs by itself at the first start unless "
-            "AI_CLI_SKIP_MODEL_MIGRATION=true. See docs/MIGRATION.md."
-        ),
-    ),
-]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.commands.base import Arg, Args, Command, Option, model_type_slot
+from agent.commands.base import Args
 from agent.commands.model_list import ModelList
 from agent.errors import AddRefused
 from agent.events import Notice, Progress
@@ -22,11 +22,6 @@ from registry.model import (
 if TYPE_CHECKING:  # each command imports its own result: `model list` defines only its own
     from agent.commands.model_changes import ModelAdded, ModelChanged
     from agent.commands.probes import CheckResult, Discovered, Status
-
-TYPE = model_type_slot()
-MODEL_ID = Arg("model_id", "a model id, or the model's name (e.g. llama3.1:8b)",
-               complete="model_id")
-
 
 def find_model(app, text: str, model_type: str | None = None, prefer: str | None = None,
                registry=None) -> ModelConfig:
@@ -151,37 +146,3 @@ def status(app, args: Args) -> Status:
     if not registry.online:
         app.face.report(Notice(registry.notice, "warn"))
     return Status(app.router.status())
-
-
-COMMANDS = [
-    Command(
-        ("model", TYPE, "add"), "Register a model (checks the server first) and make it active",
-        add,
-        args=(Arg("url", "the Ollama server, e.g. http://localhost:11434", complete="url"),
-              Arg("model_name", "the name Ollama knows it by, e.g. llama3.1:8b")),
-        options=(
-            Option("--timeout", "request timeout in seconds (default: defaults.timeout)", "SECONDS"),
-            Option("--no-activate", "register it without making it the active model"),
-            Option("--force", "register it even when the server does not answer or lacks it"),
-        ),
-        details="Refuses a server that does not answer or does not have the model, saying why "
-                "and how to fix it; --force (or answering yes in the REPL) adds it anyway.",
-    ),
-    Command(("model", "list"), "List every registered model", list_models,
-            synonyms=("models", "ls")),
-    Command(("model", TYPE, "list"), "List the registered models of one type", list_models),
-    Command(("model", TYPE, "use"), "Make a model the active one of its type", use,
-            args=(MODEL_ID,)),
-    Command(("model", "use"), "Make a model the active one of its type (the id tells the type)",
-            use, args=(MODEL_ID,), synonyms=("switch", "select")),
-    Command(("model", TYPE, "remove"), "Remove a model from the registry", remove,
-            args=(MODEL_ID,)),
-    Command(("model", "remove"), "Remove a model from the registry (the id tells the type)",
-            remove, args=(MODEL_ID,)),
-    Command(("model", TYPE, "discover"), "List the models an Ollama server has", discover,
-            args=(Arg("url", "the Ollama server to ask", complete="url"),)),
-    Command(("model", "check"), "Probe the models (all, or one) and record the result", check,
-            args=(Arg("model_id", optional=True, complete="model_id"),)),
-    Command(("model", "status"), "The active model of each type and what would be used now",
-            status),
-]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agent.commands.base import Args, Command, Option
+from agent.commands.base import Args
 
 
 @dataclass(frozen=True)
@@ -23,14 +23,3 @@ def repair(app, args: Args) -> RepairReport:
 
     found = run_repair(app.online_registry().live(), dry_run=bool(args.dry_run))
     return RepairReport([f.text for f in found.fixes], found.remaining, bool(args.dry_run))
-
-
-COMMANDS = [
-    Command(
-        ("model", "repair"), "Check the registry's invariants and fix dangling entries", repair,
-        options=(Option("--dry-run", "report what is wrong and what would be fixed; change nothing"),),
-        details="Removes index members that have no stored model, clears active pointers that "
-                "name a missing or corrupt model, and leaves one is_active flag per type, all in "
-                "one transaction. Corrupt entries are reported with the command that removes them.",
-    ),
-]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.commands.base import Arg, Args, Command, Message, model_type_slot
+from agent.commands.base import Args, Message
 from agent.errors import SessionNotFound
 from agent.events import Notice
 from agent.session_file import read_in_use, write_in_use
@@ -194,33 +194,3 @@ def _continue_hint(app, session: Session) -> str | None:
     if app.in_repl:
         return None
     return ("Later 'ai-cli chat' commands continue it; 'ai-cli session use none' stops that.")
-
-
-SESSION_ID = Arg("session_id", help="a session id from /session list", complete="session_id")
-
-COMMANDS = [
-    Command(("session", "new"), "Start a new chat session and use it", new,
-            synonyms=("clear", "reset", "new")),
-    Command(("session", "list"), "List saved chat sessions, most recent first", list_sessions,
-            synonyms=("sessions", "history")),
-    Command(("session", "use"), "Continue a saved session ('none': stop using one)", use,
-            args=(Arg("session_id", help="a session id from /session list, or 'none'",
-                      complete="session_id"),),
-            details="In the shell the choice is kept for later 'ai-cli' commands (a 0600 file "
-                    "in the data dir) until 'ai-cli session use none'."),
-    Command(("session", "show"), "Show a session and its messages (default: the one in use)",
-            show, args=(Arg("session_id", optional=True, complete="session_id"),)),
-    Command(("session", "delete"), "Delete a session and its messages", delete,
-            args=(SESSION_ID,)),
-    Command(("session", "model", model_type_slot()),
-            "Pin a model for this session ('none' unpins)", pin_model,
-            args=(Arg("model_id", help="a model id or name, or 'none'", complete="model_id"),)),
-    Command(("session", "system"), "Show or set this session's system prompt ('none' clears)",
-            set_system, args=(Arg("text", help="the system prompt", optional=True, rest=True),)),
-    Command(("session", "option"),
-            "Set a default Ollama option for this session (no value or 'none' removes it)",
-            set_option,
-            args=(Arg("key", help="temperature, top_p, top_k, seed, num_ctx, num_predict, stop, "
-                                  "...; 'none' clears all"),
-                  Arg("value", help="its value", optional=True))),
-]

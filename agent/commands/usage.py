@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from agent.commands.base import Args, Command, Option
+from agent.commands.base import Args
+from agent.commands.catalog import DEFAULT_LOG_COUNT
 from registry.errors import InvalidInput
 
 if TYPE_CHECKING:  # the log loads when used, not with the command table
     from registry.answer_log import AnswerLog, AnswerRecord, ModelStats
 
-DEFAULT_COUNT = 20
 
 
 def answer_log(app) -> AnswerLog:
@@ -60,7 +60,7 @@ def stats(app, args: Args) -> AnswerStats:
 
 def _count(text: str | None) -> int:
     if text is None:
-        return DEFAULT_COUNT
+        return DEFAULT_LOG_COUNT
     try:
         value = int(text)
     except ValueError:
@@ -69,25 +69,3 @@ def _count(text: str | None) -> int:
         raise InvalidInput(f"-n/--count takes a whole number of at least 1, not {text!r}. "
                            "Example: ai-cli log -n 50")
     return value
-
-
-COMMANDS = [
-    Command(
-        ("log",), "Recent answers: model, tokens, time to first token, speed, status", show_log,
-        options=(
-            Option("--count", f"how many (default {DEFAULT_COUNT})", "N", short="-n"),
-            Option("--model", "only this model (id or name)", "ID|NAME"),
-        ),
-        details="Newest first, from the `log:answers` stream every ai-cli process writes "
-                "(one-shot `ai-cli chat` answers too). A request that failed over logs the "
-                "model that failed (status failed_over) and the one that answered. With the "
-                "global `--session ID`, only that session's answers. "
-                "See docs/CONTEXT.md.",
-    ),
-    Command(
-        ("model", "stats"), "Per model: answers, time to first token, tokens/s, failures",
-        stats, group="model",
-        details="Over the answer log: median and p90 time to first token, median tokens per "
-                "second, failures (answers that broke off or failed) and failovers.",
-    ),
-]

@@ -11,28 +11,21 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
+from typing import Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from agent.chat import (
-    _close,
-    answer_usage,
-    chunk_text,
-    record_exchange,
-    session_context,
-    to_messages,
-)
 from agent.code.proposal import Proposals, ProposingApplier, apply_proposal
 from agent.commands.session import session_store
+from agent.events import Broken, Notice, RouteChosen, SessionStarted, Token
 from registry.errors import AiCliError, InvalidInput, RegistryUnavailable
-from router.errors import NoModelAvailable
 from router.options import parse_options
+from ui.events import EventStream
 from ui.routes.commands import ERRORS
 
 __all__ = ["router", "Proposals"]
@@ -73,66 +66,59 @@ def sse(event: str, data) -> str:
 @router.post("/chat", tags=["chat"], responses={**STREAM, **ERRORS})
 def chat(request: Request, body: ChatRequest) -> StreamingResponse:
     """Ask the general route; the answer streams as Server-Sent Events."""
+    from agent.chat import ChatRequest as Exchange
+    from agent.chat import exchange
+
     app = request.app.state.app
     question = body.message.strip()
     if not question:
         raise InvalidInput("The message is empty. Send {\"message\": \"...\"}.")
     options = parse_options(_option_pairs(body.options))
     store = _store(app, required=body.session_id is not None)
-    pinned, history = session_context(store, body.session_id)
-    notices: list[str] = []
-    route = app.router.route("general", pinned, model_id=body.model_id)
-    if not route.available:
-        raise NoModelAvailable("general", route.notice)
-    session_id = body.session_id
-    if session_id is None and store is not None:
-        session_id = store.new().session_id
-    stream = app.router.stream("general", to_messages(history, question, body.system),
-                               pinned_model_id=pinned, on_notice=notices.append, options=options,
-                               model_id=body.model_id, session_id=session_id)
-    chunks = iter(stream)
-    try:
-        first = next(chunks)  # a failure before any output is an HTTP error, not a stream
-    except BaseException:
-        if session_id != body.session_id:
-            store.delete(session_id)  # the new session got no exchange: leave nothing behind
-        raise
-    shown = {**stream.route.to_json()}
+    wanted = Exchange(question, session_id=body.session_id, open_session=True,
+                      options=options or None, model_id=body.model_id, system=body.system)
+    stream = EventStream(lambda report: exchange(app.router, store, wanted, report))
+    before = stream.until_answer()  # a failure before the answer began is an HTTP error
+    session_id = next((e.session_id for e in before if isinstance(e, SessionStarted)),
+                      body.session_id)
+    headers = {**SSE_HEADERS, **({"X-Session-Id": session_id} if session_id else {})}
+    return StreamingResponse(_sse_events(stream), media_type="text/event-stream",
+                             headers=headers)
+
+
+def _sse_events(stream: EventStream) -> Iterator[str]:
+    """`route` (with the notices said before the answer), `token`s, then `done` or `error`."""
+    route, notices, session_id = None, [], None
+    for event in stream.events():
+        if isinstance(event, RouteChosen):
+            route = event.route
+        elif isinstance(event, Notice):
+            notices.append(event.text)
+        elif isinstance(event, SessionStarted):
+            session_id = event.session_id
+        elif isinstance(event, Token):
+            if route is not None:
+                yield sse("route", _route_json(route, notices))
+                route = None
+            yield sse("token", {"text": event.text})
+        elif isinstance(event, Broken):
+            yield sse("error", {"error": event.error})
+            return
+        elif isinstance(event, AiCliError):
+            yield sse("error", {"error": event.message})
+            return
+    reply = stream.result
+    if reply is not None:
+        model = reply.route.model
+        yield sse("done", {"session_id": reply.session_id or session_id,
+                           "model_id": model.model_id, "model_name": model.model_name})
+
+
+def _route_json(route, notices: list[str]) -> dict:
+    shown = route.to_json()
     if notices:
         shown["notice"] = " ".join(filter(None, [*notices, shown.get("notice")]))
-    events = _chat_events(itertools.chain([first], chunks), stream, shown, store, session_id,
-                          question)
-    headers = {**SSE_HEADERS, **({"X-Session-Id": session_id} if session_id else {})}
-    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
-
-
-def _chat_events(chunks, stream, route: dict, store, session_id, question: str):
-    parts: list[str] = []
-    finished = broken = False
-    try:
-        yield sse("route", route)
-        try:
-            for chunk in chunks:
-                text = chunk_text(chunk)
-                if text:
-                    parts.append(text)
-                    yield sse("token", {"text": text})
-        except AiCliError as exc:
-            broken = True
-            yield sse("error", {"error": exc.message})
-            return
-        finished = True
-        model = stream.route.model
-        yield sse("done", {"session_id": session_id, "model_id": getattr(model, "model_id", None),
-                           "model_name": getattr(model, "model_name", None)})
-    finally:  # also when the client went away: what arrived is kept, marked as stopped
-        _close(chunks)
-        try:
-            record_exchange(store, session_id, question, "".join(parts), stream.route,
-                            interrupted=not (finished or broken), broken=broken,
-                            usage=answer_usage(stream))
-        except AiCliError:
-            pass  # Redis went away mid-answer: the answer was shown, only its record is lost
+    return shown
 
 
 def _option_pairs(options: dict | None) -> list[tuple[str, str]]:
@@ -173,10 +159,10 @@ def code(request: Request, body: CodeRequest) -> dict:
     workspace = Workspace.open(app.workspace)
     applier = ProposingApplier(workspace.root)
     outcome = run_code(
-        app.router, app.output, instruction,
+        app.router, app.face.report, instruction,
         ToolContext(workspace, applier, settings.max_tool_output),
         supports_tools=app.router.checker.supports_tools, settings=settings,
-        pinned_model_id=pinned, quiet=True,
+        pinned_model_id=pinned,
     )
     proposals: Proposals = request.app.state.proposals
     return proposals.add(workspace.root, applier.changes(), outcome.to_json()).to_json()

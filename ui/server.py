@@ -1,0 +1,30 @@
+"""Running the web face: an `App` of its own over the terminal's registry (the same Redis, the
+same router state), the FastAPI application, and uvicorn on an already-bound socket."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import replace
+
+from agent.app import App
+from agent.face import WEB, QuietFace
+
+
+def web_context(app: App) -> App:
+    """The App the routes use: this process's registry, a face that shows nothing (answers go
+    over HTTP), JSON results, no questions asked."""
+    return App(app.config, QuietFace(WEB), app.table, replace(app.flags, json=True, yes=False),
+               open_registry=lambda config: app.registry)
+
+
+def serve_forever(app: App, listener: socket.socket, *, host: str, port: int,
+                  token: str | None) -> None:
+    """Serve until Ctrl-C (or SIGTERM)."""
+    import uvicorn
+
+    from ui.app import create_app
+
+    web = create_app(web_context(app), host=host, port=port, token=token)
+    config = uvicorn.Config(web, log_level="warning", timeout_graceful_shutdown=2,
+                            access_log=False)
+    uvicorn.Server(config).run(sockets=[listener])
