@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
 from registry.errors import AiCliError, InvalidInput
-
-
-def debugging() -> bool:
-    """AI_CLI_DEBUG is set: every face re-raises instead of showing one line, so a developer sees
-    the traceback."""
-    return os.environ.get("AI_CLI_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 class UsageError(InvalidInput):

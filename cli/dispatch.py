@@ -8,7 +8,7 @@ REPL: one line on stderr, and the loop goes on. Subcommand: one line on stderr (
 from __future__ import annotations
 
 from agent.commands.base import Args, Command
-from agent.errors import debugging
+from registry.errors import debugging
 from cli.output import Output
 from cli.terminal_face import TerminalFace
 from registry.errors import AiCliError

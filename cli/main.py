@@ -12,7 +12,8 @@ import sys
 
 from agent import __version__
 from agent.app import App, Flags
-from agent.errors import UsageError, debugging
+from agent.errors import UsageError
+from registry.errors import debugging
 from cli.dispatch import OK, run_as_subcommand, show_subcommand_error
 from cli.output import Output
 from cli.terminal_face import TerminalFace

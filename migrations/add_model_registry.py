@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -354,7 +355,7 @@ def _test_kill_point(name: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from rich.console import Console
+    from registry.errors import debugging
 
     parser = argparse.ArgumentParser(
         prog="python -m migrations.add_model_registry",
@@ -365,26 +366,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", metavar="PATH", help="the config.yaml to read")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
-    out = Console(highlight=False, soft_wrap=True)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         from registry import open_registry
 
         config = ConfigManager.load(args.config)
         report = migrate(open_registry(config), config, dry_run=args.dry_run)
     except AiCliError as exc:
-        if os.environ.get("AI_CLI_DEBUG", "").lower() in ("1", "true", "yes", "on"):
+        if debugging():
             raise
         if args.json:
-            out.print_json(json.dumps({"error": exc.message}))
+            print(json.dumps({"error": exc.message}, indent=2))
         else:
-            err.print(exc.message, markup=False, style="red")
+            print(exc.message, file=sys.stderr)
         return exc.exit_code
     if args.json:
-        out.print_json(json.dumps(report.to_json()))
+        print(json.dumps(report.to_json(), indent=2))
     else:
-        for line in report.lines():
-            out.print(line, markup=False)
+        print("\n".join(report.lines()))
     return 0
 
 

@@ -10,6 +10,14 @@ adds the ones a chat request can end in.
 
 from __future__ import annotations
 
+import os
+
+
+def debugging() -> bool:
+    """AI_CLI_DEBUG is set: every face re-raises instead of showing one line, so a developer sees
+    the traceback."""
+    return os.environ.get("AI_CLI_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+
 
 class AiCliError(Exception):
     """Base of every error ai-cli shows to a user."""

@@ -8,7 +8,7 @@ models while Redis is away (resilient.py), and `ConfigYamlRegistry`, config.yaml
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Callable, Protocol
 
 if TYPE_CHECKING:
     import redis
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from registry.model import ModelConfig
 
 
-@runtime_checkable
 class Registry(Protocol):
     keys: "RegistryKeys"  # every key name, under the configured prefix
     url: str  # where the models live, as messages name it (password masked)

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent import __version__
-from agent.errors import debugging
+from registry.errors import debugging
 from registry.errors import AiCliError
 from ui.security import Guard, Policy
 
