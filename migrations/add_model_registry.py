@@ -10,9 +10,6 @@ point leaves all of it or none of it, and a concurrent change to the registry ma
 
 The legacy models become the active models of their types. One already registered with the same
 URL and name is made active instead of being copied again. config.yaml is only ever read.
-
-Test-only: AI_CLI_MIGRATION_TEST_KILL_AT=after_plan|before_exec|after_exec makes the process kill
-itself (SIGKILL) at that point, so tests can check that an interrupted run leaves all or nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +36,6 @@ from registry.manager import (
 from registry.model import MODEL_TYPES, ModelConfig, encode_time, new_model_id, now_utc
 from registry.config_yaml import legacy_model_id
 
-KILL_AT_ENV = "AI_CLI_MIGRATION_TEST_KILL_AT"  # test-only hook, see the module docstring
 SKIP_ENV = "AI_CLI_SKIP_MODEL_MIGRATION"
 
 
@@ -241,13 +237,10 @@ def migrate(registry, config: ConfigManager, dry_run: bool = False) -> Migration
         new_keys = [live.keys.model(c.model.model_id) for c in changes if c.kind == "add"]
         if new_keys:
             pipe.watch(*new_keys)
-        _test_kill_point("after_plan")
         pipe.multi()
         for change in changes:
             _queue(pipe, live, change)
-        _test_kill_point("before_exec")
         pipe.execute()
-        _test_kill_point("after_exec")
         return report
 
     return _transaction(live, attempt)
@@ -341,12 +334,6 @@ def _transaction(live: ModelRegistry, attempt: Callable) -> MigrationReport:
             f"The model registry's Redis at {live.url or 'the configured URL'} went away during the "
             f"migration; nothing was written. Start it and run 'ai-cli migrate' again."
         ) from exc
-
-
-def _test_kill_point(name: str) -> None:
-    """Test-only: die here, as a killed process would, when AI_CLI_MIGRATION_TEST_KILL_AT names it."""
-    if os.environ.get(KILL_AT_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 # --- python -m migrations.add_model_registry ------------------------------------------------------

@@ -341,17 +341,71 @@ def test_script_reports_invalid_entry_in_one_line(tmp_path, redis_target, real_r
 # --- killed in the middle -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("point", ["after_plan", "before_exec", "after_exec"])
+def run_script_killed(config_path: Path, target, client, point: str) -> subprocess.Popen:
+    """The migration script, SIGKILLed at a point the test sees on the Redis server: "reading"
+    (as soon as its reads under WATCH are seen), "queued" (its MULTI is open, EXEC not yet run)
+    or "done" (its marker is written). For the first two, writes are paused on the server
+    (CLIENT PAUSE WRITE) while it runs, so the kill always lands before its EXEC."""
+    nodes = client.get_primaries() if target.cluster else [None]
+
+    def on_nodes(*command) -> None:
+        for node in nodes:
+            client.execute_command(*command, **({"target_nodes": node} if node else {}))
+
+    def clients() -> list[tuple[int, dict]]:
+        """(node, client) for every connection; a node numbers its clients on its own."""
+        if not target.cluster:
+            return [(0, c) for c in client.client_list()]
+        return [(i, c) for i, node in enumerate(nodes)
+                for c in client.client_list(target_nodes=node)]
+
+    def seen() -> bool:
+        if point == "done":
+            return bool(client.exists(f"{prefix_of(config_path)}models:migrated"))
+        its = [c for i, c in clients() if int(c["id"]) > first_ids.get(i, 0)]
+        queued = any("x" in c["flags"] for c in its)
+        if point == "queued":
+            return queued
+        reading = ("watch", "get", "smembers", "hgetall", "multi", "exec")
+        return queued or any(c["cmd"] in reading for c in its)
+
+    first_ids: dict[int, int] = {}
+    for i, c in clients():
+        first_ids[i] = max(first_ids.get(i, 0), int(c["id"]))
+    if point != "done":
+        on_nodes("CLIENT", "PAUSE", "60000", "WRITE")
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "migrations.add_model_registry", "--config",
+             str(config_path)], env={**os.environ, "PYTHONPATH": str(ROOT), **target.env()},
+            cwd=config_path.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not seen():
+            assert time.monotonic() < deadline and child.poll() is None, child.communicate()
+            time.sleep(0.005)
+        child.kill()
+        child.communicate()
+    finally:
+        if point != "done":
+            on_nodes("CLIENT", "UNPAUSE")
+    return child
+
+
+def prefix_of(config_path: Path) -> str:
+    return ConfigManager.load(config_path, env={}).key_prefix
+
+
+@pytest.mark.parametrize("point", ["reading", "queued", "done"])
 def test_a_killed_run_leaves_all_or_nothing(tmp_path, redis_target, real_redis, key_prefix, point):
     registry = ModelRegistry(real_redis, key_prefix=key_prefix)
     earlier = registry.add_model("general", "http://127.0.0.1:11434", "mistral")
     config = load(tmp_path, BOTH, prefix=key_prefix)
     before = snapshot(real_redis, key_prefix)
-    killed = run_script(config.path, redis_target, AI_CLI_MIGRATION_TEST_KILL_AT=point)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    killed = run_script_killed(config.path, redis_target, real_redis, point)
+    assert killed.returncode in ((0, -signal.SIGKILL) if point == "done" else (-signal.SIGKILL,))
     after = snapshot(real_redis, key_prefix)
     assert registry_problems(real_redis, key_prefix) == []
-    if point == "after_exec":
+    if point == "done":
         assert "models:migrated" in after
         assert real_registry_active(registry) == (GENERAL_ID, CODER_ID)
         assert registry.get_model(earlier.model_id).is_active is False
@@ -359,7 +413,7 @@ def test_a_killed_run_leaves_all_or_nothing(tmp_path, redis_target, real_redis, 
         assert after == before  # nothing at all, not even models:schema
     finished = run_script(config.path, redis_target)
     assert finished.returncode == 0, finished.stderr
-    assert finished.stdout.startswith("Nothing to do" if point == "after_exec" else "Migrated 2")
+    assert finished.stdout.startswith("Nothing to do" if point == "done" else "Migrated 2")
     assert real_registry_active(registry) == (GENERAL_ID, CODER_ID)
     assert registry_problems(real_redis, key_prefix) == []
     assert len(snapshot(real_redis, key_prefix)) == len(before) + 5
