@@ -15,8 +15,6 @@ URL and name is made active instead of being copied again. config.yaml is only e
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime

@@ -154,11 +154,6 @@ class AvailabilityChecker:
                 return
         self._remember(model, ProbeResult(model.model_id, True, None, None))
 
-    def forget(self) -> None:
-        with self._lock:
-            self._results.clear()
-            self._servers.clear()
-
     def discover(self, url: str) -> list[str]:
         """The model names the Ollama server at `url` has (`GET /api/tags`), sorted."""
         url = url.rstrip("/")

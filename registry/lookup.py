@@ -12,9 +12,6 @@ from typing import Iterable
 from registry.errors import AmbiguousModel, UnknownModel, WrongModelType
 from registry.model import ModelConfig
 
-ID_PREFIX = "model_"
-
-
 def same_name(a: str, b: str) -> bool:
     """Ollama's rule: a name without a tag means `:latest`."""
     return _tagged(a) == _tagged(b)

@@ -62,7 +62,6 @@ class ResilientRegistry:
         self._live: ModelRegistry | None = None
         self._online = False
         self._last_attempt = clock()
-        self._reason: str | None = None
         self._auth_failure: RegistryAuthFailed | None = None
         self._fallback = ConfigYamlRegistry(
             config, read_only_message=offline_message(url, retry_interval), strict=False
@@ -146,8 +145,8 @@ class ResilientRegistry:
         if self._online:
             try:
                 return operation(self._live)
-            except RegistryUnavailable as exc:
-                self._went_offline(exc)
+            except RegistryUnavailable:
+                self._went_offline()
         return offline()
 
     def _refuse_change(self):
@@ -171,12 +170,11 @@ class ResilientRegistry:
                 try:
                     client = self._connect()
                 except RegistryUnavailable as exc:
-                    self._reason = str(exc)
                     self._auth_failure = exc if isinstance(exc, RegistryAuthFailed) else None
                     return False
                 self._live = ModelRegistry(client, key_prefix=self.config.key_prefix,
                                            default_timeout=self.default_timeout, url=self.url)
-            self._online, self._reason, self._auth_failure = True, None, None
+            self._online, self._auth_failure = True, None
             return True
 
     def _pings(self) -> bool:
@@ -190,10 +188,9 @@ class ResilientRegistry:
         except (redis.RedisError, RedisClusterException, OSError):
             return False
 
-    def _went_offline(self, exc: Exception) -> None:
+    def _went_offline(self) -> None:
         with self._lock:
             self._online = False
-            self._reason = str(exc)
             self._last_attempt = self._clock()
 
     def _reconnected(self) -> None:

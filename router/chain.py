@@ -17,7 +17,6 @@ from router.errors import NO_MODEL_WARNINGS
 from registry.model import ModelConfig
 
 REQUEST_TYPES = ("general", "coder")
-VIAS = ("active", "other", "general", "fallback", "none")
 # The feature tinyllama's `disabled_features` names to keep it off a request type's chain.
 FEATURE_OF = {"general": "chat", "coder": "code"}
 
@@ -26,7 +25,7 @@ FEATURE_OF = {"general": "chat", "coder": "code"}
 class Route:
     request_type: str  # "general" | "coder"
     model: ModelConfig | FallbackModel | None
-    via: str  # one of VIAS
+    via: str  # "active" | "other" | "general" | "fallback" | "none"
     notice: str | None  # one line when not the active model; the warning when none
 
     @property

@@ -73,10 +73,6 @@ OPTIONS: dict[str, OllamaOption] = {o.name: o for o in (
 )}
 
 
-def option_names() -> list[str]:
-    return list(OPTIONS)
-
-
 def parse_options(pairs: list[tuple[str, str]] | None, base: dict | None = None) -> dict:
     """`[("temperature", "0.2"), ("stop", "###")]` -> `{"temperature": 0.2, "stop": ["###"]}`,
     on top of `base` (a session's defaults). Raises InvalidInput naming the bad key or value."""

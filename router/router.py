@@ -16,7 +16,7 @@ from registry.answer_log import AnswerLog
 from registry.availability import AvailabilityChecker
 from registry.config import ConfigManager, FallbackModel
 from registry.errors import RegistryUnavailable
-from registry.model import ModelConfig, validate_model_type
+from registry.model import validate_model_type
 from router.chain import REQUEST_TYPES, Route, Snapshot, choose
 from router.features import Features, features_from_routes
 from router.fitter import ContextFitter
@@ -36,12 +36,6 @@ class Router:
         self.answers = AnswerLog(registry)  # log:answers
         self._chat_models: dict[tuple, object] = {}
         self._lock = threading.Lock()
-
-    @classmethod
-    def for_config(cls, registry, config: ConfigManager, pinned=None) -> "Router":
-        """The router with the probe timeout and availability TTL from config.yaml."""
-        checker = AvailabilityChecker(registry, config.probe_timeout, config.availability_ttl)
-        return cls(registry, config, checker, pinned)
 
     # --- choosing ----------------------------------------------------------------------------
 
@@ -70,14 +64,6 @@ class Router:
         """Both routes from one registry read."""
         snapshot = self.snapshot()
         return {t: choose(t, snapshot, self.checker.check) for t in REQUEST_TYPES}
-
-    def get_available_model(self, model_type: str) -> ModelConfig | FallbackModel | None:
-        """The seed's call: the registry's model for the type first, then the tinyllama fallback."""
-        return self.route(model_type).model
-
-    def get_available_llm(self) -> ModelConfig | FallbackModel | None:
-        """The seed's call for chat: `get_available_model("general")`."""
-        return self.get_available_model("general")
 
     # --- reporting ---------------------------------------------------------------------------
 
@@ -165,16 +151,3 @@ class Router:
             self.answers.append(attempt.record(session_id))
         except Exception:  # noqa: BLE001 - accounting never breaks an answer
             pass
-
-    def invoke(self, request_type: str, messages: list, tools: list | None = None,
-               pinned_model_id: str | None = None, on_notice=None,
-               options: dict | None = None, *, model_id: str | None = None):
-        """(the route used, the whole `AIMessage`), with the same failover as `stream`."""
-        from langchain_core.messages import message_chunk_to_message
-
-        routed = self.stream(request_type, messages, tools, pinned_model_id, on_notice,
-                             options=options, model_id=model_id)
-        whole = None
-        for chunk in routed:
-            whole = chunk if whole is None else whole + chunk
-        return routed.route, message_chunk_to_message(whole)

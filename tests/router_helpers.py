@@ -36,3 +36,15 @@ def two_general_models(registry, ollama_servers, timeout: int):
 def chat_models(server) -> list[str]:
     """The model of every /api/chat request the server received, in order."""
     return [r.model for r in server.chat_requests]
+
+
+def ask(router, request_type: str, messages, **kwargs):
+    """(the route that answered, the whole answer as one AIMessage): a request streamed through
+    the router, as the engine sends one."""
+    from langchain_core.messages import message_chunk_to_message
+
+    routed = router.stream(request_type, messages, **kwargs)
+    whole = None
+    for chunk in routed:
+        whole = chunk if whole is None else whole + chunk
+    return routed.route, message_chunk_to_message(whole)

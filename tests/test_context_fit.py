@@ -13,7 +13,7 @@ from registry.calibration import KEY as CALIBRATION_KEY
 from registry.calibration import field_for
 from router.errors import StreamBroken
 from router.context import tokens_for
-from router_helpers import make_router
+from router_helpers import make_router, ask
 
 WINDOW = 1024
 

@@ -13,7 +13,7 @@ from redis.retry import Retry
 from ollama_fixtures import dead_url, ollama_server, ollama_servers  # noqa: F401
 from router.errors import NO_MODEL_WARNINGS
 from registry.manager import ModelRegistry
-from router_helpers import chat_models, make_router
+from router_helpers import chat_models, make_router, ask
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,14 +72,14 @@ def test_coder_chain_over_real_servers(real_registry, ollama_servers):
     assert enabled.route("coder").via == "fallback"
 
 
-def test_get_available_model_and_llm(real_registry, ollama_servers):
+def test_the_model_each_route_picks(real_registry, ollama_servers):
     a, tiny = servers_with(ollama_servers, "llama3", "tinyllama")
     router = make_router(real_registry, tiny.url)
-    assert router.get_available_llm() == router.fallback
-    assert router.get_available_model("coder") is None
+    assert router.route("general").model == router.fallback
+    assert router.route("coder").model is None
     model = real_registry.add_model("general", a.url, "llama3")
-    assert router.get_available_llm().model_id == model.model_id
-    assert router.get_available_model("coder").model_id == model.model_id
+    assert router.route("general").model.model_id == model.model_id
+    assert router.route("coder").model.model_id == model.model_id
 
 
 def test_status_json(real_registry, ollama_servers):
@@ -184,6 +184,6 @@ def test_pinned_model(real_registry, ollama_servers):
     router = make_router(real_registry, a.url)
     real_registry.add_model("general", a.url, "llama3")
     pinned = real_registry.add_model("general", b.url, "mistral", set_active=False)
-    route, message = router.invoke("general", [("user", "hi")], pinned_model_id=pinned.model_id)
+    route, message = ask(router, "general", [("user", "hi")], pinned_model_id=pinned.model_id)
     assert (route.model.model_id, route.via) == (pinned.model_id, "active")
     assert chat_models(b) == ["mistral"] and chat_models(a) == []

@@ -7,7 +7,7 @@ from ollama_fixtures import dead_url, ollama_server, ollama_servers, silent_url 
 from registry.errors import OllamaUnreachable
 from router.errors import ModelNotPulled, ModelTimedOut, NoModelAvailable, OllamaServerError, StreamBroken
 from ollama_server import READ_FILE_TOOL
-from router_helpers import chat_models, make_router, two_general_models
+from router_helpers import chat_models, make_router, two_general_models, ask
 
 HI = [("user", "hi")]
 
@@ -45,7 +45,7 @@ def test_refused_connection_fails_over_before_any_output(two, real_registry):
 def test_model_missing_404_fails_over(two, real_registry):
     router, a, b, tiny, active, other = two
     a.remove_model("llama3")
-    route, message = router.invoke("general", HI)
+    route, message = ask(router, "general", HI)
     assert route.model.model_id == other.model_id and message.content
     assert chat_models(a) == ["llama3"] and chat_models(b) == ["mistral"]
     assert real_registry.get_model(active.model_id).is_available is False
@@ -59,7 +59,7 @@ def test_failover_reaches_the_fallback(real_registry, ollama_servers):
     router = make_router(real_registry, tiny.url)
     router.route("general")
     a.mode = "down"
-    route, message = router.invoke("general", HI)
+    route, message = ask(router, "general", HI)
     assert (route.via, route.model.model_name) == ("fallback", "tinyllama")
     assert chat_models(tiny) == ["tinyllama"]
 
@@ -83,7 +83,7 @@ def test_no_model_left_after_failover_raises_the_failure(real_registry, ollama_s
     router.route("general")
     a.mode = "down"
     with pytest.raises(OllamaUnreachable, match="ollama serve"):
-        router.invoke("general", HI)
+        ask(router, "general", HI)
 
 
 def test_hang_ends_at_the_models_timeout_without_failover(two):
@@ -120,7 +120,7 @@ def test_server_error_is_reported_not_failed_over(two):
     router, a, b, tiny, active, other = two
     a.chat_mode = "error_500"
     with pytest.raises(OllamaServerError, match="HTTP 500"):
-        router.invoke("general", HI)
+        ask(router, "general", HI)
     assert chat_models(b) == []
 
 
@@ -128,13 +128,13 @@ def test_empty_stream_is_a_server_error(two):
     router, a, b, tiny, active, other = two
     a.chat_mode = "empty_stream"
     with pytest.raises(OllamaServerError, match="empty answer"):
-        router.invoke("general", HI)
+        ask(router, "general", HI)
 
 
 def test_no_model_raises_the_seed_warning(real_registry, dead_url):
     router = make_router(real_registry, dead_url)
     with pytest.raises(NoModelAvailable) as caught:
-        router.invoke("coder", HI)
+        ask(router, "coder", HI)
     assert str(caught.value) == "⚠ No coder model available. Use '/model coder add' to configure a model."
 
 
@@ -145,7 +145,7 @@ def test_model_missing_message_when_no_failover_left(real_registry, ollama_serve
     router.route("general")
     ollama_server.remove_model("llama3")
     with pytest.raises(ModelNotPulled, match="ollama pull llama3"):
-        router.invoke("general", HI)
+        ask(router, "general", HI)
 
 
 def test_coder_failover_to_the_general_route(real_registry, ollama_servers):
@@ -169,7 +169,7 @@ def test_tools_reach_a_model_that_supports_them(real_registry, ollama_server):
     real_registry.add_model("coder", ollama_server.url, "qwen-coder")
     ollama_server.reply_tool_call("read_file", {"path": "a.py"})
     router = make_router(real_registry, ollama_server.url)
-    route, message = router.invoke("coder", HI, tools=[READ_FILE_TOOL])
+    route, message = ask(router, "coder", HI, tools=[READ_FILE_TOOL])
     assert [(c["name"], c["args"]) for c in message.tool_calls] == [("read_file", {"path": "a.py"})]
     assert ollama_server.chat_requests[0].body["tools"][0]["function"]["name"] == "read_file"
 

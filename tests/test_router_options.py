@@ -6,7 +6,7 @@ import pytest
 from ollama_fixtures import ollama_servers  # noqa: F401
 from registry.errors import InvalidInput
 from router.options import OPTIONS, checked_options, format_options, parse_options
-from router_helpers import chat_models, make_router, two_general_models
+from router_helpers import chat_models, make_router, two_general_models, ask
 
 HI = [("user", "hi")]
 
@@ -21,7 +21,7 @@ def test_options_reach_the_server_as_ollama_options(two):
     router, a, b, active, other = two
     options = parse_options([("temperature", "0.2"), ("seed", "7"), ("num_ctx", "2048"),
                              ("stop", "###"), ("stop", "END"), ("top_k", "5")])
-    router.invoke("general", HI, options=options)
+    ask(router, "general", HI, options=options)
     sent = a.chat_requests[-1].body["options"]
     assert sent["temperature"] == 0.2 and sent["seed"] == 7 and sent["num_ctx"] == 2048
     assert sent["stop"] == ["###", "END"] and sent["top_k"] == 5
@@ -29,9 +29,9 @@ def test_options_reach_the_server_as_ollama_options(two):
 
 def test_requests_without_options_send_none_and_do_not_reuse_the_optioned_client(two):
     router, a, *_ = two
-    router.invoke("general", HI, options={"temperature": 0.1})
-    router.invoke("general", HI)
-    router.invoke("general", HI, options={"temperature": 0.9})
+    ask(router, "general", HI, options={"temperature": 0.1})
+    ask(router, "general", HI)
+    ask(router, "general", HI, options={"temperature": 0.9})
     first, plain, third = (r.body.get("options") or {} for r in a.chat_requests)
     assert first.get("temperature") == 0.1
     assert "temperature" not in plain
@@ -40,7 +40,7 @@ def test_requests_without_options_send_none_and_do_not_reuse_the_optioned_client
 
 def test_a_requested_model_bypasses_the_active_one(two):
     router, a, b, active, other = two
-    route, _ = router.invoke("general", HI, model_id=other.model_id)
+    route, _ = ask(router, "general", HI, model_id=other.model_id)
     assert chat_models(b) == ["mistral"] and chat_models(a) == []
     assert route.model.model_id == other.model_id
 
