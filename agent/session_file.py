@@ -1,7 +1,7 @@
 """The session in use in the shell (`ai-cli session use ID`): one small file per user.
 
 A module of its own, apart from agent/sessions.py (the store on Redis), because every one-shot
-command reads this file and most never touch a session (issue 15, start-up time).
+command reads this file and most never touch a session (start-up time, docs/STARTUP.md).
 """
 
 from __future__ import annotations

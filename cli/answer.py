@@ -102,7 +102,7 @@ class Spinner:
         self._status = None
         if not quiet and output.err.is_terminal:
             # Text, not markup: a string would be parsed for markup and emoji codes, and the
-            # first parse imports rich's emoji table (~8 ms) while the user waits for the answer.
+            # first parse imports rich's emoji table while the user waits for the answer.
             self._status = output.err.status(Text(text), spinner="dots")
             self._status.start()
 

@@ -26,7 +26,7 @@ FENCES = ("```", "~~~")
 def tail_source(text: str, keep_lines: int) -> str:
     """The end of a markdown text, from a block boundary at least `keep_lines` source lines before
     its end, so a streamed answer's last screenful renders without parsing all that came before
-    (each Live refresh would otherwise parse the whole answer: ~120 ms at 16 KB). Pure.
+    (each Live refresh would otherwise parse the whole answer, slower as it grows). Pure.
 
     A boundary is a line after a blank line or after a closing fence, not indented (an indented
     line there would turn into a code block), and outside fenced code. When that point is inside a

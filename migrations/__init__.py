@@ -1,1 +1,1 @@
-"""One-time, idempotent moves of data into the registry (DESIGN.md, "Redis keys")."""
+"""One-time, idempotent moves of data into the registry (docs/MIGRATION.md)."""

@@ -1,9 +1,9 @@
 """Whether the config.yaml -> Redis migration has anything to do, decided from its two markers.
 
 Every ai-cli start asks (agent/app.py). Once the migration has run the answer is "nothing", and
-the start then needs neither migrations/add_model_registry.py (its four dataclasses and the
-planning code: about 3% of the instructions of `ai-cli model list`, issue 15) nor its WATCHed
-transaction: one read of the markers decides. Pure; the caller reads them.
+the start then needs neither migrations/add_model_registry.py (its dataclasses and planning code
+cost every start; bench/README.md has the figure) nor its WATCHed transaction: one read of the
+markers decides. Pure; the caller reads them.
 """
 
 from __future__ import annotations

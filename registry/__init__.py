@@ -1,6 +1,8 @@
-"""The model registry: `ModelConfig`, `ModelRegistry` on Redis, config loading and probing.
+"""The model registry: `ModelConfig`, `ModelRegistry` on Redis, the registry every process uses
+(`ResilientRegistry`), the Redis connection and embedded server (connection/), config and the
+user's folders (config/), and availability probing.
 
-The bottom layer: it imports nothing from `router`, `agent`, `migrations` or `ui`.
+The bottom layer: it imports nothing of the layers above (docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ def open_registry(config: ConfigManager, timeout: float = 2.0):
     - otherwise a `ResilientRegistry`: the `ModelRegistry` on the configured Redis, serving
       config.yaml's models read-only while that Redis is unreachable (check `.online`/`.notice`),
       and reconnecting by itself.
-    Both have ModelRegistry's interface.
+    Both are a `registry.protocol.Registry`.
     """
     from registry.connection.client import connect_redis, describe_url
     from registry.config_yaml import ConfigYamlRegistry

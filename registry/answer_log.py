@@ -1,10 +1,10 @@
 """The answer log: one entry per answer (and per failed attempt) in a capped Redis Stream.
 
-Key (DESIGN.md; `redis.key_prefix` prepends to it):
+Key (docs/ARCHITECTURE.md; `redis.key_prefix` prepends to it):
 
     log:answers   stream   field `answer`: the JSON below; `XADD … MAXLEN ~ 10000`
 
-Entry (DESIGN.md "JSON shapes"): {"time", "session_id", "model_id", "model_name", "url" (password
+Entry (docs/ARCHITECTURE.md, "JSON shapes"): {"time", "session_id", "model_id", "model_name", "url" (password
 masked), "via", "input_tokens", "output_tokens", "ttft_ms", "total_ms", "tokens_per_s",
 "trimmed", "status": "ok"|"stopped"|"broken"|"failed_over"}.
 
@@ -187,7 +187,7 @@ def percentile(values: list[float], share: float) -> float | None:
 
 def median(values: list[float]) -> float:
     """The middle value, or the mean of the two middle ones (what `statistics.median` returns,
-    without its ~8 ms import on every `model list`)."""
+    without importing `statistics`, slow to import, on every `model list`)."""
     ordered = sorted(values)
     middle = len(ordered) // 2
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2

@@ -1,6 +1,6 @@
 """`ModelRegistry`: the models every ai-cli process and the web UI share, kept in Redis.
 
-Keys and encoding are a contract (DESIGN.md, "Redis keys"). Each change that touches more than one
+Keys and encoding are a contract (docs/ARCHITECTURE.md, "Redis keys"). Each change that touches more than one
 key runs as an optimistic transaction (WATCH, check, MULTI/EXEC, retry when another process got
 there first), so at every moment: each indexed id has a hash, each hash is indexed, and each active
 pointer names an existing model of its type whose `is_active` is 1, the only one of its type.

@@ -61,7 +61,7 @@ class ModelConfig:
 
     @property
     def shown_url(self) -> str:
-        """The URL as every face shows it: any password masked (DESIGN.md, Safety rules)."""
+        """The URL as every face shows it: any password masked (docs/ARCHITECTURE.md, "Safety rules")."""
         return mask_url(self.url)
 
     def with_changes(self, **changes) -> "ModelConfig":
@@ -149,7 +149,7 @@ class ModelConfig:
         )
 
     def to_json(self) -> dict:
-        """The model as `--json` and the HTTP API show it (DESIGN.md, JSON shapes)."""
+        """The model as `--json` and the HTTP API show it (docs/ARCHITECTURE.md, "JSON shapes")."""
         return {
             "model_id": self.model_id,
             "model_type": self.model_type,

@@ -1,4 +1,4 @@
-"""`model repair`: check DESIGN.md's registry invariants and fix what can be fixed safely.
+"""`model repair`: check the registry's invariants (docs/ARCHITECTURE.md, "Redis keys") and fix what can be fixed safely.
 
 The invariants: each index id has a hash; each hash is indexed under its type; each active
 pointer names an existing, sound model of its type whose `is_active` is 1; no other model of

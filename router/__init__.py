@@ -1,4 +1,4 @@
-"""Choosing a ChatOllama per request type, with the fallback chain (DESIGN.md, "Fallback chain").
+"""Choosing a ChatOllama per request type, with the fallback chain (docs/ROUTER.md).
 
     from router import Router, Route, Features
     router = Router(registry, config, AvailabilityChecker(registry, config.probe_timeout,

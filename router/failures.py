@@ -1,5 +1,7 @@
-"""What `ChatOllama` raises, classified once (DESIGN.md "ChatOllama facts", measured with
-langchain-ollama 1.1.0 / ollama 0.6.3 against tests/ollama_server.py):
+"""What `ChatOllama` raises, classified once (measured with langchain-ollama 1.1.0 / ollama 0.6.3
+against tests/ollama_server.py). Without `client_kwargs={"timeout": ...}` it waits forever, so
+every model's timeout is passed; `validate_model_on_init` is never used (it turns these same
+failures into `ConnectionError` and pydantic errors):
 
     server down / refused        httpx.ConnectError                     -> unreachable (fail over)
     connect did not finish       httpx.ConnectTimeout                   -> unreachable (fail over)

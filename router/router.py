@@ -88,7 +88,7 @@ class Router:
         return features.reasons.get(feature) or f"The {feature} feature is off."
 
     def status(self) -> dict:
-        """DESIGN.md's status JSON: routes, the fallback (with its availability), features."""
+        """The status JSON (docs/ARCHITECTURE.md, "JSON shapes"): routes, the fallback (with its availability), features."""
         routes = self.routes()
         probe = self.checker.check(self.fallback)
         fallback = {**self.fallback.to_json(), "is_available": probe.is_available,
@@ -116,7 +116,7 @@ class Router:
         built = ChatOllama(
             base_url=model.url,
             model=model.model_name,
-            # ChatOllama has no timeout field; without this it waits forever (DESIGN.md).
+            # ChatOllama has no timeout field; without this it waits forever (router/failures.py).
             client_kwargs={"timeout": model.timeout},
         )
         with self._lock:

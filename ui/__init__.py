@@ -1,1 +1,2 @@
-"""HTTP API and web page over the registry and router: arrives with its own issue; nothing here yet."""
+"""The web face: the HTTP API and the page over the same registry, router and engine
+(`ai-cli serve`; docs/WEB.md)."""

@@ -1,4 +1,4 @@
-"""Every /model command (DESIGN.md, "CLI grammar"): thin handlers over the registry and router."""
+"""The /model commands (declared in catalog.py): thin handlers over the registry and router."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ class FallbackModel:
 
     @property
     def shown_url(self) -> str:
-        """The URL as every face shows it: any password masked (DESIGN.md, Safety rules)."""
+        """The URL as every face shows it: any password masked (docs/ARCHITECTURE.md, "Safety rules")."""
         return mask_url(self.url)
 
     def to_json(self) -> dict:
@@ -342,7 +342,7 @@ def _read_yaml(path: Path) -> tuple[dict, dict]:
 
 
 def _parse_yaml(path: Path, text: str) -> tuple[dict, dict]:
-    import yaml  # here, not at the top: most runs have no config.yaml, and yaml costs ~25 ms
+    import yaml  # here, not at the top: most runs have no config.yaml, or its parse is cached
 
     try:
         node, data = _parse(yaml, text)

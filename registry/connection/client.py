@@ -52,7 +52,7 @@ def connect_redis(
     client = redis.Redis.from_url(
         url,
         decode_responses=True,
-        encoding_errors="replace",  # bytes that are not UTF-8 never break a read (issue 12)
+        encoding_errors="replace",  # bytes that are not UTF-8 never break a read
         socket_connect_timeout=timeout,
         socket_timeout=max(timeout, 5.0),
         health_check_interval=30,
