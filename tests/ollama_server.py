@@ -35,6 +35,7 @@ Scripting (all thread-safe; change anything at any time, also while a request is
                                           # `server.garbage` (not JSON), then the end
     server.chat_mode = "hang" | "error_500" | "slow" | "empty_stream" | None (follow `mode`)
     server.context_length = 1024    # /api/show reports this window (model_info) when not None
+    server.streams_cut              # chat streams the client closed before their end
     server.counts                   # [{"prompt_eval_count", "eval_count"}, ...] each final chunk:
                                     # prompt tokens = message characters / 3 (+ 4 per message),
                                     # answer tokens = chunks sent
@@ -119,6 +120,7 @@ class OllamaTestServer:
         self.garbage = b"<html><body>502 Bad Gateway</body></html>"
         self.context_length: int | None = None
         self.counts: list[dict] = []
+        self.streams_cut = 0  # chat streams whose client closed the connection before the end
         self._mode = "normal"
         self.chat_mode: str | None = None
         self._models: dict[str, tuple[str, ...]] = {}
@@ -397,16 +399,21 @@ class _Handler(BaseHTTPRequestHandler):
                           "message": {"role": "assistant", "content": "",
                                       "tool_calls": reply.tool_calls}, "done": False})
         parts.append(self._final(name, {"role": "assistant", "content": ""}, len(parts)))
-        for i, part in enumerate(parts):
-            if mode == "die_mid_stream" and i >= state.die_after:
-                return self._drop()
-            if mode == "garbage" and i >= state.die_after:
-                self._chunk(state.garbage + b"\n")
-                return self._end_chunks()
-            if mode == "slow" and i:
-                time.sleep(state.delay)
-            self._chunk(json.dumps(part).encode() + b"\n")
-        self._end_chunks()
+        try:
+            for i, part in enumerate(parts):
+                if mode == "die_mid_stream" and i >= state.die_after:
+                    return self._drop()
+                if mode == "garbage" and i >= state.die_after:
+                    self._chunk(state.garbage + b"\n")
+                    return self._end_chunks()
+                if mode == "slow" and i:
+                    time.sleep(state.delay)
+                self._chunk(json.dumps(part).encode() + b"\n")
+            self._end_chunks()
+        except (BrokenPipeError, ConnectionResetError):  # the client went away mid-answer
+            with state._lock:
+                state.streams_cut += 1
+            self.close_connection = True
 
     def _final(self, name: str, message: dict, answer_tokens: int) -> dict:
         counts = {"prompt_eval_count": _prompt_tokens(self._body), "eval_count": answer_tokens}

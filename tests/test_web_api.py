@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -162,6 +163,28 @@ def test_chat_streams_route_tokens_done_and_keeps_the_session(api, ollama_server
     with api.stream("POST", "/chat", json={"message": "again", "session_id": session_id}) as again:
         assert read_events(again)[-1][1]["session_id"] == session_id
     assert len(ollama_server.chat_requests[-1].body["messages"]) == 5
+
+
+def test_a_client_that_leaves_mid_answer_stops_the_model_and_keeps_what_arrived(
+        api, ollama_server):
+    ollama_server.add_model("llama3")
+    add(api, ollama_server)
+    ollama_server.reply(*[f"w{i} " for i in range(40)])
+    ollama_server.chat_mode, ollama_server.delay = "slow", 0.05  # two seconds in all
+    with api.stream("POST", "/chat", json={"message": "a long one"}) as response:
+        session_id = response.headers["x-session-id"]
+        assert [name for name, _ in read_events(response, until="token")] == ["route", "token"]
+    deadline = time.monotonic() + 10  # the page closed: the next piece stops the exchange
+    while not api.get(f"/sessions/{session_id}").json()["messages"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    stored = api.get(f"/sessions/{session_id}").json()["messages"]
+    assert stored[0]["content"] == "a long one"
+    assert stored[1]["interrupted"] is True and stored[1]["content"].startswith("w0 ")
+    assert len(stored[1]["content"].split()) < 40
+    while ollama_server.streams_cut == 0:  # and the request to the model was closed
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
 
 
 def test_chat_failover_notice_is_in_the_route_event(api, ollama_servers):
