@@ -41,7 +41,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from ollama_server import OllamaTestServer, refused_url  # noqa: E402
 
 MODEL = "llama3.1:8b"
-PACKAGES = ("agent", "registry", "router", "migrations", "ui")
+PACKAGES = ("cli", "agent", "registry", "router", "migrations", "ui")  # those a tree has
 ANSWER = "Zebras graze quietly near the river today."  # its first word is looked for on screen
 FIRST_WORD = "Zebras"
 PROMPT = r">(\x08)?(\x1b\[\d*C| )"
@@ -88,8 +88,9 @@ class Tree:
                         PYTHONPATH=str(root))
         # The environment may forbid writing .pyc files (PYTHONDONTWRITEBYTECODE): compile the
         # tree now, as pip does for an installed package, or every run would compile it anew.
-        subprocess.run([sys.executable, "-m", "compileall", "-q", *PACKAGES], cwd=root, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "compileall", "-q",
+                        *[p for p in PACKAGES if (root / p).is_dir()]],
+                       cwd=root, check=True, stdout=subprocess.DEVNULL)
         self.run("model", "general", "add", server_url, MODEL)
 
     @property
@@ -105,9 +106,12 @@ class Tree:
 
     @property
     def entry(self) -> str:
-        """What the tree's `ai-cli` script runs: cli/__main__.py since the collector's pause,
-        cli/main.py in older trees."""
-        return "agent" if (self.root / "agent" / "__main__.py").exists() else "cli.main"
+        """What the tree's `ai-cli` script runs: the `__main__` of cli/ or agent/ (the package
+        moved), or cli/main.py in trees older than the collector's pause."""
+        for package in ("cli", "agent"):
+            if (self.root / package / "__main__.py").exists():
+                return package
+        return "cli.main"
 
     def run(self, *args: str, linger: float | None = 0) -> subprocess.CompletedProcess:
         """`ai-cli ARGS`; `linger` None: the default embedded_linger, else these seconds."""
