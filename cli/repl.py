@@ -62,9 +62,14 @@ def handle_line(app, face: TerminalFace, line: str) -> None:
         face.output.info(message)
 
 
+def on_terminal(output: Output) -> bool:
+    """Whether the REPL reads a person's typing (a prompt), rather than lines from a pipe."""
+    return sys.stdin.isatty() and output.stdout.isatty()
+
+
 def _read_lines(app, output: Output) -> Iterator[str]:
     """Lines from a prompt_toolkit prompt on a terminal, else plain lines from stdin."""
-    if not (sys.stdin.isatty() and output.stdout.isatty()):
+    if not on_terminal(output):
         for line in sys.stdin:
             yield line
         return
