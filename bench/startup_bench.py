@@ -1,4 +1,4 @@
-"""Start-up and first-token figures of issue 15, each beside what it is compared with (medians).
+"""Start-up and first-token figures, each beside what it is compared with (medians; bench/README.md).
 
     .venv/bin/python bench/startup_bench.py [--runs 5] [--root PATH ...] [--llm-venv PATH]
 
@@ -254,7 +254,7 @@ def repl_first_tokens(tree: Tree, later: int, typing: float) -> tuple[float, lis
     times = []
     for i in range(1 + later):
         # Typed first and echoed, then Enter timed alone: a person pays prompt_toolkit's work
-        # for each key while typing, not at Enter (the whole line at once cost ~20 ms more).
+        # for each key while typing, not at Enter (bench/README.md).
         child.send(f"question {i}")
         child.expect(f"question {i}")
         started = time.perf_counter()
