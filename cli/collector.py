@@ -15,10 +15,15 @@ frees everything else as always; only garbage in cycles waits.
   as usual; after a warm-up, what its imports left in cycles is collected first.
 - A one-shot command (`ai-cli model list`, `ai-cli chat hello`) never calls `lasts`: it ends with
   the collector paused.
+- At exit, after every other exit handler, what is alive is frozen too: the interpreter's
+  finalization would otherwise collect it all once more, only to free memory the system takes
+  back anyway. (What is frozen gets no finalizer run: ai-cli closes its files and connections
+  itself, and `with` blocks and exit handlers still run as always.)
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 from typing import Iterator
@@ -28,6 +33,7 @@ _lasting = False  # `lasts` was called: the process runs on
 
 def pause() -> None:
     gc.disable()
+    atexit.register(gc.freeze)  # registered before any other exit handler: runs after them all
 
 
 def lasts(*, after_warm_up: bool) -> None:
