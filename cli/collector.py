@@ -17,8 +17,8 @@ frees everything else as always; only garbage in cycles waits.
   the collector paused.
 - At exit, after every other exit handler, what is alive is frozen too: the interpreter's
   finalization would otherwise collect it all once more, only to free memory the system takes
-  back anyway. (What is frozen gets no finalizer run: ai-cli closes its files and connections
-  itself, and `with` blocks and exit handlers still run as always.)
+  back anyway. (An object that only a reference cycle kept is then never finalized: ai-cli closes
+  its files and connections itself, in `with` blocks and exit handlers, which run as always.)
 """
 
 from __future__ import annotations
