@@ -1,9 +1,9 @@
 """The REPL's prompt on a terminal: prompt_toolkit's session, with the history file, Tab
 completion from the command table, and Enter refused on only the first words of a command.
 
-Only the interactive REPL imports this module (cli/repl.py reads a pipe line by line without it),
-so no other path imports prompt_toolkit. What may follow typed words is decided in cli/repl.py
-(`completions`, `incomplete_hint`: pure, tested without a terminal).
+Only the interactive REPL imports this module: cli/repl.py reads a pipe line by line, without
+prompt_toolkit. What may follow typed words is decided in cli/repl.py (`completions`,
+`incomplete_hint`: pure, tested without a terminal).
 """
 
 from __future__ import annotations
