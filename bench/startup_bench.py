@@ -1,4 +1,5 @@
-"""Start-up and first-token figures of issue 15, each beside what it is compared with (medians).
+"""Start-up and first-token figures, each beside what it is compared with (medians;
+bench/README.md).
 
     .venv/bin/python bench/startup_bench.py [--runs 5] [--root PATH ...] [--llm-venv PATH]
 
@@ -41,7 +42,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from ollama_server import OllamaTestServer, refused_url  # noqa: E402
 
 MODEL = "llama3.1:8b"
-PACKAGES = ("agent", "registry", "router", "migrations", "ui")
+PACKAGES = ("cli", "agent", "registry", "router", "migrations", "ui")  # those a tree has
 ANSWER = "Zebras graze quietly near the river today."  # its first word is looked for on screen
 FIRST_WORD = "Zebras"
 PROMPT = r">(\x08)?(\x1b\[\d*C| )"
@@ -88,8 +89,9 @@ class Tree:
                         PYTHONPATH=str(root))
         # The environment may forbid writing .pyc files (PYTHONDONTWRITEBYTECODE): compile the
         # tree now, as pip does for an installed package, or every run would compile it anew.
-        subprocess.run([sys.executable, "-m", "compileall", "-q", *PACKAGES], cwd=root, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "compileall", "-q",
+                        *[p for p in PACKAGES if (root / p).is_dir()]],
+                       cwd=root, check=True, stdout=subprocess.DEVNULL)
         self.run("model", "general", "add", server_url, MODEL)
 
     @property
@@ -105,9 +107,12 @@ class Tree:
 
     @property
     def entry(self) -> str:
-        """What the tree's `ai-cli` script runs: cli/__main__.py since the collector's pause,
-        cli/main.py in older trees."""
-        return "agent" if (self.root / "agent" / "__main__.py").exists() else "cli.main"
+        """What the tree's `ai-cli` script runs: the `__main__` of cli/ or agent/ (the package
+        moved), or cli/main.py in trees older than the collector's pause."""
+        for package in ("cli", "agent"):
+            if (self.root / package / "__main__.py").exists():
+                return package
+        return "cli.main"
 
     def run(self, *args: str, linger: float | None = 0) -> subprocess.CompletedProcess:
         """`ai-cli ARGS`; `linger` None: the default embedded_linger, else these seconds."""
@@ -228,7 +233,7 @@ def instruction_row(label: str, count: int, base: int | None = None) -> None:
 
 def instruction_count(command: list[str], env: dict, cwd: Path) -> int:
     """Instructions the process executes, counted by valgrind's callgrind: the one figure of
-    this bench that a loaded machine does not change (the process runs ~50x slower under it)."""
+    this bench that a loaded machine does not change (the process runs far slower under it)."""
     done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                            *command], env=env, cwd=cwd, capture_output=True, text=True,
                           check=True)
@@ -250,7 +255,7 @@ def repl_first_tokens(tree: Tree, later: int, typing: float) -> tuple[float, lis
     times = []
     for i in range(1 + later):
         # Typed first and echoed, then Enter timed alone: a person pays prompt_toolkit's work
-        # for each key while typing, not at Enter (the whole line at once cost ~20 ms more).
+        # for each key while typing, not at Enter (bench/README.md).
         child.send(f"question {i}")
         child.expect(f"question {i}")
         started = time.perf_counter()

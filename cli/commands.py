@@ -7,24 +7,24 @@ from agent.commands import command_table
 from agent.commands.base import SUBCOMMAND, Command, Option
 from agent.commands.table import CommandTable
 
-FACE_COMMANDS = [
-    Command(("model", "wizard"), "Guided setup: add, switch or remove a model",
-            "cli.wizard:run_wizard", aliases=(("setup",),), group="model",
-            details="Also `ai-cli setup`. Needs a terminal; Ctrl-C at any step changes nothing."),
-    Command(
-        ("serve",), "Serve the HTTP API and the web page (http://127.0.0.1:8765/)",
-        "cli.serve:serve",
-        options=(
-            Option("--host", "address to listen on (default 127.0.0.1; others need "
-                   "AI_CLI_API_TOKEN)", "HOST"),
-            Option("--port", "port to listen on (default 8765; 0 picks a free one)", "PORT"),
-        ),
-        faces=frozenset({SUBCOMMAND}),
-        group="program",
-        details="Routes, JSON shapes and the security rules: docs/WEB.md. `--workspace DIR` "
-                "confines the page's /code to DIR, as in the terminal.",
+WIZARD = Command(
+    ("model", "wizard"), "Guided setup: add, switch or remove a model", "cli.wizard:run_wizard",
+    aliases=(("setup",),), group="model",
+    details="Also `ai-cli setup`. Needs a terminal; Ctrl-C at any step changes nothing.",
+)
+SERVE = Command(
+    ("serve",), "Serve the HTTP API and the web page (http://127.0.0.1:8765/)", "cli.serve:serve",
+    options=(
+        Option("--host", "address to listen on (default 127.0.0.1; others need "
+               "AI_CLI_API_TOKEN)", "HOST"),
+        Option("--port", "port to listen on (default 8765; 0 picks a free one)", "PORT"),
     ),
-]
+    faces=frozenset({SUBCOMMAND}),
+    group="program",
+    details="Routes, JSON shapes and the security rules: docs/WEB.md. `--workspace DIR` "
+            "confines the page's /code to DIR, as in the terminal.",
+)
+FACE_COMMANDS = [WIZARD, SERVE]
 
 
 def terminal_table() -> CommandTable:

@@ -1,6 +1,6 @@
 """The rich Console of `cli.output`: on a terminal, every segment's text passes `inert`.
 
-A module of its own so that importing `cli.output` does not import rich (issue 15).
+A module of its own so that importing `cli.output` does not import rich (docs/STARTUP.md).
 """
 
 from __future__ import annotations

@@ -101,11 +101,16 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
         return _help(table, words, output)
     face = _terminal_face(flags, output)
     app = _build_app(flags, face, table)
-    if not words:
+    invocation = table.parse_argv(words) if words else None
+    lasting = _lasting(invocation, output)
+    if lasting is not None:
+        from cli import collector
+
+        collector.lasts(after_warm_up=lasting == "after the warm-up")
+    if invocation is None:
         from cli.repl import run_repl
 
         return run_repl(app, face, __version__)
-    invocation = table.parse_argv(words)
     if invocation.command.needs:  # it talks to a model: LangChain imports while Redis is read
         from cli import warmup
 
@@ -119,6 +124,27 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
         if notice:
             output.info(notice)
     return run_as_subcommand(app, face, invocation.command, invocation.args)
+
+
+def _lasting(invocation, output: Output) -> str | None:
+    """Whether this process lasts, and from when Python's cyclic garbage collector runs again
+    (cli/collector.py); the one place that decides it.
+
+    None: a one-shot command ends soon, with the collector still paused. The REPL (no command
+    words), `serve` and the wizard wait on a person or on requests: "after the warm-up" where one
+    imports LangChain, which is most of start-up (the REPL's prompt starts it once drawn, `serve`
+    once it listens), else "now" (a piped REPL, the wizard)."""
+    from cli.commands import SERVE, WIZARD
+
+    if invocation is None:
+        from cli.repl import on_terminal
+
+        return "after the warm-up" if on_terminal(output) else "now"
+    if invocation.command is SERVE:
+        return "after the warm-up"
+    if invocation.command is WIZARD:
+        return "now"
+    return None
 
 
 def _terminal_face(flags: Flags, output: Output) -> TerminalFace:

@@ -9,7 +9,7 @@ every output path: lines, tables, markdown, live answers, notices, errors), so c
 in outside text are shown, never obeyed. Piped output is not touched: it stays byte-exact.
 
 rich is imported when something is first shown through it, not with this module: `ai-cli model
-list --json` and other piped, JSON-only commands never load it (issue 15, start-up time).
+list --json` and other piped, JSON-only commands never load it (docs/STARTUP.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The interactive loop: banner, prompt with history and completion, slash commands, chat.
+"""The interactive loop: banner, prompt (cli/prompt.py on a terminal; a pipe is read line by
+line), slash commands, chat.
 
 A line starting with '/' is a command from the table; anything else goes to the `chat` command
 (agent/commands/chat.py), whose `needs="chat"` switches it off with the router's warning when no
@@ -18,7 +19,6 @@ from cli.terminal_face import TerminalFace
 from registry.errors import AiCliError
 
 PROMPT = "> "
-HISTORY_FILE = "history"
 CHAT_WORDS = ("chat",)
 
 
@@ -62,13 +62,20 @@ def handle_line(app, face: TerminalFace, line: str) -> None:
         face.output.info(message)
 
 
+def on_terminal(output: Output) -> bool:
+    """Whether the REPL reads a person's typing (a prompt), rather than lines from a pipe."""
+    return sys.stdin.isatty() and output.stdout.isatty()
+
+
 def _read_lines(app, output: Output) -> Iterator[str]:
     """Lines from a prompt_toolkit prompt on a terminal, else plain lines from stdin."""
-    if not (sys.stdin.isatty() and output.stdout.isatty()):
+    if not on_terminal(output):
         for line in sys.stdin:
             yield line
         return
-    session = _prompt_session(app, output)
+    from cli.prompt import prompt_session  # prompt_toolkit: on a terminal only
+
+    session = prompt_session(app, output)
     warm_up = warmup.when_drawn(app)  # LangChain imports while the user types (cli/warmup.py)
     while True:
         try:
@@ -78,46 +85,6 @@ def _read_lines(app, output: Output) -> Iterator[str]:
         except EOFError:
             output.line()
             return
-
-
-def _prompt_session(app, output: Output):
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import InMemoryHistory
-
-    from cli.history import MaskedFileHistory
-
-    history = InMemoryHistory()
-    try:
-        from registry.config.private_files import private_file, secure_data_dir
-
-        history_path = private_file(secure_data_dir(app.config.data_dir) / HISTORY_FILE)
-        history = MaskedFileHistory(history_path)
-    except OSError as exc:
-        output.warn(f"History is not saved: cannot create {app.config.data_dir} ({exc.strerror}).")
-    return PromptSession(history=history, completer=CommandCompleter(app),
-                         complete_while_typing=False, key_bindings=_completion_keys(),
-                         validator=_IncompleteCommand(app.table), validate_while_typing=False)
-
-
-def _validator_base():
-    from prompt_toolkit.validation import Validator
-
-    return Validator
-
-
-class _IncompleteCommand(_validator_base()):
-    """Enter on only the first words of a command (`/session`) does not run it: the line stays,
-    and the words that may follow are shown under it."""
-
-    def __init__(self, table):
-        self.table = table
-
-    def validate(self, document) -> None:
-        from prompt_toolkit.validation import ValidationError
-
-        hint = incomplete_hint(self.table, document.text)
-        if hint:
-            raise ValidationError(message=hint, cursor_position=len(document.text))
 
 
 def incomplete_hint(table, text: str) -> str | None:
@@ -140,50 +107,6 @@ def incomplete_hint(table, text: str) -> str | None:
         if shown and shown not in following:
             following.append(shown)
     return f"/{' '.join(words)} needs more: {' | '.join(following)} (Tab completes)"
-
-
-def _completion_keys():
-    """Enter on a completion in the menu takes that completion; it does not run the line yet
-    (`/sess`, Tab, Enter gives `/session `, not the incomplete command)."""
-    from prompt_toolkit.filters import completion_is_selected
-    from prompt_toolkit.key_binding import KeyBindings
-
-    keys = KeyBindings()
-
-    @keys.add("enter", filter=completion_is_selected)
-    def _take_completion(event) -> None:
-        buffer = event.current_buffer
-        buffer.complete_state = None
-        if not buffer.text.endswith(" "):
-            buffer.insert_text(" ")
-
-    return keys
-
-
-def _completer_base():
-    from prompt_toolkit.completion import Completer
-
-    return Completer
-
-
-class CommandCompleter(_completer_base()):
-    """Tab completion of command words, slot values, options and model ids, from the table."""
-
-    def __init__(self, app):
-        self.app = app
-
-    def get_completions(self, document, complete_event):
-        from prompt_toolkit.completion import Completion
-
-        text = document.text_before_cursor
-        if not text.startswith("/"):
-            return
-        words = text[1:].split()
-        if text.endswith(" ") or not words:
-            words.append("")
-        current = words[-1]
-        for candidate in sorted(set(completions(self.app, words[:-1], current))):
-            yield Completion(candidate, start_position=-len(current))
 
 
 def completions(app, before: list[str], current: str) -> Iterable[str]:

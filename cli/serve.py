@@ -68,5 +68,5 @@ def run_server(app, listener: socket.socket, host: str, port: int, token: str | 
         output.notice(f"Every request needs 'Authorization: Bearer <{TOKEN_ENV}>'.")
     from cli import warmup
 
-    warmup.start(terminal=False, lasting=True)  # imports while the server waits for a request
+    warmup.start(terminal=False)  # imports while the server waits for a request
     serve_forever(app, listener, host=host, port=port, token=token)

@@ -1,11 +1,13 @@
 """Importing LangChain in a daemon thread, while the user types or while Redis and the models'
-server are asked (issue 15; aider warms its slow imports the same way).
+server are asked (aider warms its slow imports the same way).
 
-`langchain_ollama` takes a second or more to import (langchain_core.tracers -> langsmith building
-pydantic models). A command that talks to a model starts the warm-up first; the REPL starts it
-when its prompt shows. The real use later imports the same modules, which are then ready, or
-waits only for the part still loading (Python's per-module import locks); nothing waits for the
-thread itself: it is a daemon, so /quit and the end of a command never join it.
+`langchain_ollama` is the slowest import of all (langchain_core.tracers -> langsmith building
+pydantic models; bench/README.md). A command that talks to a model starts the warm-up first; the
+REPL starts it when its prompt shows, `serve` while it waits for a request. The real use later
+imports the same modules, which are then ready, or waits only for the part still loading
+(Python's per-module import locks); nothing waits for the thread itself: it is a daemon, so /quit
+and the end of a command never join it. The collector waits while it imports
+(`cli.collector.held`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ THREAD_NAME = "ai-cli-warm-up"
 MODULES = ("langchain_ollama", "router")  # langchain_ollama brings langchain_core.messages
 # What the first answer imported on top of those (tests/test_startup_paths.py lists them when it
 # changes): our own chat path, and the modules LangChain imports inside its first `stream()`
-# (its callback manager's tracers, the message translators), about 25 ms at the first Enter.
+# (its callback manager's tracers, the message translators), which the first Enter would wait for.
 FIRST_ANSWER_MODULES = (
     "agent.chat",
     "cli.views.general",
@@ -39,13 +41,12 @@ TERMINAL_MODULES = ("cli.answer", "cli.markdown", "rich.live", "rich.status")  #
 # answer, the spinner
 
 
-def start(prepare: Callable[[], object] | None = None, *, terminal: bool = True,
-          lasting: bool = False) -> threading.Thread:
+def start(prepare: Callable[[], object] | None = None, *,
+          terminal: bool = True) -> threading.Thread:
     """Start the warm-up: import `MODULES` (and `TERMINAL_MODULES` when the answer goes to a
-    terminal), then call `prepare` (e.g. build the route's model), then end start-up's pause of
-    the collector (`lasting`: the process runs on, so start-up's garbage is collected first)."""
+    terminal), then call `prepare` (e.g. build the route's model)."""
     modules = MODULES + FIRST_ANSWER_MODULES + (TERMINAL_MODULES if terminal else ())
-    thread = threading.Thread(target=_warm_up, args=(modules, prepare, lasting),
+    thread = threading.Thread(target=_warm_up, args=(modules, prepare),
                               name=THREAD_NAME, daemon=True)
     thread.start()
     return thread
@@ -69,7 +70,7 @@ def when_drawn(app) -> Callable[[], None]:
 
             started = True
             asyncio.get_running_loop().call_soon(
-                lambda: start(lambda: prepare_repl(app), lasting=True))
+                lambda: start(lambda: prepare_repl(app)))
 
     return pre_run
 
@@ -88,13 +89,12 @@ def general_chat_model(app) -> None:
         app.router.context.window(route.model)  # its /api/show facts, which fitting a request reads
 
 
-def _warm_up(modules: tuple[str, ...], prepare: Callable[[], object] | None,
-             lasting: bool = False) -> None:
+def _warm_up(modules: tuple[str, ...], prepare: Callable[[], object] | None) -> None:
     # Only a head start: the real use does it all again and reports what fails. Each module on
     # its own, so one a newer LangChain renamed does not stop the others.
     from router.lazy_langsmith import defer_langsmith_types
 
-    try:
+    with collector.held():
         defer_langsmith_types()
         for name in modules:
             with contextlib.suppress(Exception):
@@ -102,8 +102,6 @@ def _warm_up(modules: tuple[str, ...], prepare: Callable[[], object] | None,
         if prepare is not None:
             with contextlib.suppress(Exception):
                 prepare()
-    finally:
-        collector.resume(collect=lasting)  # start-up is over (cli/collector.py)
 
 
 def exit_if_warming(code: int) -> None:

