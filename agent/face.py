@@ -8,9 +8,10 @@ web's command routes use it, and so can a script or a test that only wants the r
 from __future__ import annotations
 
 import contextlib
-from typing import ContextManager, Iterator, Protocol
+from typing import TYPE_CHECKING, ContextManager, Iterator, Protocol
 
-from agent.events import Event
+if TYPE_CHECKING:  # the events load with the first command that reports one
+    from agent.events import Event
 
 REPL, SHELL, WEB = "repl", "shell", "web"
 
@@ -20,7 +21,7 @@ class Face(Protocol):
     interactive: bool  # a person is there to answer questions
     can_ask: bool  # `ask` can reach a person (on a terminal, even with --json)
 
-    def report(self, event: Event) -> None:
+    def report(self, event: "Event") -> None:
         """Show one event (may raise `agent.events.Stop` to end the work)."""
 
     def waiting(self, text: str) -> ContextManager[None]:
@@ -45,7 +46,7 @@ class QuietFace:
     def __init__(self, name: str = WEB):
         self.name = name
 
-    def report(self, event: Event) -> None:
+    def report(self, event: "Event") -> None:
         return None
 
     @contextlib.contextmanager

@@ -12,21 +12,12 @@ import contextlib
 import sys
 from typing import Iterator
 
-from agent.events import (
-    Broken,
-    Done,
-    Event,
-    Notice,
-    Progress,
-    ProposedEdit,
-    RouteChosen,
-    Stopped,
-    Token,
-    ToolCall,
-    Trimmed,
-    Waiting,
-)
+from typing import TYPE_CHECKING
+
 from cli.output import Output
+
+if TYPE_CHECKING:
+    from agent.events import Event
 
 
 class TerminalFace:
@@ -43,7 +34,23 @@ class TerminalFace:
 
     # --- the engine's events -------------------------------------------------------------------
 
-    def report(self, event: Event) -> None:
+    def report(self, event: "Event") -> None:
+        # Here, not at the top: `model list` and most commands report nothing, and the events'
+        # classes cost their definition at import.
+        from agent.events import (
+            Broken,
+            Done,
+            Notice,
+            Progress,
+            ProposedEdit,
+            RouteChosen,
+            Stopped,
+            Token,
+            ToolCall,
+            Trimmed,
+            Waiting,
+        )
+
         if not isinstance(event, (Notice, Trimmed, RouteChosen)):  # those print above it
             self._stop_spinner()
         if isinstance(event, Token):
@@ -69,8 +76,10 @@ class TerminalFace:
             self.output.notice(route.notice)  # chosen before the request: said before the answer
         self._route_told = True
 
-    def _notice(self, event: Notice | Trimmed) -> None:
-        level = event.level if isinstance(event, Notice) else "notice"
+    def _notice(self, event) -> None:
+        from agent.events import Notice
+
+        level = event.level if isinstance(event, Notice) else "notice"  # Trimmed: a plain one
         if level == "warn":
             self.output.warn(event.text)
         elif level == "info":
@@ -93,7 +102,7 @@ class TerminalFace:
             self._answer = None
         self._route_told = False
 
-    def _show_diff(self, event: ProposedEdit) -> None:
+    def _show_diff(self, event) -> None:
         from rich.text import Text
 
         from cli.views.code import render_diff

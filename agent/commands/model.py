@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from agent.commands.base import Args
 from agent.commands.model_list import ModelList
 from agent.errors import AddRefused
-from agent.events import Notice, Progress
 from registry.errors import AiCliError, CorruptModel
 from registry.model import (
     MODEL_TYPES,
@@ -117,6 +116,7 @@ def discover(app, args: Args) -> Discovered:
 
 def check(app, args: Args) -> CheckResult:
     from agent.commands.probes import CheckResult, CheckRow
+    from agent.events import Progress
 
     registry = app.registry
     if args.model_id:
@@ -144,5 +144,7 @@ def status(app, args: Args) -> Status:
 
     registry = app.registry
     if not registry.online:
+        from agent.events import Notice
+
         app.face.report(Notice(registry.notice, "warn"))
     return Status(app.router.status())

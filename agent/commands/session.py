@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from agent.commands.base import Args, Message
 from agent.errors import SessionNotFound
-from agent.events import Notice
 from agent.session_file import read_in_use, write_in_use
 from agent.sessions import Session, SessionSettings, SessionStore, StoredMessage
 from registry.errors import InvalidInput
@@ -45,6 +44,8 @@ def session_in_use(app, store: SessionStore, create: bool = False) -> Session | 
                 raise
             lost, app.session_id = app.session_id, None
             session = session_in_use(app, store, create=True)
+            from agent.events import Notice
+
             app.face.report(Notice(
                 f"Session {lost} no longer exists (deleted elsewhere, or lost when Redis "
                 f"stopped); continuing in a new session, {session.session_id}.", "warn"))
