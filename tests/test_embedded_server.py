@@ -1,7 +1,9 @@
-"""The embedded server's own code, run in the test process so a mutation run can see it: the
-arguments it starts with, stopping after the last client (saving first), SHUTDOWN SAVE, where
-its socket goes, and which redis-server binary is used. (The same behaviour across real
-ai-cli processes is in test_registry_processes.py and tests/resilience/test_durability.py.)"""
+"""The embedded server (registry/connection/embedded.py), run in the test process so a mutation
+run can see it: the arguments it starts with, its client, start-up failures, stopping after the
+last client (saving first), SHUTDOWN SAVE, where its socket goes, and which redis-server binary is
+used. Every test here starts a real redis-server (or a stand-in) of its own. (The same behaviour
+across real ai-cli processes is in test_registry_processes.py, tests/resilience/test_durability.py
+and test_embedded_linger.py.)"""
 
 from __future__ import annotations
 
@@ -53,6 +55,17 @@ def running(data_dir: Path) -> bool:
         return False
 
 
+def unreachable_error(url: str, data_dir: Path, **kwargs) -> str:
+    with pytest.raises(RegistryUnavailable) as caught:
+        connect_redis(url, data_dir, **kwargs)
+    return str(caught.value)
+
+
+def cannot_start(data_dir: Path) -> None:
+    """A data dir where redis-server refuses its arguments: its log file is a folder."""
+    (data_dir / "redis.log").mkdir()
+
+
 # --- the server's start --------------------------------------------------------------------
 
 
@@ -101,6 +114,27 @@ def test_redis_servers_own_output_never_reaches_the_terminal(data_dir, capfd):
         "Set AI_CLI_REDIS_URL to a running Redis server instead.")
 
 
+def test_an_embedded_server_that_does_not_start_points_at_its_log(data_dir):
+    cannot_start(data_dir)
+    message = unreachable_error("embedded", data_dir)
+    assert message.startswith(f"The embedded Redis did not start in {data_dir} (see ")
+    assert str(data_dir / "redis.log") in message
+
+
+def test_a_stale_socket_is_removed_before_the_server_starts(data_dir):
+    """A killed server leaves redis.sock behind; start-up must wait for the new one, not take
+    the old file for a running server (seen here: the start fails, and the error says so)."""
+    import socket
+
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(data_dir / "redis.sock"))
+    stale.close()
+    cannot_start(data_dir)
+    message = unreachable_error("embedded", data_dir)
+    assert "did not start" in message
+    assert not (data_dir / "redis.sock").exists()
+
+
 DIES_AT_ONCE = """#!{python}
 import socket, sys
 listener = socket.socket(socket.AF_UNIX)
@@ -136,6 +170,15 @@ def test_the_embedded_client_is_named_after_its_process(data_dir):
         assert stat.S_IMODE((data_dir / "redis.lock").stat().st_mode) == 0o600
     finally:
         client.close()
+
+
+def test_the_embedded_client_returns_str(data_dir):
+    client = connect_redis("embedded", data_dir)
+    client.set("k", "v")
+    assert client.get("k") == "v"
+    assert client.hgetall("missing") == {}
+    client.hset("h", "f", "1")
+    assert client.hgetall("h") == {"f": "1"}
 
 
 def test_the_embedded_client_replaces_bytes_that_are_not_utf8(data_dir):
