@@ -24,6 +24,8 @@ from registry.connection.embedded import redis_server_binary
 from registry.errors import ConfigError, RegistryReadOnly, RegistryUnavailable
 from registry.manager import ModelRegistry, RegistryKeys
 
+pytestmark = pytest.mark.cluster  # the run's Redis Cluster, one of the module's own, or a single redis-server
+
 URL = "http://127.0.0.1:11434"
 HANG = 30.0  # far beyond every timeout involved: only a hang gets here, not a slow machine
 

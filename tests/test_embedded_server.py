@@ -1,9 +1,9 @@
 """The embedded server (registry/connection/embedded.py), run in the test process so a mutation
 run can see it: the arguments it starts with, its client, start-up failures, stopping after the
 last client (saving first), SHUTDOWN SAVE, where its socket goes, and which redis-server binary is
-used. Every test here starts a real redis-server (or a stand-in) of its own. (The same behaviour
-across real ai-cli processes is in test_registry_processes.py, tests/resilience/test_durability.py
-and test_embedded_linger.py.)"""
+used. A test marked `process` starts a real redis-server (or a stand-in) of its own; the others
+only look for one. (The same behaviour across real ai-cli processes is in
+test_registry_processes.py, tests/resilience/test_durability.py and test_embedded_linger.py.)"""
 
 from __future__ import annotations
 
@@ -69,6 +69,7 @@ def cannot_start(data_dir: Path) -> None:
 # --- the server's start --------------------------------------------------------------------
 
 
+@pytest.mark.process
 def test_the_embedded_server_starts_with_the_documented_settings(data_dir):
     _start_server(data_dir, data_dir / "redis.sock", 5.0)
     with plain(data_dir) as client:
@@ -88,6 +89,7 @@ def test_the_embedded_server_starts_with_the_documented_settings(data_dir):
     }
 
 
+@pytest.mark.process
 def test_the_embedded_server_writes_its_files_private_whatever_the_umask(data_dir):
     old = os.umask(0o022)
     try:
@@ -102,6 +104,7 @@ def test_the_embedded_server_writes_its_files_private_whatever_the_umask(data_di
     assert modes == {EMBEDDED_DB: 0o600, "redis.log": 0o600, "redis.pid": 0o600}
 
 
+@pytest.mark.process
 def test_redis_servers_own_output_never_reaches_the_terminal(data_dir, capfd):
     """A start that fails (here: its log file is a folder) is one line of ours; what
     redis-server prints about it goes nowhere."""
@@ -114,6 +117,7 @@ def test_redis_servers_own_output_never_reaches_the_terminal(data_dir, capfd):
         "Set AI_CLI_REDIS_URL to a running Redis server instead.")
 
 
+@pytest.mark.process
 def test_an_embedded_server_that_does_not_start_points_at_its_log(data_dir):
     cannot_start(data_dir)
     message = unreachable_error("embedded", data_dir)
@@ -121,6 +125,7 @@ def test_an_embedded_server_that_does_not_start_points_at_its_log(data_dir):
     assert str(data_dir / "redis.log") in message
 
 
+@pytest.mark.process
 def test_a_stale_socket_is_removed_before_the_server_starts(data_dir):
     """A killed server leaves redis.sock behind; start-up must wait for the new one, not take
     the old file for a running server (seen here: the start fails, and the error says so)."""
@@ -142,6 +147,7 @@ listener.bind(sys.argv[sys.argv.index("--unixsocket") + 1])  # the socket appear
 """
 
 
+@pytest.mark.process
 def test_a_server_that_dies_after_starting_is_named_with_its_data_file(data_dir, monkeypatch):
     folder = data_dir.parent / "bin"
     fake_server(folder).write_text(DIES_AT_ONCE.format(python=sys.executable))
@@ -163,6 +169,7 @@ def test_a_missing_redis_server_is_one_line_saying_what_to_install(data_dir, mon
         "on PATH; install one, or set AI_CLI_REDIS_URL to a running server.")
 
 
+@pytest.mark.process
 def test_the_embedded_client_is_named_after_its_process(data_dir):
     client = connect_redis("embedded", data_dir)
     try:
@@ -172,6 +179,7 @@ def test_the_embedded_client_is_named_after_its_process(data_dir):
         client.close()
 
 
+@pytest.mark.process
 def test_the_embedded_client_returns_str(data_dir):
     client = connect_redis("embedded", data_dir)
     client.set("k", "v")
@@ -181,6 +189,7 @@ def test_the_embedded_client_returns_str(data_dir):
     assert client.hgetall("h") == {"f": "1"}
 
 
+@pytest.mark.process
 def test_the_embedded_client_replaces_bytes_that_are_not_utf8(data_dir):
     client = connect_redis("embedded", data_dir)
     try:
@@ -191,6 +200,7 @@ def test_the_embedded_client_replaces_bytes_that_are_not_utf8(data_dir):
         client.close()
 
 
+@pytest.mark.process
 def test_a_second_client_shares_the_running_server(data_dir):
     first = connect_redis("embedded", data_dir)
     second = connect_redis("embedded", data_dir)
@@ -228,6 +238,7 @@ STARTS_LATE = """#!/bin/sh
 """
 
 
+@pytest.mark.process
 def test_starting_the_server_never_waits_for_a_retry(data_dir, monkeypatch):
     """No socket, no server: the start does not ask one first (the client's retry would sleep
     50 ms on every first start). Only the short polls for the socket remain.
@@ -248,6 +259,7 @@ def test_starting_the_server_never_waits_for_a_retry(data_dir, monkeypatch):
     assert sum(asked) < 4.0  # the wait ended when the socket showed, not at its 5 s deadline
 
 
+@pytest.mark.process
 def test_a_socket_left_by_a_killed_server_is_replaced(data_dir):
     _start_server(data_dir, data_dir / "redis.sock", 5.0)
     # Asked, not read from redis.pid: redis-server makes its socket before it writes its pid
@@ -264,6 +276,7 @@ def test_a_socket_left_by_a_killed_server_is_replaced(data_dir):
         client.close()
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("timeout, read_timeout", [(2.0, 5.0), (7.0, 7.0)])
 def test_the_embedded_client_gives_up_on_a_stuck_server_and_retries_once(data_dir, timeout,
                                                                          read_timeout):
@@ -277,6 +290,7 @@ def test_the_embedded_client_gives_up_on_a_stuck_server_and_retries_once(data_di
         client.close()
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("linger", [None, 0.0, 0.9])
 def test_the_exit_handler_stops_this_clients_server_after_its_linger(data_dir, monkeypatch,
                                                                     linger):
@@ -308,6 +322,7 @@ def assert_kept_after_a_restart(data_dir):
         assert again.get("kept") == "yes"
 
 
+@pytest.mark.process
 def test_the_last_client_stops_the_server_and_it_saves_first(data_dir):
     client = connect_redis("embedded", data_dir)
     client.set("kept", "yes")
@@ -316,6 +331,7 @@ def test_the_last_client_stops_the_server_and_it_saves_first(data_dir):
     assert_kept_after_a_restart(data_dir)
 
 
+@pytest.mark.process
 def test_the_server_keeps_running_while_another_client_uses_it(data_dir):
     client = connect_redis("embedded", data_dir)
     with plain(data_dir) as other:
@@ -326,6 +342,7 @@ def test_the_server_keeps_running_while_another_client_uses_it(data_dir):
     assert f"ai-cli-{os.getpid()}" not in names  # its own connection is closed
 
 
+@pytest.mark.process
 def test_a_watchers_connection_does_not_keep_the_server(data_dir):
     """A lingering server's watcher (registry/connection/linger.py) is not a user: with linger 0 the last
     ai-cli process stops the server although the watcher is still connected."""
@@ -339,6 +356,7 @@ def test_a_watchers_connection_does_not_keep_the_server(data_dir):
         watcher.close()
 
 
+@pytest.mark.process
 def test_with_a_linger_the_last_client_leaves_the_server_running_under_a_watcher(data_dir):
     client = connect_redis("embedded", data_dir, linger=0.9)
     client.set("kept", "yes")
@@ -348,6 +366,7 @@ def test_with_a_linger_the_last_client_leaves_the_server_running_under_a_watcher
     assert_kept_after_a_restart(data_dir)
 
 
+@pytest.mark.process
 def test_stopping_when_the_server_is_already_gone_is_quiet(data_dir):
     client = connect_redis("embedded", data_dir)
     with plain(data_dir) as other:
@@ -356,6 +375,7 @@ def test_stopping_when_the_server_is_already_gone_is_quiet(data_dir):
     assert not running(data_dir)
 
 
+@pytest.mark.process
 def test_shutdown_saves_and_returns_once_the_server_is_gone(data_dir):
     socket = data_dir / "redis.sock"
     _start_server(data_dir, socket, 5.0)

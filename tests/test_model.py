@@ -322,7 +322,8 @@ def test_urls_at_the_limits_are_accepted(url):
         ("http://a..b:11434", f"The URL 'http://a..b:11434' {BAD_HOST}"),
         ("http://h#top", "The URL 'http://h#top' must not have a query or fragment."),
         ("http://h?x=1", "The URL 'http://h?x=1' must not have a query or fragment."),
-        ("http://localhost?x=1", "The URL 'http://localhost?x=1' must not have a query or fragment."),
+        ("http://localhost?x=1",
+         "The URL 'http://localhost?x=1' must not have a query or fragment."),
     ],
 )
 def test_each_url_refusal_says_exactly_what_is_wrong(url, problem):

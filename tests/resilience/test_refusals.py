@@ -20,6 +20,8 @@ from registry.connection.embedded import redis_server_binary
 from registry.errors import RegistryAuthFailed
 from test_cli_support import PROGRAM, cli  # noqa: F401
 
+pytestmark = pytest.mark.process  # ai-cli processes and a redis-server with a password
+
 OK_URL = "http://127.0.0.1:9"
 
 
