@@ -1,6 +1,7 @@
 """ModelConfig encoding and decoding, input validation and URL masking: pure functions, no Redis.
 
-Every refusal is pinned word for word (the value quoted, masked and cut, then what to do), so a
+URL, model-name and model-id refusals are pinned word for word (the value quoted, masked and
+cut, then what to do), each in one parametrized test that is the one home of its cases, so a
 check that is deleted, or a message that loses its value, fails a test named after it.
 """
 
