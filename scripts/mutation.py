@@ -38,19 +38,20 @@ EQUIVALENTS_DOC = ROOT / "docs" / "TESTING.md"
 PROCESSES = "tests/test_registry_processes.py::"
 WEB = "tests/test_web_api.py::"
 INERT = "tests/resilience/test_terminal_inert.py::"
+CLUSTER = "tests/test_cluster.py::"
 MODULE_TESTS = {
-    "router/chain.py": ["tests/test_router_chain.py", "tests/test_mutation_gaps_chain.py",
-                        "tests/test_router_options.py"],
-    "registry/model.py": ["tests/test_model.py", "tests/test_mutation_gaps_model.py",
-                          "tests/resilience/test_decode_property.py", "tests/test_registry.py"],
-    "agent/code/workspace.py": ["tests/test_workspace.py", "tests/test_mutation_gaps_workspace.py",
-                                "tests/test_code_tools.py"],
+    "router/chain.py": ["tests/test_router_chain.py", "tests/test_router_options.py"],
+    "registry/model.py": ["tests/test_model.py", "tests/resilience/test_decode_property.py",
+                          "tests/test_registry.py"],
+    "agent/code/workspace.py": ["tests/test_workspace.py", "tests/test_code_tools.py"],
     "registry/connection/": [
-        "tests/test_mutation_gaps_connection.py", "tests/test_mutation_gaps_embedded.py",
+        "tests/test_connection.py", "tests/test_embedded_server.py",
         "tests/test_cluster_config.py", "tests/resilience/test_durability.py",
         "tests/resilience/test_refusals.py::"
         "test_a_wrong_redis_password_is_reported_as_authentication",
-        "tests/test_cluster.py::test_cluster_mode_against_a_single_server_says_it_is_not_a_cluster",
+        CLUSTER + "test_a_plain_url_at_a_cluster_node_is_named_in_the_refusal",
+        CLUSTER + "test_cluster_mode_connects_with_the_same_timeout_and_quick_retry",
+        CLUSTER + "test_cluster_mode_against_a_single_server_says_it_is_not_a_cluster",
         # the in-process ones of the process tests: a child process cannot run a mutant
         PROCESSES + "test_unreachable_server_is_a_clear_error_within_two_seconds",
         PROCESSES + "test_password_is_not_shown",
@@ -58,21 +59,23 @@ MODULE_TESTS = {
     ],
     # security checks added by other issues (see docs/TESTING.md)
     "ui/security.py": [
-        "tests/test_mutation_gaps_web_security.py",
+        "tests/test_web_security.py",
         WEB + "test_foreign_host_is_refused",
         WEB + "test_cross_origin_and_non_json_changes_are_refused",
         WEB + "test_bodies_over_one_mebibyte_are_refused",
         WEB + "test_token_is_required_when_set",
     ],
     "cli/inert.py": [
-        "tests/test_mutation_gaps_terminal.py",
+        INERT + "test_inert_shows_each_edge_of_each_range",
+        INERT + "test_inert_keeps_what_a_terminal_only_prints",
+        INERT + "test_inert_json_escapes_what_json_dumps_leaves_raw",
+        INERT + "test_inert_json_leaves_printable_text_alone",
         INERT + "test_inert_shows_controls_as_caret_text_and_keeps_newlines_and_tabs",
         INERT + "test_inert_is_idempotent_and_leaves_nothing_a_terminal_obeys",
         INERT + "test_inert_json_keeps_the_value_and_escapes_what_json_leaves_raw",
         INERT + "test_output_makes_every_path_inert_on_a_terminal_only",
     ],
-    "registry/connection/failures.py": ["tests/test_mutation_gaps_cluster.py",
-                                   "tests/test_cluster_config.py"],
+    "registry/connection/failures.py": ["tests/test_cluster_config.py"],
 }
 
 # mutmut's exit codes (mutmut/stats.py): what a mutant's result means here.

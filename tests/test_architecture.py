@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.process  # import-linter runs in a child process
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("registry", "router", "migrations", "agent", "cli", "ui")
 

@@ -24,6 +24,8 @@ from registry.connection.embedded import redis_server_binary
 from registry.errors import ConfigError, RegistryReadOnly, RegistryUnavailable
 from registry.manager import ModelRegistry, RegistryKeys
 
+pytestmark = pytest.mark.cluster  # the run's Redis Cluster, one of the module's own, or a single redis-server
+
 URL = "http://127.0.0.1:11434"
 HANG = 30.0  # far beyond every timeout involved: only a hang gets here, not a slow machine
 
@@ -72,9 +74,11 @@ def test_an_untagged_prefix_is_refused_not_half_written(redis_cluster_url, kind)
         client.close()
 
 
-def test_a_plain_url_at_a_cluster_node_says_to_turn_cluster_mode_on(redis_cluster_url, tmp_path):
-    with pytest.raises(ConfigError, match="is a node of a Redis Cluster. Set redis.cluster: true"):
+def test_a_plain_url_at_a_cluster_node_is_named_in_the_refusal(redis_cluster_url, tmp_path):
+    with pytest.raises(ConfigError) as caught:
         connect_redis(redis_cluster_url, tmp_path)
+    assert str(caught.value).startswith(f"The Redis at {redis_cluster_url} is a node of a Redis "
+                                        "Cluster. Set redis.cluster: true")
 
 
 def test_cluster_mode_against_a_single_server_says_it_is_not_a_cluster(tmp_path):
@@ -98,6 +102,22 @@ def test_cluster_mode_against_a_single_server_says_it_is_not_a_cluster(tmp_path)
     finally:
         server.kill()
         server.wait(timeout=10)
+
+
+# --- the client ----------------------------------------------------------------------------------
+
+
+def test_cluster_mode_connects_with_the_same_timeout_and_quick_retry(redis_cluster_url, tmp_path):
+    client = connect_redis(redis_cluster_url, tmp_path, timeout=1.5, cluster=True,
+                           probe_key="{ai-cli}:models:schema")
+    try:
+        assert isinstance(client, redis.RedisCluster)
+        assert client.retry.get_retries() == 1
+        node = client.get_node_from_key("{ai-cli}:models:schema")
+        kwargs = node.redis_connection.connection_pool.connection_kwargs
+        assert kwargs["socket_connect_timeout"] == 1.5
+    finally:
+        client.close()
 
 
 # --- events --------------------------------------------------------------------------------------

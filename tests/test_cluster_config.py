@@ -1,19 +1,22 @@
-"""Cluster mode settings (redis.cluster / AI_CLI_REDIS_CLUSTER) and the mapping of cluster errors."""
+"""Cluster mode settings (redis.cluster / AI_CLI_REDIS_CLUSTER) and the mapping of Redis and Redis
+Cluster errors (registry/connection/failures.py) to the one line a user sees, exactly."""
 
 from pathlib import Path
 
 import pytest
 from redis.exceptions import (
-    ClusterCrossSlotError, ClusterDownError, ConnectionError, CrossSlotTransactionError,
-    MovedError, RedisClusterException, SlotNotCoveredError, TryAgainError,
+    AuthenticationError, ClusterCrossSlotError, ClusterDownError, ConnectionError,
+    CrossSlotTransactionError, MovedError, RedisClusterException, SlotNotCoveredError,
+    TimeoutError, TryAgainError,
 )
 
 from registry.connection import failures as redis_failures
 from registry.config import ConfigManager
-from registry.errors import ConfigError, RegistryUnavailable
+from registry.errors import ConfigError, RegistryAuthFailed, RegistryUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE = "redis://127.0.0.1:7000"
+SAYS = "Redis is unreachable ({detail}). Start it."
 
 
 def load(tmp_path, yaml_text: str = "", **env) -> ConfigManager:
@@ -118,7 +121,34 @@ def test_cross_slot_is_a_configuration_error_naming_the_prefix(exc):
     assert "'team:'" in str(error) and "redis.key_prefix" in str(error)
 
 
-def test_moved_on_a_plain_client_says_to_turn_cluster_mode_on():
-    error = redis_failures.translate(MovedError("3999 127.0.0.1:7001"), "unreachable ({detail})",
-                                     clustered=False, prefix="", url=NODE)
-    assert isinstance(error, ConfigError) and "AI_CLI_REDIS_CLUSTER=true" in str(error)
+@pytest.mark.parametrize(
+    "exc, detail",
+    [
+        (SlotNotCoveredError("Slot 5 not covered"), "Slot 5 not covered"),
+        (ConnectionError("Error 111 connecting to node X.\nsecond line"),
+         "Error 111 connecting to node X"),
+        (TimeoutError("  Timeout reading from socket.  "), "Timeout reading from socket"),
+        (ConnectionError(""), "ConnectionError"),
+    ],
+)
+def test_an_unavailable_cluster_says_what_happened_in_brackets(exc, detail):
+    error = redis_failures.translate(exc, SAYS, clustered=True, prefix="{ai-cli}:", url=f"{NODE}/0")
+    assert isinstance(error, RegistryUnavailable)
+    assert str(error) == f"Redis is unreachable ({detail}). Start it."
+
+
+def test_moved_on_a_plain_client_names_the_url_and_says_to_turn_cluster_mode_on():
+    error = redis_failures.translate(MovedError("3999 127.0.0.1:7001"), SAYS, clustered=False,
+                                     prefix="", url=f"{NODE}/0")
+    assert isinstance(error, ConfigError)
+    assert str(error).startswith(f"The Redis at {NODE}/0 is a node of a Redis Cluster.")
+    assert "AI_CLI_REDIS_CLUSTER=true" in str(error)
+
+
+def test_a_wrong_password_is_an_authentication_error_saying_where_to_fix_it():
+    error = redis_failures.translate(AuthenticationError("WRONGPASS invalid password."), SAYS,
+                                     clustered=False, prefix="", url=f"{NODE}/0")
+    assert isinstance(error, RegistryAuthFailed)
+    assert str(error) == (
+        f"Authentication failed at the Redis at {NODE}/0 (WRONGPASS invalid password). Put the "
+        "right password in AI_CLI_REDIS_URL (or redis.url in config.yaml).")

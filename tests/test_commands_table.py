@@ -172,6 +172,7 @@ def test_completion_offers_words_slots_options_and_ids(real_redis, redis_url, ke
     assert general.model_id in set(completions(app, ["model", "check"], ""))
 
 
+@pytest.mark.process
 def test_docs_commands_md_is_current():
     assert TARGET.read_text(encoding="utf-8") == render(), (
         "docs/COMMANDS.md is stale: run python -m cli.command_docs")

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from registry.config.settings import ConfigManager, user_data_dir
 from registry.config.cache import CACHE_FILE
 
@@ -32,6 +34,7 @@ def write(path: Path, timeout: int) -> None:
     path.write_text(f"defaults:\n  timeout: {timeout}\n", encoding="utf-8")
 
 
+@pytest.mark.process
 def test_the_second_load_of_the_same_text_imports_no_yaml(tmp_path):
     config = tmp_path / "config.yaml"
     write(config, 111)
@@ -49,6 +52,7 @@ def test_an_edit_of_the_same_size_and_time_is_seen(tmp_path):
     assert ConfigManager.load(config).get_default_timeout() == 222
 
 
+@pytest.mark.process
 def test_a_corrupt_cache_is_ignored_and_replaced(tmp_path):
     config = tmp_path / "config.yaml"
     write(config, 111)

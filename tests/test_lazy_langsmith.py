@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.process  # each test imports in a fresh Python process
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

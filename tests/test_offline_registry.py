@@ -144,6 +144,7 @@ def test_unreachable_redis_at_start_serves_config_yaml_read_only(tmp_path, redis
     assert redis_process.url in str(caught.value) and "\n" not in str(caught.value)
 
 
+@pytest.mark.process
 def test_redis_coming_back_is_picked_up_without_a_restart(tmp_path, redis_process):
     config = ConfigManager.load(write_config(tmp_path), env={})
     clock = Clock()
@@ -160,6 +161,7 @@ def test_redis_coming_back_is_picked_up_without_a_restart(tmp_path, redis_proces
                                  "writable again."]
 
 
+@pytest.mark.process
 def test_redis_going_away_later_degrades_then_recovers(tmp_path, redis_process):
     config = ConfigManager.load(write_config(tmp_path), env={})
     clock = Clock()

@@ -24,6 +24,7 @@ def child_env() -> dict:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)])}
 
 
+@pytest.mark.process
 @pytest.mark.also_on_cluster
 def test_four_processes_thousand_operations_keep_invariants(redis_target, real_redis, key_prefix):
     """On one server and on a Redis Cluster; the invariants are then checked key by key."""
@@ -77,6 +78,7 @@ def embedded_server_running(data_dir: Path) -> bool:
     return False
 
 
+@pytest.mark.process
 def test_embedded_store_survives_process_exit(tmp_path):
     model_id = run_script("add")
     data_dir = ConfigManager.load(env={'AI_CLI_EMBEDDED_LINGER': '0'}).data_dir
@@ -88,6 +90,7 @@ def test_embedded_store_survives_process_exit(tmp_path):
     assert run_script("get") == model_id
 
 
+@pytest.mark.process
 def test_embedded_is_shared_by_processes_at_once(tmp_path):
     registry = open_registry(ConfigManager.load(env={'AI_CLI_EMBEDDED_LINGER': '0'}))
     model = registry.add_model("coder", "http://127.0.0.1:11434", "qwen2.5-coder:7b")
@@ -116,6 +119,7 @@ def test_password_is_not_shown(tmp_path):
     assert "hunter2" not in str(caught.value)
 
 
+@pytest.mark.process
 def test_server_gone_after_connect_is_a_registry_error(tmp_path):
     with RedisProcess(tmp_path, "short.sock") as server:
         registry = ModelRegistry(connect_redis(server.url, tmp_path), url=server.url)
@@ -132,6 +136,7 @@ print(registry.add_model("coder", "http://127.0.0.1:11434", "m").model_id)
 """
 
 
+@pytest.mark.process
 def test_processes_starting_at_once_share_one_embedded_server(tmp_path):
     starters = [subprocess.Popen([sys.executable, "-c", ADD_SCRIPT], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True, env=child_env())
@@ -145,6 +150,7 @@ def test_processes_starting_at_once_share_one_embedded_server(tmp_path):
     assert {m.model_id for m in registry.list_models("coder")} == ids and len(ids) == 4
 
 
+@pytest.mark.process
 def test_a_data_dir_too_deep_for_a_unix_socket_still_works(tmp_path, monkeypatch):
     deep = tmp_path / ("d" * 60) / ("e" * 60)
     monkeypatch.setenv("XDG_DATA_HOME", str(deep))

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -145,6 +146,7 @@ def test_options_reach_the_server_with_the_request(real_registry, ollama_server)
     assert ollama_server.chat_requests[-1].body["options"]["temperature"] == 0.25
 
 
+@pytest.mark.process
 def test_a_change_by_another_process_is_seen_by_the_next_request(
         real_registry, ollama_servers, redis_url, key_prefix):
     a, b = servers_with(ollama_servers, "llama3", "mistral")

@@ -8,7 +8,7 @@ from registry.availability import ProbeResult
 from registry.config import FallbackModel
 from router.errors import NO_MODEL_WARNINGS
 from registry.model import ModelConfig
-from router.chain import Snapshot, choose
+from router.chain import Snapshot, choose, describe
 from router.features import features_from_routes
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -195,6 +195,59 @@ def test_route_json(request_type):
     assert data["model"]["model_id"] == G1.model_id and data["model"]["is_available"] is True
     none = route(request_type, [], set()).to_json()
     assert none == {"model": None, "via": "none", "notice": NO_MODEL_WARNINGS[request_type]}
+
+
+# --- each model probed at most once per request ------------------------------------------------
+#
+# Counted through the injected probe. A general request must never walk the general chain a
+# second time (that step belongs to coder requests only); every extra probe of a down host costs
+# the user a probe timeout. The walk is checked up to the fallback: the "nothing reachable"
+# warning then reads each model's reason again, which the real checker answers from its cache.
+
+
+def test_a_general_request_with_nothing_up_probes_each_model_once():
+    check = availability()
+    route = choose("general", Snapshot((G1, G2), TINY_ALL), check)
+    assert route.via == "none"
+    assert check.asked[:3] == ["g1", "g2", "tinyllama"]
+
+
+def test_a_general_request_reaching_the_fallback_probes_each_general_model_once():
+    check = availability("tinyllama")
+    route = choose("general", Snapshot((G1, G2), TINY), check)
+    assert route.via == "fallback"
+    assert check.asked == ["g1", "g2", "tinyllama"]
+
+
+def test_a_coder_request_with_nothing_up_walks_coder_then_general_once_each():
+    check = availability()
+    route = choose("coder", Snapshot((G1, G2, C1, C2), TINY_ALL), check)
+    assert route.via == "none"
+    assert check.asked[:5] == ["c1", "c2", "g1", "g2", "tinyllama"]
+
+
+# --- what a route says about itself ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "request_type, models, up, via",
+    [
+        ("general", (G1,), {"g1"}, "active"),
+        ("general", (G1, G2), {"g2"}, "other"),
+        ("general", (G1,), {"tinyllama"}, "fallback"),
+        ("general", (G1,), set(), "none"),
+        ("coder", (C1, C2), {"c2"}, "other"),
+        ("coder", (G1, C1), {"g1"}, "general"),
+    ],
+)
+def test_every_route_names_the_request_type_it_serves(request_type, models, up, via):
+    route = choose(request_type, Snapshot(models, TINY), availability(*up))
+    assert (route.request_type, route.via) == (request_type, via)
+
+
+def test_the_fallback_is_described_without_an_id():
+    assert describe(TINY) == "tinyllama @ 127.0.0.1:11434"
+    assert describe(G1) == "g1 @ 127.0.0.1:10001 (model_0000000a)"
 
 
 # --- features ------------------------------------------------------------------------------

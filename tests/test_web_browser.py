@@ -11,9 +11,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from ollama_fixtures import dead_url, ollama_server  # noqa: F401
 from test_cli_support import cli  # noqa: F401
 from web_support import web  # noqa: F401
+
+pytestmark = pytest.mark.browser  # Chromium, through Playwright
 
 CHROMIUM = "/usr/bin/chromium"
 # DESIGN.md, "Browser tests": without these Chromium reaches for outside hosts.

@@ -75,13 +75,13 @@ def test_switch_and_remove_by_picking_from_a_list(cli, ollama_server, real_redis
     ollama_server.add_model("a")
     ollama_server.add_model("b")
     cli.json("model", "general", "add", ollama_server.url, "a")
-    cli.json("model", "general", "add", ollama_server.url, "b")  # active now
+    cli.json("model", "general", "add", ollama_server.url, "b")
     registry = registry_of(real_redis, key_prefix)
-    # The order the wizard lists them in: by when they were added, then by id (two models added
-    # within one second are in either order).
-    first, second = registry.list_models()
+    first, second = registry.list_models()  # the order the wizard lists them in
+    # "b" (added last) is active. It is listed second, unless both adds fell in the same second
+    # (added_at has whole seconds): then the ids decide, and it may be listed first.
     active = registry.get_active_model("general")
-    inactive = first if active.model_id == second.model_id else second
+    other = first if active.model_id == second.model_id else second
 
     child = cli.spawn("setup")
     child.expect_exact("What do you want to do?")
@@ -89,10 +89,10 @@ def test_switch_and_remove_by_picking_from_a_list(cli, ollama_server, real_redis
     child.expect_exact("Which model?")
     child.expect_exact(f"● general  {active.model_name} @ {active.host}  ({active.model_id})"
                        "  [active]")  # the active one is marked as in /model list
-    child.send((DOWN if inactive is second else "") + ENTER)  # the inactive one
+    child.send(ENTER if other is first else DOWN + ENTER)  # the one not active
     child.expect_exact("is now active")
     assert ended(child) == 0
-    assert registry.get_active_model("general").model_id == inactive.model_id
+    assert registry.get_active_model("general").model_id == other.model_id
 
     child = cli.spawn("setup")
     child.expect_exact("What do you want to do?")

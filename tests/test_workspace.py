@@ -1,4 +1,8 @@
-"""Workspace path safety: only paths inside the workspace; files outside never change."""
+"""Workspace path safety: only paths inside the workspace; files outside never change.
+
+`PathRefused.reason` says which check refused, so a test fails when one check is deleted and
+another refuses the same path by accident (the symlink check's message also says "outside").
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import os
 
 import pytest
 
+from agent.code.tools import ListFilesArgs, SearchTextArgs, ToolContext, list_files, search_text
 from agent.code.workspace import Workspace
 from agent.errors import PathRefused
 
@@ -21,6 +26,15 @@ def layout(tmp_path):
     return Workspace.open(root), root, outside
 
 
+def refusal(ws: Workspace, name) -> PathRefused:
+    with pytest.raises(PathRefused) as caught:
+        ws.resolve(name)
+    return caught.value
+
+
+# --- inside: allowed -----------------------------------------------------------------------
+
+
 def test_relative_path_resolves_inside(layout):
     ws, root, _ = layout
     assert ws.resolve("src/app.py") == root / "src" / "app.py"
@@ -33,6 +47,15 @@ def test_absolute_path_inside_is_allowed(layout):
     assert ws.resolve(str(root / "src" / "app.py")) == root / "src" / "app.py"
 
 
+def test_symlink_inside_is_allowed(layout):
+    ws, root, _ = layout
+    os.symlink(root / "src" / "app.py", root / "alias.py")
+    assert ws.resolve("alias.py") == root / "src" / "app.py"
+
+
+# --- each check, named by its reason ---------------------------------------------------------
+
+
 @pytest.mark.parametrize("name", ["../outside/secret.txt", "src/../../outside/secret.txt",
                                   "src/..", "..", "src\\..\\..\\x"])
 def test_dotdot_is_refused(layout, name):
@@ -41,39 +64,87 @@ def test_dotdot_is_refused(layout, name):
         ws.resolve(name)
 
 
-def test_absolute_path_outside_is_refused(layout):
-    ws, _, outside = layout
-    with pytest.raises(PathRefused, match="outside the workspace"):
-        ws.resolve(str(outside / "secret.txt"))
-    with pytest.raises(PathRefused, match="outside the workspace"):
-        ws.resolve("/etc/passwd")
-    with pytest.raises(PathRefused):
-        ws.resolve("~/x")
+@pytest.mark.parametrize("name", ["/etc/passwd", "/", "~/anything", "{outside}/secret.txt"])
+def test_an_absolute_path_outside_is_refused_by_the_outside_check(layout, name):
+    ws, root, outside = layout
+    refused = refusal(ws, name.format(outside=outside))
+    assert refused.reason == "outside"
+    assert f"outside the workspace {root}" in str(refused)
 
 
-def test_symlinks_that_leave_are_refused(layout):
+def test_an_outside_link_into_the_workspace_is_refused_by_the_outside_check(layout):
+    """Its real path is inside, so only the first check can refuse it."""
+    ws, root, outside = layout
+    link = outside / "alias.py"
+    os.symlink(root / "src" / "app.py", link)
+    refused = refusal(ws, str(link))
+    assert refused.reason == "outside"
+
+
+@pytest.mark.parametrize("name", ["link.txt", "linkdir/secret.txt", "linkdir/new.txt"])
+def test_a_symlink_that_leaves_is_refused_by_the_symlink_check(layout, name):
     ws, root, outside = layout
     os.symlink(outside / "secret.txt", root / "link.txt")
     os.symlink(outside, root / "linkdir")
-    with pytest.raises(PathRefused, match="symlink"):
-        ws.resolve("link.txt")
-    with pytest.raises(PathRefused, match="symlink"):
-        ws.resolve("linkdir/secret.txt")
-    with pytest.raises(PathRefused, match="symlink"):
-        ws.resolve("linkdir/new.txt")
+    refused = refusal(ws, name)
+    assert refused.reason == "symlink"
+    assert "symlink" in str(refused)
 
 
-def test_symlink_inside_is_allowed(layout):
-    ws, root, _ = layout
-    os.symlink(root / "src" / "app.py", root / "alias.py")
-    assert ws.resolve("alias.py") == root / "src" / "app.py"
-
-
-@pytest.mark.parametrize("name", ["", "   ", "a\x00b"])
-def test_empty_or_nul_is_refused(layout, name):
+@pytest.mark.parametrize(
+    "name, reason",
+    [("", "empty"), ("  ", "empty"), ("   ", "empty"), (None, "empty"), ("a\x00b", "nul"),
+     ("src/../x", "dotdot")],
+)
+def test_each_other_check_names_itself(layout, name, reason):
     ws, _, _ = layout
-    with pytest.raises(PathRefused):
-        ws.resolve(name)
+    assert refusal(ws, name).reason == reason
+
+
+# --- what each refusal says --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("", "The path is empty. Give a path relative to the workspace."),
+        ("a\x00b", "The path contains a NUL character."),
+        ("src/../x", "Refused 'src/../x': '..' is not allowed. Use a path inside the workspace."),
+        ("/etc/passwd", "Refused '/etc/passwd': it is outside the workspace {root}. "
+                        "Use a path relative to the workspace."),
+    ],
+)
+def test_each_refusal_is_one_line_saying_what_to_do(layout, name, message):
+    ws, root, _ = layout
+    assert str(refusal(ws, name)) == message.format(root=root)
+
+
+def test_the_symlink_refusal_names_the_path(layout):
+    ws, root, outside = layout
+    os.symlink(outside, root / "linkdir")
+    assert str(refusal(ws, "linkdir/x")) == (
+        "Refused 'linkdir/x': it is a symlink that leads outside the workspace.")
+
+
+# --- opening and walking the workspace ---------------------------------------------------------
+
+
+def test_a_missing_workspace_is_refused_as_not_a_folder_and_named(tmp_path):
+    with pytest.raises(PathRefused) as caught:
+        Workspace.open(tmp_path / "nope")
+    assert caught.value.reason == "not_a_folder"
+    assert str(caught.value) == (
+        f"The workspace {str(tmp_path / 'nope')!r} is not a folder. Pass an existing one.")
+
+
+def test_the_workspace_defaults_to_the_current_folder(tmp_path):
+    assert Workspace.open().root == tmp_path.resolve()  # the isolated_state fixture's cwd
+
+
+def test_the_root_itself_is_shown_as_a_dot(layout):
+    ws, root, _ = layout
+    assert ws.relative(root) == "."
+    assert ws.relative(root / "src" / "app.py") == "src/app.py"
 
 
 def test_walk_skips_tool_dirs_and_escaping_links(layout):
@@ -86,6 +157,14 @@ def test_walk_skips_tool_dirs_and_escaping_links(layout):
     assert names == ["src/app.py"]
 
 
-def test_open_refuses_a_missing_folder(tmp_path):
-    with pytest.raises(PathRefused, match="not a folder"):
-        Workspace.open(tmp_path / "nope")
+def test_walk_files_on_a_single_file_yields_that_file(layout):
+    ws, root, _ = layout
+    assert list(ws.walk_files(root / "src" / "app.py")) == [root / "src" / "app.py"]
+
+
+def test_list_and_search_accept_a_file_path(layout):
+    ws, _, _ = layout
+    ctx = ToolContext(ws, applier=None, max_output=2000)
+    assert list_files(ctx, ListFilesArgs(path="src/app.py")) == "src/app.py"
+    assert search_text(ctx, SearchTextArgs(query="hi", path="src/app.py")) == (
+        "src/app.py:1: print('hi')")

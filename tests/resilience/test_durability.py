@@ -17,6 +17,8 @@ from registry.config import ConfigManager
 from registry.manager import ModelRegistry
 from resilience.embedded import kill_server, start_embedded, stop_server_quietly, wait_until_saved
 
+pytestmark = pytest.mark.process  # every test starts and kills embedded redis-servers
+
 SETTLE_S = 2.0  # the "2 s after a change"; the policy promises about one
 
 

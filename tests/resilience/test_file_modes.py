@@ -14,6 +14,8 @@ from registry.manager import ModelRegistry
 from resilience.embedded import start_embedded, stop_server_quietly, wait_until_saved
 from test_cli_support import PROGRAM, ROOT
 
+pytestmark = pytest.mark.process  # embedded redis-servers and real ai-cli processes
+
 PROMPT = r">(\x08)?(\x1b\[\d*C| )"  # as tests/test_repl.py: prompt_toolkit's "> "
 SERVER_FILES = ("redis.sock", "redis.pid", "redis.log", "redis.lock")
 

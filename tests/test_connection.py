@@ -1,5 +1,9 @@
-"""Registry connections, pinned where a mutation run found them loose: masked URLs, the one
-quick retry, str replies from the embedded server, its start-up checks, the connect timeout."""
+"""Connecting to the registry's Redis by URL (registry/connection/client.py): the URL masked in
+every message, the one quick retry (never of a timeout), the connect and read timeouts, str
+replies, and the one line an authentication or ping failure becomes.
+
+The embedded server is in test_embedded_server.py, the Redis Cluster branch in test_cluster.py.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,8 @@ import pytest
 import redis
 
 from ollama_fixtures import silent_url  # noqa: F401
-from redis_process import RedisProcess
 from registry.connection.client import _ping, auth_failed, connect_redis, describe_url, is_auth_failure
-from registry.errors import ConfigError, RegistryAuthFailed, RegistryUnavailable
+from registry.errors import RegistryAuthFailed, RegistryUnavailable
 
 
 def unreachable_error(url: str, tmp_path, **kwargs) -> str:
@@ -158,76 +161,6 @@ def test_a_server_that_stops_answering_is_given_up_on(redis_url, tmp_path, timeo
     try:
         assert client.connection_pool.connection_kwargs["socket_timeout"] == read_timeout
         assert client.connection_pool.connection_kwargs["health_check_interval"] == 30
-    finally:
-        client.close()
-
-
-# --- the embedded server -------------------------------------------------------------------
-
-
-@pytest.fixture
-def data_dir(tmp_path):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    yield folder
-    try:  # stop a server a test started (atexit would, at the end of the whole run)
-        connect_redis("embedded", folder).shutdown(nosave=True)
-    except Exception:  # noqa: BLE001 - none started, or already gone
-        pass
-
-
-def test_the_embedded_client_returns_str(data_dir):
-    client = connect_redis("embedded", data_dir)
-    client.set("k", "v")
-    assert client.get("k") == "v"
-    assert client.hgetall("missing") == {}
-    client.hset("h", "f", "1")
-    assert client.hgetall("h") == {"f": "1"}
-
-
-def cannot_start(data_dir):
-    """A data dir where redis-server refuses its arguments: its log file is a folder."""
-    (data_dir / "redis.log").mkdir()
-
-
-def test_an_embedded_server_that_does_not_start_points_at_its_log(data_dir):
-    cannot_start(data_dir)
-    message = unreachable_error("embedded", data_dir)
-    assert message.startswith(f"The embedded Redis did not start in {data_dir} (see ")
-    assert str(data_dir / "redis.log") in message
-
-
-def test_a_stale_socket_is_removed_before_the_server_starts(data_dir):
-    """A killed server leaves redis.sock behind; start-up must wait for the new one, not take
-    the old file for a running server (seen here: the start fails, and the error says so)."""
-    stale = socket.socket(socket.AF_UNIX)
-    stale.bind(str(data_dir / "redis.sock"))
-    stale.close()
-    cannot_start(data_dir)
-    message = unreachable_error("embedded", data_dir)
-    assert "did not start" in message
-    assert not (data_dir / "redis.sock").exists()
-
-
-# --- the Redis Cluster branch ---------------------------------------------------------------------
-
-
-def test_a_plain_url_at_a_cluster_node_is_named_in_the_refusal(redis_cluster_url, tmp_path):
-    with pytest.raises(ConfigError) as caught:
-        connect_redis(redis_cluster_url, tmp_path)
-    assert str(caught.value).startswith(f"The Redis at {redis_cluster_url} is a node of a Redis "
-                                        "Cluster. Set redis.cluster: true")
-
-
-def test_cluster_mode_connects_with_the_same_timeout_and_quick_retry(redis_cluster_url, tmp_path):
-    client = connect_redis(redis_cluster_url, tmp_path, timeout=1.5, cluster=True,
-                           probe_key="{ai-cli}:models:schema")
-    try:
-        assert isinstance(client, redis.RedisCluster)
-        assert client.retry.get_retries() == 1
-        node = client.get_node_from_key("{ai-cli}:models:schema")
-        kwargs = node.redis_connection.connection_pool.connection_kwargs
-        assert kwargs["socket_connect_timeout"] == 1.5
     finally:
         client.close()
 
