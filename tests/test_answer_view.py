@@ -1,5 +1,5 @@
 """The streamed answer on a terminal: the first chunk is painted when it arrives, not on Live's
-next refresh tick (issue 15: Enter to first token); the rest at the normal rate; the finished
+next refresh tick (what Enter to the first word costs); the rest at the normal rate; the finished
 answer as markdown. A terminal here is a text buffer that says it is one."""
 
 from __future__ import annotations

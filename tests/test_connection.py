@@ -143,7 +143,7 @@ def test_the_connect_timeout_is_the_two_seconds_docs_promise(redis_url, tmp_path
 
 def test_bytes_that_are_not_utf8_are_read_as_replacement_characters(redis_url, real_redis,
                                                                      key_prefix, tmp_path):
-    """A value another program stored is never a UnicodeDecodeError (issue 12)."""
+    """A value another program stored is never a UnicodeDecodeError."""
     key = f"{key_prefix}not-utf8"
     with redis.Redis.from_url(redis_url) as raw:
         raw.set(key, b"ok\xff")

@@ -1,5 +1,5 @@
 """Ctrl-C during a streamed answer, read off a terminal emulator (pyte) rather than the raw bytes:
-Live redraws its region, so only the screen says how often a line really shows (issue 13)."""
+Live redraws its region, so only the screen says how often a line really shows."""
 
 from __future__ import annotations
 

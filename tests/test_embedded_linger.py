@@ -66,6 +66,7 @@ def data_dir():
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.process
 def test_the_server_outlives_its_last_client_then_stops_and_keeps_the_data(data_dir):
     run("add", "lingering:1b")
     server = pid_of(data_dir / "redis.pid")
@@ -80,6 +81,7 @@ def test_the_server_outlives_its_last_client_then_stops_and_keeps_the_data(data_
     assert run("get", linger_s=0) == "lingering:1b"  # saved: a new server reads it back
 
 
+@pytest.mark.process
 def test_a_client_connected_during_the_linger_keeps_the_server(data_dir):
     run("add", "kept:1b")
     held = redis.Redis(unix_socket_path=str(_socket_path(data_dir)), client_name="ai-cli-999")
@@ -90,6 +92,7 @@ def test_a_client_connected_during_the_linger_keeps_the_server(data_dir):
     assert wait_for(lambda: pid_of(data_dir / "redis.pid") is None), "it never stopped after"
 
 
+@pytest.mark.process
 def test_a_killed_watcher_is_replaced_by_the_next_process_that_leaves(data_dir):
     run("add", "orphan:1b", linger_s=60)
     watcher = wait_for(lambda: pid_of(data_dir / "linger.pid"), 5) and pid_of(
@@ -102,6 +105,7 @@ def test_a_killed_watcher_is_replaced_by_the_next_process_that_leaves(data_dir):
     assert wait_for(lambda: pid_of(data_dir / "redis.pid") is None), "the server never stopped"
 
 
+@pytest.mark.process
 def test_processes_leaving_at_once_still_leave_a_watcher(data_dir):
     run("add", "crowd:1b", linger_s=0)
     env = {**os.environ, "AI_CLI_EMBEDDED_LINGER": str(LINGER),
@@ -115,6 +119,7 @@ def test_processes_leaving_at_once_still_leave_a_watcher(data_dir):
     assert wait_for(lambda: pid_of(data_dir / "redis.pid") is None), "nobody stopped the server"
 
 
+@pytest.mark.process
 def test_linger_zero_stops_the_server_with_its_last_client(data_dir):
     run("add", "prompt:1b", linger_s=0)
     assert pid_of(data_dir / "redis.pid") is None or wait_for(
@@ -122,6 +127,7 @@ def test_linger_zero_stops_the_server_with_its_last_client(data_dir):
     assert pid_of(data_dir / "linger.pid") is None
 
 
+@pytest.mark.process
 def test_a_deleted_data_dir_stops_the_lingering_server(data_dir, tmp_path):
     run("add", "gone:1b", linger_s=60)
     server = pid_of(data_dir / "redis.pid")

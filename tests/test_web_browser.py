@@ -20,7 +20,8 @@ from web_support import web  # noqa: F401
 pytestmark = pytest.mark.browser  # Chromium, through Playwright
 
 CHROMIUM = "/usr/bin/chromium"
-# DESIGN.md, "Browser tests": without these Chromium reaches for outside hosts.
+# Without these Chromium reaches for outside hosts, which these machines refuse (and must never
+# be asked to reach).
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WAIT_MS = 20_000

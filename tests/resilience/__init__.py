@@ -1,1 +1,1 @@
-"""Fault tests: real processes killed, real data corrupted, real escapes on a pty (issue 12)."""
+"""Fault tests: real processes killed, real data corrupted, real escapes on a pty."""

@@ -1,4 +1,4 @@
-"""The agent under faults (issue 12, items 1, 7 and deliver 2): an Ollama server that dies
+"""The agent under faults: an Ollama server that dies
 mid-stream, hangs, answers 500 or garbage, through the real ChatOllama and `ai-cli` processes;
 a REPL whose session disappears; `/code` whose every edit is refused; ai-cli SIGKILLed in the
 middle of a `/code` write. Each fault gives one clear line, no traceback, and a consistent

@@ -1,4 +1,4 @@
-"""Durability of the embedded store: a change survives `kill -9` of the redis-server (issue 12).
+"""Durability of the embedded store: a change survives `kill -9` of the redis-server.
 
 The server is started exactly as ai-cli starts it (`connect_redis("embedded", ...)`); the test
 holds a connection the way a running REPL does, so nothing shuts the server down cleanly: only

@@ -1,4 +1,4 @@
-"""Bad input and a wrong Redis password: one clear line, exit 2 (or 1), nothing changed (issue 12).
+"""Bad input and a wrong Redis password: one clear line, exit 2 (or 1), nothing changed.
 
 What each refusal says, word for word and on one line, is tested on the validating functions in
 test_model.py (`test_each_url_refusal_says_exactly_what_is_wrong`,

@@ -1,4 +1,4 @@
-"""Secrets are never printed (issue 12, item 4): a password in a model URL is masked in every
+"""Secrets are never printed: a password in a model URL is masked in every
 output of the real CLI and REPL — add, list, status, check, discover, --json, the banner, router
 notices, error messages, migration lines — and never reaches the REPL's history file."""
 

@@ -1,5 +1,5 @@
 """Tests that send SIGINT pass even when pytest itself runs with SIGINT ignored, as a background
-job of a non-interactive shell does (issue 12, deliver 3): every child a test interrupts is
+job of a non-interactive shell does: every child a test interrupts is
 started with `test_cli_support.restore_sigint`. This runs the Ctrl-C tests in such a pytest."""
 
 from __future__ import annotations

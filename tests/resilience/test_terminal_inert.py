@@ -1,4 +1,4 @@
-"""Terminal escape injection (issue 12, item 6): text from Redis, a model or a server reaches a
+"""Terminal escape injection: text from Redis, a model or a server reaches a
 terminal inert, and piped output stays byte-exact.
 
 The pure function `inert` is tested directly; then `ai-cli session show`, `session list` and
