@@ -6,7 +6,7 @@ failures into `ConnectionError` and pydantic errors):
     server down / refused        httpx.ConnectError                     -> unreachable (fail over)
     connect did not finish       httpx.ConnectTimeout                   -> unreachable (fail over)
     model not pulled             ollama.ResponseError, status_code 404  -> model missing (fail over)
-    slower than the timeout      httpx.ReadTimeout (TimeoutException)   -> timed out
+    no token within the timeout  httpx.ReadTimeout (TimeoutException)   -> timed out (fail over)
     HTTP 5xx (any other status)  ollama.ResponseError with that status  -> server error
     connection dropped mid-body  httpx.RemoteProtocolError / ReadError  -> dropped
     answer not in Ollama's shape pydantic ValidationError (ollama client), -> unreadable reply
@@ -14,6 +14,8 @@ failures into `ConnectionError` and pydantic errors):
                                  json.JSONDecodeError (a line not JSON)
     empty stream                 ValueError                             -> empty reply
 
+httpx's read timeout bounds each socket read only; the router makes the timeout a deadline for
+each token (router/deadline.py), which ends a wait the same way, as `httpx.ReadTimeout`.
 The router acts on the class, never on message text. After output began, every class becomes
 "broken stream": retrying then would show the user the same text twice.
 """
@@ -60,7 +62,7 @@ CONNECT_TIMEOUT = FailureKind("unreachable", True, OllamaUnreachable,
                               "the connection timed out: check the URL and network")
 MODEL_MISSING = FailureKind("model missing", True, ModelNotPulled,
                             "model not pulled (HTTP 404): run 'ollama pull {name}' on that server")
-TIMED_OUT = FailureKind("timed out", False, ModelTimedOut, "timed out")
+TIMED_OUT = FailureKind("timed out", True, ModelTimedOut, "no answer within its timeout")
 SERVER_ERROR = FailureKind("server error", False, OllamaServerError,
                            "HTTP {status} from the server ({detail}): check the Ollama server's log")
 DROPPED = FailureKind("dropped", False, OllamaServerError,
@@ -98,6 +100,11 @@ def classify(exc: BaseException) -> FailureKind | None:
 def to_error(kind: FailureKind, model, label: str, exc: BaseException,
              output_began: bool) -> AiCliError:
     """The user-facing error for a failure that ends the request (`label`: how notices name it)."""
+    if output_began and kind is TIMED_OUT:
+        return StreamBroken(
+            f"The answer from {label} stopped: no token for {model.timeout} s (its timeout); "
+            "what was shown is incomplete. Ask again, or re-add the model with a longer --timeout."
+        )
     if output_began:
         return StreamBroken(
             f"The answer from {label} broke off ({kind.name}); what was shown is incomplete. "

@@ -113,11 +113,16 @@ class Router:
         defer_langsmith_types()  # before LangChain's first import (router/lazy_langsmith.py)
         from langchain_ollama import ChatOllama
 
+        from router.deadline_transport import deadline_transport
+
         built = ChatOllama(
             base_url=model.url,
             model=model.model_name,
             # ChatOllama has no timeout field; without this it waits forever (router/failures.py).
             client_kwargs={"timeout": model.timeout},
+            # Reads end by the token deadline (router/deadline.py). With a transport of its own,
+            # httpx ignores proxy variables: requests go where the URL says, as probes do.
+            sync_client_kwargs={"transport": deadline_transport()},
         )
         with self._lock:
             if len(self._chat_models) >= CHAT_MODEL_CACHE:

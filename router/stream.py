@@ -7,7 +7,10 @@
   the next route down the chain; `on_notice` receives the new route's notice, and `.route` becomes
   the route actually used.
 - After output began, any failure raises `StreamBroken`: retrying would repeat text already shown.
-- A hang ends at the model's timeout with `ModelTimedOut`; other failures raise their class's
+- The model's timeout is a deadline for each token (router/deadline.py): the first must come
+  within it, and each next one within it of the last, however the server drips its bytes. No
+  first token in time is a failure like a refused connection (failover); a gap after output
+  began ends the answer with "stopped: no token for N s". Other failures raise their class's
   error (router/failures.py).
 - Each request to a model is first fitted into its window (router/fitter.py: `num_ctx` in the
   options, earlier turns left out, `on_trim` told once), and measured as an `Attempt`
@@ -23,6 +26,7 @@ from router.usage import Attempt
 from registry.availability import model_key
 from router.errors import NoModelAvailable
 from router.chain import Route, describe
+from router.deadline import token_wait
 from router.failures import EMPTY_REPLY, classify, to_error
 
 MAX_FAILOVERS = 1
@@ -69,7 +73,7 @@ class RoutedStream:
             with _Measured(self, model) as attempt:
                 output_began = False
                 try:
-                    for chunk in self._open(model, attempt):
+                    for chunk in _each_within(self._open(model, attempt), model.timeout):
                         output_began = True
                         attempt.see(chunk)
                         yield chunk
@@ -142,6 +146,21 @@ class _Measured:
         stopped = kind is not None and issubclass(kind, (KeyboardInterrupt, GeneratorExit))
         self.attempt.end("ok" if kind is None else "stopped" if stopped else "broken")
         self.stream.router.finish(self.attempt, self.stream.session_id)
+
+
+def _each_within(chunks, seconds: float) -> Iterator:
+    """The chunks, each waited for under its own token deadline of `seconds` (only the wait for
+    the next chunk counts, not the time the caller spends on the last one)."""
+    iterator = iter(chunks)
+    while True:
+        with token_wait(seconds):
+            chunk = next(iterator, _END)
+        if chunk is _END:
+            return
+        yield chunk
+
+
+_END = object()
 
 
 def _schema_chars(tools: list | None) -> int:

@@ -33,7 +33,14 @@ Scripting (all thread-safe; change anything at any time, also while a request is
                                           # drop the connection (chunked body never terminated)
     server.chat_mode = "garbage"          # only /api/chat: `die_after` chunks, then the line
                                           # `server.garbage` (not JSON), then the end
+    server.chat_mode = "trickle"          # only /api/chat: `server.trickle_after` chunks at once,
+                                          # then the rest of the body one byte every
+                                          # `server.trickle_interval` s (each byte well within
+                                          # any socket timeout, the whole far slower)
+    server.chat_mode = "hang_mid_stream"  # only /api/chat: `die_after` chunks, then silence with
+                                          # the connection open (until the mode changes or stop)
     server.chat_mode = "hang" | "error_500" | "slow" | "empty_stream" | None (follow `mode`)
+    server.trickled                 # bytes sent one at a time so far, over all trickles
     server.context_length = 1024    # /api/show reports this window (model_info) when not None
     server.streams_cut              # chat streams the client closed before their end
     server.counts                   # [{"prompt_eval_count", "eval_count"}, ...] each final chunk:
@@ -62,7 +69,7 @@ from typing import Any
 PROMPT_CHARS_PER_TOKEN = 3  # the test server's "tokenizer" for prompt_eval_count
 MESSAGE_TOKENS = 4  # and the template tokens it adds per message
 MODES = ("normal", "hang", "error_500", "slow", "down", "die_mid_stream", "empty_stream",
-         "garbage")
+         "garbage", "trickle", "hang_mid_stream")
 HANG_LIMIT = 120.0  # a hung request is released at the latest after this, so nothing leaks
 
 
@@ -117,6 +124,9 @@ class OllamaTestServer:
         self.default_reply = "Hello from the test server."
         self.delay = 0.2
         self.die_after = 2
+        self.trickle_after = 0
+        self.trickle_interval = 0.05
+        self.trickled = 0
         self.garbage = b"<html><body>502 Bad Gateway</body></html>"
         self.context_length: int | None = None
         self.counts: list[dict] = []
@@ -408,12 +418,30 @@ class _Handler(BaseHTTPRequestHandler):
                     return self._end_chunks()
                 if mode == "slow" and i:
                     time.sleep(state.delay)
+                if mode == "hang_mid_stream" and i >= state.die_after:
+                    return self._hang("/api/chat", "hang_mid_stream")
+                if mode == "trickle" and i >= state.trickle_after:
+                    return self._trickle(parts[i:])
                 self._chunk(json.dumps(part).encode() + b"\n")
             self._end_chunks()
         except (BrokenPipeError, ConnectionResetError):  # the client went away mid-answer
             with state._lock:
                 state.streams_cut += 1
             self.close_connection = True
+
+    def _trickle(self, parts: list[dict]) -> None:
+        """The rest of the body (chunk framing and all), one byte per `trickle_interval`."""
+        state = self.server_state
+        body = b"".join(_chunked(json.dumps(part).encode() + b"\n") for part in parts)
+        deadline = time.monotonic() + HANG_LIMIT
+        for byte in body + b"0\r\n\r\n":
+            if state._release.wait(state.trickle_interval) or time.monotonic() > deadline:
+                self.close_connection = True
+                return
+            self.wfile.write(bytes((byte,)))
+            self.wfile.flush()
+            with state._lock:
+                state.trickled += 1
 
     def _final(self, name: str, message: dict, answer_tokens: int) -> dict:
         counts = {"prompt_eval_count": _prompt_tokens(self._body), "eval_count": answer_tokens}
@@ -423,11 +451,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- plumbing ----------------------------------------------------------------------------
 
-    def _hang(self, path: str) -> None:
-        """Answer nothing until the mode changes, the server stops, or HANG_LIMIT passes."""
+    def _hang(self, path: str, mode: str = "hang") -> None:
+        """Answer nothing more until the mode changes, the server stops, or HANG_LIMIT passes."""
         state = self.server_state
         deadline = time.monotonic() + HANG_LIMIT
-        while state._mode_for(path) == "hang" and time.monotonic() < deadline:
+        while state._mode_for(path) == mode and time.monotonic() < deadline:
             if state._release.wait(0.05):
                 break
         self.close_connection = True
@@ -460,7 +488,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _chunk(self, data: bytes) -> None:
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.write(_chunked(data))
         self.wfile.flush()
 
     def _end_chunks(self) -> None:
@@ -474,6 +502,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def _chunked(data: bytes) -> bytes:
+    """`data` as one chunk of a chunked HTTP body."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
 
 
 def _split_words(text: str) -> list[str]:

@@ -86,12 +86,26 @@ def test_no_model_left_after_failover_raises_the_failure(real_registry, ollama_s
         ask(router, "general", HI)
 
 
-def test_hang_ends_at_the_models_timeout_without_failover(two):
+def test_hang_before_any_output_fails_over_at_the_models_timeout(two, real_registry):
+    """No first token within the timeout is a model that cannot answer now, like a refused
+    connection: the next model down the chain is asked (once)."""
     router, a, b, tiny, active, other = two
     a.chat_mode = "hang"
+    b.reply("from b")
+    notices = []
+    assert collect(router.stream("general", HI, on_notice=notices.append)) == "from b"
+    assert chat_models(b) == ["mistral"] and chat_models(tiny) == []
+    assert "no answer within its timeout" in notices[0]
+    assert real_registry.get_model(active.model_id).is_available is False
+
+
+def test_hang_of_both_ends_at_the_timeouts_with_one_retry(two):
+    router, a, b, tiny, active, other = two
+    assert router.checker.check(other).is_available
+    a.chat_mode = b.chat_mode = "hang"
     with pytest.raises(ModelTimedOut, match="timeout of 1 s"):
         collect(router.stream("general", HI))
-    assert chat_models(b) == [] and chat_models(tiny) == []
+    assert chat_models(b) == ["mistral"] and chat_models(tiny) == []  # one retry, not two
 
 
 def test_stream_broken_after_output_is_not_retried(two):

@@ -44,7 +44,7 @@ def one_line(stderr: str) -> str:
 FAULTS = {
     # name: (chat_mode, die_after, model timeout, server delay, partial answer kept, words)
     "dies mid-stream": ("die_mid_stream", 2, 10, 0.2, "part one part two ", "broke off"),
-    "silent mid-stream past the timeout": ("slow", 0, 1, 5, "part one ", "broke off (timed out)"),
+    "silent mid-stream past the timeout": ("slow", 0, 1, 5, "part one ", "stopped: no token for 1 s"),
     "garbage mid-stream": ("garbage", 2, 10, 0.2, "part one part two ", "broke off"),
     "hangs before answering": ("hang", 0, 1, 0.2, None, "did not answer within its timeout"),
     "answers HTTP 500": ("error_500", 0, 10, 0.2, None, "HTTP 500"),
