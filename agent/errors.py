@@ -76,3 +76,14 @@ class ProposalNotFound(AiCliError):
             f"No /code proposal with id {proposal_id!r} is waiting (it was applied already, or "
             "the server restarted). Send the instruction to POST /code again."
         )
+
+
+class ChangedSinceProposed(EditFailed):
+    """A file /code is about to write no longer holds what the change was planned on (another
+    program, or another /code, wrote it meanwhile); nothing was written."""
+
+
+class WorkspaceBusy(AiCliError):
+    """Another ai-cli held a /code lock (workspace or undo journal) for too long."""
+
+    http_status = 409

@@ -2,8 +2,9 @@
 
 Every change is first a `FileChange` (pure: before and after text), reported as a unified diff
 (`ProposedEdit`, which the face shows); the `Gate` asks yes / no / all (or is told `--yes`); only
-then `write_text_atomic` writes through a temporary file and a rename, and the journal records
-what the file held before.
+then, holding the workspace's lock (agent/code/locks.py), the file is checked to still hold what
+the change was planned on (else `ChangedSinceProposed`, nothing written), `write_text_atomic`
+writes through a temporary file and a rename, and the journal records what the file held before.
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from agent.errors import EditFailed, NothingToUndo
+from agent.code.locks import held, journal_lock_path, workspace_lock_path
+from agent.errors import ChangedSinceProposed, EditFailed, NothingToUndo
 from agent.events import Event, Notice, ProposedEdit
+from registry.config.private_files import FILE_MODE
 
 UNDO_KEPT = 40  # /code runs the journal keeps (all workspaces together)
 
@@ -40,6 +44,11 @@ class FileChange:
     @property
     def is_new(self) -> bool:
         return self.before is None
+
+    @property
+    def before_sha(self) -> str | None:
+        """The digest of the text the change was planned on (None: the file did not exist)."""
+        return _digest(self.before)
 
     def diff(self) -> str:
         return unified_diff(self.rel, self.before, self.after)
@@ -148,27 +157,65 @@ class Gate:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str, new_mode: int | None = None) -> None:
     """Write through a temporary file in the same folder and a rename: never a half-written file.
 
+    An existing file keeps its mode; a new one gets `new_mode`, by default the mode any program
+    gives a new file (0666 less the umask), not the temporary file's private 0600.
     The rename replaces a symlink at `path` rather than following it, so a link swapped in after
     the workspace check cannot redirect the write outside.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    if path.exists():
+        mode = path.stat().st_mode & 0o7777
+    else:
+        mode = new_file_mode() if new_mode is None else new_mode
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".ai-cli-tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temp, mode)
+        os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def new_file_mode() -> int:
+    """0666 less the process's umask: what `open()` would give a new file."""
+    return 0o666 & ~current_umask()
+
+
+_umask_lock = threading.Lock()
+
+
+def current_umask() -> int:
+    """The umask, read without changing it (Linux: /proc/self/status). Elsewhere it is set and
+    set back under a lock; a file another thread creates in that instant gets the stricter 077."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _umask_lock:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def ensure_unchanged(change: FileChange, then: str = "Ask for the change again.") -> None:
+    """`ChangedSinceProposed` unless the file still holds the text the change was planned on.
+    Call it holding the workspace's lock, right before the write."""
+    if _digest(read_text(change.path, change.rel)) != change.before_sha:
+        raise ChangedSinceProposed(
+            f"{change.rel} changed since this change to it was proposed; nothing was written. "
+            + then
+        )
 
 
 def read_text(path: Path, rel: str) -> str | None:
@@ -240,16 +287,28 @@ class UndoJournal:
     def in_dir(cls, data_dir: Path) -> "UndoJournal":
         return cls(Path(data_dir) / "undo.json")
 
+    def workspace_lock(self, workspace: Path):
+        """The lock held around every check-then-write in `workspace` (in the data dir)."""
+        return held(workspace_lock_path(self.path.parent, workspace), f"to {workspace}")
+
+    def _locked(self):
+        return held(journal_lock_path(self.path), "the undo journal")
+
     def save(self, entry: UndoEntry) -> None:
         """Record `entry` (or its newer state): called after every write, so a crash loses nothing."""
         if not entry.files:
             return
-        entries = [e for e in self._load() if e.get("id") != entry.entry_id]
-        entries.append(entry.to_json())
-        self._save(entries[-UNDO_KEPT:])
+        with self._locked():
+            entries = [e for e in self._load() if e.get("id") != entry.entry_id]
+            entries.append(entry.to_json())
+            self._save(entries[-UNDO_KEPT:])
 
     def undo(self, workspace: Path) -> UndoReport:
         """Restore the files of the newest /code run in `workspace`; files edited since are skipped."""
+        with self.workspace_lock(workspace), self._locked():
+            return self._undo(workspace)
+
+    def _undo(self, workspace: Path) -> UndoReport:
         entries = self._load()
         mine = [i for i, e in enumerate(entries) if e["workspace"] == str(workspace)]
         if not mine:
@@ -284,7 +343,7 @@ class UndoJournal:
 
     def _save(self, entries: list[dict]) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the private data dir
-        write_text_atomic(self.path, json.dumps(entries))
+        write_text_atomic(self.path, json.dumps(entries), new_mode=FILE_MODE)
 
 
 # --- applying ----------------------------------------------------------------------------------
@@ -296,6 +355,7 @@ class EditApplier:
     def __init__(self, gate: Gate, journal: UndoJournal, workspace: Path):
         self.gate = gate
         self.journal = journal
+        self.workspace = workspace
         self.entry = UndoEntry(str(workspace))
         self.applied: list[FileChange] = []
         self.declined: list[FileChange] = []
@@ -310,8 +370,14 @@ class EditApplier:
         if not self.gate.approve(change):
             self.declined.append(change)
             return False
+        with self.journal.workspace_lock(self.workspace):
+            ensure_unchanged(change, "Read the file again and redo the change.")
+            self.write(change)
+        return True
+
+    def write(self, change: FileChange) -> None:
+        """Write one checked change and record it; the caller holds the workspace's lock."""
         write_text_atomic(change.path, change.after)
         self.entry.record(change)
         self.journal.save(self.entry)
         self.applied.append(change)
-        return True

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from agent.chat import AnswerReader, Report
 from agent.code import plaintext
 from agent.code.tools import DEFAULT_MAX_OUTPUT, ToolContext, langchain_tools, run_tool_call
+from agent.errors import EditFailed
 from agent.events import Broken, Done, Notice, RouteChosen, Stop, Stopped, ToolCall, Trimmed
 from registry.errors import AiCliError
 from router.errors import NoModelAvailable, StreamBroken, UnreadableReply
@@ -221,6 +222,18 @@ def _tool_loop(turns: _Turns, ctx: ToolContext, outcome: CodeOutcome,
                                         status="success" if ok else "error"))
 
 
+def _apply_each(ctx: ToolContext, changes) -> tuple[list[str], list[str]]:
+    """(files written, one line per change that could not be: changed meanwhile, not a file)."""
+    applied, refused = [], []
+    for change in changes:
+        try:
+            if ctx.applier.apply(change):
+                applied.append(change.rel)
+        except EditFailed as exc:
+            refused.append(exc.message)
+    return applied, refused
+
+
 def _as_tool_call(call: dict) -> dict:
     return {"name": str(call.get("name")), "args": call["args"], "id": call.get("id"),
             "type": "tool_call"}
@@ -241,8 +254,8 @@ def _plaintext_loop(turns: _Turns, ctx: ToolContext, outcome: CodeOutcome,
         outcome.steps += 1
         parsed = plaintext.parse_blocks(text)
         plan = plaintext.plan_blocks(ctx.workspace, parsed.blocks)
-        applied = [change.rel for change in plan.changes if ctx.applier.apply(change)]
-        problems = parsed.errors + plan.errors
+        applied, refused = _apply_each(ctx, plan.changes)
+        problems = parsed.errors + plan.errors + refused
         if not problems:
             return
         outcome.problems = problems

@@ -3,7 +3,8 @@
 `ProposingApplier` stands in for `EditApplier` in the /code loop: it records each change (a later
 change to the same file builds on the earlier one, and the tools read the planned text back) and
 writes nothing. `apply_proposal` later writes them through the same temp-file-and-rename path and
-undo journal as the terminal's /code, after checking that no file changed in between.
+undo journal as the terminal's /code, after checking, under the workspace's lock, that no file
+changed in between.
 Limit: list_files and search_text see the files on disk, not the planned ones, and the plain-text
 edit format plans each retry from the files on disk.
 """
@@ -16,9 +17,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.code.edits import EditApplier, FileChange, Gate, UndoJournal, read_text
+from agent.code.edits import EditApplier, FileChange, Gate, UndoJournal, ensure_unchanged, read_text
 from agent.code.workspace import Workspace
-from agent.errors import EditFailed, PathRefused, ProposalNotFound
+from agent.errors import PathRefused, ProposalNotFound
 
 KEPT = 32  # proposals a server holds; the oldest is forgotten first
 
@@ -95,16 +96,17 @@ class Proposals:
 
 
 def apply_proposal(proposal: Proposal, journal: UndoJournal) -> Applied:
-    """Write every change of `proposal`, or none when a file changed since it was made."""
+    """Write every change of `proposal`, or none when a file changed since it was made
+    (`ChangedSinceProposed`). The checks and the writes hold the workspace's lock, so of two
+    applies that change one file at once, exactly one writes (agent/code/locks.py)."""
     workspace = Workspace.open(proposal.workspace)
-    for change in proposal.changes:
-        if workspace.resolve(change.rel) != change.path:
-            raise PathRefused(f"Refused {change.rel!r}: it no longer leads to the same file.")
-        if read_text(change.path, change.rel) != change.before:
-            raise EditFailed(f"{change.rel} changed since the proposal was made; nothing was "
-                             "written. Send the instruction to POST /code again.")
     applier = EditApplier(Gate(lambda event: None, None, assume_yes=True), journal,
                           workspace.root)
-    for change in proposal.changes:
-        applier.apply(change)
+    with journal.workspace_lock(workspace.root):
+        for change in proposal.changes:
+            if workspace.resolve(change.rel) != change.path:
+                raise PathRefused(f"Refused {change.rel!r}: it no longer leads to the same file.")
+            ensure_unchanged(change, "Send the instruction to POST /code again.")
+        for change in proposal.changes:
+            applier.write(change)
     return Applied(proposal.proposal_id, [c.summary() for c in applier.applied])
