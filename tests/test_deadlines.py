@@ -9,6 +9,8 @@ import pytest
 from langchain_ollama import ChatOllama
 
 from ollama_fixtures import dead_url, ollama_server, ollama_servers  # noqa: F401
+from registry.manager import ModelRegistry
+from test_cli_support import cli  # noqa: F401
 from router import failures
 from router.deadline import read_budget, token_wait, current_deadline
 from router.deadline_transport import deadline_transport
@@ -147,3 +149,32 @@ def test_each_wait_gets_the_whole_timeout_so_a_slow_steady_answer_completes(two)
     a.delay = 0.2  # 6 gaps of 0.2 s: more than the 1 s timeout in all, each far within it
     assert collect(router.stream("general", HI)) == "".join(f"w{i} " for i in range(7))
     assert chat_models(b) == []
+
+
+# --- what a user of `ai-cli chat` sees ---------------------------------------------------------
+
+
+@pytest.mark.process
+def test_ai_cli_chat_ends_a_trickled_answer_with_one_line(cli, ollama_servers, real_redis,
+                                                          key_prefix):
+    a, b = ollama_servers(2)
+    a.add_model("llama3")
+    b.add_model("mistral")
+    registry = ModelRegistry(real_redis, key_prefix=key_prefix)
+    registry.add_model("general", a.url, "llama3", timeout=1)
+    registry.add_model("general", b.url, "mistral", timeout=1, set_active=False)
+    a.reply("first ", "second ", "third")
+    a.chat_mode, a.trickle_after = "trickle", 1
+    proc = cli.run("chat", "the question")
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("first ") and "second" not in proc.stdout
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "stopped: no token for 1 s" in lines[0], proc.stderr
+    assert chat_models(b) == []
+
+    a.trickle_after = 0  # now not even a first token: the next model answers
+    b.reply("from b")
+    proc = cli.run("chat", "again")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "from b\n"
+    assert "retrying with mistral" in proc.stderr
