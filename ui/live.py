@@ -31,6 +31,7 @@ GONE = "gone"  # the last item of a client's queue: ("gone", why)
 class Client:
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    ended: bool = False  # GONE was put: nothing more is (only touched in its loop)
 
 
 def model_event(message) -> dict | None:
@@ -83,18 +84,23 @@ class Fanout:
         with self._lock:
             clients, self._clients = list(self._clients), set()
         for client in clients:
-            self._put(client, (GONE, why), force=True)
+            self._put(client, (GONE, why))
 
-    def _put(self, client: Client, item, force: bool = False) -> None:
+    def _put(self, client: Client, item) -> None:
         def put() -> None:
-            try:
-                client.queue.put_nowait(item)
-            except asyncio.QueueFull:
+            if client.ended:
+                return
+            if item[0] == GONE:
+                client.ended = True
+            if client.queue.full():
                 self.leave(client)
-                if force:
-                    client.queue.get_nowait()
-                client.queue.put_nowait(
-                    (GONE, "This page fell too far behind the registry's changes; reconnecting."))
+                client.ended = True
+                client.queue.get_nowait()  # room for the last word
+                item_now = item if item[0] == GONE else (
+                    GONE, "This page fell too far behind the registry's changes; reconnecting.")
+                client.queue.put_nowait(item_now)
+                return
+            client.queue.put_nowait(item)
 
         try:
             client.loop.call_soon_threadsafe(put)
