@@ -110,3 +110,186 @@ def test_a_client_that_left_frees_its_place(web, monkeypatch):
     finally:
         for sock in [s for s, _ in opened[1:]] + more:
             sock.close()
+
+
+# --- headers on every response ----------------------------------------------------------------
+
+
+def assert_no_framing(response) -> None:
+    assert response.headers["x-frame-options"] == "DENY", response.url
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_every_response_forbids_framing_and_sniffing(web, api):
+    with web.client(auth=False) as stranger:
+        answers = [
+            api.get("/"), api.get("/static/app.js"), api.get("/models"), api.get("/openapi.json"),
+            api.get("/no-such-route"), api.get("/chat"), api.post("/chat", json={}),
+            api.get("/models", headers={"Host": "evil.example"}),
+            api.get("/models", headers={"Sec-Fetch-Site": "cross-site"}),
+            stranger.get("/"), stranger.get("/models"), stranger.get(f"/?token={TEST_TOKEN}"),
+        ]
+        with api.stream("GET", "/events") as events:
+            answers.append(events)
+    for response in answers:
+        assert_no_framing(response)
+
+
+# --- other web pages --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_a_request_from_another_page_is_refused_even_with_the_token(api, site):
+    for method, path in [("GET", "/models"), ("GET", "/sessions"), ("GET", "/models/status"),
+                         ("GET", "/events"), ("POST", "/models/check"), ("GET", "/static/app.js")]:
+        response = api.request(method, path, headers={"Sec-Fetch-Site": site})
+        assert_error(response, 403, "Sec-Fetch-Site")
+    assert api.get("/models", headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert api.get("/models", headers={"Sec-Fetch-Site": "none"}).status_code == 200
+
+
+def test_a_get_changes_nothing_and_asks_no_model_server(api, ollama_server):
+    """Discovery is a POST; GET /models/status reads what is known; only POST /models/check
+    probes (and records what it found)."""
+    ollama_server.add_model("llama3")
+    model = add(api, ollama_server)
+    ollama_server.clear_requests()
+    status = api.get("/models/status").json()
+    assert status["routes"]["general"]["model"]["model_id"] == model["model_id"]
+    assert status["routes"]["general"]["via"] == "active"
+    assert ollama_server.requests == []
+    assert api.get("/models/discover", params={"url": ollama_server.url}).status_code == 400
+    assert ollama_server.requests == []
+    assert api.post("/models/check", json={}).status_code == 200
+    assert ollama_server.requests != []
+
+
+def test_status_reads_what_check_found(api, ollama_server):
+    ollama_server.add_model("llama3")
+    model = add(api, ollama_server)
+    ollama_server.mode = "down"
+    assert api.get("/models/status").json()["routes"]["general"]["via"] == "active"  # as known
+    checked = api.post("/models/check", json={"model_id": model["model_id"]}).json()
+    assert checked[0]["is_available"] is False
+    assert api.get("/models/status").json()["routes"]["general"]["via"] != "active"
+
+
+# --- other accounts: the token ----------------------------------------------------------------
+
+
+def test_a_client_without_the_token_is_refused_on_loopback(web, ollama_server):
+    with web.client(auth=False) as stranger:
+        for method, path, body in [
+            ("GET", "/models", None), ("GET", "/sessions", None), ("GET", "/events", None),
+            ("GET", "/models/status", None), ("GET", "/openapi.json", None),
+            ("GET", "/static/app.js", None), ("POST", "/chat", {"message": "hi"}),
+            ("POST", "/code", {"instruction": "x"}), ("POST", "/undo", {}),
+            ("POST", "/models/general", {"url": ollama_server.url, "model_name": "llama3"}),
+            ("DELETE", "/models/model_00000000", None),
+        ]:
+            response = stranger.request(method, path, json=body)
+            assert_error(response, 401, "token")
+        page = stranger.get("/")
+        assert page.status_code == 401 and 'name="token"' in page.text
+        assert TEST_TOKEN not in page.text
+        wrong = stranger.get("/", params={"token": "guess"})
+        assert wrong.status_code == 401 and "not this server" in wrong.text
+    with web.client(auth=False, headers={"Authorization": "Bearer guess"}) as guesser:
+        assert_error(guesser.get("/models"), 401)
+
+
+def test_the_token_in_the_url_becomes_a_cookie_and_leaves_the_url(web):
+    with web.client(auth=False) as browser:
+        trade = browser.get("/", params={"token": TEST_TOKEN})
+        assert trade.status_code == 303 and trade.headers["location"] == "/"
+        cookie = trade.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert browser.get("/models").json() == []  # the cookie came along
+        page = browser.get("/")
+        assert page.status_code == 200 and TEST_TOKEN not in page.text
+
+
+def test_no_auth_serves_without_a_token(cli):
+    server = start_web(cli, token=NO_AUTH)
+    try:
+        with server.client(auth=False) as client:
+            assert client.get("/models").json() == []
+            assert client.get("/").status_code == 200
+            assert client.get("/", params={"token": "x"}, follow_redirects=False).status_code == 303
+    finally:
+        server.stop()
+
+
+def serve(cli, *args: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """`ai-cli serve --port 0 ARGS`, and the line giving its address."""
+    proc = subprocess.Popen([*PROGRAM, "serve", "--port", "0", *args], cwd=cli.cwd,
+                            env={**cli.env, **(env or {})}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    assert "ai-cli web: http://127.0.0.1:" in line, (line, proc.poll())
+    return proc, line.split("ai-cli web: ", 1)[1].split()[0]
+
+
+def data_dir(cli) -> Path:
+    return Path(cli.env["XDG_DATA_HOME"]) / "ai-cli"
+
+
+def test_the_printed_address_carries_the_token_from_a_private_file(cli):
+    proc, address = serve(cli)
+    try:
+        token_file = data_dir(cli) / "web-token"
+        token = token_file.read_text().strip()
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        assert address.endswith(f"/?token={token}") and len(token) >= 40
+        base = address.split("?", 1)[0]
+        assert httpx.get(base + "models", timeout=10).status_code == 401
+        assert httpx.get(base + "models", headers={"Authorization": f"Bearer {token}"},
+                         timeout=10).json() == []
+        with httpx.Client(timeout=10, follow_redirects=True) as browser:
+            page = browser.get(address)
+            assert page.status_code == 200 and str(page.url) == base
+            assert browser.get(base + "sessions").json() == []
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 143  # an exit with SIGTERM's status, not a kill
+    again, address_again = serve(cli)  # the same token next time
+    try:
+        assert address_again.split("?", 1)[1] == address.split("?", 1)[1]
+    finally:
+        again.send_signal(signal.SIGTERM)
+        again.wait(timeout=20)
+
+
+def test_no_auth_is_said_and_needs_no_token(cli):
+    proc, address = serve(cli, "--no-auth")
+    try:
+        assert "?token=" not in address
+        assert "--no-auth" in proc.stderr.readline()
+        assert httpx.get(address + "models", timeout=10).json() == []
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    assert not (data_dir(cli) / "web-token").exists()
+
+
+@pytest.mark.parametrize("token", [" padded", "padded\n", "tökén", "two words"])
+def test_a_token_that_cannot_work_is_refused_at_start(cli, token):
+    proc = cli.run("serve", "--port", "0", env={"AI_CLI_API_TOKEN": token}, timeout=30)
+    assert proc.returncode == 2, proc.stderr
+    assert "AI_CLI_API_TOKEN cannot be used" in proc.stderr and "Traceback" not in proc.stderr
+    assert token.strip() not in proc.stderr  # a secret, even a bad one, is not printed
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_token_chosen_in_the_environment_is_never_printed(cli):
+    proc, address = serve(cli, env={"AI_CLI_API_TOKEN": "my-own-s3cret"})
+    try:
+        assert "?token=" not in address
+        notice = proc.stderr.readline()
+        assert "AI_CLI_API_TOKEN" in notice and "my-own-s3cret" not in notice + address
+        assert httpx.get(address + "models", headers={"Authorization": "Bearer my-own-s3cret"},
+                         timeout=10).json() == []
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
