@@ -293,3 +293,109 @@ def test_a_token_chosen_in_the_environment_is_never_printed(cli):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
+
+
+# --- odd input --------------------------------------------------------------------------------
+
+
+def test_a_lone_surrogate_is_a_400_not_a_model_server_failure(api, ollama_server):
+    ollama_server.add_model("llama3")
+    add(api, ollama_server)
+    ollama_server.clear_requests()
+    json_type = {"Content-Type": "application/json"}
+    for path, raw in [("/chat", b'{"message": "hi \\ud800"}'),
+                      ("/chat", b'{"message": "hi", "system": "\\udfff"}'),
+                      ("/code", b'{"instruction": "\\ud83d"}'),
+                      ("/models/general", b'{"url": "http://127.0.0.1:1", "model_name": "a\\ud800"}')]:
+        assert_error(api.post(path, content=raw, headers=json_type), 400, "surrogate")
+    assert ollama_server.chat_requests == []
+    fine = api.post("/chat", content=b'{"message": "hi \\ud83d\\ude00"}', headers=json_type)
+    assert fine.status_code == 200  # a pair is one character
+
+
+def test_a_request_without_a_body_needs_no_content_type(api, ollama_server):
+    ollama_server.add_model("llama3")
+    ollama_server.add_model("mistral")
+    first = add(api, ollama_server)
+    second = add(api, ollama_server, "mistral", activate=False)
+    bare = {"Content-Type": ""}
+    activated = api.put(f"/models/{second['model_id']}/activate", headers=bare)
+    assert activated.status_code == 200 and activated.json()["is_active"] is True
+    removed = api.delete(f"/models/{first['model_id']}", headers=bare)
+    assert removed.status_code == 200 and removed.json()["model_id"] == first["model_id"]
+    assert api.post("/models/check", headers=bare).status_code == 200
+    assert_error(api.request("PUT", f"/models/{second['model_id']}/activate", content=b"{}",
+                             headers={"Content-Type": "text/plain"}), 415)
+
+
+def test_chat_with_an_unknown_model_is_a_404_never_the_active_model(api, ollama_server):
+    ollama_server.add_model("llama3")
+    ollama_server.add_model("mistral")
+    add(api, ollama_server)
+    other = add(api, ollama_server, "mistral", activate=False)
+    ollama_server.clear_requests()
+    for unknown in ("model_deadbeef", "no-such-model"):
+        assert_error(api.post("/chat", json={"message": "hi", "model_id": unknown}), 404, unknown)
+    assert ollama_server.chat_requests == []
+    ollama_server.reply("from mistral")
+    with api.stream("POST", "/chat", json={"message": "hi", "model_id": "mistral"}) as answer:
+        assert answer.status_code == 200
+        text = "".join(answer.iter_text())
+    done = json.loads(text.split("event: done\ndata: ", 1)[1].split("\n", 1)[0])
+    assert done["model_id"] == other["model_id"]
+    assert [r.body["model"] for r in ollama_server.chat_requests] == [other["model_name"]]
+
+
+def test_a_wrong_method_names_the_allowed_ones(api):
+    response = api.get("/chat")
+    assert_error(response, 405, "GET")
+    assert response.headers["allow"] == "POST"
+    assert set(api.put("/models").headers["allow"].replace(" ", "").split(",")) == {"GET"}
+
+
+def test_the_openapi_document_lists_the_answers_the_routes_give(api):
+    schema = api.get("/openapi.json").json()
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            answers = set(operation["responses"])
+            assert "422" not in answers, (method, path)
+            assert {"400", "401", "403", "503"} <= answers, (method, path, answers)
+            if method in ("post", "put", "delete"):
+                assert {"413", "415"} <= answers, (method, path, answers)
+    assert "HTTPValidationError" not in json.dumps(schema)
+    assert "404" in schema["paths"]["/chat"]["post"]["responses"]
+    assert "post" in schema["paths"]["/models/discover"]
+    assert "get" not in schema["paths"]["/models/discover"]
+
+
+def test_a_hung_model_holds_at_most_its_slots(web, api, ollama_server):
+    """Eight answers wait on a model that never answers; the ninth is told the server is busy
+    at once, and the rest of the API answers meanwhile."""
+    ollama_server.add_model("llama3")
+    add(api, ollama_server)
+    ollama_server.chat_mode = "hang"
+    results: list[int] = []
+
+    def ask():
+        with web.client() as client:
+            try:
+                results.append(client.post("/chat", json={"message": "hi"}, timeout=60).status_code)
+            except httpx.HTTPError:
+                results.append(-1)
+
+    askers = [threading.Thread(target=ask, daemon=True) for _ in range(MAX_MODEL_CALLS)]
+    for thread in askers:
+        thread.start()
+    deadline = time.monotonic() + 60
+    while len(ollama_server.chat_requests) < MAX_MODEL_CALLS and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(ollama_server.chat_requests) == MAX_MODEL_CALLS
+    assert_error(api.post("/chat", json={"message": "one more"}), 503, "Busy", "8 model requests")
+    assert_error(api.post("/code", json={"instruction": "x"}), 503, "Busy")
+    assert api.get("/models").status_code == 200
+    assert api.get("/sessions").status_code == 200
+    ollama_server.chat_mode = None
+    ollama_server.stop()  # the hung answers end (their connections close)
+    for thread in askers:
+        thread.join(timeout=60)
+    assert len(results) == MAX_MODEL_CALLS
