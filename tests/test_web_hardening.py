@@ -399,3 +399,17 @@ def test_a_hung_model_holds_at_most_its_slots(web, api, ollama_server):
     for thread in askers:
         thread.join(timeout=60)
     assert len(results) == MAX_MODEL_CALLS
+
+
+def test_the_serve_terminal_shows_one_line_per_problem(cli):
+    proc, address = serve(cli)
+    try:
+        port = int(address.split(":")[2].split("/")[0])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GARBAGE\x01 / HTTP/1.1\r\n\r\n")
+            assert b" 400 " in sock.recv(200)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    rest = proc.stderr.read()
+    assert rest == "ai-cli web: warning: Invalid HTTP request received.\n"
