@@ -199,3 +199,10 @@ def test_a_full_connection_pool_is_busy_not_unreachable(redis_url, key_prefix):
     finally:
         holder.close()
         client.close()
+
+
+@pytest.mark.parametrize("token", ["s3cret-token", "abc.DEF~_-", "!#$%&'()*+/:<=>?@[]^`{|}"])
+def test_every_token_taken_travels_in_the_cookie(token):
+    policy = Policy("127.0.0.1", 8765, token=token)
+    sent = policy.login_cookie().split(";", 1)[0]
+    assert policy.token_ok(None, sent)
