@@ -8,7 +8,6 @@ time: the machine these run on is shared.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import stat
@@ -26,8 +25,6 @@ from web_support import NO_AUTH, TEST_TOKEN, api, start_web, web  # noqa: F401
 
 from ui.live import MAX_CLIENTS
 from ui.limits import MAX_MODEL_CALLS
-from ui.security import Policy, lone_surrogate, page_answer
-from ui.web_token import token_from_file, token_problem, url_with_token
 
 pytestmark = pytest.mark.process  # uvicorn in a thread over the test's redis; `ai-cli serve`
 
