@@ -206,3 +206,11 @@ def test_every_token_taken_travels_in_the_cookie(token):
     policy = Policy("127.0.0.1", 8765, token=token)
     sent = policy.login_cookie().split(";", 1)[0]
     assert policy.token_ok(None, sent)
+
+
+def test_an_empty_token_file_is_replaced_by_a_new_token(tmp_path):
+    (tmp_path / TOKEN_FILE).write_text("")
+    token, path, made = token_from_file(tmp_path)
+    assert made and token_problem(token) is None and path.read_text() == token + "\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == [TOKEN_FILE]

@@ -41,11 +41,23 @@ def token_from_file(data_dir: Path) -> tuple[str, Path, bool]:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         private_file(path)
-        return path.read_text(encoding="utf-8", errors="surrogateescape").rstrip("\n"), path, False
+        token = path.read_text(encoding="utf-8", errors="surrogateescape").rstrip("\n")
+        if token:
+            return token, path, False
+        # Empty: a start that died between making the file and writing it. Replace it whole.
+        fresh = path.with_name(f".{TOKEN_FILE}.{os.getpid()}")
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        token = _write_new(fd)
+        os.replace(fresh, path)
+        return token, path, True
+    return _write_new(fd), path, True
+
+
+def _write_new(fd: int) -> str:
     token = secrets.token_urlsafe(32)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(token + "\n")
-    return token, path, True
+    return token
 
 
 def url_with_token(base: str, token: str) -> str:
