@@ -410,3 +410,32 @@ def test_the_serve_terminal_shows_one_line_per_problem(cli):
         proc.wait(timeout=20)
     rest = proc.stderr.read()
     assert rest == "ai-cli web: warning: Invalid HTTP request received.\n"
+
+
+def test_followers_hear_that_redis_went_away_and_the_next_ones_subscribe_afresh(cli, tmp_path):
+    from redis_process import RedisProcess
+
+    (tmp_path / "own-redis").mkdir()
+    own = RedisProcess(tmp_path / "own-redis").start()
+    cli.env["AI_CLI_REDIS_URL"] = own.url
+    server = start_web(cli)
+    try:
+        followers = [open_events(server) for _ in range(3)]
+        assert all(" 200 " in head.split("\r\n", 1)[0] for _, head in followers)
+        own.stop()
+        for sock, _ in followers:
+            heard = read_until(sock, b"reconnecting")
+            assert b"event: error" in heard and b"went away" in heard
+            sock.close()
+        own.start()
+        sock, head = open_events(server)
+        try:
+            assert " 200 " in head.split("\r\n", 1)[0], head
+            proc = cli.run("model", "general", "add", "http://127.0.0.1:9", "llama3", "--force")
+            assert proc.returncode == 0, proc.stderr
+            assert b'"op": "add"' in read_until(sock, b'"op": "add"')
+        finally:
+            sock.close()
+    finally:
+        server.stop()
+        own.stop()
