@@ -214,3 +214,36 @@ def test_an_empty_token_file_is_replaced_by_a_new_token(tmp_path):
     assert made and token_problem(token) is None and path.read_text() == token + "\n"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == [TOKEN_FILE]
+
+
+def through_guard(policy: Policy, raw_headers, path: str = "/models") -> tuple[int | None, bool]:
+    """(the status Guard answered, or None; whether the app was reached) for a GET."""
+    from ui.security import Guard
+
+    reached, sent = [], []
+
+    async def app(scope, receive, send):
+        reached.append(True)
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": b"",
+             "headers": [(b"host", b"127.0.0.1:8765"), *raw_headers]}
+    asyncio.run(Guard(app, policy)(scope, receive, send))
+    return (sent[0]["status"] if sent else None), bool(reached)
+
+
+def test_cookies_split_over_several_headers_count_together():
+    split = [(b"cookie", b"a=1"), (b"cookie", f"ai-cli-token-8765={TOKEN}".encode())]
+    assert through_guard(POLICY, split) == (None, True)
+    assert through_guard(POLICY, [(b"cookie", b"a=1"), (b"cookie", b"b=2")]) == (401, False)
+
+
+def test_a_repeated_sec_fetch_site_is_refused():
+    twice = [(b"authorization", f"Bearer {TOKEN}".encode()), (b"sec-fetch-site", b"same-origin"),
+             (b"sec-fetch-site", b"cross-site")]
+    assert through_guard(POLICY, twice) == (400, False)

@@ -252,10 +252,14 @@ class Guard:
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope.get("headers", []):
             name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            if name == "cookie" and name in headers:  # HTTP/2 may send cookies one per header
+                headers[name] += "; " + value
+                continue
             if name in headers and name in ("host", "authorization", "origin", "content-type",
-                                            "cookie", "sec-fetch-site"):
+                                            "sec-fetch-site"):
                 return await _refuse(send, 400, f"Refused: the {name} header appears twice.")
-            headers[name] = raw_value.decode("latin-1")
+            headers[name] = value
         method, path = scope["method"], scope.get("path", "")
         problem = refusal(method, path, headers, self.policy)
         if problem is not None:
