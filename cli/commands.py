@@ -15,14 +15,18 @@ WIZARD = Command(
 SERVE = Command(
     ("serve",), "Serve the HTTP API and the web page (http://127.0.0.1:8765/)", "cli.serve:serve",
     options=(
-        Option("--host", "address to listen on (default 127.0.0.1; others need "
-               "AI_CLI_API_TOKEN)", "HOST"),
+        Option("--host", "address to listen on (default 127.0.0.1; the token is needed on "
+               "every address)", "HOST"),
         Option("--port", "port to listen on (default 8765; 0 picks a free one)", "PORT"),
+        Option("--no-auth", "no token (a single-user machine only; loopback only): other "
+               "accounts on this machine could use the server"),
     ),
     faces=frozenset({SUBCOMMAND}),
     group="program",
-    details="Routes, JSON shapes and the security rules: docs/WEB.md. `--workspace DIR` "
-            "confines the page's /code to DIR, as in the terminal.",
+    details="Every request needs the server's token (the file web-token in the data dir, or "
+            "AI_CLI_API_TOKEN); the printed address carries it. Routes, JSON shapes and the "
+            "security rules: docs/WEB.md. `--workspace DIR` confines the page's /code to DIR, "
+            "as in the terminal.",
 )
 FACE_COMMANDS = [WIZARD, SERVE]
 

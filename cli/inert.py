@@ -43,3 +43,16 @@ def _shown(match: re.Match) -> str:
     if code < 0x20 or code == 0x7F:
         return "^" + chr(code ^ 0x40)  # ESC -> ^[, NUL -> ^@, DEL -> ^?
     return f"<U+{code:04X}>"
+
+
+def shown_name(text: str) -> str:
+    """A file name as a person must see it: every invisible format character (zero-width
+    spaces and joiners, bidi marks and overrides, the BOM: Unicode category Cf) written as
+    `<U+200B>`, so `a\u200b.py` cannot pass for `a.py` nor `\u202etxt.exe` for `exe.txt`.
+    Only for names: in prose a zero-width joiner is part of an emoji."""
+    import unicodedata
+
+    if text.isascii():
+        return inert(text)
+    return inert("".join(f"<U+{ord(ch):04X}>" if unicodedata.category(ch) == "Cf" else ch
+                         for ch in text))

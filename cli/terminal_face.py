@@ -108,7 +108,10 @@ class TerminalFace:
         from cli.views.code import render_diff
 
         console = self.output.err if self.quiet else self.output.out
-        console.print(render_diff(event.diff) if event.diff else Text(f"{event.path}: no change"))
+        from cli.inert import shown_name
+
+        console.print(render_diff(event.diff) if event.diff
+                      else Text(f"{shown_name(str(event.path))}: no change"))
 
     def _start_spinner(self, text: str) -> None:
         from cli.answer import Spinner
@@ -155,7 +158,9 @@ class TerminalFace:
             return False
         import questionary
 
-        return bool(questionary.confirm(question, default=default).ask())
+        from cli.inert import shown_name
+
+        return bool(questionary.confirm(shown_name(question), default=default).ask())
 
     @property
     def can_ask(self) -> bool:
@@ -169,7 +174,10 @@ class TerminalFace:
         from rich.text import Text
 
         try:
-            return self.output.err.input(Text(question))  # a Text: no markup in file names
+            from cli.inert import shown_name
+
+            # a Text: no markup in file names; their invisible characters shown
+            return self.output.err.input(Text(shown_name(question)))
         except EOFError:
             return "n"
 

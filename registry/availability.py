@@ -172,6 +172,11 @@ class AvailabilityChecker:
         facts = self.show(model)
         return None if facts is None else facts.context_length
 
+    def shown(self, model) -> ShowFacts | None:
+        """The `/api/show` facts already read, without asking the server (None: not read yet)."""
+        with self._lock:
+            return self._shown.get(model_key(model))
+
     def show(self, model) -> ShowFacts | None:
         """The model's `/api/show` facts, read once per model; None (not cached) if unknown."""
         key = model_key(model)

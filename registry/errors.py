@@ -134,6 +134,13 @@ class RegistryUnavailable(AiCliError):
     http_status = 503
 
 
+class RegistryBusy(AiCliError):
+    """Every connection of this process's Redis pool is in use: the server is up, this process
+    is overloaded (not a reason to treat Redis as gone)."""
+
+    http_status = 503
+
+
 class RegistryAuthFailed(RegistryUnavailable):
     """Redis answered but refused the password (WRONGPASS, NOAUTH): a setting to fix, not a
     server to start."""

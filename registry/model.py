@@ -28,7 +28,9 @@ HASH_FIELDS = (
 MAX_URL = 2048
 # Whitespace, C0 and C1 controls, DEL, and the bidi marks, embeddings, overrides and isolates that
 # can make a name read differently from what it is (U+061C, U+200E/F, U+202A-E, U+2066-9).
-_UNSAFE_NAME = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Spaces, controls, bidi controls and zero-width characters: a name that looks like another.
+_UNSAFE_NAME = re.compile(
+    r"[\s\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # bytes that were not UTF-8 (argv's surrogateescape)
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import threading
 
 from registry.answer_log import AnswerLog
-from registry.availability import AvailabilityChecker
+from registry.availability import AvailabilityChecker, ProbeResult
 from registry.config import ConfigManager, FallbackModel
 from registry.errors import RegistryUnavailable
-from registry.model import validate_model_type
+from registry.model import ModelConfig, validate_model_type
 from router.chain import REQUEST_TYPES, Route, Snapshot, choose
 from router.features import Features, features_from_routes
 from router.fitter import ContextFitter
@@ -60,17 +60,33 @@ class Router:
         snapshot = self.snapshot(request_type, pinned_model_id, model_id)
         return choose(request_type, snapshot, self.checker.check)
 
-    def routes(self) -> dict[str, Route]:
-        """Both routes from one registry read."""
+    def routes(self, probe: bool = True) -> dict[str, Route]:
+        """Both routes from one registry read. `probe=False`: from what is known already (the
+        probe cache, else the registry's stored availability), asking no server."""
         snapshot = self.snapshot()
-        return {t: choose(t, snapshot, self.checker.check) for t in REQUEST_TYPES}
+        availability = self.checker.check if probe else self.known
+        return {t: choose(t, snapshot, availability) for t in REQUEST_TYPES}
+
+    def known(self, model) -> ProbeResult:
+        """A model's availability without asking its server: the probe cache, else the stored
+        `is_available`; never checked reads as available (the next request would try it)."""
+        cached = self.checker.cached(model)
+        if cached is not None:
+            return cached
+        if isinstance(model, ModelConfig) and model.is_available is False:
+            return ProbeResult(model.model_id, False, "unreachable when last checked", None)
+        return ProbeResult(model.model_id, True, None, None)
 
     # --- reporting ---------------------------------------------------------------------------
 
-    def features(self, routes: dict[str, Route] | None = None) -> Features:
-        routes = routes or self.routes()
+    def features(self, routes: dict[str, Route] | None = None, probe: bool = True) -> Features:
+        routes = routes or self.routes(probe)
         coder = routes["coder"]
-        tools = coder.available and self.checker.supports_tools(coder.model)
+        if probe:
+            tools = coder.available and self.checker.supports_tools(coder.model)
+        else:
+            facts = self.checker.shown(coder.model) if coder.available else None
+            tools = facts is not None and facts.tools
         return features_from_routes(routes["general"], coder, tools)
 
     def off_reason(self, feature: str) -> str | None:
@@ -87,16 +103,22 @@ class Router:
             return None
         return features.reasons.get(feature) or f"The {feature} feature is off."
 
-    def status(self) -> dict:
-        """The status JSON (docs/ARCHITECTURE.md, "JSON shapes"): routes, the fallback (with its availability), features."""
-        routes = self.routes()
-        probe = self.checker.check(self.fallback)
-        fallback = {**self.fallback.to_json(), "is_available": probe.is_available,
-                    "reason": probe.reason}
+    def status(self, probe: bool = True) -> dict:
+        """The status JSON (docs/ARCHITECTURE.md, "JSON shapes"): routes, the fallback (with its
+        availability), features. `probe=False` asks no server and writes nothing (the web's
+        `GET /models/status`); the fallback then reads `null` until something probed it."""
+        routes = self.routes(probe)
+        if probe:
+            result = self.checker.check(self.fallback)
+        else:
+            result = self.checker.cached(self.fallback) or ProbeResult(
+                None, None, "not checked yet: POST /models/check probes it", None)
+        fallback = {**self.fallback.to_json(), "is_available": result.is_available,
+                    "reason": result.reason}
         return {
             "routes": {t: r.to_json() for t, r in routes.items()},
             "fallback": fallback,
-            "features": self.features(routes).to_json(),
+            "features": self.features(routes, probe).to_json(),
         }
 
     # --- talking to the model ----------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_page_adds_chats_and_follows_the_cli(web, cli, ollama_server, tmp_path):
             page.set_default_timeout(WAIT_MS)
             outside = []
             page.on("request", lambda r: None if r.url.startswith(web.url) else outside.append(r.url))
-            page.goto(web.url + "/")
+            page.goto(f"{web.url}/?token={web.token}")  # as serve prints it
             expect(page.locator("#live")).to_have_text("live")
             page.evaluate("window.__sameDocument = true")
             # A model name is text on the page, never markup.
@@ -116,7 +116,7 @@ def test_page_proposes_code_changes_and_writes_only_on_apply(web, cli, ollama_se
         try:
             page = context.pages[0] if context.pages else context.new_page()
             page.set_default_timeout(WAIT_MS)
-            page.goto(web.url + "/")
+            page.goto(f"{web.url}/?token={web.token}")  # as serve prints it
             page.fill("#instruction", "print something new")
             page.click("#propose")
             diff = page.locator(".diff[data-path='main.py']")

@@ -116,8 +116,8 @@ def test_refusal_names_the_token_check_and_spares_only_the_page():
     status, message = refusal("GET", "/api/models", headers(), policy)
     assert status == 401 and "Authorization: Bearer" in message
     assert refusal("GET", "/api/models", headers(authorization=f"Bearer {TOKEN}"), policy) is None
-    assert refusal("GET", "/", headers(), policy) is None
-    assert refusal("HEAD", "/static/app.js", headers(), policy) is None
+    assert refusal("GET", "/", headers(), policy) is None  # the page asks for it (page_answer)
+    assert refusal("HEAD", "/static/app.js", headers(), policy)[0] == 401
     assert refusal("POST", "/", headers(content_type="application/json"), policy)[0] == 401
     assert refusal("GET", "/staticky", headers(), policy)[0] == 401
 
@@ -163,9 +163,13 @@ def test_is_json_refuses_what_a_form_can_send(content_type):
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_refusal_names_the_content_type_check_for_every_change(method):
-    status, message = refusal(method, "/api/models", headers(content_type="text/plain"), LOCAL)
+    status, message = refusal(method, "/api/models",
+                              headers(content_type="text/plain", content_length="2"), LOCAL)
     assert status == 415 and "Content-Type: application/json" in message
+    chunked = headers(content_type="text/plain", transfer_encoding="chunked")
+    assert refusal(method, "/api/models", chunked, LOCAL)[0] == 415
     assert refusal(method, "/api/models", headers(content_type="application/json"), LOCAL) is None
+    assert refusal(method, "/api/models", headers(content_length="0"), LOCAL) is None  # no body
 
 
 def test_a_read_needs_no_content_type():
@@ -300,11 +304,13 @@ def test_the_guard_counts_the_body_as_it_streams_in():
          "Refused: the Host header does not name this server. Open the page at "
          "http://127.0.0.1:8765/ (or the address ai-cli serve printed)."),
         ("GET", "/api/models", headers(), Policy("127.0.0.1", 8765, token=TOKEN), 401,
-         "Refused: send the API token as 'Authorization: Bearer <AI_CLI_API_TOKEN>'."),
+         "Refused: this server needs its token. Open the address 'ai-cli serve' printed "
+         "(it carries ?token=), or send 'Authorization: Bearer <token>' (the token is in "
+         "the file web-token in ai-cli's data dir, or AI_CLI_API_TOKEN)."),
         ("POST", "/api/models", headers(origin="http://evil.example.test"), LOCAL, 403,
          "Refused: a request from another web page (Origin) cannot change anything here."),
-        ("POST", "/api/models", headers(content_type="text/plain"), LOCAL, 415,
-         "Refused: send the request with 'Content-Type: application/json'."),
+        ("POST", "/api/models", headers(content_type="text/plain", content_length="2"), LOCAL,
+         415, "Refused: send the request body with 'Content-Type: application/json'."),
         ("GET", "/api/models", headers(content_length="ten"), LOCAL, 400,
          "Refused: the Content-Length header is not a number."),
         ("GET", "/api/models", headers(content_length=str(2 ** 20 + 1)), LOCAL, 413,
@@ -332,9 +338,10 @@ def test_a_refusal_is_sent_as_json_with_lower_case_header_names_and_its_length()
              "headers": [(b"host", b"evil.example.test")]}
     asyncio.run(Guard(app, LOCAL)(scope, None, send))
     body = sent[1]["body"]
-    assert sent[0] == {"type": "http.response.start", "status": 403,
-                       "headers": [(b"content-type", b"application/json"),
-                                   (b"content-length", str(len(body)).encode())]}
+    assert sent[0]["status"] == 403
+    assert sent[0]["headers"][:2] == [(b"content-type", b"application/json"),
+                                      (b"content-length", str(len(body)).encode())]
+    assert all(name == name.lower() for name, _ in sent[0]["headers"])
 
 
 def messages_through_guard(messages):

@@ -2,7 +2,8 @@
 
 The server runs in a thread of the test process over the test's Redis prefix and config (the same
 files the `cli` fixture gives the `ai-cli` subprocesses), so a CLI command and the web API share
-one registry. Not tests themselves.
+one registry. Like `ai-cli serve`, it needs a token by default (`TEST_TOKEN`); `client()` sends it,
+`client(auth=False)` does not. Not tests themselves.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from registry.config import ConfigManager
 from ui.server import web_context
 
 
+TEST_TOKEN = "test-token-0123456789"
+NO_AUTH = None  # start_web(token=NO_AUTH): as `ai-cli serve --no-auth`
+
+
 @dataclass
 class WebServer:
     url: str
@@ -31,16 +36,22 @@ class WebServer:
     server: object
     thread: threading.Thread
     app: App
+    token: str | None = None
 
-    def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+    @property
+    def auth(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def client(self, auth: bool = True, **kwargs) -> httpx.Client:
+        headers = {**(self.auth if auth else {}), **kwargs.pop("headers", {})}
+        return httpx.Client(base_url=self.url, timeout=30, headers=headers, **kwargs)
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
 
-def start_web(cli, *, host: str = "127.0.0.1", token: str | None = None,
+def start_web(cli, *, host: str = "127.0.0.1", token: str | None = TEST_TOKEN,
               workspace: Path | None = None) -> WebServer:
     import uvicorn
 
@@ -63,7 +74,7 @@ def start_web(cli, *, host: str = "127.0.0.1", token: str | None = None,
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
-    return WebServer(f"http://{host}:{port}", f"{host}:{port}", server, thread, app)
+    return WebServer(f"http://{host}:{port}", f"{host}:{port}", server, thread, app, token)
 
 
 @pytest.fixture
@@ -108,4 +119,4 @@ def same_origin(web: WebServer) -> dict:
     return {"Origin": web.url}
 
 
-__all__ = ["WebServer", "start_web", "web", "api", "read_events", "same_origin", "replace"]
+__all__ = ["WebServer", "TEST_TOKEN", "NO_AUTH", "start_web", "web", "api", "read_events", "same_origin", "replace"]

@@ -15,3 +15,25 @@ class NoActiveModel(AiCliError):
             f"No {model_type} model is active. Add one with '/model {model_type} add <url> "
             f"<model_name>' or pick one with '/model {model_type} use <model_id>'."
         )
+
+
+class TooManyLiveClients(AiCliError):
+    """`GET /events` beyond the cap of live-update clients (ui/live.py)."""
+
+    http_status = 503
+
+    def __init__(self, limit: int):
+        super().__init__(
+            f"Busy: {limit} pages already follow live updates (GET /events), the most this "
+            "server serves. Close some pages or tabs, then retry.")
+
+
+class ModelSlotsBusy(AiCliError):
+    """`POST /chat` or `POST /code` while every model slot is taken (ui/limits.py)."""
+
+    http_status = 503
+
+    def __init__(self, limit: int):
+        super().__init__(
+            f"Busy: {limit} model requests are already running on this server, the most it "
+            "runs at once (a model that hangs holds one until its timeout). Retry when one ends.")

@@ -3,12 +3,22 @@
 - `Host` must name the bound address or a loopback name (stops DNS rebinding: a foreign page
   whose name now points at 127.0.0.1 still sends its own name as Host). On a wildcard bind
   (0.0.0.0, ::) any IP literal is accepted: rebinding needs a DNS name, and a token is required.
-- With a token (`AI_CLI_API_TOKEN`; required off loopback) every request except the page itself
-  must carry `Authorization: Bearer <token>`, compared in constant time.
-- A state-changing request (POST, PUT, PATCH, DELETE) must be `application/json` (a form on a
-  random web page cannot send that without a CORS preflight, which is never granted) and, when it
-  has an `Origin`, come from the page's own origin.
-- A request body is at most `MAX_BODY` bytes: by `Content-Length` and by what actually arrives.
+- Every request carries the server's token (ui/web_token.py; loopback included, since another
+  account on the same machine reaches loopback too), unless the server runs with `--no-auth`: as
+  `Authorization: Bearer <token>`, or as the HttpOnly, SameSite=Strict cookie the page gets when
+  it is opened once with `?token=` (then redirected to the bare URL, so the token leaves the
+  address bar and the history). Compared in constant time. Without it, `GET /` answers a small
+  page asking for the token; everything else a 401.
+- A request a browser marks `Sec-Fetch-Site: cross-site` or `same-site` (another page, another
+  port of the same machine) is refused on every route but the page itself.
+- A request with a body (POST, PUT, PATCH, DELETE) must send it as `application/json` (a form on
+  a random web page cannot send that without a CORS preflight, which is never granted) and, when
+  it has an `Origin`, come from the page's own origin. A request with no body needs no type.
+- A request body is at most `MAX_BODY` bytes: by `Content-Length` and by what actually arrives;
+  a JSON body whose text holds a lone UTF-16 surrogate (`"\ud800"`, which no model server can
+  take) is a 400.
+- Every response carries the framing and sniffing headers (`SECURITY_HEADERS`): HTTP headers,
+  since browsers ignore a `frame-ancestors` given in a `<meta>`.
 
 Refusals are JSON `{"error": "..."}` like every other error of the API.
 """
@@ -19,12 +29,25 @@ import hmac
 import ipaddress
 import json
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import parse_qs
 
 MAX_BODY = 1024 * 1024
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost"})
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})
-PUBLIC_PATHS = ("/", "/static/")  # the page and its files: no data in them, no token needed
+PAGE = "/"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+)
+FOREIGN_SITES = frozenset({"cross-site", "same-site"})  # Sec-Fetch-Site values of another page
 
 
 def is_loopback(host: str) -> bool:
@@ -75,13 +98,29 @@ class Policy:
             return True
         return bound in WILDCARDS and _ip(name) is not None
 
-    def token_ok(self, authorization: str | None) -> bool:
+    @property
+    def cookie_name(self) -> str:
+        """Per port: a browser sends a cookie to every port of a host, and two servers on one
+        machine have two tokens."""
+        return f"ai-cli-token-{self.port}"
+
+    def token_matches(self, given: str | None) -> bool:
+        if self.token is None:
+            return True
+        if given is None:
+            return False
+        return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.token.encode())
+
+    def token_ok(self, authorization: str | None, cookie: str | None = None) -> bool:
         if self.token is None:
             return True
         scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        return hmac.compare_digest(given.strip().encode(), self.token.encode())
+        if scheme.lower() == "bearer" and self.token_matches(given.strip()):
+            return True
+        return self.token_matches(cookie_value(cookie, self.cookie_name))
+
+    def login_cookie(self) -> str:
+        return (f"{self.cookie_name}={self.token}; Path=/; HttpOnly; SameSite=Strict")
 
     @staticmethod
     def origin_ok(origin: str | None, host_header: str, scheme: str = "http") -> bool:
@@ -90,9 +129,32 @@ class Policy:
         return origin.strip().lower() == f"{scheme}://{host_header.strip().lower()}"
 
 
+def cookie_value(header: str | None, name: str) -> str | None:
+    if not header:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return None if morsel is None else morsel.value
+
+
+def has_body(headers: dict[str, str]) -> bool:
+    """Whether the request announces a body (HTTP/1.1 has no other way to send one)."""
+    length = headers.get("content-length", "").strip()
+    return "transfer-encoding" in headers or (length.isdigit() and int(length) > 0)
+
+
 def is_json(content_type: str | None) -> bool:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     return media == "application/json"
+
+
+UNAUTHORIZED = ("Refused: this server needs its token. Open the address 'ai-cli serve' printed "
+                "(it carries ?token=), or send 'Authorization: Bearer <token>' (the token is in "
+                "the file web-token in ai-cli's data dir, or AI_CLI_API_TOKEN).")
 
 
 def refusal(method: str, path: str, headers: dict[str, str], policy: Policy) -> tuple[int, str] | None:
@@ -101,14 +163,17 @@ def refusal(method: str, path: str, headers: dict[str, str], policy: Policy) -> 
     if not policy.host_allowed(host):
         return 403, ("Refused: the Host header does not name this server. Open the page at "
                      f"http://127.0.0.1:{policy.port}/ (or the address ai-cli serve printed).")
-    public = method in ("GET", "HEAD") and (path == "/" or path.startswith("/static/"))
-    if not public and not policy.token_ok(headers.get("authorization")):
-        return 401, "Refused: send the API token as 'Authorization: Bearer <AI_CLI_API_TOKEN>'."
+    page = method in ("GET", "HEAD") and path == PAGE
+    if not page and headers.get("sec-fetch-site", "").strip().lower() in FOREIGN_SITES:
+        return 403, ("Refused: a request from another web page (Sec-Fetch-Site) cannot use this "
+                     "server. Open the page ai-cli serve printed instead.")
+    if not page and not policy.token_ok(headers.get("authorization"), headers.get("cookie")):
+        return 401, UNAUTHORIZED
     if method in STATE_CHANGING:
         if not policy.origin_ok(headers.get("origin"), host or ""):
             return 403, "Refused: a request from another web page (Origin) cannot change anything here."
-        if not is_json(headers.get("content-type")):
-            return 415, "Refused: send the request with 'Content-Type: application/json'."
+        if has_body(headers) and not is_json(headers.get("content-type")):
+            return 415, "Refused: send the request body with 'Content-Type: application/json'."
     length = headers.get("content-length")
     if length is not None:
         if not length.strip().isdigit():
@@ -118,30 +183,130 @@ def refusal(method: str, path: str, headers: dict[str, str], policy: Policy) -> 
     return None
 
 
-class Guard:
-    """ASGI middleware: applies `refusal`, and bounds the body as it streams in."""
+def page_answer(query_string: str, headers: dict[str, str], policy: Policy) -> tuple[str, str]:
+    """What `GET /` answers: ("page", "") the page; ("redirect", cookie) the bare URL with the
+    token's cookie set; ("login", why) the small page asking for the token (401)."""
+    given = parse_qs(query_string, keep_blank_values=True).get("token")
+    if given is not None:
+        if policy.token is None:
+            return "redirect", ""
+        if len(given) == 1 and policy.token_matches(given[0]):
+            return "redirect", policy.login_cookie()
+        return "login", "That token is not this server's token."
+    if policy.token_ok(headers.get("authorization"), headers.get("cookie")):
+        return "page", ""
+    return "login", ""
 
-    def __init__(self, app, policy: Policy):
+
+def lone_surrogate(value, where: str = "body") -> str | None:
+    """Where the first text holding a lone UTF-16 surrogate is in a JSON value, else None.
+
+    JSON can spell one (`"\\ud800"`); it is not a character, and no model server takes it."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = lone_surrogate(key, where) or lone_surrogate(item, f"{where}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = lone_surrogate(item, f"{where}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def surrogate_refusal(body: bytes, content_type: str | None) -> tuple[int, str] | None:
+    if not body or not is_json(content_type):
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None  # not JSON: the route says so (400)
+    where = lone_surrogate(value)
+    if where is None:
+        return None
+    where = where.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+    return 400, (f"Bad request: {where} holds a lone UTF-16 surrogate (such as \\ud800), "
+                 "which is not a character. Send the text as valid Unicode.")
+
+
+class Guard:
+    """ASGI middleware: applies `refusal`, answers the page's token exchange, bounds the body
+    as it streams in, and puts `SECURITY_HEADERS` on every response."""
+
+    def __init__(self, app, policy: Policy, login_page=None):
         self.app = app
         self.policy = policy
+        self.login_page = login_page or (lambda why: why.encode())
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        send = _with_security_headers(send)
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope.get("headers", []):
             name = raw_name.decode("latin-1").lower()
-            if name in headers and name in ("host", "authorization", "origin", "content-type"):
+            value = raw_value.decode("latin-1")
+            if name == "cookie" and name in headers:  # HTTP/2 may send cookies one per header
+                headers[name] += "; " + value
+                continue
+            if name in headers and name in ("host", "authorization", "origin", "content-type",
+                                            "sec-fetch-site"):
                 return await _refuse(send, 400, f"Refused: the {name} header appears twice.")
-            headers[name] = raw_value.decode("latin-1")
-        problem = refusal(scope["method"], scope.get("path", ""), headers, self.policy)
+            headers[name] = value
+        method, path = scope["method"], scope.get("path", "")
+        problem = refusal(method, path, headers, self.policy)
         if problem is not None:
             return await _refuse(send, *problem)
+        if method in ("GET", "HEAD") and path == PAGE:
+            query = scope.get("query_string", b"").decode("latin-1")
+            kind, detail = page_answer(query, headers, self.policy)
+            if kind == "redirect":
+                return await _redirect_home(send, detail)
+            if kind == "login":
+                return await _login(send, self.login_page(detail))
         body, complete = await _read_body(receive, self.policy.max_body)
         if not complete:
             return await _refuse(
                 send, 413, f"Refused: the request body is larger than {self.policy.max_body} bytes.")
+        problem = surrogate_refusal(body, headers.get("content-type"))
+        if problem is not None:
+            return await _refuse(send, *problem)
         return await self.app(scope, _replay(body, receive), send)
+
+
+def _with_security_headers(send):
+    async def sending(message):
+        if message["type"] == "http.response.start":
+            present = {name.lower() for name, _ in message.get("headers", [])}
+            extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sending
+
+
+async def _redirect_home(send, cookie: str) -> None:
+    headers = [(b"location", PAGE.encode()), (b"cache-control", b"no-store"),
+               (b"content-length", b"0")]
+    if cookie:
+        headers.append((b"set-cookie", cookie.encode()))
+    await send({"type": "http.response.start", "status": 303, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _login(send, page: bytes) -> None:
+    await send({"type": "http.response.start", "status": 401,
+                "headers": [(b"content-type", b"text/html; charset=utf-8"),
+                            (b"cache-control", b"no-store"),
+                            (b"content-length", str(len(page)).encode())]})
+    await send({"type": "http.response.body", "body": page})
 
 
 async def _read_body(receive, limit: int) -> tuple[bytes, bool]:

@@ -17,11 +17,14 @@ def render_diff(diff: str) -> Text:
     """The diff coloured line by line; built from Text parts, so no markup in it is interpreted."""
     from rich.text import Text
 
+    from cli.inert import shown_name
+
     text = Text()
     for line in diff.splitlines(keepends=True):
         if not line.endswith("\n"):
             line += "\n"
         if line.startswith(("+++", "---")):
+            line = shown_name(line[:-1]) + "\n"  # the file's name: invisible characters shown
             style = "bold"
         elif line.startswith("@@"):
             style = "cyan"
@@ -36,10 +39,12 @@ def render_diff(diff: str) -> Text:
 
 
 def show_code_outcome(result: CodeOutcome, out: Output) -> None:
+    from cli.inert import shown_name
+
     for name in result.applied:
-        out.info(name)
+        out.info(shown_name(name))
     for name in result.declined:
-        out.notice(f"Not changed (declined): {name}")
+        out.notice(f"Not changed (declined): {shown_name(name)}")
     if result.stopped == "step_limit":
         out.warn(f"Stopped after {result.steps} tool calls (code.max_steps in config.yaml).")
     elif result.stopped == "interrupted":

@@ -17,12 +17,19 @@ from redis.exceptions import (
     ClusterError,
     ConnectionError,
     CrossSlotTransactionError,
+    MaxConnectionsError,
     RedisClusterException,
     TimeoutError,
     TryAgainError,
 )
 
-from registry.errors import AiCliError, ConfigError, RegistryAuthFailed, RegistryUnavailable
+from registry.errors import (
+    AiCliError,
+    ConfigError,
+    RegistryAuthFailed,
+    RegistryBusy,
+    RegistryUnavailable,
+)
 
 CLUSTER_KEY_PREFIX = "{ai-cli}:"  # the default key prefix in cluster mode: one hash tag
 
@@ -91,6 +98,10 @@ def translate(
             f"Authentication failed at the Redis at {url} ({first_line(exc)}). Put the right "
             "password in AI_CLI_REDIS_URL (or redis.url in config.yaml)."
         )
+    if isinstance(exc, MaxConnectionsError):  # the pool, not the server
+        return RegistryBusy(
+            f"Busy: every connection this process may open to Redis is in use ({first_line(exc)}). "
+            "Redis itself is up; retry in a moment, or close some of what this process serves.")
     if is_cross_slot(exc):
         return cross_slot_error(prefix)
     if isinstance(exc, AskError) and not clustered:

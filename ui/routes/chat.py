@@ -6,13 +6,16 @@
   warning) is a plain JSON error instead. Both turns go into the session, like the terminal's chat.
 - `POST /code` runs the /code loop with a `ProposingApplier`: nothing is written until
   `POST /code/{id}/apply`.
-- `GET /events` relays `models:events` (Redis pub/sub) as `models` events, with heartbeats.
+- `GET /events` relays `models:events` as `models` events, with heartbeats, from the server's
+  one subscription (ui/live.py).
+
+Chat and /code each hold one of the server's model slots (ui/limits.py) while they run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import time
 from typing import Iterator
 
 from fastapi import APIRouter, Request
@@ -26,12 +29,12 @@ from agent.events import Broken, Notice, RouteChosen, SessionStarted, Token
 from registry.errors import AiCliError, InvalidInput, RegistryUnavailable
 from router.options import parse_options
 from ui.events import EventStream
-from ui.routes.commands import ERRORS
+from ui.live import GONE
+from ui.routes.commands import ERRORS, errors
 
 __all__ = ["router", "Proposals"]
 
 HEARTBEAT = 15.0  # seconds between keep-alive comments on /events
-POLL = 1.0  # how long one Redis read on /events waits
 SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 STREAM = {200: {"description": "text/event-stream", "content": {"text/event-stream": {}}}}
 
@@ -63,7 +66,7 @@ def sse(event: str, data) -> str:
 # --- chat ------------------------------------------------------------------------------------
 
 
-@router.post("/chat", tags=["chat"], responses={**STREAM, **ERRORS})
+@router.post("/chat", tags=["chat"], responses={**STREAM, **errors(404, 502, 504)})
 def chat(request: Request, body: ChatRequest) -> StreamingResponse:
     """Ask the general route; the answer streams as Server-Sent Events."""
     from agent.chat import ChatRequest as Exchange
@@ -74,10 +77,19 @@ def chat(request: Request, body: ChatRequest) -> StreamingResponse:
     if not question:
         raise InvalidInput("The message is empty. Send {\"message\": \"...\"}.")
     options = parse_options(_option_pairs(body.options))
+    model_id = _requested_model(app, body.model_id)
     store = _store(app, required=body.session_id is not None)
     wanted = Exchange(question, session_id=body.session_id, open_session=True,
-                      options=options or None, model_id=body.model_id, system=body.system)
-    stream = EventStream(lambda report: exchange(app.router, store, wanted, report))
+                      options=options or None, model_id=model_id, system=body.system)
+    slot = request.app.state.model_slots.take()
+
+    def work(report):
+        try:
+            return exchange(app.router, store, wanted, report)
+        finally:
+            slot.release()
+
+    stream = EventStream(work)
     before = stream.until_answer()  # a failure before the answer began is an HTTP error
     session_id = next((e.session_id for e in before if isinstance(e, SessionStarted)),
                       body.session_id)
@@ -121,6 +133,16 @@ def _route_json(route, notices: list[str]) -> dict:
     return shown
 
 
+def _requested_model(app, text: str | None) -> str | None:
+    """`model_id` resolved as `-m` is (an id, a name, a prefix): 404 when no model has it,
+    never quietly answered by the active model instead."""
+    if text is None:
+        return None
+    from agent.commands.model import find_model
+
+    return app.read_registry(lambda r: find_model(app, text, prefer="general", registry=r)).model_id
+
+
 def _option_pairs(options: dict | None) -> list[tuple[str, str]]:
     pairs = []
     for key, value in (options or {}).items():
@@ -141,7 +163,7 @@ def _store(app, required: bool):
 # --- /code -----------------------------------------------------------------------------------
 
 
-@router.post("/code", tags=["code"], responses=ERRORS)
+@router.post("/code", tags=["code"], responses=errors(404, 502, 504))
 def code(request: Request, body: CodeRequest) -> dict:
     """Run /code and answer with the proposed changes (unified diffs) and the proposal's id."""
     from agent.code.loop import CodeSettings, run_code
@@ -158,12 +180,13 @@ def code(request: Request, body: CodeRequest) -> dict:
     settings = CodeSettings.from_config(app.config)
     workspace = Workspace.open(app.workspace)
     applier = ProposingApplier(workspace.root)
-    outcome = run_code(
-        app.router, app.face.report, instruction,
-        ToolContext(workspace, applier, settings.max_tool_output),
-        supports_tools=app.router.checker.supports_tools, settings=settings,
-        pinned_model_id=pinned,
-    )
+    with request.app.state.model_slots.take():
+        outcome = run_code(
+            app.router, app.face.report, instruction,
+            ToolContext(workspace, applier, settings.max_tool_output),
+            supports_tools=app.router.checker.supports_tools, settings=settings,
+            pinned_model_id=pinned,
+        )
     proposals: Proposals = request.app.state.proposals
     return proposals.add(workspace.root, applier.changes(), outcome.to_json()).to_json()
 
@@ -181,59 +204,27 @@ def apply(request: Request, proposal_id: str) -> dict:
 # --- live registry changes -------------------------------------------------------------------
 
 
-@router.get("/events", tags=["models"], responses={**STREAM, **ERRORS})
+@router.get("/events", tags=["models"], responses={**STREAM, **errors()})
 async def events(request: Request) -> StreamingResponse:
     """One `models` event ({"op", "model_id", "model_type"}) per registry change, as it happens."""
-    registry = request.app.state.app.registry
-    pubsub = await run_in_threadpool(_subscribe, registry)
-    return StreamingResponse(_model_events(pubsub), media_type="text/event-stream",
+    live = request.app.state.live
+    client = await run_in_threadpool(live.join, asyncio.get_running_loop())
+    return StreamingResponse(_model_events(live, client), media_type="text/event-stream",
                              headers=SSE_HEADERS)
 
 
-def _subscribe(registry):
-    from registry.connection.failures import FAILURES
-
+async def _model_events(live, client):
     try:
-        pubsub = registry.redis.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(registry.keys.events)
-        return pubsub
-    except FAILURES as exc:  # on a Redis Cluster too
-        raise RegistryUnavailable(
-            f"The model registry's Redis is unreachable ({exc}); live updates need it. "
-            "Start it, or point AI_CLI_REDIS_URL at a running server.") from exc
-
-
-async def _model_events(pubsub):
-    from registry.connection.failures import FAILURES
-
-    yield "retry: 3000\n: subscribed\n\n"
-    quiet_since = time.monotonic()
-    try:
+        yield "retry: 3000\n: subscribed\n\n"
         while True:
             try:
-                message = await run_in_threadpool(pubsub.get_message, timeout=POLL)
-            except FAILURES:
-                yield sse("error", {"error": "The registry's Redis went away; reconnecting."})
-                return
-            event = _model_event(message)
-            if event is not None:
-                yield sse("models", event)
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since >= HEARTBEAT:
+                kind, data = await asyncio.wait_for(client.queue.get(), HEARTBEAT)
+            except asyncio.TimeoutError:
                 yield ": heartbeat\n\n"
-                quiet_since = time.monotonic()
+                continue
+            if kind == GONE:
+                yield sse("error", {"error": data})
+                return
+            yield sse(kind, data)
     finally:
-        await run_in_threadpool(pubsub.close)
-
-
-def _model_event(message) -> dict | None:
-    if not message or message.get("type") != "message":
-        return None
-    data = message.get("data")
-    try:
-        event = json.loads(data.decode() if isinstance(data, bytes) else data)
-    except (ValueError, AttributeError):
-        return None
-    if not isinstance(event, dict):
-        return None
-    return {key: event.get(key) for key in ("op", "model_id", "model_type")}
+        live.leave(client)

@@ -19,9 +19,21 @@ from agent.commands.base import Args
 from ui.errors import NoActiveModel
 from registry.model import validate_model_type
 
-ERRORS = {status: {"description": text, "content": {"application/json": {"example": {"error": "..."}}}}
-          for status, text in ((400, "Bad input"), (404, "Not found"), (409, "Conflict"),
-                               (503, "No model or no Redis"))}
+ERROR_TEXTS = {
+    400: "Bad input", 404: "Not found", 409: "Conflict", 502: "The model's server failed",
+    503: "No model, no Redis, or busy", 504: "The model's server timed out",
+}
+
+
+def errors(*statuses: int) -> dict:
+    """The OpenAPI answers of a route: 400 and 503 (every route reads Redis or a model) and
+    `statuses`. The safety refusals (401, 403, 413, 415) are added to every route by ui/app.py."""
+    return {status: {"description": ERROR_TEXTS[status],
+                     "content": {"application/json": {"example": {"error": "..."}}}}
+            for status in sorted({400, 503, *statuses})}
+
+
+ERRORS = errors(404, 409)
 
 router = APIRouter()
 
@@ -33,6 +45,12 @@ class AddModel(BaseModel):
     model_name: str = Field(description="The name Ollama knows it by, e.g. llama3.1:8b")
     timeout: int | None = Field(None, description="Request timeout in seconds (1-3600)")
     activate: bool = Field(True, description="Make it the active model of its type")
+
+
+class DiscoverRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="The Ollama server to ask, e.g. http://localhost:11434")
 
 
 class CheckRequest(BaseModel):
@@ -52,16 +70,18 @@ def list_models(request: Request) -> list[dict]:
     return run(request, model_commands.list_models, model_type=None)
 
 
-@router.get("/models/status", tags=["models"], responses=ERRORS)
+@router.get("/models/status", tags=["models"], responses=errors())
 def status(request: Request) -> dict:
-    """The route of each request type, the fallback and the features (`model status --json`)."""
-    return run(request, model_commands.status)
+    """The route of each request type, the fallback and the features, from what is known
+    already: no model server is asked and nothing is written (a GET changes nothing). `POST
+    /models/check` probes and updates what this shows."""
+    return request.app.state.app.router.status(probe=False)
 
 
-@router.get("/models/discover", tags=["models"], responses=ERRORS)
-def discover(request: Request, url: str = Query(description="The Ollama server to ask")) -> dict:
+@router.post("/models/discover", tags=["models"], responses=errors())
+def discover(request: Request, body: DiscoverRequest) -> dict:
     """The models an Ollama server has (`model general discover URL --json`)."""
-    return run(request, model_commands.discover, url=url)
+    return run(request, model_commands.discover, url=body.url)
 
 
 @router.post("/models/check", tags=["models"], responses=ERRORS)

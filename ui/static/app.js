@@ -1,11 +1,31 @@
 // The ai-cli page: models per type, add / activate / remove / check, a streaming chat and a
 // session picker, kept current by /events. Every string from a model, a server or a user reaches
 // the page through textContent (never innerHTML), so it stays text.
+//
+// The token: the server traded the `?token=` of the address it printed for an HttpOnly cookie
+// and sent the browser on to the bare address; every request here carries that cookie. Should
+// the address still hold a token (an older bookmark, a proxy that dropped the redirect), it is
+// taken out of the address bar and the history at once.
 "use strict";
 
 const TYPES = ["general", "coder"];
-const state = { token: sessionStorage.getItem("ai-cli-token") || "", sessionId: "", busy: false };
+const state = { sessionId: "", busy: false };
 const $ = (id) => document.getElementById(id);
+
+function forgetTokenInAddress() {
+  const url = new URL(window.location.href);
+  if (!url.searchParams.has("token")) return;
+  url.searchParams.delete("token");
+  history.replaceState(null, "", url.pathname + url.search + url.hash);
+}
+forgetTokenInAddress();
+
+// A file name with its invisible characters (zero-width, bidi marks and overrides: Unicode's
+// format characters) and control characters shown as <U+XXXX>, so one name cannot pass for another.
+function shownName(text) {
+  return String(text).replace(/[\p{Cf}\p{Cc}\u2028\u2029]/gu,
+    (c) => `<U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}>`);
+}
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -22,10 +42,7 @@ function el(tag, attrs = {}, ...children) {
 // --- talking to the API -------------------------------------------------------------------
 
 function headers(json) {
-  const h = {};
-  if (json) h["Content-Type"] = "application/json";
-  if (state.token) h["Authorization"] = "Bearer " + state.token;
-  return h;
+  return json ? { "Content-Type": "application/json" } : {};
 }
 
 class ApiError extends Error {}
@@ -69,7 +86,7 @@ function askToken() {
   $("token-form").hidden = false;
 }
 
-// Server-Sent Events over fetch (so the Authorization header can be sent).
+// Server-Sent Events over fetch (the page reads the error bodies too).
 async function readEvents(response, onEvent) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -170,7 +187,7 @@ async function refresh() {
 
 async function discover() {
   const url = $("add-url").value.trim();
-  const data = await api("GET", "/models/discover?url=" + encodeURIComponent(url));
+  const data = await api("POST", "/models/discover", { url });
   const select = $("add-name");
   select.replaceChildren();
   for (const name of data.models) select.append(el("option", { value: name, text: name }));
@@ -249,7 +266,11 @@ async function openSession(id) {
   if (!id) return;
   const session = await api("GET", `/sessions/${encodeURIComponent(id)}`);
   for (const m of session.messages) {
-    message(m.role, m.content, m.role === "user" ? "you" : (m.model_name || "model") + (m.interrupted ? " (stopped)" : ""));
+    const who = m.role === "user" ? "you"
+      : (m.model_name || "model") + (m.broken ? " (broken off)" : m.interrupted ? " (stopped)" : "");
+    const item = message(m.role, m.content, who);
+    if (m.broken) item.classList.add("broken");
+    if (m.interrupted) item.classList.add("stopped");
   }
 }
 
@@ -282,7 +303,9 @@ async function send(event) {
         setSession(data.session_id);
         reply.setAttribute("data-done", "true");
       } else if (name === "error") {
-        reply.classList.add("error");
+        reply.classList.add("error", "broken");  // kept in the session as broken
+        const who = reply.querySelector(".who");
+        who.textContent = who.textContent + " (broken off)";
         showProblem(new ApiError(data.error));
       }
     });
@@ -303,13 +326,14 @@ function diffView(change) {
   const pre = el("pre");
   for (const line of change.diff.split("\n")) {
     let kind = "";
-    if (line.startsWith("+++") || line.startsWith("---")) kind = "file";
+    let shown = line;
+    if (line.startsWith("+++") || line.startsWith("---")) { kind = "file"; shown = shownName(line); }
     else if (line.startsWith("@@")) kind = "hunk";
     else if (line.startsWith("+")) kind = "add";
     else if (line.startsWith("-")) kind = "del";
-    pre.append(el("span", { class: kind, text: line + "\n" }));
+    pre.append(el("span", { class: kind, text: shown + "\n" }));
   }
-  return el("div", { class: "diff", "data-path": change.path }, el("h4", { text: change.summary }), pre);
+  return el("div", { class: "diff", "data-path": change.path }, el("h4", { text: shownName(change.summary) }), pre);
 }
 
 async function propose(event) {
@@ -341,15 +365,15 @@ async function applyProposal() {
   const done = await api("POST", `/code/${encodeURIComponent(state.proposal)}/apply`);
   state.proposal = "";
   $("apply").hidden = true;
-  $("code-result").textContent = "Written: " + done.applied.join(", ");
+  $("code-result").textContent = "Written: " + done.applied.map(shownName).join(", ");
 }
 
 async function undo() {
   const done = await api("POST", "/undo");
   const parts = [];
-  if (done.restored.length) parts.push("Restored: " + done.restored.join(", "));
-  if (done.deleted && done.deleted.length) parts.push("Deleted: " + done.deleted.join(", "));
-  if (done.skipped.length) parts.push("Left alone (changed since): " + done.skipped.join(", "));
+  if (done.restored.length) parts.push("Restored: " + done.restored.map(shownName).join(", "));
+  if (done.deleted && done.deleted.length) parts.push("Deleted: " + done.deleted.map(shownName).join(", "));
+  if (done.skipped.length) parts.push("Left alone (changed since): " + done.skipped.map(shownName).join(", "));
   $("code-result").textContent = parts.join(". ") || "Nothing was restored.";
 }
 
@@ -357,11 +381,10 @@ async function undo() {
 
 function start() {
   $("token-form").addEventListener("submit", (event) => {
+    // The server trades it for its cookie and sends the page back without it; replace():
+    // no history entry holds it.
     event.preventDefault();
-    state.token = $("token").value;
-    sessionStorage.setItem("ai-cli-token", state.token);
-    $("token-form").hidden = true;
-    attempt(() => Promise.all([refresh(), loadSessions()]));
+    window.location.replace("/?token=" + encodeURIComponent($("token").value));
   });
   $("discover").addEventListener("click", () => attempt(discover));
   $("add-form").addEventListener("submit", (event) => attempt(() => addModel(event)));
