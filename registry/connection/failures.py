@@ -18,11 +18,18 @@ from redis.exceptions import (
     ConnectionError,
     CrossSlotTransactionError,
     RedisClusterException,
+    ResponseError,
     TimeoutError,
     TryAgainError,
 )
 
-from registry.errors import AiCliError, ConfigError, RegistryAuthFailed, RegistryUnavailable
+from registry.errors import (
+    AiCliError,
+    ConfigError,
+    RegistryAuthFailed,
+    RegistryRefusesWrites,
+    RegistryUnavailable,
+)
 
 CLUSTER_KEY_PREFIX = "{ai-cli}:"  # the default key prefix in cluster mode: one hash tag
 
@@ -39,6 +46,18 @@ FAILURES = (
     RedisClusterException,
 )
 _CROSS_SLOT_WORDS = ("same key slot", "same slot", "different slots")
+
+# The replies of a Redis that answers but will not write, measured against redis-server 6.2 and
+# 7: each starts with its code, or carries it after redis-py's "Command # N (...) of pipeline
+# caused error: " when a MULTI was refused while queueing. What each means, and what to do.
+_REFUSALS = (
+    ("OOM", "it is out of memory (maxmemory reached under the noeviction policy)",
+     "Raise its maxmemory (CONFIG SET maxmemory) or free memory, then retry."),
+    ("READONLY", "it is a read-only replica",
+     "Point AI_CLI_REDIS_URL (or redis.url in config.yaml) at its master."),
+    ("MISCONF", "its last save to disk failed and it stops writes until one works",
+     "Fix its disk or its 'dir' setting (its log says why), then retry."),
+)
 
 
 def hash_tag(prefix: str) -> str | None:
@@ -96,6 +115,28 @@ def translate(
     if isinstance(exc, AskError) and not clustered:
         return not_cluster_mode_error(url)
     return RegistryUnavailable(unavailable.format(detail=first_line(exc)))
+
+
+def refuses_writes(exc: BaseException, url: str) -> RegistryRefusesWrites | None:
+    """The error for a Redis that answered a write with OOM, READONLY or MISCONF; else None."""
+    if not isinstance(exc, ResponseError):
+        return None
+    text = str(exc)
+    _, marker, rest = text.partition("caused error: ")
+    reply = rest if marker else text
+    for code, what, fix in _REFUSALS:
+        if reply.startswith(code):
+            return RegistryRefusesWrites(
+                f"The Redis at {url} refuses writes: {what}; nothing was changed. {fix}")
+    return None
+
+
+def is_wrong_type(exc: BaseException) -> bool:
+    """A key of ours holds another Redis type (written by hand or by another program)."""
+    if not isinstance(exc, ResponseError):
+        return False
+    _, marker, rest = str(exc).partition("caused error: ")
+    return (rest if marker else str(exc)).startswith("WRONGTYPE")
 
 
 def first_line(exc: BaseException) -> str:
