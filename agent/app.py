@@ -121,9 +121,13 @@ class App:
     def feature_off_reason(self, feature: str) -> str | None:
         """Why `feature` is off right now, or None when it is on."""
         try:
-            return self.router.off_reason(feature)
+            reason = self.router.off_reason(feature)
         except AiCliError as exc:
-            return exc.message
+            reason = exc.message
+        lines = self.registry_messages() if reason is not None else []
+        if lines:  # a damaged registry key read as empty is the real reason: named first
+            reason = " ".join([*lines, reason.removeprefix("⚠").strip()])
+        return reason
 
     # --- start-up ---------------------------------------------------------------------------
 

@@ -251,6 +251,7 @@ class SessionStore:
         }
 
         def write():
+            self._require_index()  # before MULTI: a refused ZADD would not undo the HSET
             with self.redis.pipeline(transaction=True) as pipe:
                 pipe.hset(self.keys.session(session_id), mapping=fields)
                 pipe.zadd(self.keys.index, {session_id: now_utc().timestamp()})
@@ -364,11 +365,18 @@ class SessionStore:
             return self.redis.zrevrange(self.keys.index, 0, last)
         except redis.ResponseError as exc:
             _raise_unless_wrong_type(exc)
-            found = _text(self.redis.type(self.keys.index))
-            raise CorruptRegistryKey(
-                self.keys.index, found, "sorted set",
-                f"Delete it (redis-cli DEL '{self.keys.index}'): the sessions themselves are kept "
-                "and each is listed again once it is used.") from None
+            raise self._damaged_index(_text(self.redis.type(self.keys.index))) from None
+
+    def _require_index(self, client=None) -> None:
+        found = _text((client or self.redis).type(self.keys.index))
+        if found not in ("none", "zset"):
+            raise self._damaged_index(found)
+
+    def _damaged_index(self, found: str) -> CorruptRegistryKey:
+        return CorruptRegistryKey(
+            self.keys.index, found, "sorted set",
+            f"Delete it (redis-cli DEL '{self.keys.index}'): the sessions themselves are kept "
+            "and each is listed again once it is used.")
 
     def _require_writable(self, pipe, session_id: str) -> None:
         """Before MULTI (a refused command inside it would not undo the others): the session's
@@ -384,6 +392,7 @@ class SessionStore:
         if found not in ("none", "list"):
             raise SessionDamaged(session_id, f"the key {messages_key} holds a Redis {found}, "
                                              "where ai-cli keeps a list")
+        self._require_index(pipe)
 
     def _check_id(self, session_id: str) -> None:
         if not isinstance(session_id, str) or not SESSION_ID_RE.match(session_id):
