@@ -124,7 +124,13 @@ class App:
             reason = self.router.off_reason(feature)
         except AiCliError as exc:
             reason = exc.message
-        lines = self.registry_messages() if reason is not None else []
+        if reason is None:
+            return None
+        registry = self.registry
+        if not registry.online:  # not "no model configured": Redis is away or refused us
+            return (f"{registry.notice} Meanwhile {feature} is off: neither config.yaml nor "
+                    "the fallback has a model that answers.")
+        lines = self.registry_messages()
         if lines:  # a damaged registry key read as empty is the real reason: named first
             reason = " ".join([*lines, reason.removeprefix("⚠").strip()])
         return reason
