@@ -84,6 +84,8 @@ def _opt(value, kind):
     if value is None or isinstance(value, bool):
         return None
     if kind is float and isinstance(value, (int, float)):
+        if not math.isfinite(value):  # JSON from Redis may say NaN or Infinity
+            raise ValueError(f"{value!r} is not a finite number")
         return float(value)
     if not isinstance(value, kind):
         raise ValueError(f"{value!r} is not {kind.__name__}")
