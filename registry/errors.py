@@ -157,6 +157,17 @@ class RegistryRefusesWrites(AiCliError):
     http_status = 503
 
 
+def say_once(registry, refused: RegistryRefusesWrites, said: set) -> None:
+    """Queue `refused` as a line for the faces (`registry.messages`) the first time a best-effort
+    write (a probe result, the answer log) meets it; `said` is the writer's own memory."""
+    line = f"Not recorded (ai-cli goes on without it): {refused.message}"
+    if line in said:
+        return
+    said.add(line)
+    if line not in registry.messages:
+        registry.messages.append(line)
+
+
 class RegistryReadOnly(AiCliError):
     """The registry cannot be changed right now (for example AI_CLI_FORCE_CONFIG_YAML)."""
 

@@ -78,6 +78,8 @@ def assert_refuses_and_chat_answers(cli, ollama_server, client, model_id, words)
     ollama_server.reply("still answering")
     chat = clean(cli.run("chat", "hello"))
     assert "still answering" in chat.stdout
+    said = [line for line in chat.stderr.splitlines() if "refuses writes" in line]
+    assert len(said) == 1 and words in said[0], chat.stderr  # the log and probe, said once
     ollama_server.reply("answering in the REPL")
     repl = clean(cli.run(input="hello\n/quit\n"))  # its session cannot be saved: said once
     assert "answering in the REPL" in repl.stdout
