@@ -155,8 +155,13 @@ def status(app, args: Args) -> Status:
     from agent.commands.probes import Status
 
     registry = app.registry
+    report = app.router.status()
     if not registry.online:
         from agent.events import Notice
 
         app.face.report(Notice(registry.notice, "warn"))
-    return Status(app.router.status())
+        for route in report["routes"].values():  # Redis away is not "no model configured"
+            if route["model"] is None:
+                route["notice"] = ("The model registry cannot be read (see above), and neither "
+                                   "config.yaml nor the fallback has a model that answers.")
+    return Status(report)

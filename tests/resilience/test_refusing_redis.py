@@ -150,6 +150,8 @@ def test_an_unreachable_redis_is_never_no_model_configured(tmp_path, dead_url, o
     assert "unreachable" in chat.stderr
     assert "No general model available" not in chat.stderr
     assert "model general add" not in chat.stderr
+    status = clean(cli.run("model", "status"))
+    assert "unreachable" in status.stderr and "No general model available" not in status.stderr
 
 
 def test_a_refused_password_is_never_no_model_configured(tmp_path, dead_url, ollama_server):
@@ -164,6 +166,9 @@ def test_a_refused_password_is_never_no_model_configured(tmp_path, dead_url, oll
         assert "Authentication failed" in chat.stderr
         assert "No general model available" not in chat.stderr
         assert "wrong-pass" not in chat.stderr
+        status = clean(cli.run("model", "status"))
+        assert "Authentication failed" in status.stderr
+        assert "No general model available" not in status.stderr
     finally:
         proc.terminate()
         proc.wait(timeout=10)
