@@ -121,9 +121,19 @@ class App:
     def feature_off_reason(self, feature: str) -> str | None:
         """Why `feature` is off right now, or None when it is on."""
         try:
-            return self.router.off_reason(feature)
+            reason = self.router.off_reason(feature)
         except AiCliError as exc:
-            return exc.message
+            reason = exc.message
+        if reason is None:
+            return None
+        registry = self.registry
+        if not registry.online:  # not "no model configured": Redis is away or refused us
+            return (f"{registry.notice} Meanwhile {feature} is off: neither config.yaml nor "
+                    "the fallback has a model that answers.")
+        lines = self.registry_messages()
+        if lines:  # a damaged registry key read as empty is the real reason: named first
+            reason = " ".join([*lines, reason.removeprefix("⚠").strip()])
+        return reason
 
     # --- start-up ---------------------------------------------------------------------------
 

@@ -42,6 +42,20 @@ class SessionNotFound(AiCliError):
         self.session_id = session_id
 
 
+class SessionDamaged(AiCliError):
+    """A saved session whose keys hold something ai-cli cannot read (another Redis type, a hash
+    without its id): listed and deletable, never continued."""
+
+    http_status = 409
+
+    def __init__(self, session_id: str, problem: str):
+        super().__init__(
+            f"Session {session_id} is damaged ({problem}). Delete it with "
+            f"'ai-cli session delete {session_id}'."
+        )
+        self.session_id = session_id
+
+
 class PathRefused(InvalidInput):
     """A /code tool was asked for a path outside the workspace; nothing was read or written.
 

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, TypeVar
 
 import redis
 
 from agent.session_file import SESSION_ID_RE
 from registry.connection import failures as redis_failures
-from agent.errors import SessionNotFound
+from agent.errors import SessionDamaged, SessionNotFound
+from registry.errors import CorruptRegistryKey
 from registry.model import MODEL_TYPES, encode_time, now_utc, validate_model_type
 
 DEFAULT_MAX_HISTORY = 40  # messages sent with each request
@@ -64,6 +65,16 @@ class StoredMessage:
         return asdict(self)
 
     @classmethod
+    def from_raw(cls, raw) -> "StoredMessage | None":
+        """The message one stored list item holds; None for an item that is not a JSON object
+        (written by hand or by another program): it is left out, never raised."""
+        try:
+            data = json.loads(_text(raw))
+        except (ValueError, TypeError):
+            return None
+        return cls.from_json(data) if isinstance(data, dict) else None
+
+    @classmethod
     def from_json(cls, data: dict) -> "StoredMessage":
         return cls(
             role=str(data.get("role", "user")),
@@ -87,6 +98,7 @@ class Session:
     message_count: int = 0
     system: str = ""  # the system prompt sent ahead of every request ("" none)
     options: dict = field(default_factory=dict)  # default Ollama options (router/options.py)
+    problem: str | None = None  # what is damaged in its keys (listed, deletable, never used)
 
     def to_json(self) -> dict:
         return {
@@ -98,18 +110,30 @@ class Session:
             "message_count": self.message_count,
             "system": self.system or None,
             "options": dict(self.options),
+            **({"problem": self.problem} if self.problem is not None else {}),
         }
 
     @classmethod
-    def from_hash(cls, fields: dict, message_count: int = 0) -> "Session":
+    def damaged(cls, session_id: str, problem: str) -> "Session":
+        """A session whose hash cannot be read: shown with its problem, and deletable."""
+        return cls(session_id, "", "", "", {t: None for t in MODEL_TYPES}, problem=problem)
+
+    @classmethod
+    def from_hash(cls, fields: dict, message_count: int = 0,
+                  session_id: str | None = None) -> "Session":
         from router.options import checked_options
 
         try:
             options = checked_options(json.loads(fields.get("options") or "{}"))
         except ValueError:
             options = {}  # a damaged field never breaks a command
+        problem = None
+        if fields.get("session_id", session_id) != (session_id or fields.get("session_id")):
+            problem = "its session_id field differs from its key"
+        elif "session_id" not in fields:
+            problem = "its hash has no session_id field"
         return cls(
-            session_id=fields["session_id"],
+            session_id=session_id or fields.get("session_id", ""),
             title=fields.get("title", ""),
             created_at=fields.get("created_at", ""),
             updated_at=fields.get("updated_at", ""),
@@ -117,6 +141,7 @@ class Session:
             message_count=message_count,
             system=fields.get("system", ""),
             options=options,
+            problem=problem,
         )
 
 
@@ -156,22 +181,43 @@ class SessionStore:
     # --- reads -----------------------------------------------------------------------------
 
     def get(self, session_id: str) -> Session:
+        """The session; a damaged one (a key of another Redis type, a hash without its id)
+        comes back with its `problem` set instead of raising, so it can be listed and deleted."""
         self._check_id(session_id)
+        key, messages_key = self.keys.session(session_id), self.keys.messages(session_id)
 
         def read():
-            with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hgetall(self.keys.session(session_id))
-                pipe.llen(self.keys.messages(session_id))
-                return pipe.execute()
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hgetall(key)
+            pipe.llen(messages_key)
+            return pipe.execute(raise_on_error=False)
 
         fields, count = self._call(read)
+        if isinstance(fields, Exception):
+            _raise_unless_wrong_type(fields)
+            return Session.damaged(session_id, self._damage(key, "hash"))
         if not fields:
             raise SessionNotFound(session_id)
-        return Session.from_hash(_decoded(fields), int(count))
+        problem = None
+        if isinstance(count, Exception):
+            _raise_unless_wrong_type(count)
+            problem, count = self._damage(messages_key, "list"), 0
+        session = Session.from_hash(_decoded(fields), int(count), session_id)
+        return replace(session, problem=problem) if problem else session
+
+    def _damage(self, key: str, expected: str) -> str:
+        found = _text(self._call(lambda: self.redis.type(key)))
+        return f"the key {key} holds a Redis {found}, where ai-cli keeps a {expected}"
+
+    def require_sound(self, session: Session) -> Session:
+        """The session, or `SessionDamaged` (what is damaged, and that deleting it is the fix)."""
+        if session.problem is not None:
+            raise SessionDamaged(session.session_id, session.problem)
+        return session
 
     def list(self) -> list[Session]:
         """Every session, most recently used first."""
-        ids = [_text(i) for i in self._call(lambda: self.redis.zrevrange(self.keys.index, 0, -1))]
+        ids = [_text(i) for i in self._call(lambda: self._index_range(-1))]
         sessions = []
         for session_id in ids:
             try:
@@ -182,12 +228,13 @@ class SessionStore:
 
     def history(self, session_id: str, limit: int | None = None) -> list[StoredMessage]:
         """The last `limit` (default `max_history`) messages, oldest first."""
-        self.get(session_id)
+        self.require_sound(self.get(session_id))
         count = self.max_history if limit is None else limit
         if count <= 0:
             return []
         raw = self._call(lambda: self.redis.lrange(self.keys.messages(session_id), -count, -1))
-        return [StoredMessage.from_json(json.loads(_text(item))) for item in raw]
+        messages = (StoredMessage.from_raw(item) for item in raw)
+        return [m for m in messages if m is not None]
 
     # --- changes ---------------------------------------------------------------------------
 
@@ -204,6 +251,7 @@ class SessionStore:
         }
 
         def write():
+            self._require_index()  # before MULTI: a refused ZADD would not undo the HSET
             with self.redis.pipeline(transaction=True) as pipe:
                 pipe.hset(self.keys.session(session_id), mapping=fields)
                 pipe.zadd(self.keys.index, {session_id: now_utc().timestamp()})
@@ -221,6 +269,7 @@ class SessionStore:
         key = self.keys.session(session_id)
 
         def attempt(pipe) -> None:
+            self._require_writable(pipe, session_id)
             fields = pipe.hgetall(key)
             if not fields:
                 raise SessionNotFound(session_id)
@@ -246,8 +295,7 @@ class SessionStore:
         key = self.keys.session(session_id)
 
         def attempt(pipe) -> None:
-            if not pipe.exists(key):
-                raise SessionNotFound(session_id)
+            self._require_writable(pipe, session_id)
             pipe.multi()
             pipe.hset(key, f"pinned_{model_type}", model_id or "")
 
@@ -268,8 +316,7 @@ class SessionStore:
             return self.get(session_id)
 
         def attempt(pipe) -> None:
-            if not pipe.exists(key):
-                raise SessionNotFound(session_id)
+            self._require_writable(pipe, session_id)
             pipe.multi()
             pipe.hset(key, mapping=changes)
 
@@ -278,7 +325,7 @@ class SessionStore:
 
     def latest(self) -> Session | None:
         """The most recently used session, or None when there is none."""
-        ids = self._call(lambda: self.redis.zrevrange(self.keys.index, 0, 4))
+        ids = self._call(lambda: self._index_range(4))
         for session_id in ids:
             try:
                 return self.get(_text(session_id))
@@ -287,7 +334,20 @@ class SessionStore:
         return None
 
     def delete(self, session_id: str) -> Session:
-        session = self.get(session_id)
+        """Delete every key of the session, whatever they hold (a damaged one too)."""
+        try:
+            session = self.get(session_id)
+        except SessionNotFound:
+            def traces():
+                pipe = self.redis.pipeline(transaction=False)
+                pipe.zscore(self.keys.index, session_id)
+                pipe.exists(self.keys.messages(session_id))
+                return pipe.execute(raise_on_error=False)
+
+            if not any(t is not None and not isinstance(t, Exception) and t != 0
+                       for t in self._call(traces)):
+                raise
+            session = Session.damaged(session_id, "no stored hash")
 
         def write():
             with self.redis.pipeline(transaction=True) as pipe:
@@ -299,6 +359,40 @@ class SessionStore:
         return session
 
     # --- plumbing --------------------------------------------------------------------------
+
+    def _index_range(self, last: int) -> list:
+        try:
+            return self.redis.zrevrange(self.keys.index, 0, last)
+        except redis.ResponseError as exc:
+            _raise_unless_wrong_type(exc)
+            raise self._damaged_index(_text(self.redis.type(self.keys.index))) from None
+
+    def _require_index(self, client=None) -> None:
+        found = _text((client or self.redis).type(self.keys.index))
+        if found not in ("none", "zset"):
+            raise self._damaged_index(found)
+
+    def _damaged_index(self, found: str) -> CorruptRegistryKey:
+        return CorruptRegistryKey(
+            self.keys.index, found, "sorted set",
+            f"Delete it (redis-cli DEL '{self.keys.index}'): the sessions themselves are kept "
+            "and each is listed again once it is used.")
+
+    def _require_writable(self, pipe, session_id: str) -> None:
+        """Before MULTI (a refused command inside it would not undo the others): the session's
+        hash exists and neither of its keys holds another Redis type."""
+        key, messages_key = self.keys.session(session_id), self.keys.messages(session_id)
+        found = _text(pipe.type(key))
+        if found == "none":
+            raise SessionNotFound(session_id)
+        if found != "hash":
+            raise SessionDamaged(session_id, f"the key {key} holds a Redis {found}, where ai-cli "
+                                             "keeps a hash")
+        found = _text(pipe.type(messages_key))
+        if found not in ("none", "list"):
+            raise SessionDamaged(session_id, f"the key {messages_key} holds a Redis {found}, "
+                                             "where ai-cli keeps a list")
+        self._require_index(pipe)
 
     def _check_id(self, session_id: str) -> None:
         if not isinstance(session_id, str) or not SESSION_ID_RE.match(session_id):
@@ -321,19 +415,32 @@ class SessionStore:
     def _call(self, operation: Callable[[], T]) -> T:
         try:
             return operation()
-        except redis_failures.FAILURES as exc:
-            raise redis_failures.translate(
-                exc,
-                "The Redis server that keeps sessions is unreachable ({detail}). Start it, or "
-                "point AI_CLI_REDIS_URL at a running server.",
-                clustered=redis_failures.is_cluster_client(self.redis),
-                prefix=self.keys.prefix,
-                url="the configured URL",
-            ) from exc
+        except redis_failures.FAILURES as exc:  # before ResponseError: MOVED/ASK are ones too
+            raise self._translated(exc) from exc
+        except redis.ResponseError as exc:
+            refused = redis_failures.refuses_writes(exc, "the configured URL")
+            if refused is None:
+                raise
+            raise refused from exc
+
+    def _translated(self, exc: Exception):
+        return redis_failures.translate(
+            exc,
+            "The Redis server that keeps sessions is unreachable ({detail}). Start it, or "
+            "point AI_CLI_REDIS_URL at a running server.",
+            clustered=redis_failures.is_cluster_client(self.redis),
+            prefix=self.keys.prefix,
+            url="the configured URL",
+        )
+
+
+def _raise_unless_wrong_type(exc: Exception) -> None:
+    if not redis_failures.is_wrong_type(exc):
+        raise exc
 
 
 def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _decoded(fields: dict) -> dict:

@@ -23,7 +23,7 @@ from typing import Iterable
 import redis
 
 from registry.connection import failures as redis_failures
-from registry.errors import AiCliError
+from registry.errors import AiCliError, RegistryRefusesWrites, say_once
 from registry.model import encode_time, mask_url, now_utc
 
 KEY = "log:answers"
@@ -84,6 +84,8 @@ def _opt(value, kind):
     if value is None or isinstance(value, bool):
         return None
     if kind is float and isinstance(value, (int, float)):
+        if not math.isfinite(value):  # JSON from Redis may say NaN or Infinity
+            raise ValueError(f"{value!r} is not a finite number")
         return float(value)
     if not isinstance(value, kind):
         raise ValueError(f"{value!r} is not {kind.__name__}")
@@ -91,11 +93,13 @@ def _opt(value, kind):
 
 
 class AnswerLog:
-    """The `log:answers` stream; `registry` is anything with `.redis` and `.keys.prefix`."""
+    """The `log:answers` stream; `registry` is a `registry.protocol.Registry` (its `.redis`,
+    `.keys.prefix`, and `.messages` for a refusal said once)."""
 
     def __init__(self, registry, max_entries: int = MAX_ENTRIES):
         self.registry = registry
         self.max_entries = max_entries
+        self._said: set[str] = set()  # refusals already told (say_once)
 
     @property
     def key(self) -> str:
@@ -106,7 +110,11 @@ class AnswerLog:
         try:
             self.registry.redis.xadd(self.key, {"answer": json.dumps(record.to_json())},
                                      maxlen=self.max_entries, approximate=True)
-        except (*redis_failures.FAILURES, redis.RedisError, AiCliError, OSError):
+        except (*redis_failures.FAILURES, redis.RedisError, AiCliError, OSError) as exc:
+            refused = exc if isinstance(exc, RegistryRefusesWrites) else \
+                redis_failures.refuses_writes(exc, self.registry.url or "the configured URL")
+            if refused is not None:
+                say_once(self.registry, refused, self._said)
             return False
         return True
 

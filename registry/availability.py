@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from registry.config import FallbackModel
-from registry.errors import AiCliError, OllamaUnreachable
+from registry.errors import AiCliError, OllamaUnreachable, RegistryRefusesWrites, say_once
 from registry.model import ModelConfig, mask_url
 
 MAX_PARALLEL_PROBES = 64
@@ -96,6 +96,7 @@ class AvailabilityChecker:
         self._servers: dict[str, tuple[float, _TagsAnswer]] = {}
         self._lock = threading.Lock()
         self._http = None
+        self._said: set[str] = set()  # refusals already told (say_once)
 
     # --- public ------------------------------------------------------------------------------
 
@@ -206,6 +207,8 @@ class AvailabilityChecker:
         if isinstance(model, ModelConfig):
             try:
                 self.registry.update_availability(model.model_id, result.is_available)
+            except RegistryRefusesWrites as refused:  # the result still holds in this process
+                say_once(self.registry, refused, self._said)
             except AiCliError:
                 pass  # Redis down or read-only: the result still holds in this process
         return result

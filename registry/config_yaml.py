@@ -144,6 +144,9 @@ class ConfigYamlRegistry:
             self._probes[model_id] = (bool(is_available), now_utc())
         return True
 
+    def damaged_keys(self) -> list:
+        return []  # no Redis keys here
+
     @property
     def redis(self):
         raise RegistryUnavailable(self.notice)

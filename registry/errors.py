@@ -114,18 +114,28 @@ class CorruptModel(AiCliError):
 
 
 class CorruptRegistryKey(AiCliError):
-    """A registry key the migration reads (a marker, an active pointer, a type's index) holds
-    another Redis type than ai-cli writes there."""
+    """A registry key (a marker, an active pointer, a type's index, a session's keys) holds
+    another Redis type than ai-cli writes there. With `found` and `expected` the message names
+    both and `fix` (by default `model repair`, which deletes the key and writes again what
+    belongs there)."""
 
     http_status = 409
 
-    def __init__(self, key: str):
-        super().__init__(
-            f"The registry key {key} holds another Redis type than ai-cli writes there. Delete "
-            f"it (redis-cli DEL '{key}') and run 'ai-cli model repair'; ai-cli writes again what "
-            "belongs there."
-        )
+    def __init__(self, key: str, found: str = "", expected: str = "", fix: str = ""):
+        if found and expected:
+            fix = fix or ("Run 'ai-cli model repair': it deletes the key and writes again what "
+                          "belongs there.")
+            message = (f"The registry key {key} holds a Redis {found}, where ai-cli keeps a "
+                       f"{expected}. {fix}")
+        else:
+            message = (
+                f"The registry key {key} holds another Redis type than ai-cli writes there. "
+                f"Delete it (redis-cli DEL '{key}') and run 'ai-cli model repair'; ai-cli "
+                "writes again what belongs there.")
+        super().__init__(message)
         self.key = key
+        self.found = found
+        self.expected = expected
 
 
 class RegistryUnavailable(AiCliError):
@@ -144,6 +154,25 @@ class RegistryBusy(AiCliError):
 class RegistryAuthFailed(RegistryUnavailable):
     """Redis answered but refused the password (WRONGPASS, NOAUTH): a setting to fix, not a
     server to start."""
+
+
+class RegistryRefusesWrites(AiCliError):
+    """Redis answers but refuses to change anything: out of memory under `noeviction`
+    (OOM), a read-only replica (READONLY), or a failed background save with
+    `stop-writes-on-bgsave-error` (MISCONF). Reads still work; nothing was changed."""
+
+    http_status = 503
+
+
+def say_once(registry, refused: RegistryRefusesWrites, said: set) -> None:
+    """Queue `refused` as a line for the faces (`registry.messages`) the first time a best-effort
+    write (a probe result, the answer log) meets it; `said` is the writer's own memory."""
+    line = f"Not recorded (ai-cli goes on without it): {refused.message}"
+    if line in said:
+        return
+    said.add(line)
+    if line not in registry.messages:
+        registry.messages.append(line)
 
 
 class RegistryReadOnly(AiCliError):

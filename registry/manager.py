@@ -17,7 +17,7 @@ from typing import Callable, TypeVar
 import redis
 
 from registry.connection import failures as redis_failures
-from registry.errors import CorruptModel, UnknownModel, WrongModelType
+from registry.errors import AiCliError, CorruptModel, CorruptRegistryKey, UnknownModel, WrongModelType
 from registry.model import (
     MODEL_ID_RE,
     MODEL_TYPES,
@@ -63,6 +63,20 @@ class RegistryKeys:
     def events(self) -> str:
         return f"{self.prefix}models:events"
 
+    def kept(self) -> dict[str, str]:
+        """Each registry key of a fixed name -> the Redis type ai-cli keeps there (the model
+        hashes are decoded one by one instead: a damaged one is a corrupt model)."""
+        return {**{self.active(t): "string" for t in MODEL_TYPES},
+                **{self.index(t): "set" for t in MODEL_TYPES},
+                self.schema: "string", self.migrated: "string"}
+
+
+def damaged(kept: dict[str, str], found: dict[str, str]) -> list[CorruptRegistryKey]:
+    """The keys of `kept` (key -> type ai-cli keeps there) whose `found` Redis type (TYPE's
+    answer; "none" when absent) is another: each an error naming the key and the fix."""
+    return [CorruptRegistryKey(key, found[key], expected) for key, expected in kept.items()
+            if found.get(key, "none") not in ("none", expected)]
+
 
 def require_model(registry, model_id: str, model_type: str | None = None) -> ModelConfig:
     """The model, or `UnknownModel` / `WrongModelType` when it is not what was asked for.
@@ -101,7 +115,9 @@ class ModelRegistry:
         self.keys = RegistryKeys(key_prefix)
         self.default_timeout = validate_timeout(default_timeout)
         self.url = url  # only for messages: which server is unreachable
-        self.messages: list[str] = []  # nothing to announce: the resilient registry's job
+        # Lines for the faces to show once: a damaged key a read stepped over (`_noticed`).
+        self.messages: list[str] = []
+        self._told: set[str] = set()
         self.on_reconnect = None  # never called: reconnecting is the resilient registry's job
 
     def live(self) -> "ModelRegistry":
@@ -130,7 +146,17 @@ class ModelRegistry:
     require_model = require_model
     def get_active_model(self, model_type: str) -> ModelConfig | None:
         validate_model_type(model_type)
-        model_id = self._call(lambda: self.redis.get(self.keys.active(model_type)))
+
+        def read():
+            try:
+                return self.redis.get(self.keys.active(model_type))
+            except redis.ResponseError as exc:
+                if not redis_failures.is_wrong_type(exc):
+                    raise
+                self._noticed(self.keys.active(model_type), "string")
+                return None  # a pointer of another type names no model: `use` and repair say so
+
+        model_id = self._call(read)
         if not model_id:
             return None
         model = self.get_model(_text(model_id))
@@ -147,6 +173,9 @@ class ModelRegistry:
             for t in types:
                 pipe.smembers(self.keys.index(t))
             indexes = _wrong_types_as_values(pipe.execute(raise_on_error=False))
+            for t, members in zip(types, indexes):
+                if isinstance(members, Exception):
+                    self._noticed(self.keys.index(t), "set")
             ids = sorted({_text(i) for members in indexes if isinstance(members, set)
                           for i in members})  # an index key of another type lists nothing
             pipe = self.redis.pipeline(transaction=False)
@@ -158,6 +187,29 @@ class ModelRegistry:
         # Corrupt entries (and index members without a hash) are listed, marked by `problem`.
         models = [ModelConfig.from_hash(f, model_id) for model_id, f in self._call(fetch)]
         return sorted(models, key=lambda m: (m.added_at, m.model_id))
+
+    def damaged_keys(self) -> list[CorruptRegistryKey]:
+        """Every registry key of a fixed name holding another Redis type, in one round trip."""
+        kept = self.keys.kept()
+
+        def read() -> dict[str, str]:
+            pipe = self.redis.pipeline(transaction=False)
+            for key in kept:
+                pipe.type(key)
+            return {key: _text(found) for key, found in zip(kept, pipe.execute())}
+
+        return damaged(kept, self._call(read))
+
+    def _noticed(self, key: str, expected: str) -> None:
+        """A read stepped over `key` (another Redis type): say so once, by name, with the fix."""
+        if key in self._told:
+            return
+        self._told.add(key)
+        try:
+            found = _text(self.redis.type(key))
+        except redis.RedisError:
+            found = "value of another type"
+        self.messages.append(str(CorruptRegistryKey(key, found, expected)))
 
     # --- changes -----------------------------------------------------------------------------
 
@@ -183,9 +235,10 @@ class ModelRegistry:
         def attempt(pipe) -> ModelConfig:
             added = model.with_changes(model_id=new_model_id())
             key = self.keys.model(added.model_id)
-            pipe.watch(key, active_key)
+            pipe.watch(key, active_key, self.keys.index(model_type))
             if pipe.exists(key):  # an id collision: draw again
                 raise redis.WatchError
+            self._require_kept_types(pipe, model_type)
             flagged = self._flagged(pipe, model_type) if set_active else []
             pipe.multi()
             pipe.hset(key, mapping=added.to_hash())
@@ -213,7 +266,9 @@ class ModelRegistry:
         active_keys = [self.keys.active(t) for t in MODEL_TYPES]
 
         def attempt(pipe) -> ModelConfig:
-            pipe.watch(key, *active_keys)
+            pipe.watch(key, *active_keys, *(self.keys.index(t) for t in MODEL_TYPES))
+            for t in MODEL_TYPES:
+                self._require_kept_types(pipe, t)
             fields = hash_or_wrong_type(pipe, key)
             indexed = [t for t in MODEL_TYPES if pipe.sismember(self.keys.index(t), model_id)]
             pointing = [k for k in active_keys if _text(pipe.get(k) or "") == model_id]
@@ -244,7 +299,8 @@ class ModelRegistry:
             if model.corrupt:
                 raise CorruptModel(model_id, model.problem, model.model_type)
             active_key = self.keys.active(model.model_type)
-            pipe.watch(active_key)
+            pipe.watch(active_key, self.keys.index(model.model_type))
+            self._require_kept_types(pipe, model.model_type)
             flagged = self._flagged(pipe, model.model_type)
             pipe.multi()
             for other in flagged:
@@ -263,6 +319,8 @@ class ModelRegistry:
         def attempt(pipe) -> bool:
             key = self.keys.model(model_id)
             pipe.watch(key)
+            if _text(pipe.type(key)) != "hash":
+                return False  # gone, or another Redis type: nothing sound to record it on
             model_type = pipe.hget(key, "model_type")
             if model_type is None:
                 return False
@@ -302,6 +360,15 @@ class ModelRegistry:
         flags = _wrong_types_as_values(reads.execute(raise_on_error=False))
         return [i for i, flag in zip(ids, flags) if isinstance(flag, (str, bytes))
                 and _text(flag) == "1"]
+
+    def _require_kept_types(self, pipe, model_type: str) -> None:
+        """Refuse a change (before MULTI: nothing is written) while the active pointer or the
+        index of `model_type` holds another Redis type; the caller WATCHes both."""
+        kept = {self.keys.active(model_type): "string", self.keys.index(model_type): "set"}
+        found = {key: _text(pipe.type(key)) for key in kept}
+        problems = damaged(kept, found)
+        if problems:
+            raise problems[0]
 
     def _read_watched(self, pipe, model_id: str, model_type: str | None) -> ModelConfig:
         if model_type is not None:
@@ -346,10 +413,10 @@ class ModelRegistry:
         return self._call(run)
 
     def _call(self, operation: Callable[[], T]) -> T:
+        where = self.url or "the configured URL"
         try:
             return operation()
-        except redis_failures.FAILURES as exc:
-            where = self.url or "the configured URL"
+        except redis_failures.FAILURES as exc:  # before ResponseError: MOVED/ASK are ones too
             raise redis_failures.translate(
                 exc,
                 f"The model registry's Redis at {where} is unreachable ({{detail}}). "
@@ -358,11 +425,24 @@ class ModelRegistry:
                 prefix=self.keys.prefix,
                 url=where,
             ) from exc
+        except redis.ResponseError as exc:
+            refused = redis_failures.refuses_writes(exc, where)
+            if refused is not None:
+                raise refused from exc
+            if redis_failures.is_wrong_type(exc):
+                raise self._wrong_type_error() from exc
+            raise
+
+    def _wrong_type_error(self) -> CorruptRegistryKey:
+        """The damaged key a WRONGTYPE reply came from (Redis does not say which)."""
+        try:
+            found = self.damaged_keys()
+        except AiCliError:
+            found = []
+        return found[0] if found else CorruptRegistryKey(f"{self.keys.prefix}models:*")
 
 
-def is_wrong_type(exc: BaseException) -> bool:
-    """A key of ours holds another Redis type (written by hand or by another program)."""
-    return isinstance(exc, redis.ResponseError) and str(exc).startswith("WRONGTYPE")
+is_wrong_type = redis_failures.is_wrong_type
 
 
 def _wrong_types_as_values(replies: list) -> list:

@@ -8,7 +8,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from registry.errors import InvalidModelId, InvalidModelName, InvalidModelType, InvalidTimeout, InvalidUrl
+from registry.errors import (
+    AiCliError,
+    InvalidModelId,
+    InvalidModelName,
+    InvalidModelType,
+    InvalidTimeout,
+    InvalidUrl,
+)
 
 MODEL_TYPES = ("general", "coder")
 MAX_MODEL_NAME = 200
@@ -100,11 +107,13 @@ class ModelConfig:
                        problem="no stored hash: the id is only in an index or pointer")
         problems: list[str] = []
         f: dict[str, str] = {}
+        garbled: set[str] = set()
         for key, value in dict(fields or {}).items():
             name, bad_name = _lenient_text(key)
             text, bad_value = _lenient_text(value)
             if bad_name or bad_value:
                 problems.append(f"field {_show(name)} is not valid UTF-8")
+                garbled.add(name)
             f[name] = text
         for name in ("model_id", "model_type", "url", "model_name", "timeout"):
             if name not in f:
@@ -114,6 +123,11 @@ class ModelConfig:
             problems.append(f"model_id field {_show(stored_id)} differs from its key {model_id}")
         if stored_id and not MODEL_ID_RE.match(stored_id):
             problems.append(f"model_id {_show(stored_id)} is not model_ + 8 hex digits")
+        for name, validate in (("url", validate_url), ("model_name", validate_model_name)):
+            if f.get(name) and name not in garbled:  # one `add` refuses is corrupt: never routed
+                trouble = _refusal(validate, f[name])
+                if trouble:
+                    problems.append(f"{name}: {trouble}")
         model_type = f.get("model_type", "")
         if "model_type" in f and model_type not in MODEL_TYPES:
             problems.append(f"model_type {_show(model_type)} is not general or coder")
@@ -164,6 +178,15 @@ class ModelConfig:
             "is_available": self.is_available,
             **({"problem": self.problem} if self.problem is not None else {}),
         }
+
+
+def _refusal(validate, value: str) -> str | None:
+    """Why `validate` (what `add` runs) refuses a stored value, without its advice; else None."""
+    try:
+        validate(value)
+    except (AiCliError, ValueError, UnicodeError) as exc:
+        return str(exc).split(". ")[0]
+    return None
 
 
 def mask_url(url: str) -> str:

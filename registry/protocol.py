@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 if TYPE_CHECKING:
     import redis
 
+    from registry.errors import CorruptRegistryKey
     from registry.manager import ModelRegistry, RegistryKeys
     from registry.model import ModelConfig
 
@@ -59,3 +60,7 @@ class Registry(Protocol):
 
     def update_availability(self, model_id: str, is_available: bool) -> bool:
         """Record a probe result; False when the model is gone."""
+
+    def damaged_keys(self) -> "list[CorruptRegistryKey]":
+        """Registry keys of a fixed name holding another Redis type (none without Redis)."""
+        ...

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from registry.model import MODEL_TYPES, ModelConfig
+from registry.model import MODEL_ID_RE, MODEL_TYPES, ModelConfig
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,10 @@ class RegistryState:
     raw_active: dict[str, str]  # id -> is_active field exactly as stored
     indexes: dict[str, set[str]]  # model type -> ids in models:index:{type}
     pointers: dict[str, str | None]  # model type -> models:{type}:active
+    # key suffix -> (the Redis type found, the type ai-cli keeps there) for a key of a fixed
+    # name holding another type (read as absent above), or a models:model_* key that is not a
+    # hash or whose id is not an id -> (its type, "hash")
+    damaged: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,10 @@ class RepairPlan:
 
 
 def plan(state: RegistryState) -> RepairPlan:
-    fixes: list[Fix] = []
+    # Deleting a damaged key comes first: the fixes after it write what belongs there (a model
+    # found in no index is indexed again, a flagged model pointed at) in the same transaction.
+    fixes: list[Fix] = [_damage_fix(suffix, *found_expected)
+                         for suffix, found_expected in sorted(state.damaged.items())]
     remaining: list[str] = []
     for model_type in MODEL_TYPES:
         for model_id in sorted(state.indexes.get(model_type, ())):
@@ -61,6 +68,14 @@ def plan(state: RegistryState) -> RepairPlan:
     for model_type in MODEL_TYPES:
         fixes += _active_fixes(model_type, state)
     return RepairPlan(fixes, remaining)
+
+
+def _damage_fix(suffix: str, found: str, expected: str) -> Fix:
+    if found == "hash":  # a models:model_* hash under a key that is no model id
+        why = "its name is not a model id (model_ + 8 hex digits), so no command can reach it"
+    else:
+        why = f"it held a Redis {found}, where ai-cli keeps a {expected}"
+    return Fix(f"Deleted {suffix}: {why}.", (("delete", suffix),))
 
 
 def _index_fixes(model: ModelConfig, state: RegistryState) -> list[Fix]:
@@ -125,25 +140,37 @@ def _typed(model: ModelConfig, model_type: str) -> bool:
 
 def read_state(pipe, keys, client) -> RegistryState:
     """Read (and WATCH) every registry key through a pipeline in immediate mode; `client`
-    SCANs for the model hashes (on a Redis Cluster it scans every node)."""
+    SCANs for the model hashes (on a Redis Cluster it scans every node). A key holding another
+    Redis type than ai-cli keeps there is read as absent and listed in `damaged`."""
     prefix = keys.prefix
     # WATCH the indexes and pointers first: a model added or removed while we SCAN changes an
     # index, so the EXEC below fails and the whole repair runs again.
     pipe.watch(*(keys.index(t) for t in MODEL_TYPES), *(keys.active(t) for t in MODEL_TYPES))
+    damaged: dict[str, tuple[str, str]] = {}
+    sound: dict[str, bool] = {}
+    for key, expected in keys.kept().items():
+        found = _text(pipe.type(key))
+        sound[key] = found == expected
+        if found not in ("none", expected):
+            damaged[key[len(prefix):]] = (found, expected)
     model_keys = sorted(_text(k) for k in client.scan_iter(f"{_glob_escape(prefix)}models:model_*"))
     if model_keys:
         pipe.watch(*model_keys)
     models, raw_active = {}, {}
     for key in model_keys:
         model_id = key[len(prefix) + len("models:"):]
-        if pipe.type(key) not in ("hash", b"hash"):
-            continue  # not a hash: reported by nothing here, and never decoded
+        found = _text(pipe.type(key))
+        if found != "hash" or not MODEL_ID_RE.match(model_id):
+            damaged[key[len(prefix):]] = (found, "hash")  # no command can use or remove it
+            continue
         fields = pipe.hgetall(key)
         models[model_id] = ModelConfig.from_hash(fields, model_id)
         raw_active[model_id] = _text(fields.get("is_active", fields.get(b"is_active", "")))
-    indexes = {t: {_text(i) for i in pipe.smembers(keys.index(t))} for t in MODEL_TYPES}
-    pointers = {t: (_text(pipe.get(keys.active(t)) or "") or None) for t in MODEL_TYPES}
-    return RegistryState(models, raw_active, indexes, pointers)
+    indexes = {t: ({_text(i) for i in pipe.smembers(keys.index(t))} if sound[keys.index(t)]
+                   else set()) for t in MODEL_TYPES}
+    pointers = {t: ((_text(pipe.get(keys.active(t)) or "") or None) if sound[keys.active(t)]
+                    else None) for t in MODEL_TYPES}
+    return RegistryState(models, raw_active, indexes, pointers, damaged)
 
 
 def repair(registry, dry_run: bool = False) -> RepairPlan:

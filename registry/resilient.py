@@ -131,6 +131,10 @@ class ResilientRegistry:
     def update_availability(self, model_id: str, is_available: bool) -> bool:
         return self._read(lambda r: r.update_availability(model_id, is_available))
 
+    def damaged_keys(self) -> list:
+        """Registry keys holding another Redis type (none while Redis is away)."""
+        return self._read(lambda r: r.damaged_keys())
+
     # --- plumbing ------------------------------------------------------------------------------
 
     def _read(self, operation: Callable[[ModelRegistry | ConfigYamlRegistry], T]) -> T:
@@ -143,10 +147,15 @@ class ResilientRegistry:
         """`operation` on the live registry; `offline()` while (or once found) Redis is down."""
         self._retry_if_due()
         if self._online:
+            live = self._live
             try:
-                return operation(self._live)
+                return operation(live)
             except RegistryUnavailable:
                 self._went_offline()
+            finally:  # lines the live registry wants shown (a damaged key it stepped over)
+                if live.messages:
+                    self.messages.extend(live.messages)
+                    live.messages.clear()
         return offline()
 
     def _refuse_change(self):

@@ -339,11 +339,24 @@ class UndoJournal:
             return []  # an unreadable journal only loses undo history; never blocks /code
         if not isinstance(data, list):
             return []
-        return [e for e in data if isinstance(e, dict) and isinstance(e.get("files"), dict)]
+        return [e for e in data if _sound_entry(e)]
 
     def _save(self, entries: list[dict]) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the private data dir
         write_text_atomic(self.path, json.dumps(entries), new_mode=FILE_MODE)
+
+
+def _sound_entry(entry) -> bool:
+    """A journal entry undo can act on; any other (edited by hand, cut short) is left out, so
+    a damaged journal only loses history and never breaks /undo."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("workspace"), str):
+        return False
+    files = entry.get("files")
+    return isinstance(files, dict) and all(
+        isinstance(state, dict) and isinstance(state.get("before"), (str, type(None)))
+        and isinstance(state.get("after_sha", 0), (str, type(None)))
+        and "after_sha" in state and "before" in state
+        for state in files.values())
 
 
 # --- applying ----------------------------------------------------------------------------------

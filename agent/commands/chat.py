@@ -29,7 +29,18 @@ def chat(app, args: Args):
             app.session_id = event.session_id
         app.face.report(event)
 
-    return exchange(app.router, store, request, report)
+    try:
+        return exchange(app.router, store, request, report)
+    finally:
+        _say_registry_lines(app)
+
+
+def _say_registry_lines(app) -> None:
+    """Lines the registry noted while routing (a key of another Redis type it stepped over),
+    said once with this answer: in the shell nothing else would show them."""
+    registry = app.registry
+    while registry.messages:
+        app.face.report(Notice(registry.messages.pop(0), "warn"))
 
 
 def _sessions(app, continuing: bool):

@@ -65,8 +65,20 @@ def add(app, args: Args) -> ModelAdded:
 
 def list_models(app, args: Args) -> ModelList:
     models = app.read_registry(lambda r: r.list_models(args.model_type))
+    _warn_damaged_keys(app)
     # The speed column is for people: JSON has no place for it, so the log is not read for it.
     return ModelList(models, args.model_type, speeds={} if app.flags.json else _speeds(app))
+
+
+def _warn_damaged_keys(app) -> None:
+    """One warning per registry key holding another Redis type: what `list` stepped over."""
+    from agent.events import Notice
+
+    registry = app.registry
+    for problem in registry.damaged_keys():
+        app.face.report(Notice(problem.message, "warn"))
+        if problem.message in registry.messages:  # said here: not again after the command
+            registry.messages.remove(problem.message)
 
 
 def _speeds(app) -> dict[str, float]:
@@ -143,8 +155,13 @@ def status(app, args: Args) -> Status:
     from agent.commands.probes import Status
 
     registry = app.registry
+    report = app.router.status()
     if not registry.online:
         from agent.events import Notice
 
         app.face.report(Notice(registry.notice, "warn"))
-    return Status(app.router.status())
+        for route in report["routes"].values():  # Redis away is not "no model configured"
+            if route["model"] is None:
+                route["notice"] = ("The model registry cannot be read (see above), and neither "
+                                   "config.yaml nor the fallback has a model that answers.")
+    return Status(report)

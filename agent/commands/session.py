@@ -122,7 +122,8 @@ def use(app, args: Args):
             write_in_use(app.config.data_dir, None)
             return Message("No session in use: 'ai-cli chat' answers one-off again.")
         return Message("No session in use: your next message starts a new one.")
-    session = session_store(app).get(args.session_id)
+    store = session_store(app)
+    session = store.require_sound(store.get(args.session_id))
     app.session_id = session.session_id
     if not app.in_repl:
         write_in_use(app.config.data_dir, session.session_id)

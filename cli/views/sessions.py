@@ -31,19 +31,34 @@ def show_session_list(result: SessionList, out: Output) -> None:
         for s in result.sessions:
             mark = "* " if s.session_id == result.current else "  "
             out.print(Text(mark + s.session_id, style="bold"))
-            out.line(f"    {s.title or '(empty)'}")
+            out.line(f"    {_title(s)}")
             out.line(f"    {s.message_count} messages, last used {s.updated_at}"
                      + (f", pinned {_pins_text(s)}" if _pins_text(s) else ""))
         out.notice("* = the session in use")
+        _damaged_warning(out, result.sessions)
         return
     table = Table(title="Sessions", title_justify="left")
     for column in ("In use", "ID", "Title", "Messages", "Last used", "Pinned"):
         table.add_column(column, no_wrap=column == "ID")
     for s in result.sessions:
         mark = "*" if s.session_id == result.current else ""
-        table.add_row(mark, s.session_id, Text(s.title or "(empty)"), str(s.message_count),
+        table.add_row(mark, s.session_id, Text(_title(s)), str(s.message_count),
                       s.updated_at, Text(_pins_text(s) or "-"))
     out.print(table)
+    _damaged_warning(out, result.sessions)
+
+
+def _title(session: Session) -> str:
+    if session.problem is not None:
+        return f"damaged: {session.problem}"
+    return session.title or "(empty)"
+
+
+def _damaged_warning(out: Output, sessions) -> None:
+    damaged = [s.session_id for s in sessions if s.problem is not None]
+    if damaged:
+        out.warn(f"{len(damaged)} damaged session(s) cannot be continued: delete each with "
+                 f"'/session delete <id>' ({', '.join(damaged)}).")
 
 
 def show_session(result: SessionShow, out: Output) -> None:

@@ -7,6 +7,7 @@ dir. Loading reads files only; it never touches the network or Redis.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,14 @@ EMBEDDED = "embedded"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _MISSING = object()
 LEGACY_SECTIONS = {"ollama": "general", "general": "general", "coder": "coder"}
+# Every section ai-cli reads settings from: each must be a mapping (or empty). The legacy model
+# sections are the migration's to check (a bad one stops only the migration).
+SECTIONS = ("tinyollama", "redis", "defaults", "sessions", "code")
+# A config file is a few dozen nodes. Aliases may repeat a node; expanded past this many nodes
+# the file is refused (a "billion laughs" of nested aliases would otherwise take the time and
+# memory of every expansion), as is nesting deeper than MAX_DEPTH.
+MAX_NODES = 10_000
+MAX_DEPTH = 64
 
 DEFAULTS: dict[str, Any] = {
     "tinyollama": {
@@ -106,6 +115,11 @@ class ConfigManager:
 
     def validate(self) -> None:
         """Fail now, naming file and line, rather than at the first request."""
+        for name in SECTIONS:
+            value = self.data.get(name)
+            if value is not None and not isinstance(value, dict):
+                raise self._error((name,), "must be a mapping of settings (name: value), not "
+                                           f"{_kind_of(value)}")
         self.get_fallback_model()
         self.get_default_timeout()
         self.probe_timeout
@@ -113,6 +127,7 @@ class ConfigManager:
         self.redis_url
         self.key_prefix
         self.redis_cluster
+        self.embedded_linger
 
     # --- the seed's API ----------------------------------------------------------------------
 
@@ -163,15 +178,20 @@ class ConfigManager:
 
     @property
     def redis_url(self) -> str:
-        url = self.overrides.get("redis_url") or self.env.get("AI_CLI_REDIS_URL")
-        if not url:
-            url = self._get(("redis", "url"), str)
+        if self.overrides.get("redis_url"):
+            url, source = self.overrides["redis_url"], "--redis-url"
+        elif self.env.get("AI_CLI_REDIS_URL"):
+            url, source = self.env["AI_CLI_REDIS_URL"], "AI_CLI_REDIS_URL"
+        else:
+            url, source = self._get(("redis", "url"), str), None
         url = url.strip()
-        if url != EMBEDDED and not url.startswith(REDIS_SCHEMES):
-            raise ConfigError(
-                f"The Redis URL {url!r} is not usable: use 'embedded' or a redis://, rediss:// "
-                "or unix:// URL (config.yaml redis.url, AI_CLI_REDIS_URL or --redis-url)."
-            )
+        problem = redis_url_problem(url)
+        if problem is not None:
+            fix = ("use 'embedded', redis://[:PASSWORD@]HOST[:PORT][/DB], rediss://... or "
+                   "unix:///PATH/TO/SOCKET")
+            if source is None:
+                raise self._error(("redis", "url"), f"{mask_url(url)!r} {problem}: {fix}")
+            raise ConfigError(f"{source}={mask_url(url)!r} {problem}: {fix}.")
         if self.redis_cluster:
             _check_cluster_url(url)
         return url
@@ -220,7 +240,7 @@ class ConfigManager:
                 value = float(raw)
             except ValueError:
                 value = -1.0
-            if not 0 <= value < float("inf"):
+            if not math.isfinite(value) or value < 0:
                 raise ConfigError(f"AI_CLI_EMBEDDED_LINGER={raw!r} is not usable: set it to a "
                                   "number of seconds, 0 or more (0: stop with the last client).")
             return value
@@ -288,7 +308,7 @@ class ConfigManager:
 
     def _positive(self, path: tuple, allow_zero: bool = False) -> float:
         value = self._get(path, (int, float))
-        if value < 0 or (value == 0 and not allow_zero):
+        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
             raise self._error(path, "must be a positive number of seconds")
         return float(value)
 
@@ -362,13 +382,40 @@ def _parse_yaml(path: Path, text: str) -> tuple[dict, dict]:
 
 def _parse(yaml, text: str):
     """The document's node tree (for line numbers) and its data, from one parse: libyaml's C
-    parser when PyYAML has it (its wheels do), else the pure-Python one; both safe."""
+    parser when PyYAML has it (its wheels do), else the pure-Python one; both safe. Composing
+    keeps an alias as a second reference to its node, so it costs nothing; the tree is then
+    walked with every alias expanded, and refused past MAX_NODES nodes or MAX_DEPTH levels,
+    before anything (constructing, line numbers, the parse cache) expands it for real."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_size(yaml, node)
         return node, None if node is None else loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def _check_size(yaml, root) -> None:
+    """Raise a YAMLError when the expanded tree passes MAX_NODES or MAX_DEPTH, marked at the
+    top-level entry it happens under (an alias's node keeps its anchor's place)."""
+    count = 0
+    stack = [(root, 1, root.start_mark)]
+    while stack:
+        node, depth, origin = stack.pop()
+        count += 1
+        if count > MAX_NODES or depth > MAX_DEPTH:
+            problem = (f"its aliases expand to more than {MAX_NODES:,} values"
+                       if count > MAX_NODES else f"it nests deeper than {MAX_DEPTH} levels")
+            raise yaml.MarkedYAMLError(problem=problem, problem_mark=origin)
+        if isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            continue
+        stack.extend((child, depth + 1, child.start_mark if depth == 1 else origin)
+                     for child in children)
 
 
 def _collect_lines(node, path: tuple, lines: dict) -> None:
@@ -427,3 +474,33 @@ def _check_cluster_url(url: str) -> None:
             f"The Redis URL {mask_url(url)} selects database {db}, but a Redis Cluster has only "
             f"database 0. Drop the /{db} from the URL, or set redis.cluster: false."
         )
+
+
+def redis_url_problem(url: str) -> str | None:
+    """Why `url` cannot name a Redis (None when it can): what redis-py would raise at connect
+    time, found before anything connects."""
+    if url == EMBEDDED:
+        return None
+    if not url.startswith(REDIS_SCHEMES):
+        return "is not a Redis URL"
+    from redis.connection import parse_url  # only for a URL of one's own: embedded needs none
+
+    try:
+        parts = parse_url(url)
+    except (ValueError, TypeError) as exc:
+        return f"is not a usable Redis URL ({str(exc).rstrip('.')})"
+    if url.startswith("unix://") and not parts.get("path"):
+        return "names no socket"
+    return None
+
+
+def _kind_of(value) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__

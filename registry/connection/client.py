@@ -14,6 +14,7 @@ import redis
 from redis.backoff import ConstantBackoff
 from redis.retry import Retry
 
+from registry.connection.failures import refuses_writes
 from registry.errors import RegistryAuthFailed, RegistryUnavailable
 from registry.model import mask_url
 
@@ -74,6 +75,8 @@ def _ping(client: redis.Redis, url: str) -> None:
     try:
         client.ping()
     except redis.RedisError as exc:
+        if refuses_writes(exc, url) is not None:
+            return  # it answers (a failed save refuses even PING): each write says so itself
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if is_auth_failure(exc):
             raise auth_failed(url, detail) from exc

@@ -18,7 +18,10 @@ from redis.exceptions import (
     ConnectionError,
     CrossSlotTransactionError,
     MaxConnectionsError,
+    OutOfMemoryError,
+    ReadOnlyError,
     RedisClusterException,
+    ResponseError,
     TimeoutError,
     TryAgainError,
 )
@@ -28,6 +31,7 @@ from registry.errors import (
     ConfigError,
     RegistryAuthFailed,
     RegistryBusy,
+    RegistryRefusesWrites,
     RegistryUnavailable,
 )
 
@@ -46,6 +50,20 @@ FAILURES = (
     RedisClusterException,
 )
 _CROSS_SLOT_WORDS = ("same key slot", "same slot", "different slots")
+
+# The replies of a Redis that answers but will not write, measured against redis-server 6.2:
+# redis-py raises OutOfMemoryError ("command not allowed when used memory > 'maxmemory'") and
+# ReadOnlyError ("You can't write against a read only replica.") with the code cut off, and a
+# plain ResponseError starting "MISCONF"; inside a MULTI the same classes come back, their text
+# behind "Command # N (...) of pipeline caused error: ". What each means, and what to do.
+_REFUSALS = (
+    (OutOfMemoryError, "OOM", "it is out of memory (maxmemory reached under the noeviction "
+     "policy)", "Raise its maxmemory (CONFIG SET maxmemory) or free memory, then retry."),
+    (ReadOnlyError, "READONLY", "it is a read-only replica",
+     "Point AI_CLI_REDIS_URL (or redis.url in config.yaml) at its master."),
+    (None, "MISCONF", "its last save to disk failed and it stops writes until one works",
+     "Fix its disk or its 'dir' setting (its log says why), then retry."),
+)
 
 
 def hash_tag(prefix: str) -> str | None:
@@ -107,6 +125,29 @@ def translate(
     if isinstance(exc, AskError) and not clustered:
         return not_cluster_mode_error(url)
     return RegistryUnavailable(unavailable.format(detail=first_line(exc)))
+
+
+def refuses_writes(exc: BaseException, url: str) -> RegistryRefusesWrites | None:
+    """The error for a Redis that answered a write with OOM, READONLY or MISCONF; else None."""
+    if not isinstance(exc, ResponseError):
+        return None
+    reply = _reply_text(exc)
+    for kind, code, what, fix in _REFUSALS:
+        if (kind is not None and isinstance(exc, kind)) or reply.startswith(code):
+            return RegistryRefusesWrites(
+                f"The Redis at {url} refuses writes: {what}; nothing was changed. {fix}")
+    return None
+
+
+def _reply_text(exc: BaseException) -> str:
+    """The server's reply, without redis-py's "Command # N (...) of pipeline caused error: "."""
+    _, marker, rest = str(exc).partition("caused error: ")
+    return rest if marker else str(exc)
+
+
+def is_wrong_type(exc: BaseException) -> bool:
+    """A key of ours holds another Redis type (written by hand or by another program)."""
+    return isinstance(exc, ResponseError) and _reply_text(exc).startswith("WRONGTYPE")
 
 
 def first_line(exc: BaseException) -> str:
