@@ -79,7 +79,11 @@ def _limited_lines(found: Found) -> list[Line]:
     for feature, model_type, on in (("chat", "general", found.chat), ("code", "coder", found.code)):
         if on:
             continue
-        if found.active.get(model_type) is not None:  # configured, but not reachable
+        if found.registry_error:  # the registry is away: whether a model is set is unknown
+            lines.append(Line("", "yellow", f"Limited mode: {feature} is off until the model "
+                                            "registry answers again (see above) or the fallback "
+                                            "is reachable."))
+        elif found.active.get(model_type) is not None:  # configured, but not reachable
             lines.append(Line("", "yellow", f"Limited mode: {feature} is off until the {model_type} "
                                             "model is reachable: start its Ollama server, then "
                                             "run '/model check'."))
