@@ -139,10 +139,26 @@ class RegistryAuthFailed(RegistryUnavailable):
     server to start."""
 
 
+class RegistryBusy(RegistryUnavailable):
+    """The embedded Redis runs but did not answer in time (busy, loading its file, stopped): it
+    is waited for and reported, never replaced by a second server."""
+
+
+class RegistryDataProblem(RegistryUnavailable):
+    """The embedded Redis cannot run on its data dir or file as they are (read-only, damaged,
+    a folder where a file belongs); the message names it and what to do."""
+
+
 class RegistryReadOnly(AiCliError):
     """The registry cannot be changed right now (for example AI_CLI_FORCE_CONFIG_YAML)."""
 
     http_status = 409
+
+
+class RegistryDiskFull(RegistryReadOnly):
+    """The Redis server cannot save (MISCONF: disk full): it refuses changes, reads go on."""
+
+    http_status = 503
 
 
 class ConfigError(AiCliError):

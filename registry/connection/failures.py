@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from redis.cluster import RedisCluster
 from redis.exceptions import (
+    ResponseError,
     AskError,
     AuthenticationError,
     ClusterCrossSlotError,
@@ -22,7 +23,26 @@ from redis.exceptions import (
     TryAgainError,
 )
 
-from registry.errors import AiCliError, ConfigError, RegistryAuthFailed, RegistryUnavailable
+from registry.errors import (
+    AiCliError,
+    ConfigError,
+    RegistryAuthFailed,
+    RegistryDiskFull,
+    RegistryUnavailable,
+)
+
+
+
+class DiskWriteRefused(ResponseError):
+    """MISCONF from the embedded server: it cannot save its data file (disk full, or not
+    writable), so it refuses writes and keeps serving reads. Its connections raise this
+    (embedded.py gives them a parser that knows the file and the disk it is on)."""
+
+    def __init__(self, *args, data_file: str = "", disk: str = "", status_code=None):
+        super().__init__(*args, status_code=status_code)
+        self.data_file = data_file
+        self.disk = disk
+
 
 CLUSTER_KEY_PREFIX = "{ai-cli}:"  # the default key prefix in cluster mode: one hash tag
 
@@ -30,6 +50,7 @@ CLUSTER_KEY_PREFIX = "{ai-cli}:"  # the default key prefix in cluster mode: one 
 # ClusterDownError and MasterDownError; RedisClusterException covers SlotNotCoveredError and
 # CrossSlotTransactionError). Catch exactly these; anything else is a bug to see.
 FAILURES = (
+    DiskWriteRefused,
     ConnectionError,
     TimeoutError,
     ClusterError,
@@ -86,6 +107,8 @@ def translate(
     `unavailable` is the face's "cannot reach Redis" sentence; a detail in brackets is added.
     A MOVED/ASK reply to a plain (non-cluster) client means the URL names a cluster node.
     """
+    if isinstance(exc, DiskWriteRefused):  # a full disk: reads go on, this write is refused
+        return disk_full(exc.data_file, exc.disk)
     if isinstance(exc, AuthenticationError):  # WRONGPASS/NOAUTH: a setting, not a dead server
         return RegistryAuthFailed(
             f"Authentication failed at the Redis at {url} ({first_line(exc)}). Put the right "
@@ -96,6 +119,13 @@ def translate(
     if isinstance(exc, AskError) and not clustered:
         return not_cluster_mode_error(url)
     return RegistryUnavailable(unavailable.format(detail=first_line(exc)))
+
+
+def disk_full(data_file: str, disk: str) -> RegistryDiskFull:
+    return RegistryDiskFull(
+        f"Not saved: the embedded Redis cannot write {data_file} (the disk at {disk} is full or "
+        "not writable), so it refuses changes until it can; everything saved so far is kept and "
+        "reads go on. Free space on that disk and try again.")
 
 
 def first_line(exc: BaseException) -> str:
