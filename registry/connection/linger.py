@@ -48,6 +48,7 @@ OWNER_LOCK = "redis.lock"  # held by the server for its life (embedded.py)
 USERS_LOCK = "redis.users"  # shared by every ai-cli process using the server (embedded.py)
 LOG_LIMIT = 1_000_000  # bytes of redis.log before it is rotated to redis.log.1 (one kept)
 STOP_WAIT = 5.0  # seconds a server told SHUTDOWN NOSAVE gets before SIGKILL
+REFUSED_BACKOFF = 5.0  # seconds before asking a server that refused SHUTDOWN SAVE again
 
 
 def user_clients(client_names: list[str]) -> list[str]:
@@ -286,14 +287,16 @@ class Watch:
             if user_clients(client_names(conn)):
                 self.last_used = time.monotonic()
                 return
-            conn.call("SHUTDOWN", "SAVE")
+            conn.call("SHUTDOWN", "SAVE")  # refused (an error reply) when it cannot save
             self.drop()
             deadline = time.monotonic() + STOP_WAIT
             while self.server_lives() and time.monotonic() < deadline:
                 time.sleep(0.01)  # its lock goes with its process: then a new start is safe
         except OSError:
+            # It cannot save (disk full) or did not answer: it runs on, holding what it has, and
+            # is asked again a while later (each try is a save in the foreground).
             self.drop()
-            self.last_used = time.monotonic()
+            self.last_used = time.monotonic() + REFUSED_BACKOFF
         finally:
             fcntl.flock(self.users, fcntl.LOCK_UN)
 

@@ -16,31 +16,20 @@ import pytest
 import redis
 
 from registry.connection.client import connect_redis
-from registry.connection.embedded import _socket_path, _stop_if_last, connect_embedded
+from registry.connection.embedded import _stop_if_last, connect_embedded
 from registry.errors import RegistryBusy
 from registry.manager import ModelRegistry
-from resilience.embedded import server_pid, stop_server_quietly, wait_for, wait_until_saved
+from resilience.embedded import (
+    server_pid,
+    servers_on,
+    stop_server_quietly,
+    wait_for,
+    wait_until_saved,
+)
 
 pytestmark = pytest.mark.process
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def servers_on(data_dir: Path) -> list[int]:
-    """Pids of the redis-server processes serving this data dir's socket (not their save
-    children, which are named redis-rdb-bgsave)."""
-    needle = str(_socket_path(data_dir)).encode()
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            command = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"redis-server" in command and needle in command:
-            pids.append(int(entry))
-    return pids
 
 
 @pytest.fixture
