@@ -82,3 +82,13 @@ def servers_on(data_dir: Path) -> list[int]:
         if b"redis-server" in command and needle in command:
             pids.append(int(entry))
     return pids
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` runs: not gone, and not a zombie (a daemon whose parent is an init
+    that does not reap stays one)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
