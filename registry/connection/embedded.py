@@ -74,7 +74,7 @@ def connect_embedded(data_dir: Path, timeout: float, linger: float = 0.0,
         secure_data_dir(data_dir)  # 0700 dir, 0600 files: also fixes an older install
         _join_users(data_dir, wait)
     socket = _socket_path(data_dir)
-    client = _client(socket, timeout, data_file)
+    client = _client(socket, timeout, data_dir, wait, waiting)
     _reach_or_start(data_dir, socket, timeout, wait, waiting)
     try:
         client.ping()
@@ -87,16 +87,47 @@ def connect_embedded(data_dir: Path, timeout: float, linger: float = 0.0,
     return client
 
 
-def _client(socket: Path, timeout: float, data_file: Path) -> redis.Redis:
+class EmbeddedConnection(redis.UnixDomainSocketConnection):
+    """A connection to the embedded server that starts it again when it is gone (killed, or
+    stopped by its watcher while this process was idle) — exactly as `connect_embedded` does,
+    under the owner lock, so never beside a server that lives. Every user of the client (the
+    registry, the sessions, the answer log) thus finds it back at its next command, and an
+    answer whose server died while it streamed is saved when it ends."""
+
+    def __init__(self, *args, data_dir: str = "", wait: float = BUSY_WAIT,
+                 waiting: "Waiting | None" = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.data_dir, self.wait, self.waiting = Path(data_dir), wait, waiting
+
+    def _connect(self):
+        try:
+            return super()._connect()
+        except (FileNotFoundError, ConnectionRefusedError):
+            pass  # no server listens: start it (or wait for the one that is starting)
+        try:
+            with _data_dir_errors(self.data_dir):
+                secure_data_dir(self.data_dir)
+            _reach_or_start(self.data_dir, Path(self.path), self.socket_timeout or 2.0,
+                            self.wait, self.waiting)
+        except RegistryUnavailable as exc:  # said in redis-py's terms, with our line as detail
+            raise redis.ConnectionError(exc.message) from exc
+        return super()._connect()
+
+
+def _client(socket: Path, timeout: float, data_dir: Path, wait: float,
+            waiting: "Waiting | None") -> redis.Redis:
     pool = redis.ConnectionPool(
-        connection_class=redis.UnixDomainSocketConnection,
+        connection_class=EmbeddedConnection,
+        data_dir=str(data_dir),
+        wait=wait,
+        waiting=waiting,
         path=str(socket),
         decode_responses=True,
         encoding_errors="replace",
         socket_timeout=max(timeout, 5.0),
         retry=_quick_retry(),
         client_name=_client_name(),
-        parser_class=_parser_naming(data_file),
+        parser_class=_parser_naming(data_dir / EMBEDDED_DB),
     )
     return redis.Redis.from_pool(pool)  # its close() closes the pool, connections and all
 
