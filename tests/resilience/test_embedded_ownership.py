@@ -169,3 +169,27 @@ def test_a_stale_socket_of_a_dead_server_is_still_replaced(data_dir):
     assert len(servers_on(data_dir)) == 1
     _stop_if_last(client, data_dir)
     stop_server_quietly(data_dir)
+
+
+def test_ai_cli_shows_that_it_waits_for_a_stopped_server(data_dir):
+    """The terminal face's spinner (a plain line on stderr when piped) while the wait lasts;
+    then the command runs on the same server."""
+    pid = started_with_a_model(data_dir)
+    os.kill(pid, signal.SIGSTOP)
+    resume = threading.Timer(3.0, os.kill, (pid, signal.SIGCONT))
+    resume.start()
+    env = {**os.environ, "AI_CLI_REDIS_URL": "embedded", "XDG_DATA_HOME": str(data_dir.parent),
+           "PYTHONPATH": str(ROOT)}
+    try:
+        (data_dir.parent / "ai-cli").symlink_to(data_dir)
+        done = subprocess.run([sys.executable, "-m", "cli", "model", "list"], env=env,
+                              capture_output=True, text=True, timeout=60, cwd=data_dir.parent)
+    finally:
+        resume.cancel()
+        os.kill(pid, signal.SIGCONT)
+    assert done.returncode == 0, done.stderr
+    shown = " ".join(done.stderr.split())
+    assert f"Waiting for the embedded Redis of {data_dir.parent / 'ai-cli'}/registry.db, which " \
+           "is busy" in shown
+    assert "kept:1b" in done.stdout
+    assert servers_on(data_dir) == [pid]
