@@ -74,7 +74,7 @@ def connect_embedded(data_dir: Path, timeout: float, linger: float = 0.0,
         secure_data_dir(data_dir)  # 0700 dir, 0600 files: also fixes an older install
         _join_users(data_dir, wait)
     socket = _socket_path(data_dir)
-    client = _client(socket, timeout, data_dir, wait, waiting)
+    client = _client(socket, timeout, data_dir, wait, waiting, linger)
     _reach_or_start(data_dir, socket, timeout, wait, waiting)
     try:
         client.ping()
@@ -95,9 +95,10 @@ class EmbeddedConnection(redis.UnixDomainSocketConnection):
     answer whose server died while it streamed is saved when it ends."""
 
     def __init__(self, *args, data_dir: str = "", wait: float = BUSY_WAIT,
-                 waiting: "Waiting | None" = None, **kwargs):
+                 waiting: "Waiting | None" = None, linger: float = 0.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.data_dir, self.wait, self.waiting = Path(data_dir), wait, waiting
+        self.linger = linger
 
     def _connect(self):
         try:
@@ -111,16 +112,19 @@ class EmbeddedConnection(redis.UnixDomainSocketConnection):
                             self.wait, self.waiting)
         except RegistryUnavailable as exc:  # said in redis-py's terms, with our line as detail
             raise redis.ConnectionError(exc.message) from exc
-        return super()._connect()
+        sock = super()._connect()
+        lingering.start_watcher(self.data_dir, Path(self.path), self.linger)  # the new server's
+        return sock
 
 
 def _client(socket: Path, timeout: float, data_dir: Path, wait: float,
-            waiting: "Waiting | None") -> redis.Redis:
+            waiting: "Waiting | None", linger: float) -> redis.Redis:
     pool = redis.ConnectionPool(
         connection_class=EmbeddedConnection,
         data_dir=str(data_dir),
         wait=wait,
         waiting=waiting,
+        linger=linger,
         path=str(socket),
         decode_responses=True,
         encoding_errors="replace",

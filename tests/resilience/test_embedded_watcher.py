@@ -125,3 +125,38 @@ def test_redis_log_is_bounded_at_start_and_while_the_server_runs(data_dir):
         assert rotated.stat().st_size < 2 * LOG_LIMIT
     finally:
         _stop_if_last(client, data_dir, 0)
+
+
+ASKS = """
+import sys
+from registry import open_registry
+from registry.config import ConfigManager
+registry = open_registry(ConfigManager.load())
+for line in sys.stdin:
+    print(len(registry.list_models()), flush=True)
+"""
+
+
+def test_a_server_started_again_by_a_client_is_watched_too(data_dir):
+    """The server killed under a process that then uses it again: that process starts it again
+    by itself, and once the process is killed too, no server runs past the linger."""
+    user = subprocess.Popen([sys.executable, "-c", ASKS], env=env(), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        user.stdin.write("list\n")
+        user.stdin.flush()
+        assert user.stdout.readline().strip() == "0"
+        (first,) = servers_on(data_dir)
+        assert wait_for(lambda: (data_dir / "linger.pid").exists(), 10)  # its watcher is up
+        os.kill(first, signal.SIGKILL)
+        assert wait_for(lambda: not running(first), 10)
+        assert wait_for(lambda: not (data_dir / "linger.pid").exists(), 10)  # its watcher left
+        user.stdin.write("list\n")
+        user.stdin.flush()
+        assert user.stdout.readline().strip() == "0", user.stderr.read()
+        (again,) = servers_on(data_dir)
+        assert again != first
+    finally:
+        user.kill()
+        user.wait()
+    assert wait_for(lambda: not servers_on(data_dir), 30), "the new server outlived its user"
