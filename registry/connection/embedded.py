@@ -89,7 +89,7 @@ def connect_embedded(data_dir: Path, timeout: float, linger: float = 0.0,
 
 class EmbeddedConnection(redis.UnixDomainSocketConnection):
     """A connection to the embedded server that starts it again when it is gone (killed, or
-    stopped by its watcher while this process was idle) — exactly as `connect_embedded` does,
+    stopped by hand) — exactly as `connect_embedded` does,
     under the owner lock, so never beside a server that lives. Every user of the client (the
     registry, the sessions, the answer log) thus finds it back at its next command, and an
     answer whose server died while it streamed is saved when it ends."""
@@ -252,6 +252,16 @@ def _try_own(data_dir: Path) -> int | None:
     return None
 
 
+def _server_lives(data_dir: Path) -> bool:
+    """Whether a server owns the data file (its lock is held). Not a PING: that would be one more
+    unnamed client in the list the last process looks at."""
+    fd = _try_own(data_dir)
+    if fd is None:
+        return True
+    os.close(fd)
+    return False
+
+
 # --- reaching the server, or starting it ---------------------------------------------------------
 
 
@@ -304,8 +314,11 @@ def _reach_or_start(data_dir: Path, socket: Path, timeout: float, wait: float,
             if time.monotonic() > deadline:
                 raise _busy(data_dir, state, max(wait, timeout))
             if state != "down" and waiting is not None and not shown:
-                spinner.enter_context(waiting(_waiting_text(data_dir, state)))
                 shown = True
+                try:
+                    spinner.enter_context(waiting(_waiting_text(data_dir, state)))
+                except Exception:  # noqa: BLE001 - a spinner that cannot show (another live
+                    pass  # display is up) must not fail the wait it only decorates
             time.sleep(0.002 if state == "down" else 0.1)  # a start takes milliseconds
 
 
@@ -426,6 +439,8 @@ def _stop_if_last(client: redis.Redis, data_dir: Path, linger: float = 0.0) -> N
         if linger > 0:
             lingering.start_watcher(data_dir, _socket_path(data_dir), linger)
             return
+        if not _server_lives(data_dir):
+            return  # already gone: asking it would start it again (EmbeddedConnection)
         fd = _open_lock(data_dir / USERS_LOCK)
         try:
             if not _try_flock(fd, fcntl.LOCK_EX):
