@@ -49,6 +49,7 @@ SHUTDOWN_TIMEOUT = 10.0  # saving the registry takes milliseconds; a stuck serve
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
 BUSY_WAIT = 30.0  # seconds to wait for a server that lives but does not answer (busy, loading)
 PROBE_TIMEOUT = 0.5  # one look at a server that may be stopped: short, the wait loops
+LAST_LOOK = 0.05  # seconds the last process (linger 0) tries for the users lock at exit
 CORRUPT_WORDS = ("Short read", "Bad file format", "Wrong signature", "Wrong RDB checksum",
                  "Can't handle RDB format", "Unexpected EOF", "Internal error in RDB",
                  "Unknown RDB", "RDB file was saved with checksum")
@@ -241,6 +242,18 @@ def _try_flock(fd: int, kind: int) -> bool:
         return True
     except BlockingIOError:
         return False
+
+
+def _flock_soon(fd: int, kind: int, within: float) -> bool:
+    """The lock, tried for `within` seconds: the watcher holds it for an instant twice a second
+    to see whether anyone uses the server, and must not make the last process leave its server
+    to the watcher (which stops it up to half a second later)."""
+    deadline = time.monotonic() + within
+    while not _try_flock(fd, kind):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def _try_own(data_dir: Path) -> int | None:
@@ -443,7 +456,7 @@ def _stop_if_last(client: redis.Redis, data_dir: Path, linger: float = 0.0) -> N
             return  # already gone: asking it would start it again (EmbeddedConnection)
         fd = _open_lock(data_dir / USERS_LOCK)
         try:
-            if not _try_flock(fd, fcntl.LOCK_EX):
+            if not _flock_soon(fd, fcntl.LOCK_EX, LAST_LOOK):
                 return  # another ai-cli process uses it (or the watcher is stopping it)
             mine = _client_name()
             names = [c.get("name", "") for c in client.client_list()]
