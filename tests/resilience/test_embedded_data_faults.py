@@ -45,20 +45,20 @@ def tmpfs(path: Path, size: str):
         subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
-def run(cli, *args, data_home: Path, expect: int | None = 0) -> subprocess.CompletedProcess:
-    done = cli.run(*args, env={**EMBEDDED, "XDG_DATA_HOME": str(data_home)})
+def run(program, *args, data_home: Path, expect: int | None = 0) -> subprocess.CompletedProcess:
+    done = program.run(*args, env={**EMBEDDED, "XDG_DATA_HOME": str(data_home)})
     if expect is not None:
         assert done.returncode == expect, (done.stdout, done.stderr)
     return done
 
 
-def names(cli, data_home: Path) -> list[str]:
-    out = run(cli, "model", "list", "--json", data_home=data_home).stdout
+def names(program, data_home: Path) -> list[str]:
+    out = run(program, "model", "list", "--json", data_home=data_home).stdout
     return sorted(model["model_name"] for model in json.loads(out))
 
 
-def add(cli, name: str, data_home: Path, expect: int | None = 0):
-    return run(cli, "model", "general", "add", "http://127.0.0.1:9", name, "--force",
+def add(program, name: str, data_home: Path, expect: int | None = 0):
+    return run(program, "model", "general", "add", "http://127.0.0.1:9", name, "--force",
                "--no-activate", data_home=data_home, expect=expect)
 
 
