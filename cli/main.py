@@ -100,7 +100,7 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
     if flags.help:
         return _help(table, words, output)
     face = _terminal_face(flags, output)
-    app = _build_app(flags, face, table)
+    app = _build_app(flags, face, table, output)
     invocation = table.parse_argv(words) if words else None
     lasting = _lasting(invocation, output)
     if lasting is not None:
@@ -153,12 +153,19 @@ def _terminal_face(flags: Flags, output: Output) -> TerminalFace:
                         quiet=flags.json)
 
 
-def _build_app(flags: Flags, face: TerminalFace, table) -> App:
+def _build_app(flags: Flags, face: TerminalFace, table, output: Output) -> App:
     from registry.config import ConfigManager
 
     overrides = {"redis_url": flags.redis_url} if flags.redis_url else {}
     config = ConfigManager.load(flags.config, overrides=overrides)
-    return App(config, face, table, flags)
+
+    def open_registry(config: ConfigManager):
+        from registry import open_registry
+
+        # a busy or loading embedded Redis is waited for under a spinner on stderr
+        return open_registry(config, waiting=output.spinner)
+
+    return App(config, face, table, flags, open_registry=open_registry)
 
 
 def _group_help(table, words: list[str], output: Output) -> int:

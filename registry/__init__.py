@@ -11,14 +11,15 @@ from registry.config import ConfigManager
 from registry.manager import ModelRegistry
 
 
-def open_registry(config: ConfigManager, timeout: float = 2.0):
+def open_registry(config: ConfigManager, timeout: float = 2.0, waiting=None):
     """The registry the settings ask for (the entry points' one way). Never raises for Redis.
 
     - AI_CLI_FORCE_CONFIG_YAML=true: a `ConfigYamlRegistry` (config.yaml's models, read-only).
     - otherwise a `ResilientRegistry`: the `ModelRegistry` on the configured Redis, serving
       config.yaml's models read-only while that Redis is unreachable (check `.online`/`.notice`),
       and reconnecting by itself.
-    Both are a `registry.protocol.Registry`.
+    Both are a `registry.protocol.Registry`. `waiting`: the face's spinner while an embedded
+    server that is busy or loading is waited for (registry/connection/embedded.py).
     """
     from registry.connection.client import connect_redis, describe_url
     from registry.config_yaml import ConfigYamlRegistry
@@ -34,7 +35,7 @@ def open_registry(config: ConfigManager, timeout: float = 2.0):
     return ResilientRegistry(
         config,
         connect=lambda: connect_redis(url, config.data_dir, timeout=timeout, cluster=cluster,
-                                      probe_key=probe, linger=linger),
+                                      probe_key=probe, linger=linger, waiting=waiting),
         url=describe_url(url),
     )
 

@@ -144,7 +144,7 @@ class RegistryUnavailable(AiCliError):
     http_status = 503
 
 
-class RegistryBusy(AiCliError):
+class RegistryPoolExhausted(AiCliError):
     """Every connection of this process's Redis pool is in use: the server is up, this process
     is overloaded (not a reason to treat Redis as gone)."""
 
@@ -175,10 +175,26 @@ def say_once(registry, refused: RegistryRefusesWrites, said: set) -> None:
         registry.messages.append(line)
 
 
+class RegistryBusy(RegistryUnavailable):
+    """The embedded Redis runs but did not answer in time (busy, loading its file, stopped): it
+    is waited for and reported, never replaced by a second server."""
+
+
+class RegistryDataProblem(RegistryUnavailable):
+    """The embedded Redis cannot run on its data dir or file as they are (read-only, damaged,
+    a folder where a file belongs); the message names it and what to do."""
+
+
 class RegistryReadOnly(AiCliError):
     """The registry cannot be changed right now (for example AI_CLI_FORCE_CONFIG_YAML)."""
 
     http_status = 409
+
+
+class RegistryDiskFull(RegistryRefusesWrites):
+    """The Redis server cannot save (MISCONF: disk full): it refuses changes, reads go on."""
+
+    http_status = 503
 
 
 class ConfigError(AiCliError):

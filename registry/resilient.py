@@ -18,12 +18,21 @@ from redis.exceptions import RedisClusterException
 
 from registry.config import ConfigManager
 from registry.config_yaml import ConfigYamlRegistry
-from registry.errors import AiCliError, RegistryAuthFailed, RegistryReadOnly, RegistryUnavailable
+from registry.errors import (
+    AiCliError,
+    RegistryAuthFailed,
+    RegistryBusy,
+    RegistryDataProblem,
+    RegistryReadOnly,
+    RegistryUnavailable,
+)
 from registry.manager import ModelRegistry, RegistryKeys
 from registry.model import ModelConfig
 
 T = TypeVar("T")
 RETRY_INTERVAL = 3.0  # seconds between two attempts to reach a Redis that was down
+# Failures whose own line says what is wrong and what to do (never "start that server").
+SAYS_WHY = (RegistryAuthFailed, RegistryBusy, RegistryDataProblem)
 
 
 def offline_message(url: str, retry_interval: float) -> str:
@@ -62,7 +71,7 @@ class ResilientRegistry:
         self._live: ModelRegistry | None = None
         self._online = False
         self._last_attempt = clock()
-        self._auth_failure: RegistryAuthFailed | None = None
+        self._failure: RegistryUnavailable | None = None
         self._fallback = ConfigYamlRegistry(
             config, read_only_message=offline_message(url, retry_interval), strict=False
         )
@@ -85,9 +94,10 @@ class ResilientRegistry:
         return self._read_only_message() + extra
 
     def _read_only_message(self) -> str:
-        """Why the registry is read-only: a refused password says so, not "unreachable"."""
-        if self._auth_failure is not None:
-            return (f"{self._auth_failure} Until then the model registry is read-only and ai-cli "
+        """Why the registry is read-only: a refused password, a busy server or a damaged data
+        file says so, not "unreachable"."""
+        if self._failure is not None:
+            return (f"{self._failure} Until then the model registry is read-only and ai-cli "
                     "uses the models in config.yaml.")
         return self._fallback.read_only_message
 
@@ -179,11 +189,11 @@ class ResilientRegistry:
                 try:
                     client = self._connect()
                 except RegistryUnavailable as exc:
-                    self._auth_failure = exc if isinstance(exc, RegistryAuthFailed) else None
+                    self._failure = exc if isinstance(exc, SAYS_WHY) else None
                     return False
                 self._live = ModelRegistry(client, key_prefix=self.config.key_prefix,
                                            default_timeout=self.default_timeout, url=self.url)
-            self._online, self._auth_failure = True, None
+            self._online, self._failure = True, None
             return True
 
     def _pings(self) -> bool:

@@ -11,7 +11,7 @@ import stat
 import pytest
 import redis
 
-from registry.errors import RegistryBusy, RegistryUnavailable
+from registry.errors import RegistryPoolExhausted, RegistryUnavailable
 from registry.manager import ModelRegistry
 from ui.errors import ModelSlotsBusy, TooManyLiveClients
 from ui.limits import ModelSlots
@@ -192,7 +192,7 @@ def test_a_full_connection_pool_is_busy_not_unreachable(redis_url, key_prefix):
     holder.subscribe("held")  # the pool's one connection, kept by the subscriber
     try:
         registry = ModelRegistry(client, key_prefix=key_prefix)
-        with pytest.raises(RegistryBusy) as busy:
+        with pytest.raises(RegistryPoolExhausted) as busy:
             registry.list_models()
         assert not isinstance(busy.value, RegistryUnavailable)
         assert "Busy" in busy.value.message and "Redis itself is up" in busy.value.message

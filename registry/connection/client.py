@@ -35,12 +35,15 @@ def connect_redis(
     cluster: bool = False,
     probe_key: str | None = None,
     linger: float = 0.0,
+    waiting=None,
 ) -> redis.Redis:
     """A connected client (responses decoded to str), or `RegistryUnavailable` within `timeout`.
 
     `cluster`: `url` names one node of a Redis Cluster (registry/connection/cluster.py); `probe_key` is a key
     under the registry's prefix, read to prove the node serving it answers.
     `linger`: seconds the embedded server keeps running after its last client.
+    `waiting`: a face's spinner (`with waiting(text):`), shown while an embedded server that is
+    busy or loading is waited for.
     """
     if cluster:
         from registry.connection.cluster import connect_cluster
@@ -49,7 +52,7 @@ def connect_redis(
     if url == "embedded":
         from registry.connection.embedded import connect_embedded
 
-        return connect_embedded(Path(data_dir), timeout, linger)
+        return connect_embedded(Path(data_dir), timeout, linger, waiting=waiting)
     client = redis.Redis.from_url(
         url,
         decode_responses=True,

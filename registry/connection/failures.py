@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from redis.cluster import RedisCluster
 from redis.exceptions import (
+    ResponseError,
     AskError,
     AuthenticationError,
     ClusterCrossSlotError,
@@ -30,10 +31,28 @@ from registry.errors import (
     AiCliError,
     ConfigError,
     RegistryAuthFailed,
-    RegistryBusy,
+    RegistryPoolExhausted,
     RegistryRefusesWrites,
     RegistryUnavailable,
 )
+
+
+    RegistryDiskFull,
+    RegistryUnavailable,
+)
+
+
+
+class DiskWriteRefused(ResponseError):
+    """MISCONF from the embedded server: it cannot save its data file (disk full, or not
+    writable), so it refuses writes and keeps serving reads. Its connections raise this
+    (embedded.py gives them a parser that knows the file and the disk it is on)."""
+
+    def __init__(self, *args, data_file: str = "", disk: str = "", status_code=None):
+        super().__init__(*args, status_code=status_code)
+        self.data_file = data_file
+        self.disk = disk
+
 
 CLUSTER_KEY_PREFIX = "{ai-cli}:"  # the default key prefix in cluster mode: one hash tag
 
@@ -41,6 +60,7 @@ CLUSTER_KEY_PREFIX = "{ai-cli}:"  # the default key prefix in cluster mode: one 
 # ClusterDownError and MasterDownError; RedisClusterException covers SlotNotCoveredError and
 # CrossSlotTransactionError). Catch exactly these; anything else is a bug to see.
 FAILURES = (
+    DiskWriteRefused,
     ConnectionError,
     TimeoutError,
     ClusterError,
@@ -111,13 +131,15 @@ def translate(
     `unavailable` is the face's "cannot reach Redis" sentence; a detail in brackets is added.
     A MOVED/ASK reply to a plain (non-cluster) client means the URL names a cluster node.
     """
+    if isinstance(exc, DiskWriteRefused):  # a full disk: reads go on, this write is refused
+        return disk_full(exc.data_file, exc.disk)
     if isinstance(exc, AuthenticationError):  # WRONGPASS/NOAUTH: a setting, not a dead server
         return RegistryAuthFailed(
             f"Authentication failed at the Redis at {url} ({first_line(exc)}). Put the right "
             "password in AI_CLI_REDIS_URL (or redis.url in config.yaml)."
         )
     if isinstance(exc, MaxConnectionsError):  # the pool, not the server
-        return RegistryBusy(
+        return RegistryPoolExhausted(
             f"Busy: every connection this process may open to Redis is in use ({first_line(exc)}). "
             "Redis itself is up; retry in a moment, or close some of what this process serves.")
     if is_cross_slot(exc):
@@ -129,6 +151,8 @@ def translate(
 
 def refuses_writes(exc: BaseException, url: str) -> RegistryRefusesWrites | None:
     """The error for a Redis that answered a write with OOM, READONLY or MISCONF; else None."""
+    if isinstance(exc, DiskWriteRefused):
+        return disk_full(exc.data_file, exc.disk)
     if not isinstance(exc, ResponseError):
         return None
     reply = _reply_text(exc)
@@ -148,6 +172,13 @@ def _reply_text(exc: BaseException) -> str:
 def is_wrong_type(exc: BaseException) -> bool:
     """A key of ours holds another Redis type (written by hand or by another program)."""
     return isinstance(exc, ResponseError) and _reply_text(exc).startswith("WRONGTYPE")
+
+
+def disk_full(data_file: str, disk: str) -> RegistryDiskFull:
+    return RegistryDiskFull(
+        f"Not saved: the embedded Redis cannot write {data_file} (the disk at {disk} is full or "
+        "not writable), so it refuses changes until it can; everything saved so far is kept and "
+        "reads go on. Free space on that disk and try again.")
 
 
 def first_line(exc: BaseException) -> str:

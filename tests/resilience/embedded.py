@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from registry.connection.client import connect_redis
+from registry.connection.embedded import _socket_path
 
 
 def start_embedded(data_dir: Path):
@@ -64,3 +65,30 @@ def wait_for(condition, seconds: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return condition()
+
+
+def servers_on(data_dir: Path) -> list[int]:
+    """Pids of the redis-server processes serving this data dir's socket (not their save
+    children, which are named redis-rdb-bgsave)."""
+    needle = str(_socket_path(Path(data_dir))).encode()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            command = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"redis-server" in command and needle in command:
+            pids.append(int(entry))
+    return pids
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` runs: not gone, and not a zombie (a daemon whose parent is an init
+    that does not reap stays one)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
