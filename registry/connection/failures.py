@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from redis.cluster import RedisCluster
 from redis.exceptions import (
-    ResponseError,
     AskError,
     AuthenticationError,
     ClusterCrossSlotError,
@@ -31,13 +30,9 @@ from registry.errors import (
     AiCliError,
     ConfigError,
     RegistryAuthFailed,
+    RegistryDiskFull,
     RegistryPoolExhausted,
     RegistryRefusesWrites,
-    RegistryUnavailable,
-)
-
-
-    RegistryDiskFull,
     RegistryUnavailable,
 )
 
