@@ -21,6 +21,14 @@ noted. With `--json`, results go to stdout as JSON (the shapes in docs/ARCHITECT
 `{"error": "..."}`. Exit codes: 0 success, 1 failed operation, 2 bad usage.
 Global flags, anywhere on the line: `--json`, `--config PATH`, `--redis-url URL`,
 `--session ID`, `--workspace PATH`, `--yes`, `--version`, `--help`.
+
+A question without `chat`, as with `llm "question"`: `ai-cli why is the sky blue` and
+`ai-cli "log my day"` ask the general model. The rule: a first word that is a command's first
+word (`model`, `log`, ...) runs that command; a first word with a space in it is a question,
+whatever it starts with; a first word one edit away from a command's (`modle`, `sesion`), or a
+word people try for one typed alone (`models`, `ls`), gets "Did you mean ...?" and nothing is
+sent; any other words are a question, joined by spaces. A first word that is one of `chat`'s
+flags (`ai-cli -m llama3 "question"`) is a question too.
 """
 
 

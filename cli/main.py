@@ -101,7 +101,7 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
         return _help(table, words, output)
     face = _terminal_face(flags, output)
     app = _build_app(flags, face, table)
-    invocation = table.parse_argv(words) if words else None
+    invocation = _invocation(table, words)
     lasting = _lasting(invocation, output)
     if lasting is not None:
         from cli import collector
@@ -124,6 +124,16 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
         if notice:
             output.info(notice)
     return run_as_subcommand(app, face, invocation.command, invocation.args)
+
+
+def _invocation(table, words: list[str]):
+    """The command the words name, or `chat` with them (`ai-cli "question"`: cli/first_word.py);
+    None for no words (the REPL)."""
+    if not words:
+        return None
+    from cli.first_word import as_command_words
+
+    return table.parse_argv(as_command_words(table, words))
 
 
 def _lasting(invocation, output: Output) -> str | None:
@@ -204,6 +214,8 @@ def _help(table, words: list[str], output: Output) -> int:
     output.line()
     output.line("Usage: ai-cli                 start the interactive prompt")
     output.line("       ai-cli <command> ...   run one command (the words of its /slash form)")
+    output.line("       ai-cli \"question\"      ask the general model (as 'ai-cli chat'): words that")
+    output.line("                             are not a command, or a first word with a space")
     output.line()
     output.line("Commands:")
     for command in table.for_face(SUBCOMMAND):
