@@ -18,7 +18,9 @@ Generated from the command table by `python -m cli.command_docs`; do not edit by
 
 Every command runs in the REPL as `/words ...` and as `ai-cli words ...` for scripts, unless
 noted. With `--json`, results go to stdout as JSON (the shapes in docs/ARCHITECTURE.md) and errors as
-`{"error": "..."}`. Exit codes: 0 success, 1 failed operation, 2 bad usage.
+`{"error": "..."}`. Exit codes: 0 success, 1 failed operation, 2 bad usage, 130 an answer
+stopped with Ctrl-C (what arrived is kept), 141 stdout's reader went away (`ai-cli ... | head`:
+ai-cli stops quietly, as `yes | head`).
 Global flags, anywhere on the line: `--json`, `--config PATH`, `--redis-url URL`,
 `--session ID`, `--workspace PATH`, `--yes`, `--version`, `--help`.
 

@@ -8,6 +8,7 @@ here, once, and passed in.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from agent import __version__
@@ -75,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     except AiCliError as exc:
         return show_subcommand_error(output, exc, "--json" in argv)
     try:
-        return _run(flags, words, output)
+        code = _run(flags, words, output)
+        output.stdout.flush()
+        return _reader_left() if output.reader_left else code
+    except BrokenPipeError:
+        return _reader_left()
     except AiCliError as exc:
         return show_subcommand_error(output, exc, flags.json)
     except KeyboardInterrupt:
@@ -87,6 +92,21 @@ def main(argv: list[str] | None = None) -> int:
         output.error(f"Unexpected error: {type(exc).__name__}: {exc}. "
                      "Run again with AI_CLI_DEBUG=1 to see the traceback.")
         return 1
+
+
+READER_LEFT = 141  # 128 + SIGPIPE: what a shell reports for `yes | head`'s yes
+
+
+def _reader_left() -> int:
+    """stdout's reader went away (`ai-cli ... | head`): end quietly. stdout now goes to
+    /dev/null, so Python's own flush at exit finds no broken pipe to complain about."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is no file (a test's StringIO)
+        pass
+    return READER_LEFT
 
 
 def _run(flags: Flags, words: list[str], output: Output) -> int:
@@ -226,7 +246,8 @@ def _help(table, words: list[str], output: Output) -> int:
     for flag, text in GLOBAL_HELP:
         output.line(f"  {flag:<18} {text}")
     output.line()
-    output.line("Exit codes: 0 success, 1 failed operation, 2 bad usage.")
+    output.line("Exit codes: 0 success, 1 failed operation, 2 bad usage, 130 answer stopped by "
+                "Ctrl-C, 141 stdout's reader left (| head).")
     return OK
 
 

@@ -36,6 +36,8 @@ def run_repl(app, face: TerminalFace, version: str) -> int:
             break
         except KeyboardInterrupt:
             output.notice("Interrupted.")
+        if output.reader_left:
+            break
     return 0
 
 

@@ -35,6 +35,19 @@ class TerminalFace:
     # --- the engine's events -------------------------------------------------------------------
 
     def report(self, event: "Event") -> None:
+        if self.output.reader_left:
+            return  # `ai-cli chat ... | head` and head is gone: nothing more is shown
+        try:
+            self._draw(event)
+        except BrokenPipeError:
+            # The engine ends the answer as for Ctrl-C (what arrived is saved); cli/main.py
+            # then exits quietly.
+            from agent.events import Stop
+
+            self.output.reader_left = True
+            raise Stop from None
+
+    def _draw(self, event: "Event") -> None:
         # Here, not at the top: `model list` and most commands report nothing, and the events'
         # classes cost their definition at import.
         from agent.events import (

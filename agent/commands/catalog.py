@@ -68,7 +68,10 @@ MODEL = [
     Command(("model", TYPE, "use"), "Make a model the active one of its type",
             "agent.commands.model:use", args=(MODEL_ID,)),
     Command(("model", "use"), "Make a model the active one of its type (the id tells the type)",
-            "agent.commands.model:use", args=(MODEL_ID,), synonyms=("switch", "select")),
+            "agent.commands.model:use", args=(MODEL_ID,), synonyms=("switch", "select"),
+            details="Probes the model's server after the switch: one that does not answer is "
+                    "still made active (exit 0), with a warning that requests fall back until "
+                    "it answers."),
     Command(("model", TYPE, "remove"), "Remove a model from the registry",
             "agent.commands.model:remove", args=(MODEL_ID,)),
     Command(("model", "remove"), "Remove a model from the registry (the id tells the type)",
@@ -80,7 +83,9 @@ MODEL = [
             "agent.commands.model:check",
             args=(Arg("model_id", optional=True, complete="model_id"),)),
     Command(("model", "status"), "The active model of each type and what would be used now",
-            "agent.commands.model:status"),
+            "agent.commands.model:status",
+            details="Exits 1 when no route has a model that can answer (neither general nor "
+                    "coder), so a script can test it."),
     Command(
         ("model", "stats"), "Per model: answers, time to first token, tokens/s, failures",
         "agent.commands.usage:stats",

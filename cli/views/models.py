@@ -142,6 +142,8 @@ def show_model_changed(result: ModelChanged, out: Output) -> None:
     )
     if result.note:
         out.info(result.note)
+    if result.warning:
+        out.warn(result.warning)
 
 
 # --- discover, check, status, repair ----------------------------------------------------------
