@@ -1,10 +1,11 @@
-"""The terminal's command table: the engine's catalog, plus the two commands only the terminal
-runs — the wizard (it asks with questionary) and `serve` (it starts the web face, ui/)."""
+"""The terminal's command table: the engine's catalog, plus the commands only the terminal runs —
+the wizard (it asks with questionary), `serve` (it starts the web face, ui/), `/raw` (how answers
+show here), `/edit` (a message written in $EDITOR) and `completion` (scripts for the shells)."""
 
 from __future__ import annotations
 
 from agent.commands import command_table
-from agent.commands.base import SUBCOMMAND, Command, Option
+from agent.commands.base import REPL, SUBCOMMAND, Command, Option, Slot
 from agent.commands.table import CommandTable
 
 WIZARD = Command(
@@ -24,7 +25,13 @@ SERVE = Command(
     details="Routes, JSON shapes and the security rules: docs/WEB.md. `--workspace DIR` "
             "confines the page's /code to DIR, as in the terminal.",
 )
-FACE_COMMANDS = [WIZARD, SERVE]
+RAW = Command(
+    ("raw", Slot("state", ("on", "off"))),
+    "Show answers as the model's markdown, as it arrives (on), or rendered (off)",
+    "cli.repl_commands:set_raw", faces=frozenset({REPL}), group="chat",
+    details="The same as starting with `ai-cli -r`. Piped output is always the raw text.",
+)
+FACE_COMMANDS = [WIZARD, SERVE, RAW]
 
 
 def terminal_table() -> CommandTable:

@@ -17,13 +17,16 @@ from agent.errors import UsageError
 from registry.errors import debugging
 from cli.dispatch import OK, run_as_subcommand, show_subcommand_error
 from cli.output import Output
-from cli.terminal_face import TerminalFace
+from cli.terminal_face import AnswerMode, TerminalFace
 from registry.errors import AiCliError
 
 VALUE_FLAGS = {"--config": "config", "--redis-url": "redis_url", "--session": "session",
                "--workspace": "workspace"}
 BOOL_FLAGS = {"--json": "json", "--yes": "yes", "-y": "yes", "--version": "version",
               "--help": "help", "-h": "help"}
+# How answers show: the terminal's own flags (cli/terminal_face.py, AnswerMode), as llm's.
+ANSWER_FLAGS = {"--raw": "raw", "-r": "raw", "--no-stream": "no_stream", "--extract": "extract",
+                "-x": "extract"}
 GLOBAL_HELP = (
     ("--json", "machine-readable output on stdout (errors as {\"error\": ...})"),
     ("--config PATH", "use this config.yaml"),
@@ -31,9 +34,28 @@ GLOBAL_HELP = (
     ("--session ID", "continue this chat session"),
     ("--workspace PATH", "the folder /code may read and edit (default: the current one)"),
     ("--yes, -y", "answer yes to questions"),
+    ("--raw, -r", "answers as the model's markdown, as it arrives, unrendered"),
+    ("--no-stream", "wait for the whole answer, then print it once"),
+    ("--extract, -x", "print only the answer's first fenced code block"),
     ("--version", "print the version"),
     ("--help, -h", "this help; after command words, that command's help"),
 )
+
+
+def split_answer_flags(argv: list[str]) -> tuple[AnswerMode, list[str]]:
+    """The answer flags (`-r`, `--no-stream`, `-x`) out of argv, anywhere before `--`. Pure."""
+    found: set[str] = set()
+    rest: list[str] = []
+    for i, token in enumerate(argv):
+        if token == "--":
+            rest.extend(argv[i:])
+            break
+        if token in ANSWER_FLAGS:
+            found.add(ANSWER_FLAGS[token])
+        else:
+            rest.append(token)
+    return AnswerMode(raw="raw" in found, stream="no_stream" not in found,
+                      extract="extract" in found), rest
 
 
 def split_flags(argv: list[str]) -> tuple[Flags, list[str]]:
@@ -72,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     output = Output()
     output.face = "shell" if argv else "repl"
     try:
+        answer_mode, argv = split_answer_flags(argv)
         flags, words = split_flags(argv)
     except AiCliError as exc:
         return show_subcommand_error(output, exc, "--json" in argv)
     try:
-        code = _run(flags, words, output)
+        code = _run(flags, words, output, answer_mode)
         output.stdout.flush()
         return _reader_left() if output.reader_left else code
     except BrokenPipeError:
@@ -109,7 +132,8 @@ def _reader_left() -> int:
     return READER_LEFT
 
 
-def _run(flags: Flags, words: list[str], output: Output) -> int:
+def _run(flags: Flags, words: list[str], output: Output,
+         answer_mode: AnswerMode | None = None) -> int:
     if flags.version:
         output.line(f"ai-cli {__version__}")
         return OK
@@ -119,7 +143,7 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
     output.face = "shell" if words or flags.help else "repl"
     if flags.help:
         return _help(table, words, output)
-    face = _terminal_face(flags, output)
+    face = _terminal_face(flags, output, answer_mode)
     app = _build_app(flags, face, table)
     invocation = _invocation(table, words)
     lasting = _lasting(invocation, output)
@@ -177,10 +201,11 @@ def _lasting(invocation, output: Output) -> str | None:
     return None
 
 
-def _terminal_face(flags: Flags, output: Output) -> TerminalFace:
+def _terminal_face(flags: Flags, output: Output,
+                   answer_mode: AnswerMode | None = None) -> TerminalFace:
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
     return TerminalFace(output, output.face, interactive=terminal and not flags.json,
-                        quiet=flags.json)
+                        quiet=flags.json, answer_mode=answer_mode)
 
 
 def _build_app(flags: Flags, face: TerminalFace, table) -> App:
