@@ -16,13 +16,11 @@ from __future__ import annotations
 
 from rich import box
 from rich.markdown import CodeBlock, ImageItem, Markdown, TableElement
-from rich.measure import Measurement
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-CODE_THEME = "ansi_dark"
-UNLIMITED = 100_000  # columns: a width no table needs  # the terminal's own palette, on its own background
+CODE_THEME = "ansi_dark"  # the terminal's own palette, on its own background
 
 
 class ChatCodeBlock(CodeBlock):
@@ -32,7 +30,6 @@ class ChatCodeBlock(CodeBlock):
         code = str(self.text).rstrip()
         text = Syntax(code, self.lexer_name, theme=CODE_THEME).highlight(code)
         text.rstrip()
-        text.end = ""
         yield text
 
 
@@ -60,10 +57,9 @@ class ChatTable(TableElement):
             table.add_column(shown, overflow="fold")
         for row in rows:
             table.add_row(*row)
-        # Measured without the screen's limit: rich clamps a measurement to the width it is
-        # given, which would make every table "fit" (and then fold its words).
-        unlimited = options.update_width(UNLIMITED)
-        if Measurement.get(console, unlimited, table).minimum <= options.max_width:
+        from cli.views import fit_columns
+
+        if fit_columns(table, console, options.max_width):
             yield table
             return
         yield from stacked_rows(headers, rows)
