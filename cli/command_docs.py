@@ -22,7 +22,15 @@ noted. With `--json`, results go to stdout as JSON (the shapes in docs/ARCHITECT
 stopped with Ctrl-C (what arrived is kept), 141 stdout's reader went away (`ai-cli ... | head`:
 ai-cli stops quietly, as `yes | head`).
 Global flags, anywhere on the line: `--json`, `--config PATH`, `--redis-url URL`,
-`--session ID`, `--workspace PATH`, `--yes`, `--version`, `--help`.
+`--session ID`, `--workspace PATH`, `--yes`, `--version`, `--help`; and how answers show (as
+`llm`'s): `-r/--raw` (the model's markdown as it arrives, unrendered, even on a terminal; in the
+REPL also `/raw on|off`), `--no-stream` (wait, then print the whole answer once), `-x/--extract`
+(print only the answer's first fenced code block, or the whole answer when it has none).
+
+On a terminal an answer is shown whole: a link as `text (url)`, a code block as the code (no
+added indent, so copying it gives the code), a table that does not fit as `header: value` lines
+per row. `model list` and `log` stack their rows when the terminal is narrower than their
+columns' longest words; ids are never cut.
 
 A question without `chat`, as with `llm "question"`: `ai-cli why is the sky blue` and
 `ai-cli "log my day"` ask the general model. The rule: a first word that is a command's first

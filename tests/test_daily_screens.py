@@ -119,3 +119,14 @@ def test_model_list_and_log_are_never_cut(columns, cli, ollama_server, real_redi
     if columns == 60:  # stacked, one answer in a few lines
         assert not any("┃" in line for line in listed + logged), listed + logged
     assert all(len(line) <= columns for line in listed + logged)
+
+
+def test_extract_and_no_stream_in_a_pipe_and_on_a_terminal(cli, ollama_server, real_redis,
+                                                           key_prefix):
+    one_general(real_redis, key_prefix, ollama_server)
+    ollama_server.reply("Here:\n\n```bash\n", "ls -la | wc -l\n", "```\n\nIt counts.")
+    piped = cli.run("-x", "count files")
+    assert piped.returncode == 0 and piped.stdout == "ls -la | wc -l\n", piped.stderr
+    ollama_server.reply("Zebras **graze**", " quietly.")
+    lines, code = screen_of(cli, "--no-stream", "zebras?", columns=60)
+    assert code == 0 and lines[-1] == "Zebras graze quietly.", lines
