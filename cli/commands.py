@@ -31,7 +31,14 @@ RAW = Command(
     "cli.repl_commands:set_raw", faces=frozenset({REPL}), group="chat",
     details="The same as starting with `ai-cli -r`. Piped output is always the raw text.",
 )
-FACE_COMMANDS = [WIZARD, SERVE, RAW]
+EDIT = Command(
+    ("edit",), "Write a message in your editor ($VISUAL or $EDITOR), then send it",
+    "cli.repl_commands:edit", faces=frozenset({REPL}), group="chat",
+    details="As llm's `!edit` and aider's `/editor`. An empty file sends nothing. For a few "
+            "lines without an editor: start the message with triple quotes (\"\"\"), end it "
+            "with them; Alt-Enter (Esc Enter) also adds a line.",
+)
+FACE_COMMANDS = [WIZARD, SERVE, RAW, EDIT]
 
 
 def terminal_table() -> CommandTable:
