@@ -38,7 +38,28 @@ EDIT = Command(
             "lines without an editor: start the message with triple quotes (\"\"\"), end it "
             "with them; Alt-Enter (Esc Enter) also adds a line.",
 )
-FACE_COMMANDS = [WIZARD, SERVE, RAW, EDIT]
+def _check_shell(word: str) -> None:
+    from cli.completion import check_shell  # the scripts' module loads only when one is asked for
+
+    check_shell(word)
+
+
+COMPLETION = Command(
+    ("completion", Slot("shell", ("bash", "zsh", "fish"), _check_shell)),
+    "Print a shell completion script (commands, options, model and session names)",
+    "cli.completion:completion_script", faces=frozenset({SUBCOMMAND}), group="program",
+    details="Generated from the command table. Install for bash: `ai-cli completion bash > "
+            "~/.local/share/bash-completion/completions/ai-cli`; zsh: `ai-cli completion zsh > "
+            "\"${fpath[1]}/_ai-cli\"`; fish: `ai-cli completion fish > "
+            "~/.config/fish/completions/ai-cli.fish`. Model and session names are completed by "
+            "calling `ai-cli completion names`.",
+)
+COMPLETION_NAMES = Command(
+    ("completion", "names", Slot("kind", ("model", "session"))),
+    "Model ids and names, or session ids, one a line (what the completion scripts call)",
+    "cli.completion:completion_names", faces=frozenset({SUBCOMMAND}), group="program",
+)
+FACE_COMMANDS = [WIZARD, SERVE, RAW, EDIT, COMPLETION, COMPLETION_NAMES]
 
 
 def terminal_table() -> CommandTable:

@@ -31,6 +31,7 @@ VIEWS = {
     "Message": ("general", "show_message"),
     "ChatReply": ("general", "show_chat_reply"),
     "MigrationResult": ("general", "show_migration"),
+    "CompletionText": ("general", "show_exactly"),
 }
 
 

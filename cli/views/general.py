@@ -39,6 +39,12 @@ def show_chat_reply(result: ChatReply, out: Output) -> None:
         out.notice("(answer stopped)")
 
 
+def show_exactly(result, out: Output) -> None:
+    """Text printed as it is (a completion script): no wrapping, no markup, no styling."""
+    out.stdout.write(result.text)
+    out.stdout.flush()
+
+
 def show_migration(result: MigrationResult, out: Output) -> None:
     summary, *changes = result.report.lines()
     out.line(summary, style="green" if result.report.changed and not result.report.dry_run else None)
