@@ -25,8 +25,8 @@ CHAT_OPTIONS = (
     Option("--system", "system prompt; stored with the session, so later turns keep it", "TEXT",
            short="-s"),
     Option("--option", "an Ollama option, e.g. -o temperature 0.2 (temperature, top_p, top_k, "
-           "seed, num_ctx, num_predict, stop, ...)", "KEY VALUE", short="-o", repeat=True,
-           values=2),
+           "min_p, seed, num_ctx, num_predict, stop, ...; keep_alive 10m, think false)",
+           "KEY VALUE", short="-o", repeat=True, values=2),
     Option("--continue", "continue the most recent session", short="-c"),
     Option("--file", "put this file's text into the prompt, under its name", "PATH", short="-f",
            repeat=True),
@@ -129,8 +129,8 @@ SESSION = [
     Command(("session", "option"),
             "Set a default Ollama option for this session (no value or 'none' removes it)",
             "agent.commands.session:set_option",
-            args=(Arg("key", help="temperature, top_p, top_k, seed, num_ctx, num_predict, stop, "
-                                  "...; 'none' clears all"),
+            args=(Arg("key", help="temperature, top_p, top_k, min_p, seed, num_ctx, num_predict, "
+                                  "stop, keep_alive, think, ...; 'none' clears all"),
                   Arg("value", help="its value", optional=True))),
 ]
 
@@ -155,6 +155,8 @@ CODE = [
         ("code",), "Let the coder model read and edit files in the workspace",
         "agent.commands.code:code",
         args=(Arg("instruction", help="what to change", rest=True),),
+        options=(Option("--model", "the model for this run only: an id or a name (failover "
+                        "still applies)", "MODEL", short="-m"),),
         needs="code",
         details="Every change is shown as a diff and needs yes / no / all (--yes skips the "
                 "question). Files outside the workspace (--workspace, default: the current "

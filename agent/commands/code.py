@@ -24,6 +24,7 @@ def code(app, args: Args):
         app.router, face.report, args.instruction, context,
         supports_tools=app.router.checker.supports_tools,
         settings=settings, pinned_model_id=_pinned_coder(app),
+        model_id=_requested_coder(app, args.model),
     )
     if app.flags.json and not app.flags.yes and not face.can_ask:
         from agent.code.loop import as_dry_run
@@ -49,6 +50,15 @@ class Undone:
 
     def to_json(self) -> dict:
         return {"restored": self.restored, "skipped": self.skipped, "deleted": list(self.deleted)}
+
+
+def _requested_coder(app, text: str | None) -> str | None:
+    """`-m ID|NAME`: the model for this run only (a coder one when a name is both)."""
+    if text is None:
+        return None
+    from agent.commands.model import find_model
+
+    return find_model(app, text, prefer="coder").model_id
 
 
 def _pinned_coder(app) -> str | None:
