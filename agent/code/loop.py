@@ -118,7 +118,7 @@ def run_code(
     except AiCliError:
         if ctx.applier.applied:  # the error ends the run; the changes so far stay undoable
             names = ", ".join(c.rel for c in ctx.applier.applied)
-            report(Notice(f"Changed before the error: {names}. /undo restores them.", "warn"))
+            report(Notice(f"Changed before the error: {names}. '/undo' restores them.", "warn"))
         raise
     outcome.applied = [c.summary() for c in ctx.applier.applied]
     outcome.declined = [c.rel for c in ctx.applier.declined]

@@ -20,6 +20,12 @@ def code(app, args: Args):
     gate = Gate(face.report, face.ask if face.can_ask else None, assume_yes=app.flags.yes)
     applier = EditApplier(gate, UndoJournal.in_dir(app.config.data_dir), workspace.root)
     context = ToolContext(workspace, applier, settings.max_tool_output)
+    if not app.flags.yes and not face.can_ask and not app.flags.json:
+        from agent.events import Notice
+
+        # Said before the model runs (which may take minutes), not after each change.
+        face.report(Notice("No terminal to confirm changes on: /code will show the changes it "
+                           "proposes and apply none. Run with --yes to apply them.", "warn"))
     outcome = run_code(
         app.router, face.report, args.instruction, context,
         supports_tools=app.router.checker.supports_tools,

@@ -27,6 +27,8 @@ def show_help(result: Help, out: Output) -> None:
                      style="yellow")
     out.line()
     out.line("Anything not starting with '/' is sent to the general model as chat.")
+    out.line('Several lines: start with """ and end with """ (or Alt-Enter for a new line); '
+             "/edit writes a message in $EDITOR. Only /quit, /exit or Ctrl-D leave.")
 
 
 def show_message(result: Message, out: Output) -> None:

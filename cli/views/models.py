@@ -145,7 +145,10 @@ def show_model_added(result: ModelAdded, out: Output) -> None:
     if result.probe_reason:
         out.warn(f"Added without a working server: {result.probe_reason}")
     out.line()
-    if m.is_active and m.model_type == "general":
+    if result.probe_reason and m.is_active:  # --force on a server that did not answer
+        out.line(f"It answers once {m.host} does: until then requests go down the fallback "
+                 "chain. Run '/model check' to probe it again.")
+    elif m.is_active and m.model_type == "general":
         out.line("You can now start chatting!")
     elif m.is_active:
         out.line("Code features are now available via '/code'.")
