@@ -120,3 +120,26 @@ def test_edit_without_an_editor_says_how_to_set_one(cli, ollama_server, real_red
     child.sendline("/quit")
     child.expect(pexpect.EOF)
     assert ollama_server.chat_requests == []
+
+
+@pytest.mark.process
+def test_raw_on_and_off_in_the_repl(cli, ollama_server, real_redis, key_prefix):
+    one_general(real_redis, key_prefix, ollama_server)
+    child = cli.spawn(timeout=60)
+    child.expect(PROMPT)
+    child.sendline("/raw on")
+    child.expect("Answers now show as the model's markdown")
+    child.expect(PROMPT)
+    ollama_server.reply("**bold** and ", "[a link](http://127.0.0.1/x)")
+    child.sendline("show me")
+    child.expect_exact("**bold** and [a link](http://127.0.0.1/x)")  # as the model wrote it
+    child.expect(PROMPT)
+    child.sendline("/raw off")
+    child.expect("Answers now show rendered")
+    child.expect(PROMPT)
+    ollama_server.reply("**bold** and ", "[a link](http://127.0.0.1/x)")
+    child.sendline("again")
+    child.expect(r"a link \((\x1b\[[0-9;]*m)*http://127\.0\.0\.1/x")  # rendered, with its URL
+    child.expect(PROMPT)
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)

@@ -51,8 +51,13 @@ def fit_columns(table, console, width: int) -> bool:
     Rich would squeeze wrapping columns below their longest word and fold ids and URLs in the
     middle; fixed widths stop that."""
     options = console.options.update_width(UNLIMITED)
-    ranges = [table._measure_column(console, options, column) for column in table.columns]
-    room = width - table._extra_width
+    try:  # rich's own per-column measure (private, but in every rich since 10)
+        ranges = [table._measure_column(console, options, column) for column in table.columns]
+        room = width - table._extra_width
+    except AttributeError:  # a rich without it: fit only what fits at natural widths
+        from rich.measure import Measurement
+
+        return Measurement.get(console, options, table).maximum <= width
     least = [r.minimum for r in ranges]
     most = [max(r.maximum, r.minimum) for r in ranges]
     if sum(least) > room:
