@@ -37,8 +37,10 @@ A question without `chat`, as with `llm "question"`: `ai-cli why is the sky blue
 word (`model`, `log`, ...) runs that command; a first word with a space in it is a question,
 whatever it starts with; a first word one edit away from a command's (`modle`, `sesion`), or a
 word people try for one typed alone (`models`, `ls`), gets "Did you mean ...?" and nothing is
-sent; any other words are a question, joined by spaces. A first word that is one of `chat`'s
-flags (`ai-cli -m llama3 "question"`) is a question too.
+sent; any other words are a question, joined by spaces (the REPL's own words, `edit`, `raw`,
+`quit`, too). A first word that is one of `chat`'s flags (`ai-cli -m llama3 "question"`) is a
+question too. Words that begin with a command's but go on like a sentence (`ai-cli help me
+write a haiku`) get that command's error and how to ask instead (`ai-cli chat '...'`).
 """
 
 

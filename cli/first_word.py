@@ -21,8 +21,9 @@ CHAT = "chat"
 
 
 def command_words(table) -> set[str]:
-    """Every first word of a command, in any face (REPL-only `quit` too: not a message)."""
-    return command_words_of(table.commands)
+    """Every first word of an `ai-cli` command (the REPL's own, `edit`, `raw`, `quit`, are
+    words of a question here)."""
+    return command_words_of(table.for_face(SUBCOMMAND))
 
 
 def command_words_of(commands) -> set[str]:
@@ -69,17 +70,32 @@ def as_command_words(table, words: list[str]) -> list[str]:
     known = command_words(table)
     if word in known:
         return words
-    near = sorted(w for w in command_words_of(table.for_face(SUBCOMMAND))
-                  if one_edit_apart(word, w))
+    near = sorted(w for w in known if one_edit_apart(word, w))
     synonym = len(words) == 1 and any(word in c.synonyms for c in table.for_face(SUBCOMMAND))
     if near or synonym:
         guesses = table.suggest(word, SUBCOMMAND, "ai-cli ") if synonym else [
             f"ai-cli {w}" for w in near]
         maybe = f" Did you mean {' or '.join(guesses)}?" if guesses else ""
-        import shlex
-
-        raise UnknownCommand(
-            f"Unknown command 'ai-cli {first}'.{maybe} To ask a model instead: "
-            f"ai-cli chat {shlex.quote(' '.join(words))}")
+        raise UnknownCommand(f"Unknown command 'ai-cli {first}'.{maybe} {ask_instead(words)}")
     return [CHAT, *words]
+
+
+def ask_instead(words: list[str]) -> str:
+    """The hint for words that were taken as a command but may have been a question."""
+    import shlex
+
+    return f"To ask a model instead: ai-cli chat {shlex.quote(' '.join(words))}"
+
+
+def with_question_hint(exc, words: list[str]):
+    """A command's own "does not fit" error for words that begin with a command's word but go on
+    like a sentence (`ai-cli help me write a haiku`, `ai-cli log my day`): the same error, and
+    how to ask instead. Other errors (a missing argument, a bad URL) are returned as they are."""
+    message = exc.message
+    if len(words) < 2 or words[0].startswith("-") or words[0].lower() == CHAT:
+        return exc
+    if not (message.startswith("Unexpected ") or "is not a command" in message):
+        return exc
+    head, marker, usage = message.partition(" Usage: ")
+    return type(exc)(f"{head} {ask_instead(words)}.{marker}{usage}")
 

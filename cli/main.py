@@ -175,9 +175,13 @@ def _invocation(table, words: list[str]):
     None for no words (the REPL)."""
     if not words:
         return None
-    from cli.first_word import as_command_words
+    from cli.first_word import as_command_words, with_question_hint
 
-    return table.parse_argv(as_command_words(table, words))
+    command_words = as_command_words(table, words)
+    try:
+        return table.parse_argv(command_words)
+    except UsageError as exc:
+        raise with_question_hint(exc, command_words) from None
 
 
 def _lasting(invocation, output: Output) -> str | None:

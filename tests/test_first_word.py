@@ -26,6 +26,7 @@ TABLE = terminal_table()
     (["log"], ["log"]),
     (["Model", "list"], ["Model", "list"]),
     (["chat", "hi"], ["chat", "hi"]),
+    (["edit", "this", "sentence"], ["chat", "edit", "this", "sentence"]),  # a REPL-only word
     (["models", "are", "fun"], None),  # one edit from `model`: a typo
 ])
 def test_a_first_word_that_is_not_a_command_is_a_question(words, expected):
@@ -51,6 +52,18 @@ def test_a_typo_of_a_command_gets_did_you_mean_and_how_to_ask(words, guess):
     assert len(message.splitlines()) == 1
 
 
+def test_words_that_go_on_past_a_command_say_how_to_ask():
+    from agent.errors import UsageError
+    from cli.first_word import with_question_hint
+
+    extra = with_question_hint(UsageError("Unexpected 'me'. Usage: ai-cli help"),
+                               ["help", "me", "write"])
+    assert extra.message == ("Unexpected 'me'. To ask a model instead: ai-cli chat "
+                             "'help me write'. Usage: ai-cli help")
+    missing = UsageError("Missing <model_name>. Usage: ai-cli model ...")
+    assert with_question_hint(missing, ["model", "general", "add", "u"]) is missing
+
+
 def test_one_edit():
     assert one_edit_apart("modle", "model") and one_edit_apart("mode", "model")
     assert one_edit_apart("models", "model") and one_edit_apart("cod", "code")
@@ -70,8 +83,9 @@ def test_ai_cli_question_sends_a_chat(cli, ollama_server, real_redis, key_prefix
     body = ollama_server.chat_requests[-1].body
     assert body["messages"][-1] == {"role": "user", "content": "why is the sky blue?"}
     ollama_server.reply("ok")
-    words = cli.run("log", "my", "day")  # `log` is a command: not sent
+    words = cli.run("log", "my", "day")  # `log` is a command: not sent, but how to is said
     assert words.returncode == 2 and "Unexpected 'my'" in words.stderr
+    assert "To ask a model instead: ai-cli chat 'log my day'" in words.stderr
     spaced = cli.run("log my day")
     assert spaced.returncode == 0 and spaced.stdout == "ok\n"
     assert ollama_server.chat_requests[-1].body["messages"][-1]["content"] == "log my day"
