@@ -93,3 +93,31 @@ def test_ai_cli_question_sends_a_chat(cli, ollama_server, real_redis, key_prefix
     typo = cli.run("sesion", "list")
     assert typo.returncode == 2 and "Did you mean ai-cli session?" in typo.stderr
     assert len(ollama_server.chat_requests) == count
+
+
+# The command table itself brings the Redis client (every command reads the registry); the
+# decision must add nothing: no LangChain, web, terminal drawing or prompt.
+HEAVY = ("rich", "langchain_core", "langchain_ollama", "fastapi", "prompt_toolkit", "httpx",
+         "questionary")
+
+
+@pytest.mark.process
+def test_the_decision_imports_nothing_heavy():
+    import subprocess
+    import sys
+
+    from test_cli_support import ROOT
+
+    program = (
+        "import sys\n"
+        "from cli.commands import terminal_table\n"
+        "from cli.first_word import as_command_words\n"
+        "table = terminal_table()\n"
+        "as_command_words(table, ['why', 'is', 'the', 'sky', 'blue'])\n"
+        "as_command_words(table, ['model', 'list'])\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
