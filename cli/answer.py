@@ -15,6 +15,7 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from cli.output import Output
+    from cli.terminal_face import AnswerMode
 
 REFRESH_PER_SECOND = 8
 ECHO_ROOM = 3  # columns kept free while streaming for the terminal's "^C" echo
@@ -46,17 +47,38 @@ class _MarkdownTail:
         if not self.complete:
             lines = lines[-height:]
         for i, line in enumerate(lines):
-            yield from line
+            shown = _without_trailing_spaces(line)
+            if i == len(lines) - 1 and not shown:
+                shown = [Segment(" ")]  # a last blank line still counts as a line
+            yield from shown
             if i < len(lines) - 1:
                 yield Segment.line()
 
 
-class AnswerView:
-    """Where streamed answer text goes: rich Live markdown on a terminal, raw text otherwise."""
+def _without_trailing_spaces(line: list[Segment]) -> list[Segment]:
+    """A rendered line without the spaces rich pads it with to the width: copied from the
+    terminal, an answer's lines end where their text ends."""
+    line = list(line)
+    while line and line[-1].control is None and not line[-1].text.strip() and not (
+            line[-1].style and line[-1].style.bgcolor):
+        line.pop()
+    if line and line[-1].control is None and not (line[-1].style and line[-1].style.bgcolor):
+        last = line[-1]
+        line[-1] = Segment(last.text.rstrip(" "), last.style, last.control)
+    return line
 
-    def __init__(self, output: "Output", quiet: bool = False):
+
+class AnswerView:
+    """Where streamed answer text goes: rich Live markdown on a terminal, raw text otherwise;
+    `mode` (cli/terminal_face.py) may ask for the raw text on a terminal too, for the answer
+    only once it is whole, or for its first code block only."""
+
+    def __init__(self, output: "Output", quiet: bool = False, mode: "AnswerMode | None" = None):
+        from cli.terminal_face import AnswerMode
+
         self.output = output
         self.quiet = quiet  # --json: collect only, print nothing while streaming
+        self.mode = mode or AnswerMode()
         self.parts: list[str] = []
         self._live = None
         self._tail = _MarkdownTail()
@@ -69,9 +91,9 @@ class AnswerView:
         if not piece:
             return
         self.parts.append(piece)
-        if self.quiet:
+        if self.quiet or self.mode.holds:
             return
-        if not self.output.is_terminal:
+        if self.mode.raw or not self.output.is_terminal:
             self.output.write(piece)
             return
         self._tail.text = self.text
@@ -85,14 +107,52 @@ class AnswerView:
             self._live.start(refresh=True)  # the first chunk now, not on the next tick
 
     def close(self) -> None:
+        if self.mode.holds and not self.quiet and self.parts:
+            self._show_whole()
+            return
         if self._live is not None:
             self._tail.complete = True
             self._live.update(self._tail, refresh=False)
             self._live.stop()
             self._live = None
-        elif self.parts and not self.quiet and not self.output.is_terminal:
+        elif self.parts and not self.quiet and (self.mode.raw or not self.output.is_terminal):
             if not self.text.endswith("\n"):
                 self.output.write("\n")
+
+    def _show_whole(self) -> None:
+        """The answer once it is whole (`--no-stream`, `-x`)."""
+        if self.mode.extract:
+            text = first_code_block(self.text)
+            text = self.text if text is None else text
+        else:
+            text = self.text
+        if self.mode.extract or self.mode.raw or not self.output.is_terminal:
+            self.output.write(text if text.endswith("\n") else text + "\n")
+            return
+        whole = _MarkdownTail()  # as the streamed answer's last paint: lines not padded
+        whole.text, whole.complete = text, True
+        self.output.print(whole)
+        self.output.print()  # the end of its last line
+
+
+def first_code_block(text: str) -> str | None:
+    """The content of the first fenced code block (``` or ~~~, any info string), as `llm -x`
+    finds it; an unclosed fence runs to the end. None when there is none. Pure."""
+    lines = text.split("\n")
+    for start, line in enumerate(lines):
+        stripped = line.lstrip()
+        fence = stripped[:3]
+        if fence not in ("```", "~~~"):
+            continue
+        marker = fence[0] * (len(stripped) - len(stripped.lstrip(fence[0])))
+        indent = len(line) - len(stripped)
+        body: list[str] = []
+        for inner in lines[start + 1:]:
+            if inner.strip().startswith(marker) and not inner.strip().strip(fence[0]):
+                break
+            body.append(inner[indent:] if inner[:indent].isspace() else inner)
+        return "\n".join(body) + "\n" if body else ""
+    return None
 
 
 class Spinner:

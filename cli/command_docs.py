@@ -18,9 +18,29 @@ Generated from the command table by `python -m cli.command_docs`; do not edit by
 
 Every command runs in the REPL as `/words ...` and as `ai-cli words ...` for scripts, unless
 noted. With `--json`, results go to stdout as JSON (the shapes in docs/ARCHITECTURE.md) and errors as
-`{"error": "..."}`. Exit codes: 0 success, 1 failed operation, 2 bad usage.
+`{"error": "..."}`. Exit codes: 0 success, 1 failed operation, 2 bad usage, 130 an answer
+stopped with Ctrl-C (what arrived is kept), 141 stdout's reader went away (`ai-cli ... | head`:
+ai-cli stops quietly, as `yes | head`).
 Global flags, anywhere on the line: `--json`, `--config PATH`, `--redis-url URL`,
-`--session ID`, `--workspace PATH`, `--yes`, `--version`, `--help`.
+`--session ID`, `--workspace PATH`, `--yes`, `--version`, `--help`; and how answers show (as
+`llm`'s): `-r/--raw` (the model's markdown as it arrives, unrendered, even on a terminal; in the
+REPL also `/raw on|off`), `--no-stream` (wait, then print the whole answer once), `-x/--extract`
+(print only the answer's first fenced code block, or the whole answer when it has none).
+
+On a terminal an answer is shown whole: a link as `text (url)`, a code block as the code (no
+added indent, so copying it gives the code), a table that does not fit as `header: value` lines
+per row. `model list` and `log` stack their rows when the terminal is narrower than their
+columns' longest words; ids are never cut.
+
+A question without `chat`, as with `llm "question"`: `ai-cli why is the sky blue` and
+`ai-cli "log my day"` ask the general model. The rule: a first word that is a command's first
+word (`model`, `log`, ...) runs that command; a first word with a space in it is a question,
+whatever it starts with; a first word one edit away from a command's (`modle`, `sesion`), or a
+word people try for one typed alone (`models`, `ls`), gets "Did you mean ...?" and nothing is
+sent; any other words are a question, joined by spaces (the REPL's own words, `edit`, `raw`,
+`quit`, too). A first word that is one of `chat`'s flags (`ai-cli -m llama3 "question"`) is a
+question too. Words that begin with a command's but go on like a sentence (`ai-cli help me
+write a haiku`) get that command's error and how to ask instead (`ai-cli chat '...'`).
 """
 
 

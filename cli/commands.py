@@ -1,10 +1,11 @@
-"""The terminal's command table: the engine's catalog, plus the two commands only the terminal
-runs — the wizard (it asks with questionary) and `serve` (it starts the web face, ui/)."""
+"""The terminal's command table: the engine's catalog, plus the commands only the terminal runs —
+the wizard (it asks with questionary), `serve` (it starts the web face, ui/), `/raw` (how answers
+show here), `/edit` (a message written in $EDITOR) and `completion` (scripts for the shells)."""
 
 from __future__ import annotations
 
 from agent.commands import command_table
-from agent.commands.base import SUBCOMMAND, Command, Option
+from agent.commands.base import REPL, SUBCOMMAND, Command, Option, Slot
 from agent.commands.table import CommandTable
 
 WIZARD = Command(
@@ -28,7 +29,41 @@ SERVE = Command(
             "security rules: docs/WEB.md. `--workspace DIR` confines the page's /code to DIR, "
             "as in the terminal.",
 )
-FACE_COMMANDS = [WIZARD, SERVE]
+RAW = Command(
+    ("raw", Slot("state", ("on", "off"))),
+    "Show answers as the model's markdown, as it arrives (on), or rendered (off)",
+    "cli.repl_commands:set_raw", faces=frozenset({REPL}), group="chat",
+    details="The same as starting with `ai-cli -r`. Piped output is always the raw text.",
+)
+EDIT = Command(
+    ("edit",), "Write a message in your editor ($VISUAL or $EDITOR), then send it",
+    "cli.repl_commands:edit", faces=frozenset({REPL}), group="chat",
+    details="As llm's `!edit` and aider's `/editor`. An empty file sends nothing. For a few "
+            "lines without an editor: start the message with triple quotes (\"\"\"), end it "
+            "with them; Alt-Enter (Esc Enter) also adds a line.",
+)
+def _check_shell(word: str) -> None:
+    from cli.completion import check_shell  # the scripts' module loads only when one is asked for
+
+    check_shell(word)
+
+
+COMPLETION = Command(
+    ("completion", Slot("shell", ("bash", "zsh", "fish"), _check_shell)),
+    "Print a shell completion script (commands, options, model and session names)",
+    "cli.completion:completion_script", faces=frozenset({SUBCOMMAND}), group="program",
+    details="Generated from the command table. Install for bash: `ai-cli completion bash > "
+            "~/.local/share/bash-completion/completions/ai-cli`; zsh: `ai-cli completion zsh > "
+            "\"${fpath[1]}/_ai-cli\"`; fish: `ai-cli completion fish > "
+            "~/.config/fish/completions/ai-cli.fish`. Model and session names are completed by "
+            "calling `ai-cli completion names`.",
+)
+COMPLETION_NAMES = Command(
+    ("completion", "names", Slot("kind", ("model", "session"))),
+    "Model ids and names, or session ids, one a line (what the completion scripts call)",
+    "cli.completion:completion_names", faces=frozenset({SUBCOMMAND}), group="program",
+)
+FACE_COMMANDS = [WIZARD, SERVE, RAW, EDIT, COMPLETION, COMPLETION_NAMES]
 
 
 def terminal_table() -> CommandTable:

@@ -14,6 +14,7 @@ from cli.terminal_face import TerminalFace
 from registry.errors import AiCliError
 
 OK = 0
+INTERRUPTED = 130  # Ctrl-C stopped the answer (128 + SIGINT, as a shell reports it)
 
 
 def run_in_repl(app, face: TerminalFace, command: Command, args: Args) -> None:
@@ -30,6 +31,8 @@ def run_in_repl(app, face: TerminalFace, command: Command, args: Args) -> None:
             show(result, face.output)
     except AiCliError as exc:
         show_repl_error(face.output, exc)
+    except BrokenPipeError:  # `ai-cli < questions | head`: the REPL ends (cli/repl.py)
+        face.output.reader_left = True
     except Exception as exc:  # a bug must not end the REPL, nor show a traceback
         if debugging():
             raise
@@ -54,6 +57,8 @@ def run_as_subcommand(app, face: TerminalFace, command: Command, args: Args) -> 
         result = _run(app, face, command, args)
     except AiCliError as exc:
         return show_subcommand_error(face.output, exc, app.flags.json)
+    if face.output.reader_left:
+        return OK  # cli/main.py ends quietly
     if result is not None:
         if app.flags.json:
             face.output.json(result.to_json())
@@ -61,6 +66,8 @@ def run_as_subcommand(app, face: TerminalFace, command: Command, args: Args) -> 
             from cli.views import show
 
             show(result, face.output)
+    if getattr(result, "interrupted", False):  # the answer was stopped: saved, but not whole
+        return INTERRUPTED
     return getattr(result, "exit_code", OK)  # a result may say the operation failed (/code)
 
 

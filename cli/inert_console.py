@@ -19,6 +19,11 @@ class InertConsole(Console):
     step or travel as control segments, so they are untouched; only content is made inert.
     """
 
+    def on_broken_pipe(self) -> None:
+        """stdout's reader went away: rich would exit with 1 here; cli/main.py decides instead
+        (quietly, with the code a shell gives `yes | head`)."""
+        raise BrokenPipeError
+
     def render(self, renderable, options=None):
         if not self.is_terminal:
             yield from super().render(renderable, options)

@@ -8,6 +8,7 @@ here, once, and passed in.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from agent import __version__
@@ -16,13 +17,16 @@ from agent.errors import UsageError
 from registry.errors import debugging
 from cli.dispatch import OK, run_as_subcommand, show_subcommand_error
 from cli.output import Output
-from cli.terminal_face import TerminalFace
+from cli.terminal_face import AnswerMode, TerminalFace
 from registry.errors import AiCliError
 
 VALUE_FLAGS = {"--config": "config", "--redis-url": "redis_url", "--session": "session",
                "--workspace": "workspace"}
 BOOL_FLAGS = {"--json": "json", "--yes": "yes", "-y": "yes", "--version": "version",
               "--help": "help", "-h": "help"}
+# How answers show: the terminal's own flags (cli/terminal_face.py, AnswerMode), as llm's.
+ANSWER_FLAGS = {"--raw": "raw", "-r": "raw", "--no-stream": "no_stream", "--extract": "extract",
+                "-x": "extract"}
 GLOBAL_HELP = (
     ("--json", "machine-readable output on stdout (errors as {\"error\": ...})"),
     ("--config PATH", "use this config.yaml"),
@@ -30,9 +34,28 @@ GLOBAL_HELP = (
     ("--session ID", "continue this chat session"),
     ("--workspace PATH", "the folder /code may read and edit (default: the current one)"),
     ("--yes, -y", "answer yes to questions"),
+    ("--raw, -r", "answers as the model's markdown, as it arrives, unrendered"),
+    ("--no-stream", "wait for the whole answer, then print it once"),
+    ("--extract, -x", "print only the answer's first fenced code block"),
     ("--version", "print the version"),
     ("--help, -h", "this help; after command words, that command's help"),
 )
+
+
+def split_answer_flags(argv: list[str]) -> tuple[AnswerMode, list[str]]:
+    """The answer flags (`-r`, `--no-stream`, `-x`) out of argv, anywhere before `--`. Pure."""
+    found: set[str] = set()
+    rest: list[str] = []
+    for i, token in enumerate(argv):
+        if token == "--":
+            rest.extend(argv[i:])
+            break
+        if token in ANSWER_FLAGS:
+            found.add(ANSWER_FLAGS[token])
+        else:
+            rest.append(token)
+    return AnswerMode(raw="raw" in found, stream="no_stream" not in found,
+                      extract="extract" in found), rest
 
 
 def split_flags(argv: list[str]) -> tuple[Flags, list[str]]:
@@ -71,11 +94,16 @@ def main(argv: list[str] | None = None) -> int:
     output = Output()
     output.face = "shell" if argv else "repl"
     try:
+        answer_mode, argv = split_answer_flags(argv)
         flags, words = split_flags(argv)
     except AiCliError as exc:
         return show_subcommand_error(output, exc, "--json" in argv)
     try:
-        return _run(flags, words, output)
+        code = _run(flags, words, output, answer_mode)
+        output.stdout.flush()
+        return _reader_left() if output.reader_left else code
+    except BrokenPipeError:
+        return _reader_left()
     except AiCliError as exc:
         return show_subcommand_error(output, exc, flags.json)
     except KeyboardInterrupt:
@@ -89,7 +117,23 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _run(flags: Flags, words: list[str], output: Output) -> int:
+READER_LEFT = 141  # 128 + SIGPIPE: what a shell reports for `yes | head`'s yes
+
+
+def _reader_left() -> int:
+    """stdout's reader went away (`ai-cli ... | head`): end quietly. stdout now goes to
+    /dev/null, so Python's own flush at exit finds no broken pipe to complain about."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is no file (a test's StringIO)
+        pass
+    return READER_LEFT
+
+
+def _run(flags: Flags, words: list[str], output: Output,
+         answer_mode: AnswerMode | None = None) -> int:
     if flags.version:
         output.line(f"ai-cli {__version__}")
         return OK
@@ -99,9 +143,9 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
     output.face = "shell" if words or flags.help else "repl"
     if flags.help:
         return _help(table, words, output)
-    face = _terminal_face(flags, output)
+    face = _terminal_face(flags, output, answer_mode)
     app = _build_app(flags, face, table, output)
-    invocation = table.parse_argv(words) if words else None
+    invocation = _invocation(table, words)
     lasting = _lasting(invocation, output)
     if lasting is not None:
         from cli import collector
@@ -126,6 +170,20 @@ def _run(flags: Flags, words: list[str], output: Output) -> int:
     return run_as_subcommand(app, face, invocation.command, invocation.args)
 
 
+def _invocation(table, words: list[str]):
+    """The command the words name, or `chat` with them (`ai-cli "question"`: cli/first_word.py);
+    None for no words (the REPL)."""
+    if not words:
+        return None
+    from cli.first_word import as_command_words, with_question_hint
+
+    command_words = as_command_words(table, words)
+    try:
+        return table.parse_argv(command_words)
+    except UsageError as exc:
+        raise with_question_hint(exc, command_words) from None
+
+
 def _lasting(invocation, output: Output) -> str | None:
     """Whether this process lasts, and from when Python's cyclic garbage collector runs again
     (cli/collector.py); the one place that decides it.
@@ -147,10 +205,11 @@ def _lasting(invocation, output: Output) -> str | None:
     return None
 
 
-def _terminal_face(flags: Flags, output: Output) -> TerminalFace:
+def _terminal_face(flags: Flags, output: Output,
+                   answer_mode: AnswerMode | None = None) -> TerminalFace:
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
     return TerminalFace(output, output.face, interactive=terminal and not flags.json,
-                        quiet=flags.json)
+                        quiet=flags.json, answer_mode=answer_mode)
 
 
 def _build_app(flags: Flags, face: TerminalFace, table, output: Output) -> App:
@@ -211,6 +270,8 @@ def _help(table, words: list[str], output: Output) -> int:
     output.line()
     output.line("Usage: ai-cli                 start the interactive prompt")
     output.line("       ai-cli <command> ...   run one command (the words of its /slash form)")
+    output.line("       ai-cli \"question\"      ask the general model (as 'ai-cli chat'): words that")
+    output.line("                             are not a command, or a first word with a space")
     output.line()
     output.line("Commands:")
     for command in table.for_face(SUBCOMMAND):
@@ -221,7 +282,8 @@ def _help(table, words: list[str], output: Output) -> int:
     for flag, text in GLOBAL_HELP:
         output.line(f"  {flag:<18} {text}")
     output.line()
-    output.line("Exit codes: 0 success, 1 failed operation, 2 bad usage.")
+    output.line("Exit codes: 0 success, 1 failed operation, 2 bad usage, 130 answer stopped by "
+                "Ctrl-C, 141 stdout's reader left (| head).")
     return OK
 
 

@@ -41,6 +41,7 @@ class Output:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self.face: str | None = None  # "repl" | "shell": commands named in that form (cli.py)
+        self.reader_left = False  # stdout's reader went away (`ai-cli ... | head`)
 
     @functools.cached_property
     def out(self) -> "Console":

@@ -1,23 +1,23 @@
 """The REPL's prompt on a terminal: prompt_toolkit's session, with the history file, Tab
-completion from the command table, and Enter refused on only the first words of a command.
+completion from the command table, several lines in one message, and Enter on only the first
+words of a command showing the commands that may follow (the line stays, to be finished).
 
 Only the interactive REPL imports this module: cli/repl.py reads a pipe line by line, without
-prompt_toolkit. What may follow typed words is decided in cli/repl.py (`completions`,
-`incomplete_hint`: pure, tested without a terminal).
+prompt_toolkit. What may follow typed words, and when a message is still open, is decided in
+cli/repl.py (`completions`, `group_usage`, `opens_block`: pure, tested without a terminal).
 """
 
 from __future__ import annotations
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import Completer, Completion
-from prompt_toolkit.filters import completion_is_selected
+from prompt_toolkit.filters import Condition, completion_is_selected
 from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
-from prompt_toolkit.validation import ValidationError, Validator
 
 from cli.history import MaskedFileHistory
 from cli.output import Output
-from cli.repl import completions, incomplete_hint
+from cli.repl import CONTINUATION, completions, group_usage, opens_block
 from registry.config.private_files import private_file, secure_data_dir
 
 HISTORY_FILE = "history"
@@ -31,27 +31,35 @@ def prompt_session(app, output: Output) -> PromptSession:
     except OSError as exc:
         output.warn(f"History is not saved: cannot create {app.config.data_dir} ({exc.strerror}).")
     return PromptSession(history=history, completer=CommandCompleter(app),
-                         complete_while_typing=False, key_bindings=completion_keys(),
-                         validator=IncompleteCommand(app.table), validate_while_typing=False)
+                         complete_while_typing=False, key_bindings=prompt_keys(app, output),
+                         prompt_continuation=CONTINUATION)
 
 
-class IncompleteCommand(Validator):
-    """Enter on only the first words of a command (`/session`) does not run it: the line stays,
-    and the words that may follow are shown under it."""
-
-    def __init__(self, table):
-        self.table = table
-
-    def validate(self, document) -> None:
-        hint = incomplete_hint(self.table, document.text)
-        if hint:
-            raise ValidationError(message=hint, cursor_position=len(document.text))
-
-
-def completion_keys() -> KeyBindings:
+def prompt_keys(app, output: Output) -> KeyBindings:
     """Enter on a completion in the menu takes that completion; it does not run the line yet
-    (`/sess`, Tab, Enter gives `/session `, not the incomplete command)."""
+    (`/sess`, Tab, Enter gives `/session `, not the incomplete command). Enter inside an open
+    triple-quoted message adds a line; Alt-Enter (Esc Enter) adds one anywhere. Enter on only a
+    group's words (`/model`) prints the group's commands above the prompt and keeps the line."""
     keys = KeyBindings()
+    open_block = Condition(lambda: opens_block(_buffer_text()))
+    only_a_group = Condition(lambda: group_usage(app.table, _buffer_text().strip()) is not None)
+
+    @keys.add("escape", "enter")
+    @keys.add("enter", filter=open_block & ~completion_is_selected)
+    def _new_line(event) -> None:
+        event.current_buffer.insert_text("\n")
+
+    @keys.add("enter", filter=only_a_group & ~completion_is_selected)
+    def _show_group(event) -> None:
+        from prompt_toolkit.application import run_in_terminal
+
+        usage = group_usage(app.table, event.current_buffer.text.strip()) or []
+
+        def show() -> None:
+            for line in usage:
+                output.line(line)
+
+        run_in_terminal(show)
 
     @keys.add("enter", filter=completion_is_selected)
     def _take_completion(event) -> None:
@@ -61,6 +69,12 @@ def completion_keys() -> KeyBindings:
             buffer.insert_text(" ")
 
     return keys
+
+
+def _buffer_text() -> str:
+    from prompt_toolkit.application import get_app
+
+    return get_app().current_buffer.text
 
 
 class CommandCompleter(Completer):

@@ -4,6 +4,12 @@ line), slash commands, chat.
 A line starting with '/' is a command from the table; anything else goes to the `chat` command
 (agent/commands/chat.py), whose `needs="chat"` switches it off with the router's warning when no
 model can answer. Nothing a model or Redis does ends the loop: only /quit, /exit and Ctrl-D do.
+
+Several lines make one message between `\"\"\"` and `\"\"\"` (as in `ollama run`): on a terminal
+Enter adds a line while the block is open, and Alt-Enter (Esc Enter) adds one anywhere; from a
+pipe the lines up to the closing `\"\"\"` are read as one message. `/edit` writes one in $EDITOR.
+`--help` (or `-h`) is `/help`; only the first words of a command (`/model`) show the commands
+that begin with them.
 """
 
 from __future__ import annotations
@@ -19,7 +25,51 @@ from cli.terminal_face import TerminalFace
 from registry.errors import AiCliError
 
 PROMPT = "> "
+CONTINUATION = "... "  # the prompt of a multi-line message's further lines
 CHAT_WORDS = ("chat",)
+BLOCK = '"""'
+HELP_WORDS = ("--help", "-h")
+
+
+def opens_block(text: str) -> bool:
+    """Whether `text` starts a `\"\"\"` message that is not closed yet. Pure."""
+    body = text.lstrip()
+    if not body.startswith(BLOCK):
+        return False
+    return not body[len(BLOCK):].rstrip().endswith(BLOCK)
+
+
+def block_message(text: str) -> str:
+    """The message inside triple quotes (either end may be missing). Pure."""
+    body = text.strip()
+    body = body[len(BLOCK):] if body.startswith(BLOCK) else body
+    body = body[:-len(BLOCK)] if body.endswith(BLOCK) else body
+    lines = body.split("\n")
+    if len(lines) > 1 and not lines[0].strip():
+        lines = lines[1:]  # the opening line held only the quotes
+    else:
+        lines[0] = lines[0].lstrip()
+    return "\n".join(lines).rstrip()  # the lines' own indentation kept
+
+
+def read_blocks(lines: Iterable[str]) -> Iterator[str]:
+    """Lines from a pipe, with the lines of a `\"\"\"` message joined into one. A block still open
+    at the end is given as it is (handle_line says it was not closed). Pure."""
+    block: list[str] | None = None
+    for line in lines:
+        line = line.rstrip("\n")
+        if block is not None:
+            block.append(line)
+            if line.rstrip().endswith(BLOCK):
+                yield "\n".join(block)
+                block = None
+            continue
+        if opens_block(line):
+            block = [line]
+            continue
+        yield line
+    if block is not None:
+        yield "\n".join(block)
 
 
 def run_repl(app, face: TerminalFace, version: str) -> int:
@@ -36,12 +86,31 @@ def run_repl(app, face: TerminalFace, version: str) -> int:
             break
         except KeyboardInterrupt:
             output.notice("Interrupted.")
+        if output.reader_left:
+            break
     return 0
 
 
 def handle_line(app, face: TerminalFace, line: str) -> None:
     text = line.strip()
     if not text:
+        return
+    if text in HELP_WORDS:
+        text = "/help"
+    if opens_block(text):
+        face.output.warn('The message opened with """ was not closed; nothing was sent. '
+                         'End it with """ on its last line.')
+        return
+    if text.startswith(BLOCK):
+        text = block_message(text)
+        if not text.strip():
+            return
+        send_chat(app, face, text)
+        return
+    usage = group_usage(app.table, text)
+    if usage is not None:
+        for shown in usage:
+            face.output.line(shown)
         return
     try:
         if text.startswith("/"):
@@ -62,6 +131,31 @@ def handle_line(app, face: TerminalFace, line: str) -> None:
         face.output.info(message)
 
 
+def send_chat(app, face: TerminalFace, message: str) -> None:
+    """`message` to the `chat` command, as a line that is not a command is sent."""
+    command = next((c for c in app.table.commands if c.words == CHAT_WORDS), None)
+    if command is None:
+        reason = app.feature_off_reason("chat")
+        face.output.warn((reason or "Chat is not part of this build.").removeprefix("⚠ "))
+        return
+    run_in_repl(app, face, command, Args({command.args[-1].name: message}))
+    for shown in app.registry_messages():
+        face.output.info(shown)
+
+
+def group_usage(table, text: str) -> list[str] | None:
+    """For only the first words of a command (`/model`, `/session model`): what may follow, then
+    each command of the group with its help, as `ai-cli model --help` lists them. Pure."""
+    hint = incomplete_hint(table, text)
+    if hint is None:
+        return None
+    shown = [hint]
+    for command in table.group(text[1:].split(), REPL):
+        shown.append(f"  {command.usage('/')}")
+        shown.append(f"      {command.help}")
+    return shown
+
+
 def on_terminal(output: Output) -> bool:
     """Whether the REPL reads a person's typing (a prompt), rather than lines from a pipe."""
     return sys.stdin.isatty() and output.stdout.isatty()
@@ -70,8 +164,7 @@ def on_terminal(output: Output) -> bool:
 def _read_lines(app, output: Output) -> Iterator[str]:
     """Lines from a prompt_toolkit prompt on a terminal, else plain lines from stdin."""
     if not on_terminal(output):
-        for line in sys.stdin:
-            yield line
+        yield from read_blocks(sys.stdin)
         return
     from cli.prompt import prompt_session  # prompt_toolkit: on a terminal only
 

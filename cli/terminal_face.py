@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from dataclasses import dataclass
 from typing import Iterator
 
 from typing import TYPE_CHECKING
@@ -20,10 +21,29 @@ if TYPE_CHECKING:
     from agent.events import Event
 
 
+@dataclass
+class AnswerMode:
+    """How answers show (flags `-r/--raw`, `--no-stream`, `-x/--extract`; `/raw on|off`).
+
+    `raw`: the model's markdown as it arrives, unrendered, even on a terminal. `stream` False:
+    nothing until the answer is whole, then it is shown once. `extract`: only the answer's
+    first fenced code block (the whole answer when it has none), shown once, as `llm -x`."""
+
+    raw: bool = False
+    stream: bool = True
+    extract: bool = False
+
+    @property
+    def holds(self) -> bool:
+        """The answer is shown only once it is whole."""
+        return self.extract or not self.stream
+
+
 class TerminalFace:
     def __init__(self, output: Output, name: str, *, interactive: bool = False,
-                 quiet: bool = False):
+                 quiet: bool = False, answer_mode: AnswerMode | None = None):
         self.output = output
+        self.answer_mode = answer_mode or AnswerMode()
         self.name = name  # "repl" | "shell" (agent/face.py)
         self.interactive = interactive
         self.quiet = quiet
@@ -35,6 +55,19 @@ class TerminalFace:
     # --- the engine's events -------------------------------------------------------------------
 
     def report(self, event: "Event") -> None:
+        if self.output.reader_left:
+            return  # `ai-cli chat ... | head` and head is gone: nothing more is shown
+        try:
+            self._draw(event)
+        except BrokenPipeError:
+            # The engine ends the answer as for Ctrl-C (what arrived is saved); cli/main.py
+            # then exits quietly.
+            from agent.events import Stop
+
+            self.output.reader_left = True
+            raise Stop from None
+
+    def _draw(self, event: "Event") -> None:
         # Here, not at the top: `model list` and most commands report nothing, and the events'
         # classes cost their definition at import.
         from agent.events import (
@@ -51,8 +84,9 @@ class TerminalFace:
             Waiting,
         )
 
-        if not isinstance(event, (Notice, Trimmed, RouteChosen)):  # those print above it
-            self._stop_spinner()
+        waits = self.answer_mode.holds and isinstance(event, Token)  # the spinner goes on
+        if not isinstance(event, (Notice, Trimmed, RouteChosen)) and not waits:
+            self._stop_spinner()  # notices print above it
         if isinstance(event, Token):
             self._answer_view().add(event.text)
         elif isinstance(event, Waiting):
@@ -93,7 +127,7 @@ class TerminalFace:
         if self._answer is None:
             from cli.answer import AnswerView
 
-            self._answer = AnswerView(self.output, quiet=self.quiet)
+            self._answer = AnswerView(self.output, quiet=self.quiet, mode=self.answer_mode)
         return self._answer
 
     def _end_answer(self) -> None:

@@ -43,7 +43,8 @@ def run_wizard(app, args=None):
     if action == SWITCH:
         registry.set_active_model(model.model_id)  # a corrupt pick: CorruptModel, one line
         return ModelChanged(registry.require_model(model.model_id), "is now active")
-    if not _ask(_confirm(f"Remove {model.model_name} @ {model.host} ({model.model_id})?")):
+    if not _ask(_confirm(f"Remove {model.model_name} @ {model.host} ({model.model_id})?",
+                         default=False)):  # removing is the one step Enter must not do
         raise Cancelled(CANCELLED)
     registry.remove_model(model.model_id)  # any type: a corrupt entry's may be anything
     return ModelChanged(model, "removed")

@@ -25,7 +25,7 @@ FEATURE_OF = {"general": "chat", "coder": "code"}
 class Route:
     request_type: str  # "general" | "coder"
     model: ModelConfig | FallbackModel | None
-    via: str  # "active" | "other" | "general" | "fallback" | "none"
+    via: str  # "active" | "requested" (`-m`) | "other" | "general" | "fallback" | "none"
     notice: str | None  # one line when not the active model; the warning when none
 
     @property
@@ -101,7 +101,8 @@ def _choose_own_type(model_type: str, snapshot: Snapshot, availability: Availabi
     else:
         result = availability(active)
         if result.is_available:
-            return Route(model_type, _seen_available(active), "active", None), None
+            via = "requested" if active.model_id == snapshot.requested else "active"  # `-m`
+            return Route(model_type, _seen_available(active), via, None), None
         why = f"{model_type} model {describe(active)} is unavailable ({result.reason})"
     for other in snapshot.others(model_type):
         if availability(other).is_available:

@@ -1,12 +1,19 @@
 """Ollama's per-request options (`-o KEY VALUE`): names, types and checking. Pure: no I/O.
 
-The names are the model parameters Ollama documents (docs/modelfile.md, "Valid Parameters and
-Values") that `ChatOllama` has a field for; they go with the request as Ollama's `options`
-(router/stream.py). `stop` may be given more than once; its values collect into a list.
+Most names are the model parameters Ollama documents (docs/modelfile.md, "Valid Parameters and
+Values"); they go with the request as Ollama's `options` (router/stream.py). `stop` may be given
+more than once; its values collect into a list. Two are fields of the chat request itself, beside
+`options` (docs/api.md, "Generate a chat completion"), and are sent there (`request_fields`):
+
+- `keep_alive`: how long the model stays loaded after the request: a duration (`5m`, `1h`,
+  `30s`) or a number of seconds; negative keeps it loaded, `0` unloads it at once;
+- `think`: whether a thinking model thinks first: `true` / `false`, or `low` / `medium` / `high`
+  for the models that take a level (gpt-oss).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -16,10 +23,11 @@ from registry.errors import InvalidInput
 @dataclass(frozen=True)
 class OllamaOption:
     name: str
-    kind: type  # int | float | str
+    kind: type | str  # int | float | str | "duration" | "think"
     help: str
     many: bool = False  # repeatable: the values form a list (stop)
     least: float | None = None  # smallest allowed value, for numbers
+    field: str | None = None  # a field of the request beside `options`: its ChatOllama keyword
 
     def parse(self, text: str) -> Any:
         value = _PARSERS[self.kind](text)
@@ -28,7 +36,7 @@ class OllamaOption:
                 f"Option {self.name} takes {_KIND_WORDS[self.kind]}, not {text!r}. "
                 f"Example: -o {self.name} {_EXAMPLES[self.kind]}"
             )
-        if self.least is not None and value < self.least:
+        if self.least is not None and not isinstance(value, bool) and value < self.least:
             raise InvalidInput(f"Option {self.name} must be at least {self.least:g}, not {text!r}.")
         return value
 
@@ -48,9 +56,39 @@ def _float(text: str) -> float | None:
     return value if value == value and abs(value) != float("inf") else None
 
 
-_PARSERS: dict[type, Callable[[str], Any]] = {int: _int, float: _float, str: lambda t: t}
-_KIND_WORDS = {int: "a whole number", float: "a number", str: "text"}
-_EXAMPLES = {int: "42", float: "0.7", str: "'###'"}
+DURATION = re.compile(r"-?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+")  # Go's time.ParseDuration
+THINK_LEVELS = ("low", "medium", "high")
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def _duration(text: str) -> int | float | str | None:
+    """`5m` as it is; `300` as a number of seconds (Ollama takes both)."""
+    text = text.strip()
+    number = _int(text)
+    if number is not None:
+        return number
+    number = _float(text)
+    if number is not None:
+        return number
+    return text if DURATION.fullmatch(text) else None
+
+
+def _think(text: str) -> bool | str | None:
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    return word if word in THINK_LEVELS else None
+
+
+_PARSERS: dict[type | str, Callable[[str], Any]] = {
+    int: _int, float: _float, str: lambda t: t, "duration": _duration, "think": _think}
+_KIND_WORDS = {int: "a whole number", float: "a number", str: "text",
+               "duration": "a duration (5m, 1h, 30s) or seconds (-1 keeps the model loaded, 0 "
+                           "unloads it)",
+               "think": "true or false, or low, medium or high"}
+_EXAMPLES = {int: "42", float: "0.7", str: "'###'", "duration": "10m", "think": "false"}
 
 OPTIONS: dict[str, OllamaOption] = {o.name: o for o in (
     OllamaOption("temperature", float, "randomness; higher is more creative (Ollama: 0.8)", least=0),
@@ -70,7 +108,27 @@ OPTIONS: dict[str, OllamaOption] = {o.name: o for o in (
     OllamaOption("tfs_z", float, "tail free sampling", least=0),
     OllamaOption("num_gpu", int, "layers to offload to the GPU", least=-1),
     OllamaOption("num_thread", int, "CPU threads to use", least=1),
+    OllamaOption("min_p", float, "drop tokens less likely than this share of the likeliest",
+                 least=0),
+    OllamaOption("keep_alive", "duration", "how long the model stays loaded after the request "
+                 "(5m, 1h, 30s, seconds; -1 keeps it, 0 unloads)", field="keep_alive"),
+    OllamaOption("think", "think", "whether a thinking model thinks first (true, false; low, "
+                 "medium, high for gpt-oss)", field="reasoning"),
 )}
+
+
+def request_fields(options: dict | None) -> tuple[dict, dict]:
+    """`options` split into Ollama's model `options` and the request's own fields, the latter
+    keyed by ChatOllama's keyword (`keep_alive`, `reasoning` for `think`). Pure."""
+    model_options: dict = {}
+    fields: dict = {}
+    for key, value in (options or {}).items():
+        spec = OPTIONS.get(key)
+        if spec is not None and spec.field is not None:
+            fields[spec.field] = value
+        else:
+            model_options[key] = value
+    return model_options, fields
 
 
 def parse_options(pairs: list[tuple[str, str]] | None, base: dict | None = None) -> dict:

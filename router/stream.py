@@ -122,8 +122,13 @@ class RoutedStream:
             self._trim_told = True
             self.on_trim(notice)
         attempt.request_sent()
-        # ChatOllama sends `options` as given, in place of its own fields (none are set here).
-        return chat.stream(fitted.messages, options={**self.options, "num_ctx": fitted.num_ctx})
+        # ChatOllama sends `options` as given, in place of its own fields (none are set here);
+        # `keep_alive` and `think` are the request's own fields (router/options.py).
+        from router.options import request_fields
+
+        model_options, fields = request_fields(self.options)
+        return chat.stream(fitted.messages, options={**model_options, "num_ctx": fitted.num_ctx},
+                           **fields)
 
     def _tell(self, notice: str) -> None:
         self.failovers.append(notice)

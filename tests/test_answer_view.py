@@ -115,4 +115,5 @@ def test_while_streaming_only_the_end_is_parsed():
     tail.text = text
     assert plain(console.render_lines(tail, console.options, pad=False))[-1] == "see [the docs][docs]"
     tail.complete = True
-    assert plain(console.render_lines(tail, console.options, pad=False))[-1] == "see the docs"
+    assert plain(console.render_lines(tail, console.options, pad=False))[-1] == (
+        "see the docs (https://example.invalid/docs)")

@@ -45,8 +45,8 @@ def test_model_by_name_for_one_request_and_unknown_flags(cli, ollama_server, rea
     assert sent(ollama_server) == [("user", "hi")]
     assert registry_of(real_redis, key_prefix).get_active_model("general").model_name == "llama3"
     count = len(ollama_server.chat_requests)
-    bad = cli.run("chat", "-x", "hi")
-    assert bad.returncode == 2 and "Unknown option '-x'" in bad.stderr
+    bad = cli.run("chat", "-q", "hi")
+    assert bad.returncode == 2 and "Unknown option '-q'" in bad.stderr
     assert "Usage: ai-cli chat [-m MODEL]" in bad.stderr
     unknown = cli.run("chat", "-m", "nosuch", "hi")
     assert unknown.returncode == 1 and "No model with id or name 'nosuch'" in unknown.stderr

@@ -108,7 +108,7 @@ BAD_ADDS = [
     (["model", "general", "add", "http://127.0.0.1:1", "m", "--bogus"], "Unknown option '--bogus'"),
     (["model", "chat", "add", "http://127.0.0.1:1", "m"], "Unknown model type 'chat'"),
     (["model", "general", "zap"], "is not a command"),
-    (["frobnicate"], "Unknown command"),
+    (["sesion", "list"], "Unknown command"),
     (["model", "general", "use"], "Missing <model_id>"),
     (["model", "general", "discover", "ftp://x"], "must start with http"),
     (["--config"], "needs a value"),

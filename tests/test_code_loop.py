@@ -269,7 +269,7 @@ def test_a_stream_that_breaks_after_an_edit_keeps_it_undoable(scene):
     with pytest.raises(StreamBroken):
         scene.run("make a file", assume_yes=True)
     assert (scene.root / "new.txt").read_text() == "made\n"
-    assert "Changed before the error: new.txt. /undo restores them." in scene.stderr.getvalue()
+    assert "Changed before the error: new.txt. '/undo' restores them." in scene.stderr.getvalue()
     assert scene.journal.undo(scene.root).deleted == ["new.txt"]  # /code created it
     assert not (scene.root / "new.txt").exists()
 

@@ -101,14 +101,16 @@ def run_code(
     supports_tools: Callable[[Any], bool],
     settings: CodeSettings = CodeSettings(),
     pinned_model_id: str | None = None,
+    model_id: str | None = None,
 ) -> CodeOutcome:
-    """Carry out one /code instruction; files change only through `ctx.applier`."""
-    route = router.route("coder", pinned_model_id)
+    """Carry out one /code instruction; files change only through `ctx.applier`. `model_id`: a
+    model asked for this run only (`-m`), ahead of the pinned and active ones."""
+    route = router.route("coder", pinned_model_id, model_id=model_id)
     if not route.available:
         raise NoModelAvailable("coder", route.notice)
     mode = "tools" if supports_tools(route.model) else "plaintext"
     outcome = CodeOutcome(instruction, mode, route)
-    turns = _Turns(router, report, outcome, pinned_model_id)
+    turns = _Turns(router, report, outcome, pinned_model_id, model_id)
     run = _tool_loop if mode == "tools" else _plaintext_loop
     try:
         run(turns, ctx, outcome, settings)
@@ -117,7 +119,7 @@ def run_code(
     except AiCliError:
         if ctx.applier.applied:  # the error ends the run; the changes so far stay undoable
             names = ", ".join(c.rel for c in ctx.applier.applied)
-            report(Notice(f"Changed before the error: {names}. /undo restores them.", "warn"))
+            report(Notice(f"Changed before the error: {names}. '/undo' restores them.", "warn"))
         raise
     outcome.applied = [c.summary() for c in ctx.applier.applied]
     outcome.declined = [c.rel for c in ctx.applier.declined]
@@ -138,16 +140,18 @@ class _Turns:
     """The model's turns of one /code run: each a streamed answer, reported as it arrives. The
     route's notice and the "left out to fit" line are said once a run, not once a turn."""
 
-    def __init__(self, router, report: Report, outcome: CodeOutcome, pinned: str | None):
+    def __init__(self, router, report: Report, outcome: CodeOutcome, pinned: str | None,
+                 model_id: str | None = None):
         self.router = router
         self.report = report
         self.outcome = outcome
         self.pinned = pinned
+        self.model_id = model_id
 
     def ask(self, messages: list, tools: list | None) -> tuple[str, list]:
         """(the answer's text, the tool calls it carries); Ctrl-C raises KeyboardInterrupt."""
         stream = self.router.stream("coder", messages, tools=tools, pinned_model_id=self.pinned,
-                                    on_notice=lambda text: self.report(Notice(text)),
+                                    model_id=self.model_id, on_notice=lambda text: self.report(Notice(text)),
                                     on_trim=self._trimmed, on_route=self._route)
         reader = AnswerReader(stream, self.report)
         try:

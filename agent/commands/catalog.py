@@ -25,8 +25,8 @@ CHAT_OPTIONS = (
     Option("--system", "system prompt; stored with the session, so later turns keep it", "TEXT",
            short="-s"),
     Option("--option", "an Ollama option, e.g. -o temperature 0.2 (temperature, top_p, top_k, "
-           "seed, num_ctx, num_predict, stop, ...)", "KEY VALUE", short="-o", repeat=True,
-           values=2),
+           "min_p, seed, num_ctx, num_predict, stop, ...; keep_alive 10m, think false)",
+           "KEY VALUE", short="-o", repeat=True, values=2),
     Option("--continue", "continue the most recent session", short="-c"),
     Option("--file", "put this file's text into the prompt, under its name", "PATH", short="-f",
            repeat=True),
@@ -68,7 +68,10 @@ MODEL = [
     Command(("model", TYPE, "use"), "Make a model the active one of its type",
             "agent.commands.model:use", args=(MODEL_ID,)),
     Command(("model", "use"), "Make a model the active one of its type (the id tells the type)",
-            "agent.commands.model:use", args=(MODEL_ID,), synonyms=("switch", "select")),
+            "agent.commands.model:use", args=(MODEL_ID,), synonyms=("switch", "select"),
+            details="Probes the model's server after the switch: one that does not answer is "
+                    "still made active (exit 0), with a warning that requests fall back until "
+                    "it answers."),
     Command(("model", TYPE, "remove"), "Remove a model from the registry",
             "agent.commands.model:remove", args=(MODEL_ID,)),
     Command(("model", "remove"), "Remove a model from the registry (the id tells the type)",
@@ -80,7 +83,9 @@ MODEL = [
             "agent.commands.model:check",
             args=(Arg("model_id", optional=True, complete="model_id"),)),
     Command(("model", "status"), "The active model of each type and what would be used now",
-            "agent.commands.model:status"),
+            "agent.commands.model:status",
+            details="Exits 1 when no route has a model that can answer (neither general nor "
+                    "coder), so a script can test it."),
     Command(
         ("model", "stats"), "Per model: answers, time to first token, tokens/s, failures",
         "agent.commands.usage:stats",
@@ -124,8 +129,8 @@ SESSION = [
     Command(("session", "option"),
             "Set a default Ollama option for this session (no value or 'none' removes it)",
             "agent.commands.session:set_option",
-            args=(Arg("key", help="temperature, top_p, top_k, seed, num_ctx, num_predict, stop, "
-                                  "...; 'none' clears all"),
+            args=(Arg("key", help="temperature, top_p, top_k, min_p, seed, num_ctx, num_predict, "
+                                  "stop, keep_alive, think, ...; 'none' clears all"),
                   Arg("value", help="its value", optional=True))),
 ]
 
@@ -150,6 +155,8 @@ CODE = [
         ("code",), "Let the coder model read and edit files in the workspace",
         "agent.commands.code:code",
         args=(Arg("instruction", help="what to change", rest=True),),
+        options=(Option("--model", "the model for this run only: an id or a name (failover "
+                        "still applies)", "MODEL", short="-m"),),
         needs="code",
         details="Every change is shown as a diff and needs yes / no / all (--yes skips the "
                 "question). Files outside the workspace (--workspace, default: the current "

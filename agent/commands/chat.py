@@ -84,6 +84,9 @@ def compose_prompt(message: str | None, piped: str | None, files: list[tuple[str
     if message:
         parts.append(message)
     if not parts:
+        if message is not None:  # typed, but blank
+            raise UsageError('The message is empty. Usage: ai-cli chat "message" (or pipe the '
+                             'message in).')
         raise UsageError('Nothing to send. Usage: ai-cli chat "message" (or pipe the message in).')
     return "\n\n".join(parts)
 
@@ -92,6 +95,9 @@ def _piped(app, message: str | None) -> str | None:
     """Text piped to `ai-cli chat` (the face has it: never in the REPL or on the web)."""
     text = app.face.piped_text()
     if text is not None and not text and not message:
+        if message is not None:  # `ai-cli chat ""`: the typed message is the empty one
+            raise UsageError('The message is empty. Usage: ai-cli chat "message" (or pipe the '
+                             'message in).')
         raise UsageError("The message on stdin is empty.")
     return text or None
 

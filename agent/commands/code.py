@@ -20,10 +20,17 @@ def code(app, args: Args):
     gate = Gate(face.report, face.ask if face.can_ask else None, assume_yes=app.flags.yes)
     applier = EditApplier(gate, UndoJournal.in_dir(app.config.data_dir), workspace.root)
     context = ToolContext(workspace, applier, settings.max_tool_output)
+    if not app.flags.yes and not face.can_ask and not app.flags.json:
+        from agent.events import Notice
+
+        # Said before the model runs (which may take minutes), not after each change.
+        face.report(Notice("No terminal to confirm changes on: /code will show the changes it "
+                           "proposes and apply none. Run with --yes to apply them.", "warn"))
     outcome = run_code(
         app.router, face.report, args.instruction, context,
         supports_tools=app.router.checker.supports_tools,
         settings=settings, pinned_model_id=_pinned_coder(app),
+        model_id=_requested_coder(app, args.model),
     )
     if app.flags.json and not app.flags.yes and not face.can_ask:
         from agent.code.loop import as_dry_run
@@ -49,6 +56,15 @@ class Undone:
 
     def to_json(self) -> dict:
         return {"restored": self.restored, "skipped": self.skipped, "deleted": list(self.deleted)}
+
+
+def _requested_coder(app, text: str | None) -> str | None:
+    """`-m ID|NAME`: the model for this run only (a coder one when a name is both)."""
+    if text is None:
+        return None
+    from agent.commands.model import find_model
+
+    return find_model(app, text, prefer="coder").model_id
 
 
 def _pinned_coder(app) -> str | None:

@@ -96,12 +96,21 @@ def use(app, args: Args) -> ModelChanged:
     found = find_model(app, args.model_id, args.model_type, registry=registry)
     registry.set_active_model(found.model_id, args.model_type)  # refuses a corrupt one
     model = registry.require_model(found.model_id, args.model_type)
-    note = None
-    if model.is_available is False:
-        note = "It was unreachable at its last check; run '/model check' to probe it again."
+    with app.face.waiting("Checking availability..."):  # as `ollama run` would find out
+        probe = app.checker.check(model, force=True)
+    warning = None
+    try:
+        registry.update_availability(model.model_id, probe.is_available)
+        model = registry.require_model(model.model_id, args.model_type)
+    except AiCliError:
+        pass  # the switch is done; only the recorded availability is older
+    if not probe.is_available:
+        warning = (f"{model.host} does not answer now ({probe.reason or 'no answer'}): the model "
+                   "is active, but requests go down the fallback chain until it answers. "
+                   "'/model check' probes it again.")
     from agent.commands.model_changes import ModelChanged
 
-    return ModelChanged(model, "is now active", note)
+    return ModelChanged(model, "is now active", warning=warning)
 
 
 def remove(app, args: Args) -> ModelChanged:

@@ -25,6 +25,7 @@ class ModelChanged:
     model: ModelConfig
     what: str  # "is now active" | "removed"
     note: str | None = None
+    warning: str | None = None  # `use` of a model whose server does not answer now
 
     def to_json(self) -> Any:
         return self.model.to_json()

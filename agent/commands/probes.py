@@ -46,3 +46,9 @@ class Status:
 
     def to_json(self) -> Any:
         return self.status
+
+    @property
+    def exit_code(self) -> int:
+        """1 when no route has a model that can answer (a script's `ai-cli model status ||`)."""
+        routes = self.status.get("routes", {})
+        return 0 if any(route.get("model") for route in routes.values()) else 1

@@ -133,7 +133,7 @@ def use(app, args: Args):
 def set_system(app, args: Args):
     store = session_store(app)
     session = _require_session(app, store)
-    if args.text is None:
+    if args.text is None or not args.text.strip():  # nothing (or a blank "") shows it
         return Message(f"System prompt: {session.system}" if session.system
                        else "This session has no system prompt.")
     text = "" if args.text.strip().lower() == UNPIN else args.text

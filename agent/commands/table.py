@@ -141,8 +141,11 @@ class CommandTable:
         positional = command.args
         if positional and positional[-1].rest:
             if argv is not None:  # argv: flags anywhere, the other words form the text
-                return self._bind_rest(command, " ".join(_take_flags(command, argv, args, usage)),
-                                       args, usage)
+                words = _take_flags(command, argv, args, usage)
+                bound = self._bind_rest(command, " ".join(words), args, usage)
+                if words and bound[positional[-1].name] is None:
+                    bound[positional[-1].name] = ""  # typed, but blank (`ai-cli chat ""`)
+                return bound
             return self._bind_rest(command, _leading_flags(command, remainder, args, usage),
                                    args, usage)
         tokens = argv if argv is not None else _split(remainder, usage)

@@ -31,7 +31,56 @@ VIEWS = {
     "Message": ("general", "show_message"),
     "ChatReply": ("general", "show_chat_reply"),
     "MigrationResult": ("general", "show_migration"),
+    "CompletionText": ("general", "show_exactly"),
 }
+
+
+UNLIMITED = 100_000  # columns: a width no table needs
+
+
+def fits(table, out: Output) -> bool:
+    """`fit_columns` on stdout's width."""
+    return fit_columns(table, out.out, out.out.width)
+
+
+def fit_columns(table, console, width: int) -> bool:
+    """Give `table`'s columns widths that fit `width` with no word cut: each at least its
+    longest word (a no-wrap column: its longest cell), the room left shared out to the columns
+    that want more. False, and the table unchanged, when even those least widths do not fit.
+
+    Rich would squeeze wrapping columns below their longest word and fold ids and URLs in the
+    middle; fixed widths stop that."""
+    options = console.options.update_width(UNLIMITED)
+    try:  # rich's own per-column measure (private, but in every rich since 10)
+        ranges = [table._measure_column(console, options, column) for column in table.columns]
+        room = width - table._extra_width
+    except AttributeError:  # a rich without it: fit only what fits at natural widths
+        from rich.measure import Measurement
+
+        return Measurement.get(console, options, table).maximum <= width
+    least = [r.minimum for r in ranges]
+    most = [max(r.maximum, r.minimum) for r in ranges]
+    if sum(least) > room:
+        return False
+    if sum(most) <= room:
+        return True  # rich's own layout: every column at its natural width
+    widths = list(least)
+    spare = room - sum(least)
+    wants = [m - n for m, n in zip(most, least)]
+    total = sum(wants)
+    for i, want in enumerate(wants):  # in proportion to how much more each would take
+        share = min(want, spare * want // total) if total else 0
+        widths[i] += share
+    left = room - sum(widths)
+    for i in sorted(range(len(widths)), key=lambda i: wants[i], reverse=True):
+        if left <= 0:
+            break
+        more = min(left, most[i] - widths[i])
+        widths[i] += more
+        left -= more
+    for index, (column, shown) in enumerate(zip(table.columns, widths)):
+        column.width = max(1, shown - table._get_padding_width(index))
+    return True
 
 
 def show(result, out: Output) -> None:

@@ -52,7 +52,7 @@ def show_code_outcome(result: CodeOutcome, out: Output) -> None:
     elif result.stopped == "edits_failed":
         out.warn("Some edits could not be applied: " + " | ".join(result.problems))
     if result.applied:
-        out.notice("Undo these changes with /undo.")
+        out.notice("Undo these changes with '/undo'.")  # 'ai-cli undo' in the shell
     elif result.exit_code:
         out.warn("No file was changed: every proposed edit was refused, declined or failed.")
     elif result.stopped is None:

@@ -27,6 +27,8 @@ def show_help(result: Help, out: Output) -> None:
                      style="yellow")
     out.line()
     out.line("Anything not starting with '/' is sent to the general model as chat.")
+    out.line('Several lines: start with """ and end with """ (or Alt-Enter for a new line); '
+             "/edit writes a message in $EDITOR. Only /quit, /exit or Ctrl-D leave.")
 
 
 def show_message(result: Message, out: Output) -> None:
@@ -37,6 +39,12 @@ def show_chat_reply(result: ChatReply, out: Output) -> None:
     """The answer was streamed while it arrived; only an interruption is left to say."""
     if result.interrupted:
         out.notice("(answer stopped)")
+
+
+def show_exactly(result, out: Output) -> None:
+    """Text printed as it is (a completion script): no wrapping, no markup, no styling."""
+    out.stdout.write(result.text)
+    out.stdout.flush()
 
 
 def show_migration(result: MigrationResult, out: Output) -> None:

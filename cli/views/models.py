@@ -68,7 +68,8 @@ def show_model_list(result: ModelList, out: Output) -> None:
     columns = ("", "ID", "Type", "Model", "URL", "Timeout", "Availability", "Checked")
     with_speed = any(m.model_id in result.speeds for m in result.models)  # once answers exist
     for column in columns + (("Speed",) if with_speed else ()):
-        table.add_column(column, no_wrap=column in ("ID", "Timeout", "Speed"))
+        # Names and URLs wrap at their words (folded, never cut); ids and numbers never wrap.
+        table.add_column(column, no_wrap=column in ("ID", "Timeout", "Speed"), overflow="fold")
     for m in result.models:
         if m.corrupt:
             row = [
@@ -87,8 +88,17 @@ def show_model_list(result: ModelList, out: Output) -> None:
         if with_speed:
             row.append("-" if speed is None else f"{speed:,.1f} tok/s")
         table.add_row(*row)
+    from cli.views import fits
+
+    if not fits(table, out):  # a long name or URL: stacked, so nothing is cut
+        _show_stacked(result, out)
+        return
     out.print(table)
     out.notice(f"{ACTIVE_MARK} = active model of its type")
+    _warn_corrupt(result, out)
+
+
+def _warn_corrupt(result: ModelList, out: Output) -> None:
     corrupt = [m for m in result.models if m.corrupt]
     if corrupt:
         out.warn(f"{len(corrupt)} corrupt registry entr{'y' if len(corrupt) == 1 else 'ies'} "
@@ -101,15 +111,24 @@ def _show_stacked(result: ModelList, out: Output) -> None:
 
     out.line("Registered models", style="italic")
     for m in result.models:
-        head = Text(f"{ACTIVE_MARK} " if m.is_active else "  ", style="bold green")
+        mark = "!" if m.corrupt else (ACTIVE_MARK if m.is_active else " ")
+        head = Text(f"{mark} ", style="bold red" if m.corrupt else "bold green")
         head.append(m.model_id, style="bold")
         head.append(f"  {m.model_type}")
-        out.print(head)
-        details = Text(f"    {m.model_name} @ {m.shown_url}  {m.timeout}s  ")
+        out.print(head, overflow="fold")
+        out.print(Text(f"    {m.model_name} @ {m.shown_url}"), overflow="fold")
+        if m.corrupt:
+            out.print(Text(f"    corrupt: {m.problem}", style="red"), overflow="fold")
+            continue
+        details = Text(f"    {m.timeout}s  ")
         details.append_text(availability_text(m.is_available))
         details.append(f"  checked {ago(m.last_checked)}", style="dim")
-        out.print(details)
+        speed = result.speeds.get(m.model_id)
+        if speed is not None:
+            details.append(f"  {speed:,.1f} tok/s")
+        out.print(details, overflow="fold")
     out.notice(f"{ACTIVE_MARK} = active model of its type")
+    _warn_corrupt(result, out)
 
 
 # --- add, use, remove ------------------------------------------------------------------------
@@ -126,7 +145,10 @@ def show_model_added(result: ModelAdded, out: Output) -> None:
     if result.probe_reason:
         out.warn(f"Added without a working server: {result.probe_reason}")
     out.line()
-    if m.is_active and m.model_type == "general":
+    if result.probe_reason and m.is_active:  # --force on a server that did not answer
+        out.line(f"It answers once {m.host} does: until then requests go down the fallback "
+                 "chain. Run '/model check' to probe it again.")
+    elif m.is_active and m.model_type == "general":
         out.line("You can now start chatting!")
     elif m.is_active:
         out.line("Code features are now available via '/code'.")
@@ -142,6 +164,8 @@ def show_model_changed(result: ModelChanged, out: Output) -> None:
     )
     if result.note:
         out.info(result.note)
+    if result.warning:
+        out.warn(result.warning)
 
 
 # --- discover, check, status, repair ----------------------------------------------------------

@@ -52,7 +52,8 @@ def show_recent_answers(result: RecentAnswers, out: Output) -> None:
     for column in ("time", "model", "via", "in", "out", "first token", "total", "tokens/s",
                    "left out", "status", "session"):
         table.add_column(column, justify="right" if column in (
-            "in", "out", "first token", "total", "tokens/s", "left out") else "left")
+            "in", "out", "first token", "total", "tokens/s", "left out") else "left",
+            overflow="fold", no_wrap=column in ("session",))
     for r in result.records:
         table.add_row(
             r.time.replace("T", " ").replace("+00:00", ""),
@@ -61,7 +62,29 @@ def show_recent_answers(result: RecentAnswers, out: Output) -> None:
             seconds(r.total_ms), number(r.tokens_per_s), str(r.trimmed or ""),
             _status_text(r.status), Text(r.session_id or "-"),
         )
-    out.print(table)
+    from cli.views import fits
+
+    if fits(table, out):
+        out.print(table)
+        return
+    _show_recent_stacked(result, out)
+
+
+def _show_recent_stacked(result: RecentAnswers, out: Output) -> None:
+    """One answer in two lines or more, for a terminal narrower than the table: nothing cut,
+    the long parts wrapping at their words."""
+    from rich.text import Text
+
+    out.line("Recent answers (newest first)", style="italic")
+    for r in result.records:
+        head = Text(r.time.replace("T", " ").replace("+00:00", "") + "  ")
+        head.append(f"{r.model_name} ({r.model_label})", style="bold")
+        head.append("  ")
+        head.append_text(_status_text(r.status))
+        out.print(head, overflow="fold")
+        usage = usage_line({**r.to_json(), "status": None}) or ""
+        session = f" · session {r.session_id}" if r.session_id else ""
+        out.print(Text(f"    via {r.via} · {usage}{session}", style="dim"), overflow="fold")
 
 
 def show_answer_stats(result: AnswerStats, out: Output) -> None:
