@@ -68,20 +68,22 @@ def wait_for(condition, seconds: float = 30.0) -> bool:
 
 
 def servers_on(data_dir: Path) -> list[int]:
-    """Pids of the redis-server processes serving this data dir's socket (not their save
-    children, which are named redis-rdb-bgsave)."""
+    """Pids of the redis-server processes serving this data dir's socket. A redis-server whose
+    parent is one of them is left out: the fork of a daemonizing server (for the moment both
+    exist) or a save child (named redis-rdb-bgsave once it has set its title)."""
     needle = str(_socket_path(Path(data_dir))).encode()
-    pids = []
+    parents = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             command = Path(f"/proc/{entry}/cmdline").read_bytes()
+            stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
         if b"redis-server" in command and needle in command:
-            pids.append(int(entry))
-    return pids
+            parents[int(entry)] = int(stat.rsplit(")", 1)[-1].split()[1])
+    return [pid for pid, parent in parents.items() if parent not in parents]
 
 
 def running(pid: int) -> bool:
