@@ -55,6 +55,10 @@ MODEL = [
         options=(
             Option("--timeout", "request timeout in seconds (default: defaults.timeout)",
                    "SECONDS"),
+            Option("--num-ctx", "the context size sent on every request to it, in tokens "
+                   "(default: the model's window, capped by defaults.max_context)", "TOKENS"),
+            Option("--parallel", "requests its server runs at once: that box's "
+                   "OLLAMA_NUM_PARALLEL (default 1)", "N"),
             Option("--no-activate", "register it without making it the active model"),
             Option("--force", "register it even when the server does not answer or lacks it"),
         ),

@@ -44,6 +44,10 @@ class AddModel(BaseModel):
     url: str = Field(description="The Ollama server, e.g. http://localhost:11434 (http or https)")
     model_name: str = Field(description="The name Ollama knows it by, e.g. llama3.1:8b")
     timeout: int | None = Field(None, description="Request timeout in seconds (1-3600)")
+    num_ctx: int | None = Field(None, description="Context size sent on every request, in "
+                                "tokens (default: the model's window capped by max_context)")
+    parallel: int | None = Field(None, description="Requests its server runs at once "
+                                 "(OLLAMA_NUM_PARALLEL; default 1)")
     activate: bool = Field(True, description="Make it the active model of its type")
 
 
@@ -108,7 +112,8 @@ def add_model(request: Request, model_type: str, body: AddModel,
     validate_model_type(model_type)
     return run(request, model_commands.add, model_type=model_type, url=body.url,
                model_name=body.model_name, timeout=body.timeout,
-               no_activate=not body.activate, force=force)
+               num_ctx=body.num_ctx, parallel=body.parallel, no_activate=not body.activate,
+               force=force)
 
 
 @router.delete("/models/{model_id}", tags=["models"], responses=ERRORS)
