@@ -91,10 +91,13 @@ MODEL = [
             details="Exits 1 when no route has a model that can answer (neither general nor "
                     "coder), so a script can test it."),
     Command(
-        ("model", "stats"), "Per model: answers, time to first token, tokens/s, failures",
-        "agent.commands.usage:stats",
-        details="Over the answer log: median and p90 time to first token, median tokens per "
-                "second, failures (answers that broke off or failed) and failovers.",
+        ("model", "stats"), "Per model and per host: requests, success rate, failures, time to "
+        "first token, tokens/s",
+        "agent.commands.stats:stats",
+        details="Over the answer log (its newest 10,000 entries): requests, the share answered "
+                "whole, failures by kind (broken, failed over), p50 and p90 time to first "
+                "token, median tokens per second, and each host's parallel. Also GET "
+                "/models/stats. See docs/CONTEXT.md.",
     ),
     Command(
         ("model", "repair"), "Check the registry's invariants and fix dangling entries",

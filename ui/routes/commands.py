@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.commands import code as code_commands
 from agent.commands import model as model_commands
 from agent.commands import session as session_commands
+from agent.commands import stats as stats_commands
 from agent.commands.base import Args
 from ui.errors import NoActiveModel
 from registry.model import validate_model_type
@@ -80,6 +81,13 @@ def status(request: Request) -> dict:
     already: no model server is asked and nothing is written (a GET changes nothing). `POST
     /models/check` probes and updates what this shows."""
     return request.app.state.app.router.status(probe=False)
+
+
+@router.get("/models/stats", tags=["models"], responses=errors())
+def stats(request: Request) -> dict:
+    """Per model and per host: requests, success rate, failures by kind, time to first token,
+    tokens/s, from the answer log (`ai-cli model stats --json`)."""
+    return run(request, stats_commands.stats)
 
 
 @router.post("/models/discover", tags=["models"], responses=errors())
