@@ -152,11 +152,11 @@ class ModelConfig:
         for name, low, high, absent in (("num_ctx", MIN_NUM_CTX, MAX_NUM_CTX, None),
                                         ("parallel", MIN_PARALLEL, MAX_PARALLEL, 1)):
             text = f.get(name, "")
-            counts[name] = absent if text == "" else _lenient_int(text)
-            if counts[name] is not absent and not (counts[name] is not None
-                                                   and low <= counts[name] <= high):
+            number = None if text == "" else _lenient_int(text)
+            if text != "" and (number is None or not low <= number <= high):
                 problems.append(f"{name} {_show(text)} is not a whole number from {low} to {high}")
-                counts[name] = absent
+                number = None
+            counts[name] = absent if number is None else number
         flags = {}
         for name, allowed in (("is_active", ("0", "1")), ("is_available", ("", "0", "1"))):
             value = f.get(name, "" if name == "is_available" else "0")

@@ -79,3 +79,18 @@ def test_an_input_bigger_than_the_model_itself_takes_says_that_instead(real_regi
     with pytest.raises(InputTooBig, match="llama3 itself takes at most 4,096 tokens"):
         ask(router, "general", [HumanMessage("y" * 40_000)])
     assert llama.chat_requests == []
+
+
+def test_an_old_hash_reads_as_the_defaults_and_a_bad_value_marks_the_entry_corrupt():
+    from registry.model import ModelConfig
+
+    old = {"model_id": "model_1a2b3c4d", "model_type": "general", "url": "http://127.0.0.1:1",
+           "model_name": "llama3", "timeout": "30", "is_active": "0",
+           "added_at": "2026-12-07T09:00:00+00:00", "last_checked": "", "is_available": ""}
+    model = ModelConfig.from_hash(old)
+    assert (model.num_ctx, model.parallel, model.problem) == (None, 1, None)
+    stored = ModelConfig.from_hash({**old, "num_ctx": "4096", "parallel": "3"})
+    assert (stored.num_ctx, stored.parallel, stored.problem) == (4096, 3, None)
+    for name, value in (("num_ctx", "12"), ("num_ctx", "lots"), ("parallel", "0")):
+        bad = ModelConfig.from_hash({**old, name: value})
+        assert bad.corrupt and f"{name} {value!r} is not a whole number" in bad.problem
