@@ -412,7 +412,7 @@ def _whole_number(value, flag: str, low: int, high: int, unit: str, example: int
     if value is None:
         return None
     number = value
-    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,9}\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,9}\s*", value):
         number = int(value)
     if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
         raise InvalidInput(f"{flag} {_show(value)} is not valid: give a whole number of {unit} "
