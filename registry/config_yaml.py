@@ -123,7 +123,8 @@ class ConfigYamlRegistry:
     # --- changes: refused ----------------------------------------------------------------------
 
     def add_model(self, model_type: str, url: str, model_name: str, timeout: int | None = None,
-                  set_active: bool = True) -> ModelConfig:
+                  set_active: bool = True, *, num_ctx: int | None = None,
+                  parallel: int | None = None) -> ModelConfig:
         raise RegistryReadOnly(self.read_only_message)
 
     def remove_model(self, model_id: str, model_type: str | None = None) -> ModelConfig:

@@ -27,6 +27,8 @@ from registry.model import (
     validate_model_id,
     validate_model_name,
     validate_model_type,
+    validate_num_ctx,
+    validate_parallel,
     validate_timeout,
     validate_url,
 )
@@ -220,7 +222,12 @@ class ModelRegistry:
         model_name: str,
         timeout: int | None = None,
         set_active: bool = True,
+        *,
+        num_ctx: int | None = None,
+        parallel: int | None = None,
     ) -> ModelConfig:
+        """Register a model; `num_ctx` (None: the model's window capped by max_context, decided
+        per request) and `parallel` (None: 1) are stored with it."""
         model = ModelConfig(
             model_id="",
             model_type=validate_model_type(model_type),
@@ -229,6 +236,8 @@ class ModelRegistry:
             timeout=validate_timeout(self.default_timeout if timeout is None else timeout),
             is_active=bool(set_active),
             added_at=now_utc(),
+            num_ctx=validate_num_ctx(num_ctx),
+            parallel=validate_parallel(parallel),
         )
         active_key = self.keys.active(model_type)
 

@@ -12,6 +12,7 @@ from registry.errors import (
     AiCliError,
     InvalidModelId,
     InvalidModelName,
+    InvalidInput,
     InvalidModelType,
     InvalidTimeout,
     InvalidUrl,
@@ -20,6 +21,8 @@ from registry.errors import (
 MODEL_TYPES = ("general", "coder")
 MAX_MODEL_NAME = 200
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 3600
+MIN_NUM_CTX, MAX_NUM_CTX = 256, 1_048_576  # Ollama refuses less; no model has more
+MIN_PARALLEL, MAX_PARALLEL = 1, 256  # OLLAMA_NUM_PARALLEL of the entry's server
 MODEL_ID_RE = re.compile(r"^model_[0-9a-f]{8}\Z")  # \Z, not $: $ matches before a final newline too
 HASH_FIELDS = (
     "model_id",
@@ -31,6 +34,8 @@ HASH_FIELDS = (
     "added_at",
     "last_checked",
     "is_available",
+    "num_ctx",
+    "parallel",
 )
 MAX_URL = 2048
 # Whitespace, C0 and C1 controls, DEL, and the bidi marks, embeddings, overrides and isolates that
@@ -54,6 +59,11 @@ class ModelConfig:
     added_at: datetime
     last_checked: datetime | None = None
     is_available: bool | None = None
+    # The context size sent on every request to this entry (`--num-ctx` on add); None: the
+    # model's window capped by `defaults.max_context` (router/fitter.py). Fixed, because Ollama
+    # reloads a model whose `num_ctx` changes.
+    num_ctx: int | None = None
+    parallel: int = 1  # requests its server runs at once (its OLLAMA_NUM_PARALLEL)
     problem: str | None = None  # set when the stored hash is corrupt: what is wrong with it
 
     @property
@@ -87,6 +97,8 @@ class ModelConfig:
             "added_at": encode_time(self.added_at),
             "last_checked": encode_time(self.last_checked),
             "is_available": "" if self.is_available is None else _encode_bool(self.is_available),
+            "num_ctx": "" if self.num_ctx is None else str(self.num_ctx),
+            "parallel": str(self.parallel),
         }
 
     @classmethod
@@ -135,6 +147,16 @@ class ModelConfig:
         if "timeout" in f and (timeout is None or not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT):
             problems.append(f"timeout {_show(f.get('timeout'))} is not a whole number of seconds "
                             f"from {MIN_TIMEOUT} to {MAX_TIMEOUT}")
+        counts = {}
+        # Both fields came after the first entries were stored: absent reads as the default.
+        for name, low, high, absent in (("num_ctx", MIN_NUM_CTX, MAX_NUM_CTX, None),
+                                        ("parallel", MIN_PARALLEL, MAX_PARALLEL, 1)):
+            text = f.get(name, "")
+            number = None if text == "" else _lenient_int(text)
+            if text != "" and (number is None or not low <= number <= high):
+                problems.append(f"{name} {_show(text)} is not a whole number from {low} to {high}")
+                number = None
+            counts[name] = absent if number is None else number
         flags = {}
         for name, allowed in (("is_active", ("0", "1")), ("is_available", ("", "0", "1"))):
             value = f.get(name, "" if name == "is_available" else "0")
@@ -161,6 +183,8 @@ class ModelConfig:
             last_checked=times["last_checked"],
             is_available=None if flags["is_available"] not in ("0", "1")
             else flags["is_available"] == "1",
+            num_ctx=counts["num_ctx"],
+            parallel=counts["parallel"],
             problem="; ".join(problems) or None,
         )
 
@@ -176,6 +200,8 @@ class ModelConfig:
             "added_at": encode_time(self.added_at),
             "last_checked": encode_time(self.last_checked) or None,
             "is_available": self.is_available,
+            "num_ctx": self.num_ctx,
+            "parallel": self.parallel,
             **({"problem": self.problem} if self.problem is not None else {}),
         }
 
@@ -367,6 +393,31 @@ def validate_timeout(timeout) -> int:
     if not isinstance(timeout, int) or not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
         raise InvalidTimeout(message)
     return timeout
+
+
+def validate_num_ctx(value) -> int | None:
+    """The context size an entry sends (`--num-ctx`): tokens from 256 to 1,048,576; None (not
+    given) stays None."""
+    return _whole_number(value, "--num-ctx", MIN_NUM_CTX, MAX_NUM_CTX, "tokens", 8192)
+
+
+def validate_parallel(value) -> int:
+    """Requests the entry's server runs at once (`--parallel`, its OLLAMA_NUM_PARALLEL); 1 when
+    not given."""
+    number = _whole_number(value, "--parallel", MIN_PARALLEL, MAX_PARALLEL, "requests", 4)
+    return 1 if number is None else number
+
+
+def _whole_number(value, flag: str, low: int, high: int, unit: str, example: int) -> int | None:
+    if value is None:
+        return None
+    number = value
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,9}\s*", value):
+        number = int(value)
+    if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+        raise InvalidInput(f"{flag} {_show(value)} is not valid: give a whole number of {unit} "
+                            f"from {low:,} to {high:,}, for example {flag} {example}.")
+    return number
 
 
 def _show(value) -> str:

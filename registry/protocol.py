@@ -51,7 +51,8 @@ class Registry(Protocol):
     def list_models(self, model_type: str | None = None) -> "list[ModelConfig]": ...
 
     def add_model(self, model_type: str, url: str, model_name: str, timeout: int | None = None,
-                  set_active: bool = True) -> "ModelConfig": ...
+                  set_active: bool = True, *, num_ctx: int | None = None,
+                  parallel: int | None = None) -> "ModelConfig": ...
 
     def remove_model(self, model_id: str, model_type: str | None = None) -> "ModelConfig":
         """The removed model."""

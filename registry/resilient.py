@@ -129,8 +129,10 @@ class ResilientRegistry:
     def list_models(self, model_type: str | None = None) -> list[ModelConfig]:
         return self._read(lambda r: r.list_models(model_type))
 
-    def add_model(self, model_type, url, model_name, timeout=None, set_active=True) -> ModelConfig:
-        return self._write(lambda r: r.add_model(model_type, url, model_name, timeout, set_active))
+    def add_model(self, model_type, url, model_name, timeout=None, set_active=True, *,
+                  num_ctx=None, parallel=None) -> ModelConfig:
+        return self._write(lambda r: r.add_model(model_type, url, model_name, timeout, set_active,
+                                                 num_ctx=num_ctx, parallel=parallel))
 
     def remove_model(self, model_id: str, model_type: str | None = None) -> ModelConfig:
         return self._write(lambda r: r.remove_model(model_id, model_type))

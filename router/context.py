@@ -1,16 +1,20 @@
 """Fitting a request into the model's context window. Pure: no I/O, no langchain import.
 
-Ollama silently drops the start of a prompt longer than `num_ctx`, system prompt included. So
-every request is sized here first:
+Ollama silently drops the start of a prompt longer than `num_ctx`, system prompt included, and
+reloads the model whenever `num_ctx` changes (seconds for a 7B model). So every request to one
+model entry is sent with the same `num_ctx`, its window, and the messages are sized to it here:
 
+- the window is the user's `-o num_ctx N` when given, else the entry's own (`--num-ctx` on add),
+  else the model's window (or the default) capped by config.yaml's `defaults.max_context`
+  (`window_for`); it is sent as `num_ctx` whatever the size of the request;
 - tokens are estimated from characters (`chars_per_token`, calibrated per model from the
   `prompt_eval_count` Ollama reports; no tokenizer download), plus a few template tokens a message;
 - when the messages do not fit the window minus room for the answer, the oldest turns go first:
   the system prompt and the newest question always stay. Big tool outputs (/code) are cut to a
   stub before any turn is dropped;
-- `num_ctx` is the estimate plus room for the answer, rounded up to a multiple of 1,024 and
-  capped by the window (the model's, and config.yaml's `defaults.max_context`). A `num_ctx` the
-  user gave (`-o num_ctx N`) is sent as given and is the window the messages must fit.
+- when even what always stays does not fit (`Fit.overflows`: a 36k-token file for an
+  8,192-token window), the request is not sent at all: `too_big_message` says how big it is,
+  the window, and what to do.
 
 Messages are duck-typed: anything with `.type` ("system", "human", "ai", "tool") and `.content`
 (a string or a list of parts), as langchain's messages are; `stub(message, keep_chars)` builds
@@ -43,6 +47,12 @@ class Fit:
     window: int  # the window the messages were fitted to
     estimate: int  # estimated prompt tokens of `messages`
     chars: int  # characters of `messages` (what calibration compares with prompt_eval_count)
+
+    @property
+    def overflows(self) -> bool:
+        """What is always sent (system prompt, newest message) leaves the answer no room:
+        Ollama would cut the start of the prompt without a word."""
+        return self.estimate + min(MIN_ANSWER_ROOM, self.window // 2) > self.window
 
     def notice(self, model_name: str) -> str | None:
         """The one line saying what was left out, or None when everything was sent."""
@@ -97,11 +107,14 @@ def round_up(tokens: int, step: int = CONTEXT_STEP) -> int:
 
 
 def window_for(model_window: int | None, max_context: int, default_window: int,
-               fixed: int | None = None) -> int:
-    """The window to fit: the user's `num_ctx`, else the model's (or the default) capped by
-    `defaults.max_context`."""
+               fixed: int | None = None, entry: int | None = None) -> int:
+    """The window to fit, sent as `num_ctx`: the user's (`fixed`, `-o num_ctx`), else the model
+    entry's (`entry`, `--num-ctx` on add), else the model's (or the default) capped by
+    `defaults.max_context`. It depends on none of the request's messages."""
     if fixed:
         return fixed
+    if entry:
+        return entry
     return max(1, min(model_window or default_window, max_context))
 
 
@@ -111,19 +124,16 @@ def fit(
     *,
     chars_per_token: float = DEFAULT_CHARS_PER_TOKEN,
     options: dict | None = None,
-    floor: int = 0,
     stub: Callable[[Any, int], Any] | None = None,
     fixed_chars: int = 0,
 ) -> Fit:
     """Keep the system prompt(s), the newest message and as many recent turns as fit `window`
     minus room for the answer; cut tool outputs (oldest first, with `stub`) before dropping turns.
 
-    `floor` is a `num_ctx` already used for this model: sending it again (when it fits) spares
-    Ollama reloading the model for a different context size. `fixed_chars` are sent besides
-    the messages whatever happens (tool schemas).
+    `num_ctx` is `window`, whatever the messages: a model whose `num_ctx` changes is reloaded.
+    `fixed_chars` are sent besides the messages whatever happens (tool schemas).
     """
     messages = list(messages)
-    fixed = user_num_ctx(options)
     budget = max(1, window - answer_room(window, options))
     sizes = [message_chars(m) for m in messages]
 
@@ -144,11 +154,20 @@ def fit(
     kept = [messages[i] for i in keep]
     chars = sum(sizes[i] for i in keep) + fixed_chars
     estimate = tokens_for(chars, len(kept), chars_per_token)
-    if fixed is not None:
-        num_ctx = fixed
+    return Fit(kept, len(messages) - len(kept), stubbed, window, window, estimate, chars)
+
+
+def too_big_message(fitted: Fit, model_name: str, model_window: int | None = None) -> str:
+    """The one line for a request that `fitted.overflows`: how big it is, the window, what to
+    do. `model_window` is the model's own window when known (the most `num_ctx` can give)."""
+    needed = round_up(fitted.estimate + MAX_ANSWER_ROOM)
+    if model_window and needed > model_window:
+        advice = f": {model_name} itself takes at most {model_window:,} tokens"
     else:
-        num_ctx = min(window, max(round_up(estimate + answer_room(window, options)), floor))
-    return Fit(kept, len(messages) - len(kept), stubbed, num_ctx, window, estimate, chars)
+        advice = f", or give this request a bigger window: -o num_ctx {needed}"
+    return (f"Not sent: the input is about {fitted.estimate:,} tokens; {model_name}'s window "
+            f"(num_ctx) is {fitted.window:,} tokens, with room kept for the answer. Send less "
+            f"(a smaller file, or the part that matters){advice}.")
 
 
 def stub_tool_output(message: Any, keep_chars: int) -> Any:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from registry.errors import AiCliError, OllamaError
+from registry.errors import AiCliError, InvalidInput, OllamaError
 
 
 class FeatureOff(AiCliError):
@@ -53,3 +53,8 @@ class StreamBroken(OllamaError):
 class UnreadableReply(OllamaError):
     """The server's answer does not follow the Ollama API (for example a tool call whose
     arguments are not a JSON object); /code sends this back to the model as an error."""
+
+
+class InputTooBig(InvalidInput):
+    """Even the newest message (with the system prompt) does not fit the model's window, so the
+    request was not sent: Ollama would have cut its start without a word."""

@@ -12,9 +12,11 @@
   first token in time is a failure like a refused connection (failover); a gap after output
   began ends the answer with "stopped: no token for N s". Other failures raise their class's
   error (router/failures.py).
-- Each request to a model is first fitted into its window (router/fitter.py: `num_ctx` in the
-  options, earlier turns left out, `on_trim` told once), and measured as an `Attempt`
-  (router/usage.py); the router logs every attempt when it ends (`.attempts`, `.answer`).
+- Each request to a model is first fitted into its window (router/fitter.py: the entry's fixed
+  `num_ctx` in the options, earlier turns left out, `on_trim` told once), and measured as an
+  `Attempt` (router/usage.py); the router logs every attempt when it ends (`.attempts`,
+  `.answer`). An input too big for the window raises `InputTooBig` before anything is sent or
+  logged.
 """
 
 from __future__ import annotations
@@ -70,10 +72,12 @@ class RoutedStream:
             if not self.route.available:
                 raise NoModelAvailable(self.request_type, self.route.notice)
             model = self.route.model
+            fitted = self._fit(model)  # InputTooBig here: nothing sent, nothing logged
             with _Measured(self, model) as attempt:
                 output_began = False
                 try:
-                    for chunk in _each_within(self._open(model, attempt), model.timeout):
+                    for chunk in _each_within(self._open(model, attempt, fitted),
+                                              model.timeout):
                         output_began = True
                         attempt.see(chunk)
                         yield chunk
@@ -108,14 +112,16 @@ class RoutedStream:
         """The answer-log record of the attempt that answered (the last), or None."""
         return self.attempts[-1].record(self.session_id) if self.attempts else None
 
-    def _open(self, model, attempt: Attempt):
-        chat = self.router.chat_model(model)
+    def _fit(self, model):
         self.uses_tools = bool(self.tools) and self.router.checker.supports_tools(model)
+        return self.router.context.fit(model, self.messages, self.options,
+                                       tool_chars=_schema_chars(self.tools if self.uses_tools
+                                                                else None))
+
+    def _open(self, model, attempt: Attempt, fitted):
+        chat = self.router.chat_model(model)
         if self.uses_tools:
             chat = chat.bind_tools(self.tools)
-        fitted = self.router.context.fit(model, self.messages, self.options,
-                                         tool_chars=_schema_chars(self.tools if self.uses_tools
-                                                                  else None))
         attempt.fit = fitted
         notice = fitted.notice(model.model_name)
         if notice and not self._trim_told and self.on_trim is not None:

@@ -8,6 +8,7 @@ MODEL_FIELDS = {
     "model_id", "model_type", "url", "model_name", "timeout",
     "is_active", "added_at", "last_checked", "is_available",
 }
+LATER_FIELDS = {"num_ctx", "parallel"}  # written by every add since; older hashes lack them
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
 
 
@@ -36,7 +37,7 @@ def _hash_problems(model_id, fields, indexed) -> list[str]:
     problems = []
     if not re.fullmatch(r"model_[0-9a-f]{8}", model_id):
         problems.append(f"{model_id}: id is not model_ + 8 hex digits")
-    if set(fields) != MODEL_FIELDS:
+    if not MODEL_FIELDS <= set(fields) <= MODEL_FIELDS | LATER_FIELDS:
         problems.append(f"{model_id}: fields {sorted(fields)}")
         return problems
     if fields["model_id"] != model_id:

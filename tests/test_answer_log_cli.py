@@ -43,7 +43,7 @@ def test_log_json_reports_exactly_the_servers_counts(cli, ollama_server, real_re
     assert proc.returncode == 2 and "--count" in proc.stderr
 
 
-def test_model_stats_json_per_model(cli, ollama_servers, real_redis, key_prefix):
+def test_model_stats_json_per_model_and_per_host(cli, ollama_servers, real_redis, key_prefix):
     fast, slow = ollama_servers(2)
     first = add_general(real_redis, key_prefix, fast, "llama3")
     add_general(real_redis, key_prefix, slow, "mistral", active=False)
@@ -53,17 +53,28 @@ def test_model_stats_json_per_model(cli, ollama_servers, real_redis, key_prefix)
     fast.chat_mode = "die_mid_stream"  # the fourth answer breaks off
     assert cli.run("chat", "q").returncode == 1
     fast.chat_mode = None
-    fast.remove_model("llama3")  # registered, probed available, then 404: fails over to mistral
+    fast.remove_model("llama3")  # the probe finds it gone: mistral answers
     proc = cli.run("chat", "q")
-    stats = {s["model_name"]: s for s in cli.json("model", "stats")}
-    assert stats["llama3"]["model_id"] == first.model_id
-    assert stats["llama3"]["answers"] == 4 and stats["llama3"]["failures"] == 1
-    assert stats["llama3"]["tokens_per_s_median"] == round(2 / 700_000 * 1e9, 1)
-    assert stats["llama3"]["ttft_ms_median"] is not None
-    assert stats["llama3"]["ttft_ms_p90"] >= stats["llama3"]["ttft_ms_median"]
-    assert stats["mistral"]["answers"] == 1 and stats["mistral"]["failures"] == 0
+    assert proc.returncode == 0
+    report = cli.json("model", "stats")
+    assert report["entries"] == 5
+    stats = {s["model_name"]: s for s in report["models"]}
+    llama = stats["llama3"]
+    assert llama["model_ids"] == [first.model_id] and llama["hosts"] == [fast.url[7:]]
+    assert (llama["requests"], llama["ok"], llama["stopped"]) == (4, 3, 0)
+    assert llama["failures"] == {"broken": 1, "failed_over": 0}
+    assert llama["success_rate"] == 0.75
+    assert llama["tokens_per_s_p50"] == round(2 / 700_000 * 1e9, 1)
+    assert llama["ttft_ms_p50"] is not None
+    assert llama["ttft_ms_p90"] >= llama["ttft_ms_p50"]
+    assert (llama["in_flight"], llama["cooling_down_until"]) == (None, None)
+    assert (stats["mistral"]["requests"], stats["mistral"]["success_rate"]) == (1, 1.0)
+    hosts = {h["host"]: h for h in report["hosts"]}
+    assert hosts[fast.url[7:]]["models"] == ["llama3"] and hosts[fast.url[7:]]["parallel"] == 1
+    assert hosts[slow.url[7:]]["failures"] == {"broken": 0, "failed_over": 0}
     table = cli.run("model", "stats").stdout
-    assert "llama3" in table and "mistral" in table and "failovers" in table
+    assert "Per model" in table and "Per host" in table
+    assert "llama3" in table and "mistral" in table and "failed over" in table
     speed = f"{round(2 / 700_000 * 1e9, 1):,.1f} tok/s"
     assert speed in cli.run("model", "list").stdout
 
@@ -113,5 +124,5 @@ def test_the_log_is_empty_not_an_error_when_the_key_holds_something_else(
     real_redis.set(f"{key_prefix}log:answers", "something else")
     proc = cli.run("chat", "still answers?")
     assert proc.returncode == 0 and proc.stdout == "Hello from the test server.\n"
-    assert cli.json("log") == [] and cli.json("model", "stats") == []
+    assert cli.json("log") == [] and cli.json("model", "stats")["entries"] == 0
     assert "No answers logged yet" in cli.run("log").stdout

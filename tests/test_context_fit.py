@@ -60,13 +60,13 @@ def test_a_long_session_is_trimmed_to_fit_and_keeps_system_prompt_and_newest_que
     assert stream.answer.trimmed == trimmed
 
 
-def test_a_short_request_is_sent_whole_with_num_ctx_sized_to_it(scene):
+def test_a_short_request_is_sent_whole_with_the_window_as_num_ctx(scene):
     router, model, server = scene
     server.context_length = 131072
     notices: list[str] = []
     ask(router, [HumanMessage("hi")], notices)
-    # a few prompt tokens + 2,048 for the answer, rounded up: not the 8,192 cap, nor 131,072
-    assert server.chat_requests[-1].body["options"]["num_ctx"] == 3072
+    # the model's 131,072 capped by defaults.max_context (8,192), however short the request
+    assert server.chat_requests[-1].body["options"]["num_ctx"] == 8192
     assert notices == []
 
 

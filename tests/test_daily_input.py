@@ -40,7 +40,7 @@ def test_only_a_groups_words_show_its_commands():
     usage = group_usage(table, "/model")
     assert usage[0].startswith("/model needs more:")
     assert "  /model list" in usage and "  /model {general|coder} add <url> <model_name> " \
-        "[--timeout SECONDS] [--no-activate] [--force]" in usage
+        "[--timeout SECONDS] [--num-ctx TOKENS] [--parallel N] [--no-activate] [--force]" in usage
     assert group_usage(table, "/model list") is None and group_usage(table, "hello") is None
 
 

@@ -45,6 +45,7 @@ def test_hash_encoding_matches_design():
         "model_id": "model_0123abcd", "model_type": "general", "url": "http://localhost:11434",
         "model_name": "llama3.1:8b", "timeout": "120", "is_active": "1",
         "added_at": "2026-11-24T10:00:00+00:00", "last_checked": "", "is_available": "",
+        "num_ctx": "", "parallel": "1",
     }
 
 
@@ -83,7 +84,7 @@ def test_json_shape_is_typed():
         "model_id": "model_0123abcd", "model_type": "general", "url": "http://localhost:11434",
         "model_name": "llama3.1:8b", "timeout": 120, "is_active": True,
         "added_at": "2026-11-24T10:00:00+00:00", "last_checked": "2026-11-24T10:00:00+00:00",
-        "is_available": True,
+        "is_available": True, "num_ctx": None, "parallel": 1,
     }
     assert make().to_json()["last_checked"] is None
     assert make().to_json()["is_available"] is None

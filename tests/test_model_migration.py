@@ -82,7 +82,7 @@ def test_first_run_copies_both_models_as_active(tmp_path, real_registry, real_re
     assert general == {"model_id": GENERAL_ID, "model_type": "general",
                        "url": "http://127.0.0.1:11434", "model_name": "llama3.1:8b",
                        "timeout": "90", "is_active": "1", "added_at": migrated,
-                       "last_checked": "", "is_available": ""}
+                       "last_checked": "", "is_available": "", "num_ctx": "", "parallel": "1"}
     assert keys[f"models:{CODER_ID}"][1]["timeout"] == "120"  # defaults.timeout
     assert len(keys) == 8
     assert registry_problems(real_redis, key_prefix) == []

@@ -30,6 +30,7 @@ def test_add_writes_exactly_the_design_keys(registry, any_redis, key_prefix):
         "model_id": model.model_id, "model_type": "general", "url": URL,
         "model_name": "llama3.1:8b", "timeout": "90", "is_active": "1",
         "added_at": stored["added_at"], "last_checked": "", "is_available": "",
+        "num_ctx": "", "parallel": "1",
     }
     assert any_redis.get(f"{key_prefix}models:general:active") == model.model_id
     assert any_redis.smembers(f"{key_prefix}models:index:general") == {model.model_id}

@@ -55,6 +55,10 @@ MODEL = [
         options=(
             Option("--timeout", "request timeout in seconds (default: defaults.timeout)",
                    "SECONDS"),
+            Option("--num-ctx", "the context size sent on every request to it, in tokens "
+                   "(default: the model's window, capped by defaults.max_context)", "TOKENS"),
+            Option("--parallel", "requests its server runs at once: that box's "
+                   "OLLAMA_NUM_PARALLEL (default 1)", "N"),
             Option("--no-activate", "register it without making it the active model"),
             Option("--force", "register it even when the server does not answer or lacks it"),
         ),
@@ -87,10 +91,13 @@ MODEL = [
             details="Exits 1 when no route has a model that can answer (neither general nor "
                     "coder), so a script can test it."),
     Command(
-        ("model", "stats"), "Per model: answers, time to first token, tokens/s, failures",
-        "agent.commands.usage:stats",
-        details="Over the answer log: median and p90 time to first token, median tokens per "
-                "second, failures (answers that broke off or failed) and failovers.",
+        ("model", "stats"), "Per model and per host: requests, success rate, failures, time to "
+        "first token, tokens/s",
+        "agent.commands.stats:stats",
+        details="Over the answer log (its newest 10,000 entries): requests, the share answered "
+                "whole, failures by kind (broken, failed over), p50 and p90 time to first "
+                "token, median tokens per second, and each host's parallel. Also GET "
+                "/models/stats. See docs/CONTEXT.md.",
     ),
     Command(
         ("model", "repair"), "Check the registry's invariants and fix dangling entries",

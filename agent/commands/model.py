@@ -14,6 +14,8 @@ from registry.model import (
     mask_url,
     now_utc,
     validate_model_name,
+    validate_num_ctx,
+    validate_parallel,
     validate_timeout,
     validate_url,
 )
@@ -42,6 +44,8 @@ def add(app, args: Args) -> ModelAdded:
         ),
         is_active=not args.no_activate,
         added_at=now_utc(),
+        num_ctx=validate_num_ctx(args.num_ctx),
+        parallel=validate_parallel(args.parallel),
     )
     registry = app.online_registry()  # fail on an unreachable Redis before probing anything
     with app.face.waiting("Checking availability..."):
@@ -56,6 +60,7 @@ def add(app, args: Args) -> ModelAdded:
     model = registry.add_model(
         candidate.model_type, candidate.url, candidate.model_name,
         timeout=candidate.timeout, set_active=candidate.is_active,
+        num_ctx=candidate.num_ctx, parallel=candidate.parallel,
     )
     registry.update_availability(model.model_id, probe.is_available)
     from agent.commands.model_changes import ModelAdded

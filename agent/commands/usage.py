@@ -1,8 +1,8 @@
-"""`ai-cli log` and `/model stats`: the answer log (registry/answer_log.py) for people and scripts.
+"""`ai-cli log`: the answer log (registry/answer_log.py) for people and scripts.
 
-`log` lists recent answers newest first, like `llm logs`; `model stats` sums them up per model,
-so a user with several Ollama hosts can see which one is fast. Both read the `log:answers`
-stream every ai-cli process writes to; neither imports the router or langchain.
+`log` lists recent answers newest first, like `llm logs` (`model stats` sums them up:
+agent/commands/stats.py). It reads the `log:answers` stream every ai-cli process writes to and
+imports neither the router nor langchain.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from agent.commands.catalog import DEFAULT_LOG_COUNT
 from registry.errors import InvalidInput
 
 if TYPE_CHECKING:  # the log loads when used, not with the command table
-    from registry.answer_log import AnswerLog, AnswerRecord, ModelStats
+    from registry.answer_log import AnswerLog, AnswerRecord
 
 
 
@@ -36,14 +36,6 @@ class RecentAnswers:
         return [r.to_json() for r in self.records]
 
 
-@dataclass(frozen=True)
-class AnswerStats:
-    stats: list[ModelStats]
-
-    def to_json(self) -> Any:
-        return [s.to_json() for s in self.stats]
-
-
 # --- handlers --------------------------------------------------------------------------------
 
 
@@ -52,10 +44,6 @@ def show_log(app, args: Args) -> RecentAnswers:
     # `--session ID` is the global flag (cli/main.py): `ai-cli log --session ID` filters by it
     return RecentAnswers(answer_log(app).recent(count, model=args.model,
                                                 session_id=app.flags.session))
-
-
-def stats(app, args: Args) -> AnswerStats:
-    return AnswerStats(answer_log(app).stats())
 
 
 def _count(text: str | None) -> int:

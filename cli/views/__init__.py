@@ -24,7 +24,7 @@ VIEWS = {
     "SessionList": ("sessions", "show_session_list"),
     "SessionShow": ("sessions", "show_session"),
     "RecentAnswers": ("usage", "show_recent_answers"),
-    "AnswerStats": ("usage", "show_answer_stats"),
+    "ModelStatsReport": ("stats", "show_model_stats"),
     "CodeOutcome": ("code", "show_code_outcome"),
     "Undone": ("code", "show_undone"),
     "Help": ("general", "show_help"),

@@ -140,6 +140,8 @@ def show_model_added(result: ModelAdded, out: Output) -> None:
     for label, value in (
         ("ID", m.model_id), ("Type", m.model_type), ("Model", m.model_name), ("URL", m.shown_url),
         ("Status", "Active" if m.is_active else "Inactive"),
+        ("Context", f"{m.num_ctx:,} tokens" if m.num_ctx else "the model's window, capped by "
+         "defaults.max_context"), ("Parallel", str(m.parallel)),
     ):
         out.print(f"  [bold]{label}:[/bold] {esc(value)}")
     if result.probe_reason:

@@ -1,4 +1,4 @@
-"""How `ai-cli log`, `model stats` and the answer records of a session show in a terminal."""
+"""How `ai-cli log` and the answer records of a session show in a terminal."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from cli.output import Output
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from agent.commands.usage import AnswerStats, RecentAnswers
+    from agent.commands.usage import RecentAnswers
 
 
 def seconds(ms: int | None) -> str:
@@ -85,28 +85,6 @@ def _show_recent_stacked(result: RecentAnswers, out: Output) -> None:
         usage = usage_line({**r.to_json(), "status": None}) or ""
         session = f" · session {r.session_id}" if r.session_id else ""
         out.print(Text(f"    via {r.via} · {usage}{session}", style="dim"), overflow="fold")
-
-
-def show_answer_stats(result: AnswerStats, out: Output) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    if not result.stats:
-        out.line("No answers logged yet: the numbers appear after the first answers.")
-        return
-    table = Table(title="Answers per model (from the answer log)", title_justify="left")
-    for column in ("ID", "Model", "URL", "answers", "first token (median)", "p90",
-                   "tokens/s (median)", "failures", "failovers"):
-        table.add_column(column, justify="left" if column in ("ID", "Model", "URL")
-                         else "right")
-    for s in result.stats:
-        table.add_row(
-            Text(s.model_id or "fallback"), Text(s.model_name), Text(s.url), str(s.answers),
-            seconds(s.ttft_ms_median), seconds(s.ttft_ms_p90), number(s.tokens_per_s_median),
-            str(s.failures), str(s.failovers),
-        )
-    out.print(table)
-    out.notice("failovers: requests this model failed that another model then answered")
 
 
 def _status_text(status: str) -> Text:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.commands import code as code_commands
 from agent.commands import model as model_commands
 from agent.commands import session as session_commands
+from agent.commands import stats as stats_commands
 from agent.commands.base import Args
 from ui.errors import NoActiveModel
 from registry.model import validate_model_type
@@ -44,6 +45,10 @@ class AddModel(BaseModel):
     url: str = Field(description="The Ollama server, e.g. http://localhost:11434 (http or https)")
     model_name: str = Field(description="The name Ollama knows it by, e.g. llama3.1:8b")
     timeout: int | None = Field(None, description="Request timeout in seconds (1-3600)")
+    num_ctx: int | None = Field(None, description="Context size sent on every request, in "
+                                "tokens (default: the model's window capped by max_context)")
+    parallel: int | None = Field(None, description="Requests its server runs at once "
+                                 "(OLLAMA_NUM_PARALLEL; default 1)")
     activate: bool = Field(True, description="Make it the active model of its type")
 
 
@@ -78,6 +83,13 @@ def status(request: Request) -> dict:
     return request.app.state.app.router.status(probe=False)
 
 
+@router.get("/models/stats", tags=["models"], responses=errors())
+def stats(request: Request) -> dict:
+    """Per model and per host: requests, success rate, failures by kind, time to first token,
+    tokens/s, from the answer log (`ai-cli model stats --json`)."""
+    return run(request, stats_commands.stats)
+
+
 @router.post("/models/discover", tags=["models"], responses=errors())
 def discover(request: Request, body: DiscoverRequest) -> dict:
     """The models an Ollama server has (`model general discover URL --json`)."""
@@ -108,7 +120,8 @@ def add_model(request: Request, model_type: str, body: AddModel,
     validate_model_type(model_type)
     return run(request, model_commands.add, model_type=model_type, url=body.url,
                model_name=body.model_name, timeout=body.timeout,
-               no_activate=not body.activate, force=force)
+               num_ctx=body.num_ctx, parallel=body.parallel, no_activate=not body.activate,
+               force=force)
 
 
 @router.delete("/models/{model_id}", tags=["models"], responses=ERRORS)

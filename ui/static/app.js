@@ -185,6 +185,45 @@ async function refresh() {
   return refreshing;
 }
 
+// --- stats (GET /models/stats) --------------------------------------------------------------
+
+const STAT_COLUMNS = [
+  ["requests", (g) => g.requests],
+  ["success", (g) => (g.success_rate === null ? "-" : `${Math.round(g.success_rate * 100)}%`)],
+  ["broken", (g) => g.failures.broken],
+  ["failed over", (g) => g.failures.failed_over],
+  ["first token p50", (g) => (g.ttft_ms_p50 === null ? "-" : `${g.ttft_ms_p50} ms`)],
+  ["p90", (g) => (g.ttft_ms_p90 === null ? "-" : `${g.ttft_ms_p90} ms`)],
+  ["tokens/s p50", (g) => (g.tokens_per_s_p50 === null ? "-" : g.tokens_per_s_p50)],
+  ["in flight", (g) => (g.in_flight === null ? "-" : g.in_flight)],
+  ["cooling down", (g) => g.cooling_down_until || "-"],
+];
+
+function statsTable(kind, groups, name, second) {
+  const head = el("tr", {}, el("th", { text: kind }), el("th", { text: second[0] }),
+    ...STAT_COLUMNS.map(([title]) => el("th", { text: title })));
+  const body = el("tbody");
+  for (const g of groups) {
+    body.append(el("tr", {}, el("td", { text: shownName(name(g)) }),
+      el("td", { text: shownName(second[1](g)) }),
+      ...STAT_COLUMNS.map(([, value]) => el("td", { text: String(value(g)) }))));
+  }
+  return el("table", { "data-stats": kind }, el("thead", {}, head), body);
+}
+
+async function loadStats() {
+  const stats = await api("GET", "/models/stats");
+  const holder = $("stats-tables");
+  if (!stats.entries) {
+    holder.replaceChildren(el("p", { class: "empty", text: "No answers logged yet." }));
+    return;
+  }
+  holder.replaceChildren(
+    statsTable("model", stats.models, (g) => g.model_name, ["hosts", (g) => g.hosts.join(", ")]),
+    statsTable("host", stats.hosts, (g) => g.host,
+      ["parallel", (g) => (g.parallel === null ? "-" : String(g.parallel))]));
+}
+
 async function discover() {
   const url = $("add-url").value.trim();
   const data = await api("POST", "/models/discover", { url });
@@ -395,10 +434,11 @@ function start() {
   $("code-form").addEventListener("submit", (event) => attempt(() => propose(event)));
   $("apply").addEventListener("click", () => attempt(applyProposal));
   $("undo").addEventListener("click", () => attempt(undo));
+  $("stats-refresh").addEventListener("click", () => attempt(loadStats));
   $("message").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) send(event);
   });
-  attempt(() => Promise.all([refresh(), loadSessions()]));
+  attempt(() => Promise.all([refresh(), loadSessions(), loadStats()]));
   follow();
 }
 

@@ -1,0 +1,31 @@
+"""`model stats` (and `GET /models/stats`): the answer log summed up per model and per host
+(registry/stats.py), so a user with several Ollama hosts sees which answers well and fast.
+Reads the `log:answers` stream and the registry's entries (for each host's `parallel`); imports
+neither the router nor langchain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agent.commands.base import Args
+
+if TYPE_CHECKING:  # loaded when the command runs, not with the command table
+    from registry.stats import LogStats
+
+
+@dataclass(frozen=True)
+class ModelStatsReport:
+    stats: LogStats
+
+    def to_json(self) -> Any:
+        return self.stats.to_json()
+
+
+def stats(app, args: Args) -> ModelStatsReport:
+    from registry.answer_log import STATS_WINDOW, AnswerLog
+    from registry.stats import log_stats, parallel_by_host
+
+    records = AnswerLog(app.registry).recent(STATS_WINDOW)
+    models = app.read_registry(lambda r: r.list_models())
+    return ModelStatsReport(log_stats(records, parallel_by_host(models)))
