@@ -25,7 +25,7 @@ from router.usage import Attempt
 
 from registry.availability import model_key
 from router.errors import NoModelAvailable
-from router.chain import Route, describe
+from router.chain import PINNED, Route, describe
 from router.deadline import token_wait
 from router.failures import EMPTY_REPLY, classify, to_error
 
@@ -65,7 +65,8 @@ class RoutedStream:
         return self._chunks()
 
     def _chunks(self) -> Iterator:
-        failovers = 0
+        failovers = 0  # moves to another model (another host of the same one is not counted)
+        tried: set = set()
         while True:
             if not self.route.available:
                 raise NoModelAvailable(self.request_type, self.route.notice)
@@ -86,16 +87,25 @@ class RoutedStream:
                         raise error from exc
                     reason = kind.explain(model.model_name, exc)
                     self.router.checker.mark_unavailable(model, reason)
-                    if failovers >= MAX_FAILOVERS:
-                        raise error from exc
-                    failovers += 1
+                    tried.add(model_key(model))
                     self.route = self.router.route(self.request_type, self.pinned_model_id,
                                                    self.model_id)
-                    if not self.route.available or model_key(self.route.model) == model_key(model):
+                    if not self.route.available and _host_pinned(self.model_id):
+                        raise NoModelAvailable(self.request_type, self.route.notice) from exc
+                    if not self.route.available or model_key(self.route.model) in tried:
                         raise error from exc
+                    # Another host of the same model is not a move down the chain: every host
+                    # of it is tried before another model (router/chain.py).
+                    same = _same_model(self.route.model, model)
+                    if not same:
+                        if failovers >= MAX_FAILOVERS:
+                            raise error from exc
+                        failovers += 1
                     attempt.end("failed_over")
-                    self._tell(f"ℹ {describe(model)} failed ({reason}); "
-                               f"retrying with {describe(self.route.model)}.")
+                    self._tell(f"ℹ {describe(model)} failed ({reason}); retrying with "
+                               + (f"the same model on {self.route.model.host} "
+                                  f"({self.route.model.model_id})." if same
+                                  else f"{describe(self.route.model)}."))
                     if self.on_route is not None:
                         self.on_route(self.route)
                 else:
@@ -134,6 +144,17 @@ class RoutedStream:
         self.failovers.append(notice)
         if self.on_notice is not None:
             self.on_notice(notice)
+
+
+def _host_pinned(requested: str | None) -> bool:
+    return requested is not None and requested.endswith(PINNED)
+
+
+def _same_model(a, b) -> bool:
+    from registry.model import ModelConfig
+    from registry.replicas import same_model
+
+    return isinstance(a, ModelConfig) and isinstance(b, ModelConfig) and same_model(a, b)
 
 
 class _Measured:
