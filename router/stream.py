@@ -3,9 +3,10 @@
 - The route is chosen when the stream is created, so its notice can be shown before any output;
   `on_route` gets it then, and again after a failover.
 - Before the first chunk, a failure that means "this model is not usable" (connection refused or
-  timed out connecting, HTTP 404 for the model) marks the model unavailable and retries ONCE on
-  the next route down the chain; `on_notice` receives the new route's notice, and `.route` becomes
-  the route actually used.
+  timed out connecting, HTTP 404 for the model) marks the model unavailable and retries on the
+  next route down the chain: the same model on another host as often as it has hosts, another
+  model ONCE; never past a host pinned with `name@host` (router/chain.py). `on_notice` receives
+  one line per retry, naming the host that takes over, and `.route` becomes the route used.
 - After output began, any failure raises `StreamBroken`: retrying would repeat text already shown.
 - The model's timeout is a deadline for each token (router/deadline.py): the first must come
   within it, and each next one within it of the last, however the server drips its bytes. No

@@ -162,3 +162,33 @@ def test_remove_of_a_name_on_several_hosts_asks_for_one(cli, real_redis, key_pre
     assert removed["model_id"] == entries[1].model_id
     assert len(cli.json("model", "list")) == 3
 
+
+
+def test_chat_by_name_with_a_host_down_answers_from_another_and_says_which(
+        cli, real_redis, key_prefix, ollama_servers):
+    servers, entries, mistral = fleet(cli, real_redis, key_prefix, ollama_servers)
+    for server in servers:
+        server.reply("hello")
+    servers[0].chat_mode = "hang"  # the active host; its /api/tags still answers
+    ModelRegistry(real_redis, key_prefix=key_prefix).update_availability(mistral.model_id, True)
+    real_redis.hset(f"{key_prefix}models:{entries[0].model_id}", "timeout", "1")
+    proc = cli.run("chat", "-m", "llama3.1:8b", "hi")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "hello"
+    answered = [s for s in servers[1:] if s.chat_requests]
+    assert len(answered) == 1 and f"same model on {host(answered[0])}" in proc.stderr
+    assert [r.model for r in servers[0].chat_requests if r.model == "mistral:7b"] == []
+
+
+def test_chat_pinned_to_a_host_that_is_down_says_so_and_asks_no_other(
+        cli, real_redis, key_prefix, ollama_servers):
+    servers, entries, mistral = fleet(cli, real_redis, key_prefix, ollama_servers)
+    for server in servers:
+        server.reply("hello")
+    servers[1].mode = "down"
+    proc = cli.run("chat", "-m", f"llama3.1:8b@{host(servers[1])}", "hi")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "pinned" in proc.stderr and host(servers[1]) in proc.stderr
+    assert "-m llama3.1:8b" in proc.stderr
+    assert [len(s.chat_requests) for s in servers] == [0, 0, 0]
+
