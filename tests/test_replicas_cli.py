@@ -67,11 +67,15 @@ def test_list_json_gives_each_entry_its_model_s_replicas(cli, real_redis, key_pr
     listed = {m["model_id"]: m for m in cli.json("model", "list")}
     assert set(listed) == {e.model_id for e in entries} | {mistral.model_id}
     replicas = listed[entries[1].model_id]["replicas"]
-    assert [r["model_id"] for r in replicas] == [e.model_id for e in entries]
-    assert [r["host"] for r in replicas] == [host(s) for s in servers]
-    assert set(replicas[0]) == {"model_id", "host", "url", "is_active", "is_available",
+    # oldest first, as the registry lists entries (ties within a second: by id)
+    assert {r["model_id"]: r["host"] for r in replicas} == {
+        e.model_id: host(s) for e, s in zip(entries, servers)}
+    assert all(listed[e.model_id]["replicas"] == replicas for e in entries)
+    for replica in replicas:
+        assert set(replica) == {"model_id", "host", "url", "is_active", "is_available",
                                 "last_checked", "in_flight", "ttft_p50_ms", "success_rate"}
-    assert replicas[0]["is_active"] is True and replicas[0]["in_flight"] is None
+        assert replica["is_active"] is (replica["model_id"] == entries[0].model_id)
+        assert replica["in_flight"] is None and replica["url"].startswith("http://")
     assert [r["model_id"] for r in listed[mistral.model_id]["replicas"]] == [mistral.model_id]
 
 
@@ -192,3 +196,13 @@ def test_chat_pinned_to_a_host_that_is_down_says_so_and_asks_no_other(
     assert "-m llama3.1:8b" in proc.stderr
     assert [len(s.chat_requests) for s in servers] == [0, 0, 0]
 
+
+
+def test_check_of_a_name_probes_every_host_of_it(cli, real_redis, key_prefix, ollama_servers):
+    servers, entries, mistral = fleet(cli, real_redis, key_prefix, ollama_servers)
+    servers[2].mode = "down"
+    rows = cli.json("model", "check", "llama3.1:8b")
+    assert {r["model_id"]: r["is_available"] for r in rows} == {
+        entries[0].model_id: True, entries[1].model_id: True, entries[2].model_id: False}
+    (one,) = cli.json("model", "check", f"llama3.1:8b@{host(servers[1])}")
+    assert one["model_id"] == entries[1].model_id

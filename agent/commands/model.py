@@ -187,10 +187,12 @@ def check(app, args: Args) -> CheckResult:
 
     registry = app.registry
     if args.model_id:
-        target = find_model(app, args.model_id, registry=registry)
+        named = find_named(app, args.model_id, registry=registry)
+        target = named.model
         if target.corrupt:
             raise CorruptModel(target.model_id, target.problem, target.model_type)
-        targets = [target]
+        # a model's name probes every host of it; an id or NAME@HOST that one
+        targets = list(named.group.entries) if named.several_hosts else [target]
     else:  # a corrupt entry has nothing sound to probe: `model list` shows it
         targets = [*(m for m in registry.list_models() if not m.corrupt),
                    app.config.get_fallback_model()]

@@ -51,6 +51,13 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
 # --- model list ------------------------------------------------------------------------------
 
 
+def where(model) -> str:
+    """Where an entry is served, as the list shows it: `host:port`, and the path when the URL
+    has one (a reverse proxy's); `https://` kept, since it says something `http://` does not."""
+    url = model.shown_url.rstrip("/")
+    return url.removeprefix("http://") if url.startswith("http://") else url
+
+
 def show_model_list(result: ModelList, out: Output) -> None:
     """One model per type, its hosts beneath it (host:port; the scheme says nothing here)."""
     from rich.table import Table
@@ -77,14 +84,14 @@ def show_model_list(result: ModelList, out: Output) -> None:
             name = Text(m.model_name) if index == 0 else ""
             kind = Text(m.model_type) if index == 0 else ""
             if m.corrupt:
-                row = [Text("!", style="bold red"), name, kind, Text(m.host), Text(m.model_id),
+                row = [Text("!", style="bold red"), name, kind, Text(where(m)), Text(m.model_id),
                        "", Text(f"corrupt: {m.problem}", style="red"), ""]
                 table.add_row(*row, *([""] if with_speed else []))
                 continue
             speed = result.speeds.get(m.model_id)
             row = [
                 Text(ACTIVE_MARK, style="bold green") if m.is_active else "",
-                name, kind, Text(m.host), Text(m.model_id), f"{m.timeout}s",
+                name, kind, Text(where(m)), Text(m.model_id), f"{m.timeout}s",
                 availability_text(m.is_available), ago(m.last_checked),
             ]
             if with_speed:
@@ -118,7 +125,7 @@ def _show_stacked(result: ModelList, out: Output) -> None:
         if first.corrupt:
             head = Text("! ", style="bold red")
             head.append(first.model_id, style="bold")
-            head.append(f"  {first.model_type}  {first.model_name} @ {first.host}")
+            head.append(f"  {first.model_type}  {first.model_name} @ {where(first)}")
             out.print(head, overflow="fold")
             out.print(Text(f"    corrupt: {first.problem}", style="red"), overflow="fold")
             continue
@@ -132,7 +139,7 @@ def _show_stacked(result: ModelList, out: Output) -> None:
         for m in group.entries:
             line = Text(f"  {ACTIVE_MARK if m.is_active and len(group.entries) > 1 else ' '} ",
                         style="bold green")
-            line.append(f"{m.host}  ", style="bold")
+            line.append(f"{where(m)}  ", style="bold")
             line.append(f"{m.model_id}  {m.timeout}s  ", style="")
             line.append_text(availability_text(m.is_available))
             line.append(f"  checked {ago(m.last_checked)}", style="dim")
