@@ -84,7 +84,10 @@ def _resolve_pinned(models: list[ModelConfig], wanted: str, model_type, prefer) 
     name, _, host = wanted.rpartition("@")
     if not name or not host:
         raise UnknownModel(wanted)
-    named = resolve(models, name, model_type, prefer)
+    try:
+        named = resolve(models, name, model_type, prefer)
+    except UnknownModel:
+        raise UnknownModel(wanted) from None  # the whole text, as typed
     on_host = ([m for m in named.group.entries if _host_matches(m, host, exact=True)]
                or [m for m in named.group.entries if _host_matches(m, host, exact=False)])
     if not on_host:

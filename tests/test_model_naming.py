@@ -60,6 +60,13 @@ def test_name_at_an_unknown_host_lists_its_hosts():
     assert "model list" in message
 
 
+def test_an_unknown_name_at_a_host_is_refused_as_typed():
+    with pytest.raises(UnknownModel, match="'phi3@127.0.0.1'"):
+        resolve(FLEET, "phi3@127.0.0.1")
+    with pytest.raises(UnknownModel):
+        resolve(FLEET, "@127.0.0.1")
+
+
 def test_tagless_name_at_host():
     assert resolve(FLEET, "mistral@127.0.0.1:11434").model == MISTRAL
 
