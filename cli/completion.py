@@ -230,9 +230,10 @@ def completion_names(app, args: Args) -> CompletionText:
 
     names: list[str] = []
     try:
-        if args.kind == "model":
-            for model in app.registry.list_models():
-                names.extend(n for n in (model.model_id, model.model_name) if n not in names)
+        if args.kind == "model":  # ids, names and name@host (registry/lookup.py)
+            from registry.lookup import name_choices
+
+            names = list(name_choices(app.registry.list_models()))
         else:
             from agent.commands.session import session_store
 

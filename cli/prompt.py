@@ -91,5 +91,7 @@ class CommandCompleter(Completer):
         if text.endswith(" ") or not words:
             words.append("")
         current = words[-1]
-        for candidate in sorted(set(completions(self.app, words[:-1], current))):
-            yield Completion(candidate, start_position=-len(current))
+        hints: dict[str, str] = {}  # a model name -> its hosts, shown beside it
+        for candidate in sorted(set(completions(self.app, words[:-1], current, hints))):
+            yield Completion(candidate, start_position=-len(current),
+                             display_meta=hints.get(candidate))

@@ -202,14 +202,15 @@ def incomplete_hint(table, text: str) -> str | None:
     return f"/{' '.join(words)} needs more: {' | '.join(following)} (Tab completes)"
 
 
-def completions(app, before: list[str], current: str) -> Iterable[str]:
-    """What may follow the words `before` and starts with `current`."""
+def completions(app, before: list[str], current: str, hints: dict | None = None) -> Iterable[str]:
+    """What may follow the words `before` and starts with `current`. `hints`, when given, gets
+    a few words to show beside a candidate (a model name's hosts)."""
     for command in app.table.for_face(REPL):
         for form in (command.words, *command.aliases):
-            yield from _form_completions(app, command, form, before, current)
+            yield from _form_completions(app, command, form, before, current, hints)
 
 
-def _form_completions(app, command, form, before, current) -> Iterable[str]:
+def _form_completions(app, command, form, before, current, hints=None) -> Iterable[str]:
     for word, typed in zip(form, before):
         if isinstance(word, Slot) and typed.lower() not in word.choices:
             return
@@ -228,7 +229,10 @@ def _form_completions(app, command, form, before, current) -> Iterable[str]:
     wanted = command.args[index].complete if index < len(command.args) else None
     if wanted == "model_id":
         model_type = next((t.lower() for w, t in zip(form, before) if isinstance(w, Slot)), None)
-        yield from (i for i in _model_ids(app, model_type) if i.startswith(current))
+        choices = _model_choices(app, model_type)
+        if hints is not None:
+            hints.update(choices)
+        yield from (i for i in choices if i.lower().startswith(current.lower()))
     elif wanted == "session_id":
         yield from (i for i in _session_ids(app) if i.startswith(current))
 
@@ -242,8 +246,11 @@ def _session_ids(app) -> list[str]:
         return []  # Redis is down: nothing to offer, and no error while typing
 
 
-def _model_ids(app, model_type: str | None) -> list[str]:
+def _model_choices(app, model_type: str | None) -> dict[str, str]:
     try:
-        return [m.model_id for m in app.registry.list_models(model_type)]
+        models = app.registry.list_models(model_type)
     except AiCliError:
-        return []  # Redis is down: nothing to offer, and no error while typing
+        return {}  # Redis is down: nothing to offer, and no error while typing
+    from registry.lookup import name_choices
+
+    return name_choices(models)

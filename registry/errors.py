@@ -65,10 +65,11 @@ class UnknownModel(AiCliError):
 
     http_status = 404
 
-    def __init__(self, model_id: str):
+    def __init__(self, model_id: str, detail: str | None = None):
         super().__init__(
-            f"No model with id or name {model_id!r}. "
-            "Run 'ai-cli model list' to see the registered ones."
+            f"No model with id or name {model_id!r}"
+            + (f" ({detail})" if detail else "")
+            + ". Run 'ai-cli model list' to see the registered ones."
         )
         self.model_id = model_id
 
@@ -78,7 +79,8 @@ class AmbiguousModel(InvalidInput):
 
     def __init__(self, name: str, candidates: list[str]):
         super().__init__(
-            f"More than one model is named {name!r}: {'; '.join(candidates)}. Use its id."
+            f"More than one model is named {name!r}: {'; '.join(candidates)}. "
+            "Use its id, or NAME@HOST for one host."
         )
         self.name = name
         self.candidates = candidates

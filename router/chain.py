@@ -1,8 +1,13 @@
 """The fallback chain as pure decisions: which model serves a request type, and what to tell the user.
 
-    general: active general -> another available general -> tinyllama fallback -> none
-    coder:   active coder   -> another available coder   -> the general route
+    general: active general -> its other hosts -> another available general -> tinyllama fallback
+             -> none
+    coder:   active coder   -> its other hosts -> another available coder   -> the general route
              -> tinyllama unless `code` is in its disabled_features -> none
+
+"Its other hosts": the replicas of the model tried first (registry/replicas.py), the same model
+served by another host; only when none of them answers does the chain move on to other models.
+A model asked for with `name@host` is pinned to that host: it is the whole chain.
 
 No I/O here: availability arrives as a function (model -> ProbeResult), the models as a snapshot.
 """
@@ -13,8 +18,16 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from registry.config import FallbackModel
-from router.errors import NO_MODEL_WARNINGS
 from registry.model import ModelConfig
+from registry.replicas import replicas_of
+from router.errors import NO_MODEL_WARNINGS
+
+PINNED = "@"  # after a requested model's id: the user pinned its host (`name@host`)
+
+
+def request_key(model_id: str, pinned: bool = False) -> str:
+    """How a face hands the router the model `-m` named (`Snapshot.requested`)."""
+    return model_id + (PINNED if pinned else "")
 
 REQUEST_TYPES = ("general", "coder")
 # The feature tinyllama's `disabled_features` names to keep it off a request type's chain.
@@ -48,14 +61,24 @@ class Snapshot:
     fallback: FallbackModel | None = None
     registry_problem: str | None = None
     pinned: dict = field(default_factory=dict)  # request_type -> model_id chosen for a session
-    requested: str | None = None  # a model asked for one request (`-m`), of any type
+    # a model asked for one request (`-m`), of any type: `request_key`'s id, `@` when pinned
+    requested: str | None = None
+
+    @property
+    def requested_id(self) -> str | None:
+        return None if self.requested is None else self.requested.removesuffix(PINNED)
+
+    @property
+    def host_pinned(self) -> bool:
+        """`-m name@host`: that host answers or nothing does."""
+        return self.requested is not None and self.requested.endswith(PINNED)
 
     def active(self, model_type: str) -> ModelConfig | None:
         """The model a request of this type tries first: the one asked for with `-m`, else the
         session's pinned one, else the active one."""
         if self.requested is not None:
             for model in self.models:
-                if model.model_id == self.requested:
+                if model.model_id == self.requested_id:
                     return model
         pinned = self.pinned.get(model_type)
         if pinned is not None:
@@ -65,10 +88,14 @@ class Snapshot:
         return next((m for m in self.models if m.model_type == model_type and m.is_active), None)
 
     def others(self, model_type: str) -> list[ModelConfig]:
-        """Every other model of the type; ones last seen available first, then oldest first."""
+        """What is tried after the first model: its other hosts, then every other model of the
+        type; within each, ones last seen available first, then oldest first."""
         chosen = self.active(model_type)
-        rest = [m for m in self.models if m.model_type == model_type and m is not chosen]
-        return sorted(rest, key=lambda m: m.is_available is not True)
+        hosts = [] if chosen is None else replicas_of(chosen, self.models)
+        taken = {m.model_id for m in hosts} | {None if chosen is None else chosen.model_id}
+        rest = [m for m in self.models if m.model_type == model_type and m.model_id not in taken]
+        seen_first = lambda m: m.is_available is not True  # noqa: E731
+        return sorted(hosts, key=seen_first) + sorted(rest, key=seen_first)
 
 
 Availability = Callable[[object], "ProbeResult"]  # noqa: F821 - registry.availability.ProbeResult
@@ -76,6 +103,8 @@ Availability = Callable[[object], "ProbeResult"]  # noqa: F821 - registry.availa
 
 def choose(request_type: str, snapshot: Snapshot, availability: Availability) -> Route:
     """The route for one request type. Probes lazily: a later step is checked only if needed."""
+    if snapshot.host_pinned and snapshot.active(request_type) is not None:
+        return _choose_pinned(request_type, snapshot, availability)
     own, why = _choose_own_type(request_type, snapshot, availability)
     if own is not None:
         return own
@@ -87,6 +116,22 @@ def choose(request_type: str, snapshot: Snapshot, availability: Availability) ->
                 f"ℹ Using general model {describe(general.model)} for code: {why}.",
             )
     return _choose_fallback(request_type, snapshot, availability, why)
+
+
+def _choose_pinned(request_type: str, snapshot: Snapshot, availability: Availability) -> Route:
+    """`-m name@host`: that entry, or no route saying the pinned host is down (never another
+    host: the user chose this one)."""
+    model = snapshot.active(request_type)
+    result = availability(model)
+    if result.is_available:
+        return Route(request_type, _seen_available(model), "requested", None)
+    others = replicas_of(model, snapshot.models)
+    hint = (f" Ask with -m {model.model_name} to let any of its {len(others) + 1} hosts answer."
+            if others else "")
+    return Route(request_type, None, "none",
+                 f"⚠ {describe(model)} is unavailable ({result.reason or 'no answer'}), and its "
+                 f"host was pinned with {model.model_name}@{model.host}, so nothing else "
+                 f"answers.{hint}")
 
 
 def _choose_own_type(model_type: str, snapshot: Snapshot, availability: Availability):
@@ -101,7 +146,7 @@ def _choose_own_type(model_type: str, snapshot: Snapshot, availability: Availabi
     else:
         result = availability(active)
         if result.is_available:
-            via = "requested" if active.model_id == snapshot.requested else "active"  # `-m`
+            via = "requested" if active.model_id == snapshot.requested_id else "active"  # `-m`
             return Route(model_type, _seen_available(active), via, None), None
         why = f"{model_type} model {describe(active)} is unavailable ({result.reason})"
     for other in snapshot.others(model_type):

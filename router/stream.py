@@ -3,9 +3,10 @@
 - The route is chosen when the stream is created, so its notice can be shown before any output;
   `on_route` gets it then, and again after a failover.
 - Before the first chunk, a failure that means "this model is not usable" (connection refused or
-  timed out connecting, HTTP 404 for the model) marks the model unavailable and retries ONCE on
-  the next route down the chain; `on_notice` receives the new route's notice, and `.route` becomes
-  the route actually used.
+  timed out connecting, HTTP 404 for the model) marks the model unavailable and retries on the
+  next route down the chain: the same model on another host as often as it has hosts, another
+  model ONCE; never past a host pinned with `name@host` (router/chain.py). `on_notice` receives
+  one line per retry, naming the host that takes over, and `.route` becomes the route used.
 - After output began, any failure raises `StreamBroken`: retrying would repeat text already shown.
 - The model's timeout is a deadline for each token (router/deadline.py): the first must come
   within it, and each next one within it of the last, however the server drips its bytes. No
@@ -27,7 +28,7 @@ from router.usage import Attempt
 
 from registry.availability import model_key
 from router.errors import NoModelAvailable
-from router.chain import Route, describe
+from router.chain import PINNED, Route, describe
 from router.deadline import token_wait
 from router.failures import EMPTY_REPLY, classify, to_error
 
@@ -67,7 +68,8 @@ class RoutedStream:
         return self._chunks()
 
     def _chunks(self) -> Iterator:
-        failovers = 0
+        failovers = 0  # moves to another model (another host of the same one is not counted)
+        tried: set = set()
         while True:
             if not self.route.available:
                 raise NoModelAvailable(self.request_type, self.route.notice)
@@ -90,16 +92,25 @@ class RoutedStream:
                         raise error from exc
                     reason = kind.explain(model.model_name, exc)
                     self.router.checker.mark_unavailable(model, reason)
-                    if failovers >= MAX_FAILOVERS:
-                        raise error from exc
-                    failovers += 1
+                    tried.add(model_key(model))
                     self.route = self.router.route(self.request_type, self.pinned_model_id,
                                                    self.model_id)
-                    if not self.route.available or model_key(self.route.model) == model_key(model):
+                    if not self.route.available and _host_pinned(self.model_id):
+                        raise NoModelAvailable(self.request_type, self.route.notice) from exc
+                    if not self.route.available or model_key(self.route.model) in tried:
                         raise error from exc
+                    # Another host of the same model is not a move down the chain: every host
+                    # of it is tried before another model (router/chain.py).
+                    same = _same_model(self.route.model, model)
+                    if not same:
+                        if failovers >= MAX_FAILOVERS:
+                            raise error from exc
+                        failovers += 1
                     attempt.end("failed_over")
-                    self._tell(f"ℹ {describe(model)} failed ({reason}); "
-                               f"retrying with {describe(self.route.model)}.")
+                    self._tell(f"ℹ {describe(model)} failed ({reason}); retrying with "
+                               + (f"the same model on {self.route.model.host} "
+                                  f"({self.route.model.model_id})." if same
+                                  else f"{describe(self.route.model)}."))
                     if self.on_route is not None:
                         self.on_route(self.route)
                 else:
@@ -140,6 +151,17 @@ class RoutedStream:
         self.failovers.append(notice)
         if self.on_notice is not None:
             self.on_notice(notice)
+
+
+def _host_pinned(requested: str | None) -> bool:
+    return requested is not None and requested.endswith(PINNED)
+
+
+def _same_model(a, b) -> bool:
+    from registry.model import ModelConfig
+    from registry.replicas import same_model
+
+    return isinstance(a, ModelConfig) and isinstance(b, ModelConfig) and same_model(a, b)
 
 
 class _Measured:

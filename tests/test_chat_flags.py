@@ -142,13 +142,15 @@ def test_files_go_into_the_prompt_under_their_names(cli, ollama_server, real_red
 def test_names_resolve_within_the_type_and_ambiguity_exits_2(cli, ollama_server, real_redis,
                                                              key_prefix):
     a, b = setup_two(real_redis, key_prefix, ollama_server)
-    registry_of(real_redis, key_prefix).add_model("general", "http://127.0.0.1:9", "mistral:7b",
-                                                  timeout=5, set_active=False)
+    # mistral:7b on a second host is the same model (registry/replicas.py); a second tag makes
+    # the tagless name ambiguous
+    registry_of(real_redis, key_prefix).add_model("general", "http://127.0.0.1:9",
+                                                  "mistral:instruct", timeout=5, set_active=False)
     used = cli.json("model", "general", "use", "llama3")
     assert used["model_id"] == a.model_id
-    ambiguous = cli.run("model", "general", "use", "mistral:7b")
+    ambiguous = cli.run("model", "general", "use", "mistral")
     assert ambiguous.returncode == 2 and b.model_id in ambiguous.stderr
-    assert "More than one model is named 'mistral:7b'" in ambiguous.stderr
+    assert "More than one model is named 'mistral'" in ambiguous.stderr
     inferred = cli.json("model", "use", b.model_id)
     assert inferred["model_id"] == b.model_id and inferred["is_active"] is True
     wrong = cli.run("model", "coder", "use", "llama3")

@@ -101,8 +101,9 @@ def test_bash_completes_words_options_and_names_from_ai_cli(cli, real_redis, key
     assert complete(path, ["model", "general", ""], env) == [
         "add", "list", "use", "remove", "discover"]
     assert complete(path, ["model", "general", "add", "--t"], env) == ["--timeout"]
-    assert set(complete(path, ["model", "use", ""], env)) == {model.model_id, "llama3.1:8b"}
-    assert complete(path, ["chat", "-m", "ll"], env) == ["llama3.1:8b"]
+    assert set(complete(path, ["model", "use", ""], env)) == {model.model_id, "llama3.1:8b", f"llama3.1:8b@{model.host}"}
+    assert sorted(complete(path, ["chat", "-m", "ll"], env)) == [
+        "llama3.1:8b", f"llama3.1:8b@{model.host}"]
     assert complete(path, ["session", "show", "sess"], env) == [session]
     assert complete(path, ["completion", ""], env) == ["bash", "zsh", "fish", "names"]
 
@@ -142,7 +143,7 @@ def test_zsh_completes_words_and_names(cli, real_redis, key_prefix, tmp_path, de
     assert proc.returncode == 0, proc.stderr
     words, names = proc.stdout.split("|\n")
     assert words.split() == ["add", "list", "use", "remove", "discover"]
-    assert set(names.split()) == {model.model_id, "llama3.1:8b"}
+    assert set(names.split()) == {model.model_id, "llama3.1:8b", f"llama3.1:8b@{model.host}"}
 
 
 @pytest.mark.process
@@ -163,5 +164,5 @@ def test_fish_completes_words_and_names(cli, real_redis, key_prefix, tmp_path, d
 
     assert offered("ai-cli model g") == ["general"]
     assert offered("ai-cli model general add --t") == ["--timeout"]
-    assert set(offered("ai-cli model use ")) == {model.model_id, "llama3.1:8b"}
-    assert offered("ai-cli chat -m ll") == ["llama3.1:8b"]
+    assert set(offered("ai-cli model use ")) == {model.model_id, "llama3.1:8b", f"llama3.1:8b@{model.host}"}
+    assert sorted(offered("ai-cli chat -m ll")) == ["llama3.1:8b", f"llama3.1:8b@{model.host}"]

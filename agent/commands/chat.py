@@ -116,6 +116,6 @@ def _read_file(path: str) -> tuple[str, str]:
 def _requested_model(app, text: str | None) -> str | None:
     if text is None:
         return None
-    from agent.commands.model import find_model
+    from agent.commands.model import requested_model
 
-    return find_model(app, text, prefer="general").model_id
+    return requested_model(app, text, "general")

@@ -62,9 +62,9 @@ def _requested_coder(app, text: str | None) -> str | None:
     """`-m ID|NAME`: the model for this run only (a coder one when a name is both)."""
     if text is None:
         return None
-    from agent.commands.model import find_model
+    from agent.commands.model import requested_model
 
-    return find_model(app, text, prefer="coder").model_id
+    return requested_model(app, text, "coder")
 
 
 def _pinned_coder(app) -> str | None:

@@ -21,16 +21,34 @@ from registry.model import (
 )
 
 if TYPE_CHECKING:  # each command imports its own result: `model list` defines only its own
+    from registry.lookup import Named
     from agent.commands.model_changes import ModelAdded, ModelChanged
     from agent.commands.probes import CheckResult, Discovered, Status
 
 def find_model(app, text: str, model_type: str | None = None, prefer: str | None = None,
                registry=None) -> ModelConfig:
     """The registered model `text` names: an id, or a name within `model_type` (registry/lookup)."""
-    from registry.lookup import resolve_model
+    return find_named(app, text, model_type, prefer, registry).model
+
+
+def find_named(app, text: str, model_type: str | None = None, prefer: str | None = None,
+               registry=None) -> Named:
+    """What `text` names: the entry, every host of its model, and whether one host was pinned."""
+    from registry.lookup import resolve
 
     registry = registry or app.registry
-    return resolve_model(registry.list_models(), text, model_type, prefer)
+    return resolve(registry.list_models(), text, model_type, prefer)
+
+
+def requested_model(app, text: str | None, prefer: str, registry=None) -> str | None:
+    """`-m TEXT` as the router takes it (router/chain.py, `Snapshot.requested`): the entry's
+    id, followed by `@` when the user pinned its host with `name@host`."""
+    if text is None:
+        return None
+    from router.chain import request_key
+
+    named = find_named(app, text, prefer=prefer, registry=registry)
+    return request_key(named.model.model_id, pinned=named.pinned)
 
 
 def add(app, args: Args) -> ModelAdded:
@@ -48,6 +66,14 @@ def add(app, args: Args) -> ModelAdded:
         parallel=validate_parallel(args.parallel),
     )
     registry = app.online_registry()  # fail on an unreachable Redis before probing anything
+    from agent.commands.model_changes import ModelAdded
+    from registry.replicas import duplicate_of, group_of
+
+    of_type = registry.list_models(candidate.model_type)
+    already = duplicate_of(of_type, candidate.model_type, candidate.url, candidate.model_name)
+    if already is not None:  # the same URL and model again: nothing to add
+        return ModelAdded(already, already=True,
+                          hosts=len(group_of(already, of_type).entries))
     with app.face.waiting("Checking availability..."):
         probe = app.checker.check(candidate, force=True)
     forced_reason = None
@@ -63,9 +89,8 @@ def add(app, args: Args) -> ModelAdded:
         num_ctx=candidate.num_ctx, parallel=candidate.parallel,
     )
     registry.update_availability(model.model_id, probe.is_available)
-    from agent.commands.model_changes import ModelAdded
-
-    return ModelAdded(registry.get_model(model.model_id) or model, forced_reason)
+    hosts = len(group_of(model, [*of_type, model]).entries)
+    return ModelAdded(registry.get_model(model.model_id) or model, forced_reason, hosts=hosts)
 
 
 def list_models(app, args: Args) -> ModelList:
@@ -98,7 +123,8 @@ def _speeds(app) -> dict[str, float]:
 
 def use(app, args: Args) -> ModelChanged:
     registry = app.online_registry()
-    found = find_model(app, args.model_id, args.model_type, registry=registry)
+    named = find_named(app, args.model_id, args.model_type, registry=registry)
+    found = _answering_host(app, named) if named.several_hosts else named.model
     registry.set_active_model(found.model_id, args.model_type)  # refuses a corrupt one
     model = registry.require_model(found.model_id, args.model_type)
     with app.face.waiting("Checking availability..."):  # as `ollama run` would find out
@@ -118,9 +144,29 @@ def use(app, args: Args) -> ModelChanged:
     return ModelChanged(model, "is now active", warning=warning)
 
 
+def _answering_host(app, named: Named) -> ModelConfig:
+    """`use NAME` of a model on several hosts: the first (active, then last seen available
+    first) whose host answers now, else the first; the others stay its failover."""
+    first = named.model
+    entries = [first, *(m for m in named.group.entries if m.model_id != first.model_id)]
+    with app.face.waiting(f"Checking {len(entries)} hosts..."):
+        probes = app.checker.check_many(entries, force=True)
+    return next((m for m, p in zip(entries, probes) if p.is_available), first)
+
+
 def remove(app, args: Args) -> ModelChanged:
     registry = app.online_registry()
-    found = app.read_registry(lambda r: find_model(app, args.model_id, args.model_type, registry=r))
+    named = app.read_registry(lambda r: find_named(app, args.model_id, args.model_type,
+                                                   registry=r))
+    if named.several_hosts:  # which host to drop is the user's to say
+        from registry.errors import InvalidInput
+
+        name = named.model.model_name
+        raise InvalidInput(
+            f"{name} is served by {len(named.group.entries)} hosts "
+            f"({', '.join(named.group.hosts)}): remove one with '{name}@HOST' or by its id."
+        )
+    found = named.model
     model = registry.remove_model(found.model_id, args.model_type)  # corrupt ones too
     note = None
     if model.is_active and model.model_type in MODEL_TYPES:
@@ -146,10 +192,12 @@ def check(app, args: Args) -> CheckResult:
 
     registry = app.registry
     if args.model_id:
-        target = find_model(app, args.model_id, registry=registry)
+        named = find_named(app, args.model_id, registry=registry)
+        target = named.model
         if target.corrupt:
             raise CorruptModel(target.model_id, target.problem, target.model_type)
-        targets = [target]
+        # a model's name probes every host of it; an id or NAME@HOST that one
+        targets = list(named.group.entries) if named.several_hosts else [target]
     else:  # a corrupt entry has nothing sound to probe: `model list` shows it
         targets = [*(m for m in registry.list_models() if not m.corrupt),
                    app.config.get_fallback_model()]

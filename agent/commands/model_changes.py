@@ -13,9 +13,16 @@ from registry.model import ModelConfig
 class ModelAdded:
     model: ModelConfig
     probe_reason: str | None = None  # set when it was added despite failing the probe
+    already: bool = False  # this URL and model were registered for the type: nothing changed
+    hosts: int = 1  # how many hosts serve the model now (registry/replicas.py)
 
     def to_json(self) -> Any:
-        return self.model.to_json()
+        """The model; `"already": true` when nothing was added, `"hosts"` when it now has more
+        than one (a single new model keeps the plain model shape)."""
+        extra = {"already": True} if self.already else {}
+        if self.hosts > 1:
+            extra["hosts"] = self.hosts
+        return {**self.model.to_json(), **extra}
 
 
 @dataclass(frozen=True)

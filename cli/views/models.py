@@ -51,7 +51,15 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
 # --- model list ------------------------------------------------------------------------------
 
 
+def where(model) -> str:
+    """Where an entry is served, as the list shows it: `host:port`, and the path when the URL
+    has one (a reverse proxy's); `https://` kept, since it says something `http://` does not."""
+    url = model.shown_url.rstrip("/")
+    return url.removeprefix("http://") if url.startswith("http://") else url
+
+
 def show_model_list(result: ModelList, out: Output) -> None:
+    """One model per type, its hosts beneath it (host:port; the scheme says nothing here)."""
     from rich.table import Table
     from rich.text import Text
 
@@ -65,32 +73,33 @@ def show_model_list(result: ModelList, out: Output) -> None:
         _show_stacked(result, out)
         return
     table = Table(title="Registered models", title_justify="left")
-    columns = ("", "ID", "Type", "Model", "URL", "Timeout", "Availability", "Checked")
+    columns = ("", "Model", "Type", "Host", "ID", "Timeout", "Availability", "Checked")
     with_speed = any(m.model_id in result.speeds for m in result.models)  # once answers exist
     for column in columns + (("Speed",) if with_speed else ()):
-        # Names and URLs wrap at their words (folded, never cut); ids and numbers never wrap.
+        # Names and hosts wrap at their words (folded, never cut); ids and numbers never wrap.
         table.add_column(column, no_wrap=column in ("ID", "Timeout", "Speed"), overflow="fold")
-    for m in result.models:
-        if m.corrupt:
+    for group in result.groups:
+        for index, m in enumerate(group.entries):
+            # The model's name and type once, on its first host's row.
+            name = Text(m.model_name) if index == 0 else ""
+            kind = Text(m.model_type) if index == 0 else ""
+            if m.corrupt:
+                row = [Text("!", style="bold red"), name, kind, Text(where(m)), Text(m.model_id),
+                       "", Text(f"corrupt: {m.problem}", style="red"), ""]
+                table.add_row(*row, *([""] if with_speed else []))
+                continue
+            speed = result.speeds.get(m.model_id)
             row = [
-                Text("!", style="bold red"), Text(m.model_id), Text(m.model_type),
-                Text(m.model_name), Text(m.shown_url), "",
-                Text(f"corrupt: {m.problem}", style="red"), "",
+                Text(ACTIVE_MARK, style="bold green") if m.is_active else "",
+                name, kind, Text(where(m)), Text(m.model_id), f"{m.timeout}s",
+                availability_text(m.is_available), ago(m.last_checked),
             ]
-            table.add_row(*row, *([""] if with_speed else []))
-            continue
-        speed = result.speeds.get(m.model_id)
-        row = [
-            Text(ACTIVE_MARK, style="bold green") if m.is_active else "",
-            Text(m.model_id), Text(m.model_type), Text(m.model_name), Text(m.shown_url),
-            f"{m.timeout}s", availability_text(m.is_available), ago(m.last_checked),
-        ]
-        if with_speed:
-            row.append("-" if speed is None else f"{speed:,.1f} tok/s")
-        table.add_row(*row)
+            if with_speed:
+                row.append("-" if speed is None else f"{speed:,.1f} tok/s")
+            table.add_row(*row, end_section=index == len(group.entries) - 1)
     from cli.views import fits
 
-    if not fits(table, out):  # a long name or URL: stacked, so nothing is cut
+    if not fits(table, out):  # a long name or host: stacked, so nothing is cut
         _show_stacked(result, out)
         return
     out.print(table)
@@ -107,26 +116,37 @@ def _warn_corrupt(result: ModelList, out: Output) -> None:
 
 
 def _show_stacked(result: ModelList, out: Output) -> None:
+    """A model per paragraph, a line per host: narrow terminals and long names."""
     from rich.text import Text
 
     out.line("Registered models", style="italic")
-    for m in result.models:
-        mark = "!" if m.corrupt else (ACTIVE_MARK if m.is_active else " ")
-        head = Text(f"{mark} ", style="bold red" if m.corrupt else "bold green")
-        head.append(m.model_id, style="bold")
-        head.append(f"  {m.model_type}")
-        out.print(head, overflow="fold")
-        out.print(Text(f"    {m.model_name} @ {m.shown_url}"), overflow="fold")
-        if m.corrupt:
-            out.print(Text(f"    corrupt: {m.problem}", style="red"), overflow="fold")
+    for group in result.groups:
+        first = group.entries[0]
+        if first.corrupt:
+            head = Text("! ", style="bold red")
+            head.append(first.model_id, style="bold")
+            head.append(f"  {first.model_type}  {first.model_name} @ {where(first)}")
+            out.print(head, overflow="fold")
+            out.print(Text(f"    corrupt: {first.problem}", style="red"), overflow="fold")
             continue
-        details = Text(f"    {m.timeout}s  ")
-        details.append_text(availability_text(m.is_available))
-        details.append(f"  checked {ago(m.last_checked)}", style="dim")
-        speed = result.speeds.get(m.model_id)
-        if speed is not None:
-            details.append(f"  {speed:,.1f} tok/s")
-        out.print(details, overflow="fold")
+        active = any(m.is_active for m in group.entries)
+        head = Text(f"{ACTIVE_MARK if active else ' '} ", style="bold green")
+        head.append(first.model_name, style="bold")
+        head.append(f"  {first.model_type}")
+        if len(group.entries) > 1:
+            head.append(f"  {len(group.entries)} hosts", style="dim")
+        out.print(head, overflow="fold")
+        for m in group.entries:
+            line = Text(f"  {ACTIVE_MARK if m.is_active and len(group.entries) > 1 else ' '} ",
+                        style="bold green")
+            line.append(f"{where(m)}  ", style="bold")
+            line.append(f"{m.model_id}  {m.timeout}s  ", style="")
+            line.append_text(availability_text(m.is_available))
+            line.append(f"  checked {ago(m.last_checked)}", style="dim")
+            speed = result.speeds.get(m.model_id)
+            if speed is not None:
+                line.append(f"  {speed:,.1f} tok/s")
+            out.print(line, overflow="fold")
     out.notice(f"{ACTIVE_MARK} = active model of its type")
     _warn_corrupt(result, out)
 
@@ -136,6 +156,10 @@ def _show_stacked(result: ModelList, out: Output) -> None:
 
 def show_model_added(result: ModelAdded, out: Output) -> None:
     m = result.model
+    if result.already:
+        out.print(f"{INFO} {esc(m.model_name)} @ {esc(m.host)} is already registered as a "
+                  f"{esc(m.model_type)} model ({esc(m.model_id)}): nothing changed.")
+        return
     out.line("Model registered successfully!", style="bold green")
     for label, value in (
         ("ID", m.model_id), ("Type", m.model_type), ("Model", m.model_name), ("URL", m.shown_url),
@@ -146,6 +170,9 @@ def show_model_added(result: ModelAdded, out: Output) -> None:
         out.print(f"  [bold]{label}:[/bold] {esc(value)}")
     if result.probe_reason:
         out.warn(f"Added without a working server: {result.probe_reason}")
+    if result.hosts > 1:
+        out.print(f"{INFO} {esc(m.model_name)} is now served by {result.hosts} hosts: a request "
+                  "for it goes to another of them when one does not answer.")
     out.line()
     if result.probe_reason and m.is_active:  # --force on a server that did not answer
         out.line(f"It answers once {m.host} does: until then requests go down the fallback "

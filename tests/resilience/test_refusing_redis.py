@@ -67,7 +67,8 @@ def fill_past(client, megabytes: int) -> None:
 
 
 def assert_refuses_and_chat_answers(cli, ollama_server, client, model_id, words):
-    added = clean(cli.run("model", "general", "add", ollama_server.url, "good", "--force"),
+    # another model: adding "good" again would write nothing, and so be refused nothing
+    added = clean(cli.run("model", "general", "add", ollama_server.url, "another", "--force"),
                   codes=(1,))
     assert len(errors(added)) == 1 and words in errors(added)[0], added.stderr
     assert "refuses writes" in errors(added)[0] and "nothing was changed" in errors(added)[0]

@@ -138,9 +138,9 @@ def _requested_model(app, text: str | None) -> str | None:
     never quietly answered by the active model instead."""
     if text is None:
         return None
-    from agent.commands.model import find_model
+    from agent.commands.model import requested_model
 
-    return app.read_registry(lambda r: find_model(app, text, prefer="general", registry=r)).model_id
+    return app.read_registry(lambda r: requested_model(app, text, "general", registry=r))
 
 
 def _option_pairs(options: dict | None) -> list[tuple[str, str]]:
