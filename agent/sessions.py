@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, TypeVar
 
@@ -254,7 +255,7 @@ class SessionStore:
             self._require_index()  # before MULTI: a refused ZADD would not undo the HSET
             with self.redis.pipeline(transaction=True) as pipe:
                 pipe.hset(self.keys.session(session_id), mapping=fields)
-                pipe.zadd(self.keys.index, {session_id: now_utc().timestamp()})
+                pipe.zadd(self.keys.index, {session_id: time.time()})
                 pipe.execute()
 
         self._call(write)
@@ -283,7 +284,8 @@ class SessionStore:
             pipe.rpush(self.keys.messages(session_id), *[json.dumps(m.to_json()) for m in messages])
             pipe.ltrim(self.keys.messages(session_id), -self.max_stored, -1)
             pipe.hset(key, mapping=changes)
-            pipe.zadd(self.keys.index, {session_id: now.timestamp()})
+            # to the microsecond: `-c` tells apart two exchanges of the same second
+            pipe.zadd(self.keys.index, {session_id: time.time()})
 
         self._transaction(key, attempt)
         return self.get(session_id)
@@ -324,14 +326,25 @@ class SessionStore:
         return self.get(session_id)
 
     def latest(self) -> Session | None:
-        """The most recently used session, or None when there is none."""
-        ids = self._call(lambda: self._index_range(4))
-        for session_id in ids:
-            try:
-                return self.get(_text(session_id))
-            except SessionNotFound:
-                continue  # deleted meanwhile
-        return None
+        """The session of the most recent exchange, whichever face it came from (the one-off
+        `ai-cli chat`, the REPL, the web), or None when nothing was said yet.
+
+        The index is scored by last use, and only an exchange (`append`) or a new session moves
+        a score: a session with no messages (`session new`, never used) is skipped, so `-c`
+        continues what was last said, as `llm -c` does."""
+        start, page = 0, 20
+        while True:
+            ids = self._call(lambda: self._index_slice(start, start + page - 1))
+            for session_id in ids:
+                try:
+                    session = self.get(_text(session_id))
+                except SessionNotFound:
+                    continue  # deleted meanwhile
+                if session.message_count > 0 and session.problem is None:
+                    return session
+            if len(ids) < page:
+                return None
+            start += page
 
     def delete(self, session_id: str) -> Session:
         """Delete every key of the session, whatever they hold (a damaged one too)."""
@@ -361,8 +374,11 @@ class SessionStore:
     # --- plumbing --------------------------------------------------------------------------
 
     def _index_range(self, last: int) -> list:
+        return self._index_slice(0, last)
+
+    def _index_slice(self, first: int, last: int) -> list:
         try:
-            return self.redis.zrevrange(self.keys.index, 0, last)
+            return self.redis.zrevrange(self.keys.index, first, last)
         except redis.ResponseError as exc:
             _raise_unless_wrong_type(exc)
             raise self._damaged_index(_text(self.redis.type(self.keys.index))) from None

@@ -27,7 +27,7 @@ CHAT_OPTIONS = (
     Option("--option", "an Ollama option, e.g. -o temperature 0.2 (temperature, top_p, top_k, "
            "min_p, seed, num_ctx, num_predict, stop, ...; keep_alive 10m, think false)",
            "KEY VALUE", short="-o", repeat=True, values=2),
-    Option("--continue", "continue the most recent session", short="-c"),
+    Option("--continue", "continue the conversation of the most recent exchange", short="-c"),
     Option("--file", "put this file's text into the prompt, under its name", "PATH", short="-f",
            repeat=True),
 )
