@@ -61,6 +61,7 @@ class StoredMessage:
     interrupted: bool = False  # stopped with Ctrl-C: what arrived is the content
     broken: bool = False  # the stream broke off (server died, timed out): what arrived
     usage: dict | None = None  # an answer's log record (tokens, timing, status; docs/CONTEXT.md)
+    message_id: str = field(default_factory=lambda: new_message_id())  # the answer log's pointer
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -86,6 +87,7 @@ class StoredMessage:
             interrupted=bool(data.get("interrupted", False)),
             broken=bool(data.get("broken", False)),
             usage=data.get("usage") if isinstance(data.get("usage"), dict) else None,
+            message_id=str(data.get("message_id") or ""),  # "" for one stored before ids
         )
 
 
@@ -161,6 +163,10 @@ class SessionKeys:
         return f"{self.prefix}sessions:{session_id}:messages"
 
 
+def new_message_id() -> str:
+    return "msg_" + secrets.token_hex(4)
+
+
 def title_from(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1] + "…"
@@ -226,6 +232,20 @@ class SessionStore:
             except SessionNotFound:
                 continue  # deleted by another process between the two reads
         return sessions
+
+    def search(self, query: str) -> list[Session]:
+        """Sessions whose title or stored messages hold `query` (any case), most recently used
+        first. Reads every session's messages: fine for the thousands a person keeps."""
+        folded = query.casefold()
+        found = []
+        for session in self.list():
+            if session.problem is not None:
+                continue
+            if folded in session.title.casefold() or any(
+                    folded in m.content.casefold()
+                    for m in self.history(session.session_id, limit=self.max_stored)):
+                found.append(session)
+        return found
 
     def history(self, session_id: str, limit: int | None = None) -> list[StoredMessage]:
         """The last `limit` (default `max_history`) messages, oldest first."""

@@ -108,7 +108,9 @@ SESSION = [
     Command(("session", "new"), "Start a new chat session and use it",
             "agent.commands.session:new", synonyms=("clear", "reset", "new")),
     Command(("session", "list"), "List saved chat sessions, most recent first",
-            "agent.commands.session:list_sessions", synonyms=("sessions", "history")),
+            "agent.commands.session:list_sessions", synonyms=("sessions", "history"),
+            options=(Option("--query", "only sessions whose title or messages hold TEXT "
+                            "(any case)", "TEXT", short="-q"),)),
     Command(("session", "use"), "Continue a saved session ('none': stop using one)",
             "agent.commands.session:use",
             args=(Arg("session_id", help="a session id from /session list, or 'none'",
@@ -120,6 +122,13 @@ SESSION = [
             args=(Arg("session_id", optional=True, complete="session_id"),)),
     Command(("session", "delete"), "Delete a session and its messages",
             "agent.commands.session:delete", args=(SESSION_ID,)),
+    Command(("session", "remove"), "Delete a session and its messages (as 'session delete')",
+            "agent.commands.session:delete", args=(SESSION_ID,)),
+    Command(("session", "export"), "Write a session out as Markdown (to read) or JSON (to load)",
+            "agent.commands.session:export", args=(SESSION_ID,),
+            options=(Option("--format", "markdown (default) or json", "FORMAT"),),
+            details="To stdout: 'ai-cli session export ID > chat.md'. JSON is the `session "
+                    "show --json` shape, every stored message included."),
     Command(("session", "model", TYPE), "Pin a model for this session ('none' unpins)",
             "agent.commands.session:pin_model",
             args=(Arg("model_id", help="a model id or name, or 'none'", complete="model_id"),)),
@@ -141,12 +150,16 @@ LOG = [
         options=(
             Option("--count", f"how many (default {DEFAULT_LOG_COUNT})", "N", short="-n"),
             Option("--model", "only this model (id or name)", "ID|NAME"),
+            Option("--query", "only answers whose prompt or answer holds TEXT (any case)",
+                   "TEXT", short="-q"),
+            Option("--since", "only answers since then: 30m, 1h, 2d, 1w, or a date", "WHEN"),
+            Option("--no-text", "the compact table, without prompts and answers"),
         ),
         details="Newest first, from the `log:answers` stream every ai-cli process writes "
-                "(one-shot `ai-cli chat` answers too). A request that failed over logs the "
-                "model that failed (status failed_over) and the one that answered. With the "
-                "global `--session ID`, only that session's answers. "
-                "See docs/CONTEXT.md.",
+                "(one-shot `ai-cli chat` answers too), with each prompt and answer (as "
+                "`llm logs`). A request that failed over logs the model that failed (status "
+                "failed_over) and the one that answered. With the global `--session ID`, only "
+                "that session's answers. See docs/SESSIONS.md and docs/CONTEXT.md.",
     ),
 ]
 

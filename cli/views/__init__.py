@@ -23,6 +23,7 @@ VIEWS = {
     "SessionResult": ("sessions", "show_session_result"),
     "SessionList": ("sessions", "show_session_list"),
     "SessionShow": ("sessions", "show_session"),
+    "SessionExport": ("sessions", "show_session_export"),
     "RecentAnswers": ("usage", "show_recent_answers"),
     "AnswerStats": ("usage", "show_answer_stats"),
     "CodeOutcome": ("code", "show_code_outcome"),

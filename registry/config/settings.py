@@ -277,6 +277,16 @@ class ConfigManager:
             raise self._error(path, f"must be a whole number of at least {least}")
         return value
 
+    @property
+    def log_store_text(self) -> bool:
+        """`log.store_text` (default true): the answer log keeps each prompt and answer."""
+        value = _lookup(self.data, ("log", "store_text"))
+        if value is _MISSING or value is None:
+            return True
+        if not isinstance(value, bool):
+            raise self._error(("log", "store_text"), "must be true or false")
+        return value
+
     def section(self, name: str) -> Mapping[str, Any]:
         """A top-level section of config.yaml merged over its defaults (for later parts)."""
         value = self.data.get(name, {})
