@@ -195,6 +195,14 @@ PROGRAM = [
             "AI_CLI_SKIP_MODEL_MIGRATION=true. See docs/MIGRATION.md."
         ),
     ),
+    Command(("config", "path"), "Which config file is in use, and why",
+            "agent.commands.config:show_path", group="program",
+            details="./config.yaml is read only when it has a top-level `ai_cli:` line (or "
+                    "--config names it), so another project's config.yaml is never picked up. "
+                    "See docs/CONFIG.md."),
+    Command(("config", "show"), "Every setting, merged, with where each came from",
+            "agent.commands.config:show_settings", group="program",
+            details="Sources: default, file, env, flag. Passwords in URLs are masked."),
     Command(("help",), "Show the commands, marking those that are off right now and why",
             "agent.commands.general:show_help", group="program"),
     Command(("quit",), "Leave ai-cli (also /exit and Ctrl-D)", "agent.commands.general:leave",

@@ -29,6 +29,8 @@ VIEWS = {
     "CodeOutcome": ("code", "show_code_outcome"),
     "Undone": ("code", "show_undone"),
     "Help": ("general", "show_help"),
+    "ConfigPath": ("config", "show_config_path"),
+    "ConfigShow": ("config", "show_config_show"),
     "Message": ("general", "show_message"),
     "ChatReply": ("general", "show_chat_reply"),
     "MigrationResult": ("general", "show_migration"),

@@ -89,7 +89,7 @@ def _show_recent_with_text(result: RecentAnswers, out: Output) -> None:
         where = f"session {r.session_id}" + (f" · {r.message_id}" if r.message_id else "") \
             if r.session_id else "not saved to a session"
         usage = usage_line({**r.to_json(), "status": None}) or ""
-        out.print(Text(f"{where} · {usage}", style="dim"), overflow="fold")
+        out.print(Text(f"via {r.via} · {where} · {usage}", style="dim"), overflow="fold")
         if r.prompt is None and r.response is None:
             out.print(Text("(no text kept: log.store_text is false, or a /code step)",
                            style="dim italic"))
