@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def ai_cli(folder: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AI_CLI_")}
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith("AI_CLI_") and k != "OLLAMA_HOST"}
     base.update(PYTHONPATH=str(ROOT), NO_COLOR="1", COLUMNS="200",
                 XDG_CONFIG_HOME=str(folder / "xdg-config"), XDG_DATA_HOME=str(folder / "xdg-data"),
                 AI_CLI_EMBEDDED_LINGER="0")

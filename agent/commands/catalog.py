@@ -78,14 +78,22 @@ MODEL = [
             "agent.commands.model:remove", args=(MODEL_ID,)),
     Command(("model", TYPE, "discover"), "List the models an Ollama server has",
             "agent.commands.model:discover",
-            args=(Arg("url", "the Ollama server to ask", complete="url"),)),
+            args=(Arg("url", "the Ollama server to ask (default: OLLAMA_HOST, else "
+                             "127.0.0.1:11434)", optional=True, complete="url"),)),
+    Command(("model", "discover"), "List the models an Ollama server has",
+            "agent.commands.model:discover",
+            args=(Arg("url", "the Ollama server to ask (default: OLLAMA_HOST, else "
+                             "127.0.0.1:11434)", optional=True, complete="url"),),
+            details="As `ollama list` does, OLLAMA_HOST (host, host:port, or a URL) names the "
+                    "server when no URL is given; a URL without a scheme gets http://."),
     Command(("model", "check"), "Probe the models (all, or one) and record the result",
             "agent.commands.model:check",
             args=(Arg("model_id", optional=True, complete="model_id"),)),
     Command(("model", "status"), "The active model of each type and what would be used now",
             "agent.commands.model:status",
-            details="Exits 1 when no route has a model that can answer (neither general nor "
-                    "coder), so a script can test it."),
+            details="Exits 1 when a route has no model that can answer (general, or coder: "
+                    "/code would be off), so a script can test it; 0 when both have one (the "
+                    "coder route may use the general model)."),
     Command(
         ("model", "stats"), "Per model: answers, time to first token, tokens/s, failures",
         "agent.commands.usage:stats",

@@ -155,6 +155,9 @@ def merged_settings(config: "ConfigManager") -> list[Setting]:
             setting = Setting(name, config.overrides[override], "flag")
         elif env_name and config.env.get(env_name, "").strip():
             setting = Setting(name, config.env[env_name].strip(), "env")
+        elif name == "tinyollama.url" and in_file is _MISSING and config.env.get("OLLAMA_HOST"):
+            setting = Setting(name, config.get_fallback_model().url, "env",
+                              "from OLLAMA_HOST (a file's tinyollama.url wins over it)")
         elif in_file is not _MISSING and config.ignores(path):
             note = (f"{config.path} sets it, but a file found in the current folder never "
                     "chooses the Redis server; use your own config file, --config, or "
@@ -243,8 +246,18 @@ class ConfigManager:
         for i, feature in enumerate(features):
             if not isinstance(feature, str):
                 raise self._error(section + ("disabled_features", i), "must be a list of names")
+        url = _lookup(self.data, section + ("url",))
+        if url is _MISSING:  # not set in the file: OLLAMA_HOST, as Ollama reads it, else default
+            from registry.ollama_host import ollama_host
+
+            url = ollama_host(self.env) or DEFAULTS["tinyollama"]["url"]
+            try:
+                validate_url(url)
+            except AiCliError as exc:
+                raise ConfigError(f"OLLAMA_HOST={self.env.get('OLLAMA_HOST')!r} is not usable: "
+                                  f"{exc} Fix or unset it.") from None
         return FallbackModel(
-            url=self._checked(section + ("url",), validate_url),
+            url=self._checked(section + ("url",), validate_url, url),
             model_name=self._checked(section + ("model",), validate_model_name),
             timeout=self._checked(section + ("timeout",), validate_timeout),
             disabled_features=tuple(features),
