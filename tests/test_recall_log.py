@@ -79,7 +79,7 @@ def test_store_text_false_keeps_text_out_of_the_log(cli, ollama_server, real_red
     assert "secret" not in json.dumps([list(fields.values()) for _id, fields in raw], default=str)
     assert cli.json("log", "-q", "secret") == []
     bad = cli.write_config(log={"store_text": "no"}) or cli.run("chat", "hello")
-    assert bad.returncode == 1 and "log.store_text" in bad.stderr, bad.stderr
+    assert bad.returncode == 2 and "log.store_text must be true or false" in bad.stderr, bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
 
 

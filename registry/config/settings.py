@@ -29,7 +29,7 @@ _MISSING = object()
 LEGACY_SECTIONS = {"ollama": "general", "general": "general", "coder": "coder"}
 # Every section ai-cli reads settings from: each must be a mapping (or empty). The legacy model
 # sections are the migration's to check (a bad one stops only the migration).
-SECTIONS = ("tinyollama", "redis", "defaults", "sessions", "code")
+SECTIONS = ("tinyollama", "redis", "defaults", "sessions", "code", "log")
 # A config file is a few dozen nodes. Aliases may repeat a node; expanded past this many nodes
 # the file is refused (a "billion laughs" of nested aliases would otherwise take the time and
 # memory of every expansion), as is nesting deeper than MAX_DEPTH.
@@ -142,7 +142,7 @@ def merged_settings(config: "ConfigManager") -> list[Setting]:
             for key, value in values.items():
                 names[f"{section}.{key}"] = value
     for section, values in config.data.items():
-        if isinstance(values, dict) and section in (*SECTIONS, "log"):
+        if isinstance(values, dict) and section in SECTIONS:
             for key in values:
                 names.setdefault(f"{section}.{key}", None)
     result = []
@@ -237,6 +237,7 @@ class ConfigManager:
         self.key_prefix
         self.redis_cluster
         self.embedded_linger
+        self.log_store_text
 
     # --- the seed's API ----------------------------------------------------------------------
 
