@@ -47,7 +47,9 @@ class ChatRequest:
     `open_session`: with no session, start one for this exchange once the answer begins (an
     exchange that never got an answer leaves nothing behind). `options` are Ollama options
     (router/options.py); `model_id` a model for this request only (`-m`); `system` the system
-    prompt sent ahead of the history.
+    prompt sent ahead of the history. `say_unsaved`: when the new session cannot be
+    stored, say so (the REPL, `-c`); a one-off `ai-cli chat` leaves that to the answer log's
+    own line about the same Redis, so one cause is said once.
     """
 
     question: str
@@ -56,6 +58,7 @@ class ChatRequest:
     options: dict | None = None
     model_id: str | None = None
     system: str | None = None
+    say_unsaved: bool = True
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,8 @@ class _SessionOfExchange:
             if self.request.system:
                 self.store.set_defaults(self.session_id, system=self.request.system)
         except AiCliError as exc:  # Redis for sessions is gone: answer anyway, unsaved
-            self.report(Notice(f"This chat is not saved: {exc.message}", "warn"))
+            if self.request.say_unsaved:
+                self.report(Notice(f"This chat is not saved: {exc.message}", "warn"))
             self.store = None
             return
         stream.session_id = self.session_id  # the answer log names it too

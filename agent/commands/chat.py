@@ -22,7 +22,8 @@ def chat(app, args: Args):
     store = _sessions(app, continuing)
     # every exchange is kept: with no session in use (or with Redis gone) it opens its own
     request = ChatRequest(question, session_id=app.session_id, open_session=True,
-                          options=options or None, model_id=model_id, system=args.system)
+                          options=options or None, model_id=model_id, system=args.system,
+                          say_unsaved=app.in_repl or continuing)
 
     def report(event) -> None:
         if isinstance(event, SessionStarted):  # the REPL's next message continues it
