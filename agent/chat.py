@@ -31,7 +31,7 @@ from agent.events import (
     Trimmed,
     Waiting,
 )
-from agent.sessions import SessionStore, StoredMessage
+from agent.sessions import SessionStore, StoredMessage, new_message_id
 from registry.errors import AiCliError
 from router.errors import StreamBroken
 
@@ -47,7 +47,9 @@ class ChatRequest:
     `open_session`: with no session, start one for this exchange once the answer begins (an
     exchange that never got an answer leaves nothing behind). `options` are Ollama options
     (router/options.py); `model_id` a model for this request only (`-m`); `system` the system
-    prompt sent ahead of the history.
+    prompt sent ahead of the history. `say_unsaved`: when the new session cannot be
+    stored, say so (the REPL, `-c`); a one-off `ai-cli chat` leaves that to the answer log's
+    own line about the same Redis, so one cause is said once.
     """
 
     question: str
@@ -56,6 +58,7 @@ class ChatRequest:
     options: dict | None = None
     model_id: str | None = None
     system: str | None = None
+    say_unsaved: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,13 +90,17 @@ def exchange(router, store: SessionStore | None, request: ChatRequest, report: R
         on_route=lambda route: report(RouteChosen(route)),
     )
     reader = AnswerReader(stream, report, on_first_text=lambda: session.open(stream))
+    answer_id = new_message_id()  # the stored answer's id, which its log entry points at
+    stream.exchange = lambda: {
+        "message_id": answer_id if session.saves else None,
+        "prompt": request.question, "response": reader.text}
     try:
         reader.read()
     except StreamBroken as exc:  # what arrived is kept, marked, like a stopped answer
-        session.record(stream, reader, broken=True)
+        session.record(stream, reader, answer_id, broken=True)
         report(Broken(reader.text, exc.message))
         raise
-    session.record(stream, reader)
+    session.record(stream, reader, answer_id)
     report(Stopped(reader.text) if reader.interrupted else Done(reader.text))
     return ChatReply(request.question, reader.text, stream.route, reader.interrupted,
                      session.session_id)
@@ -131,19 +138,26 @@ class _SessionOfExchange:
             if self.request.system:
                 self.store.set_defaults(self.session_id, system=self.request.system)
         except AiCliError as exc:  # Redis for sessions is gone: answer anyway, unsaved
-            self.report(Notice(f"This chat is not saved: {exc.message}", "warn"))
+            if self.request.say_unsaved:
+                self.report(Notice(f"This chat is not saved: {exc.message}", "warn"))
             self.store = None
             return
         stream.session_id = self.session_id  # the answer log names it too
         self.report(SessionStarted(self.session_id))
 
-    def record(self, stream, reader: "AnswerReader", broken: bool = False) -> None:
+    @property
+    def saves(self) -> bool:
+        """Whether the exchange goes into a session (so its log entry can point at it)."""
+        return self.store is not None and self.session_id is not None
+
+    def record(self, stream, reader: "AnswerReader", answer_id: str,
+               broken: bool = False) -> None:
         """Both turns into the session; best effort once the answer broke (Redis may be gone
         too, and the stream's error is the news)."""
         try:
             record_exchange(self.store, self.session_id, self.request.question, reader.text,
                             stream.route, reader.interrupted, broken=broken,
-                            usage=answer_usage(stream))
+                            usage=answer_usage(stream), answer_id=answer_id)
         except AiCliError:
             if not broken:
                 raise
@@ -225,7 +239,7 @@ def to_messages(history: Iterable[StoredMessage], question: str, system: str | N
 
 def record_exchange(store: SessionStore | None, session_id: str | None, question: str,
                     answer: str, route, interrupted: bool, broken: bool = False,
-                    usage: dict | None = None) -> None:
+                    usage: dict | None = None, answer_id: str | None = None) -> None:
     """Both turns into the session; an exchange stopped before any answer arrived is not kept.
     `interrupted` (stopped) and `broken` (the stream broke off) mark an answer that is only
     what arrived. `usage`: the answer's log record."""
@@ -236,14 +250,20 @@ def record_exchange(store: SessionStore | None, session_id: str | None, question
         session_id,
         StoredMessage("user", question),
         StoredMessage("assistant", answer, model_id=model.model_id, model_name=model.model_name,
-                      interrupted=interrupted, broken=broken, usage=usage),
+                      interrupted=interrupted, broken=broken, usage=usage,
+                      **({"message_id": answer_id} if answer_id else {})),
     )
 
 
 def answer_usage(stream) -> dict | None:
     """The answer's log record (router/usage.py) for its stored message."""
     answer = stream.answer
-    return answer.to_json() if answer is not None else None
+    if answer is None:
+        return None
+    kept = answer.to_json()  # the text is the message itself, and the pointer its own id
+    for name in ("message_id", "prompt", "response"):
+        kept.pop(name, None)
+    return kept
 
 
 def close_stream(chunks) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, TypeVar
 
@@ -60,6 +61,7 @@ class StoredMessage:
     interrupted: bool = False  # stopped with Ctrl-C: what arrived is the content
     broken: bool = False  # the stream broke off (server died, timed out): what arrived
     usage: dict | None = None  # an answer's log record (tokens, timing, status; docs/CONTEXT.md)
+    message_id: str = field(default_factory=lambda: new_message_id())  # the answer log's pointer
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -85,6 +87,7 @@ class StoredMessage:
             interrupted=bool(data.get("interrupted", False)),
             broken=bool(data.get("broken", False)),
             usage=data.get("usage") if isinstance(data.get("usage"), dict) else None,
+            message_id=str(data.get("message_id") or ""),  # "" for one stored before ids
         )
 
 
@@ -160,6 +163,10 @@ class SessionKeys:
         return f"{self.prefix}sessions:{session_id}:messages"
 
 
+def new_message_id() -> str:
+    return "msg_" + secrets.token_hex(4)
+
+
 def title_from(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1] + "…"
@@ -226,6 +233,20 @@ class SessionStore:
                 continue  # deleted by another process between the two reads
         return sessions
 
+    def search(self, query: str) -> list[Session]:
+        """Sessions whose title or stored messages hold `query` (any case), most recently used
+        first. Reads every session's messages: fine for the thousands a person keeps."""
+        folded = query.casefold()
+        found = []
+        for session in self.list():
+            if session.problem is not None:
+                continue
+            if folded in session.title.casefold() or any(
+                    folded in m.content.casefold()
+                    for m in self.history(session.session_id, limit=self.max_stored)):
+                found.append(session)
+        return found
+
     def history(self, session_id: str, limit: int | None = None) -> list[StoredMessage]:
         """The last `limit` (default `max_history`) messages, oldest first."""
         self.require_sound(self.get(session_id))
@@ -254,7 +275,7 @@ class SessionStore:
             self._require_index()  # before MULTI: a refused ZADD would not undo the HSET
             with self.redis.pipeline(transaction=True) as pipe:
                 pipe.hset(self.keys.session(session_id), mapping=fields)
-                pipe.zadd(self.keys.index, {session_id: now_utc().timestamp()})
+                pipe.zadd(self.keys.index, {session_id: time.time()})
                 pipe.execute()
 
         self._call(write)
@@ -283,7 +304,8 @@ class SessionStore:
             pipe.rpush(self.keys.messages(session_id), *[json.dumps(m.to_json()) for m in messages])
             pipe.ltrim(self.keys.messages(session_id), -self.max_stored, -1)
             pipe.hset(key, mapping=changes)
-            pipe.zadd(self.keys.index, {session_id: now.timestamp()})
+            # to the microsecond: `-c` tells apart two exchanges of the same second
+            pipe.zadd(self.keys.index, {session_id: time.time()})
 
         self._transaction(key, attempt)
         return self.get(session_id)
@@ -324,14 +346,25 @@ class SessionStore:
         return self.get(session_id)
 
     def latest(self) -> Session | None:
-        """The most recently used session, or None when there is none."""
-        ids = self._call(lambda: self._index_range(4))
-        for session_id in ids:
-            try:
-                return self.get(_text(session_id))
-            except SessionNotFound:
-                continue  # deleted meanwhile
-        return None
+        """The session of the most recent exchange, whichever face it came from (the one-off
+        `ai-cli chat`, the REPL, the web), or None when nothing was said yet.
+
+        The index is scored by last use, and only an exchange (`append`) or a new session moves
+        a score: a session with no messages (`session new`, never used) is skipped, so `-c`
+        continues what was last said, as `llm -c` does."""
+        start, page = 0, 20
+        while True:
+            ids = self._call(lambda: self._index_slice(start, start + page - 1))
+            for session_id in ids:
+                try:
+                    session = self.get(_text(session_id))
+                except SessionNotFound:
+                    continue  # deleted meanwhile
+                if session.message_count > 0 and session.problem is None:
+                    return session
+            if len(ids) < page:
+                return None
+            start += page
 
     def delete(self, session_id: str) -> Session:
         """Delete every key of the session, whatever they hold (a damaged one too)."""
@@ -361,8 +394,11 @@ class SessionStore:
     # --- plumbing --------------------------------------------------------------------------
 
     def _index_range(self, last: int) -> list:
+        return self._index_slice(0, last)
+
+    def _index_slice(self, first: int, last: int) -> list:
         try:
-            return self.redis.zrevrange(self.keys.index, 0, last)
+            return self.redis.zrevrange(self.keys.index, first, last)
         except redis.ResponseError as exc:
             _raise_unless_wrong_type(exc)
             raise self._damaged_index(_text(self.redis.type(self.keys.index))) from None

@@ -217,6 +217,13 @@ def _build_app(flags: Flags, face: TerminalFace, table, output: Output) -> App:
 
     overrides = {"redis_url": flags.redis_url} if flags.redis_url else {}
     config = ConfigManager.load(flags.config, overrides=overrides)
+    for path in config.pickup.looks_like_ours:  # an old ai-cli config.yaml: say why it is unread
+        output.notice(f"ℹ Not reading {path}: it has no `ai_cli: 1` line (ai-cli reads "
+                      "./config.yaml only with it); add the line, or pass --config, to use it.")
+    if config.ignores(("redis", "url")) and not flags.redis_url:
+        output.notice(f"ℹ {config.path} sets redis.url, which ai-cli takes only from a config file "
+                      "you named (--config, AI_CLI_CONFIG) or keep in your config dir; it is not "
+                      "contacted.")
 
     def open_registry(config: ConfigManager):
         from registry import open_registry

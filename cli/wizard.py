@@ -19,7 +19,6 @@ from registry.model import (
     validate_url,
 )
 
-DEFAULT_URL = "http://localhost:11434"
 ADD, SWITCH, REMOVE = "Add a model", "Switch the active model", "Remove a model"
 TYPE_A_NAME = "Type a model name…"
 NO_TERMINAL = (
@@ -54,7 +53,7 @@ def _add(app, registry) -> ModelAdded:
     model_type = _ask(_select("Which kind of model?", [
         _choice("general — chat", "general"), _choice("coder — /code and edits", "coder"),
     ]))
-    url = validate_url(_ask(_text("Ollama server URL:", DEFAULT_URL, validate_url)))
+    url = _ask_url(app, registry)
     model_name = _ask_model_name(app, url)
     timeout = validate_timeout(_ask(_text(
         "Request timeout (seconds):", str(app.config.get_default_timeout()), validate_timeout
@@ -73,6 +72,35 @@ def _add(app, registry) -> ModelAdded:
     registry.update_availability(model.model_id, probe.is_available)
     reason = None if probe.is_available else probe.reason
     return ModelAdded(registry.get_model(model.model_id) or model, reason)
+
+
+ANOTHER_URL = "Another server (type its URL)…"
+
+
+def host_offers(default_url: str, models) -> list[str]:
+    """The servers the wizard offers: OLLAMA_HOST's (or Ollama's default), then each one a
+    registered model already uses, once each, in the order they were added. Pure."""
+    offers = [default_url]
+    for model in sorted(models, key=lambda m: str(m.added_at)):
+        if not model.corrupt and model.url not in offers:
+            offers.append(model.url)
+    return offers
+
+
+def _ask_url(app, registry) -> str:
+    from registry.ollama_host import default_ollama_url
+
+    default_url = default_ollama_url(app.config.env)
+    try:
+        models = registry.list_models()
+    except AiCliError:
+        models = []
+    offers = host_offers(default_url, models)
+    picked = _ask(_select("Which Ollama server?", [
+        *(_choice(mask_url(url), url) for url in offers), _choice(ANOTHER_URL, ANOTHER_URL)]))
+    if picked != ANOTHER_URL:
+        return picked
+    return validate_url(_ask(_text("Ollama server URL:", default_url, validate_url)))
 
 
 def _ask_model_name(app, url: str) -> str:

@@ -6,7 +6,10 @@ Key (docs/ARCHITECTURE.md; `redis.key_prefix` prepends to it):
 
 Entry (docs/ARCHITECTURE.md, "JSON shapes"): {"time", "session_id", "model_id", "model_name", "url" (password
 masked), "via", "input_tokens", "output_tokens", "ttft_ms", "total_ms", "tokens_per_s",
-"trimmed", "status": "ok"|"stopped"|"broken"|"failed_over"}.
+"trimmed", "status": "ok"|"stopped"|"broken"|"failed_over", "message_id", "prompt",
+"response"}. The last three point at the exchange: the stored answer's `message_id` in the
+session `session_id` names, the question and the answer's text (null with `log.store_text:
+false` in config.yaml, and for answers that were never saved to a session, such as `/code`).
 
 Writing is best effort: a Redis that is down, refuses, or holds something else under the key
 never blocks or breaks an answer. Reading skips entries that do not decode. Every process (and
@@ -17,7 +20,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Iterable
 
 import redis
@@ -48,6 +52,16 @@ class AnswerRecord:
     tokens_per_s: float | None = None
     trimmed: int = 0
     time: str = field(default_factory=lambda: encode_time(now_utc()))
+    message_id: str | None = None  # the stored answer in the session (agent/sessions.py)
+    prompt: str | None = None  # the question, as sent (None: not kept, log.store_text false)
+    response: str | None = None  # the answer's text, what arrived
+
+    def without_text(self) -> "AnswerRecord":
+        return replace(self, prompt=None, response=None)
+
+    def mentions(self, folded: str) -> bool:
+        """Whether the prompt or the answer holds `folded` (already casefolded)."""
+        return any(folded in text.casefold() for text in (self.prompt, self.response) if text)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "url", mask_url(self.url))
@@ -69,6 +83,8 @@ class AnswerRecord:
             ttft_ms=_opt(data.get("ttft_ms"), int), total_ms=_opt(data.get("total_ms"), int),
             tokens_per_s=_opt(data.get("tokens_per_s"), float),
             trimmed=int(data.get("trimmed") or 0), time=str(data.get("time", "")),
+            message_id=_opt(data.get("message_id"), str), prompt=_opt(data.get("prompt"), str),
+            response=_opt(data.get("response"), str),
         )
 
     @property
@@ -77,7 +93,8 @@ class AnswerRecord:
 
 
 FIELDS = ("time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
-          "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status")
+          "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
+          "message_id", "prompt", "response")
 
 
 def _opt(value, kind):
@@ -96,9 +113,10 @@ class AnswerLog:
     """The `log:answers` stream; `registry` is a `registry.protocol.Registry` (its `.redis`,
     `.keys.prefix`, and `.messages` for a refusal said once)."""
 
-    def __init__(self, registry, max_entries: int = MAX_ENTRIES):
+    def __init__(self, registry, max_entries: int = MAX_ENTRIES, store_text: bool = True):
         self.registry = registry
         self.max_entries = max_entries
+        self.store_text = store_text  # config.yaml `log.store_text`: false keeps text out
         self._said: set[str] = set()  # refusals already told (say_once)
 
     @property
@@ -107,6 +125,8 @@ class AnswerLog:
 
     def append(self, record: AnswerRecord) -> bool:
         """XADD the record (capped); False, and nothing raised, when Redis would not take it."""
+        if not self.store_text:
+            record = record.without_text()
         try:
             self.registry.redis.xadd(self.key, {"answer": json.dumps(record.to_json())},
                                      maxlen=self.max_entries, approximate=True)
@@ -119,13 +139,21 @@ class AnswerLog:
         return True
 
     def recent(self, count: int | None = 20, model: str | None = None,
-               session_id: str | None = None) -> list[AnswerRecord]:
-        """Newest first; `model` matches a model id or a model name (with or without a tag)."""
+               session_id: str | None = None, query: str | None = None,
+               since: datetime | None = None) -> list[AnswerRecord]:
+        """Newest first; `model` matches a model id or a model name (with or without a tag);
+        `query` the prompt or the answer, ignoring case; `since` answers at or after that time.
+        Scans the whole capped log (at most `max_entries`): docs/SESSIONS.md has the cost."""
+        folded = query.casefold() if query else None
         records = []
         for record in self._newest(STATS_WINDOW):
+            if since is not None and _before(record, since):
+                break  # newest first: every later entry is older still
             if model is not None and not _matches(record, model):
                 continue
             if session_id is not None and record.session_id != session_id:
+                continue
+            if folded is not None and not record.mentions(folded):
                 continue
             records.append(record)
             if count is not None and len(records) >= count:
@@ -157,6 +185,30 @@ class AnswerLog:
             except (TypeError, ValueError):
                 continue  # written by something else: skipped, never fatal
         return records
+
+
+def _before(record: AnswerRecord, since: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(record.time) < since
+    except ValueError:  # a time that does not read: not known to be older
+        return False
+
+
+SINCE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`--since`: `90s`, `30m`, `1h`, `2d`, `1w` before `now`, or an ISO-8601 date or time
+    (UTC unless it says otherwise). ValueError with what it takes otherwise. Pure."""
+    word = text.strip().lower()
+    if word[:-1].isdigit() and word[-1:] in SINCE_UNITS:
+        return now - timedelta(seconds=int(word[:-1]) * SINCE_UNITS[word[-1]])
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"--since takes a span such as 30m, 1h, 2d or 1w, or a date such as "
+                         f"2026-12-01, not {text!r}.") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=now.tzinfo)
 
 
 def _matches(record: AnswerRecord, wanted: str) -> bool:

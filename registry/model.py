@@ -329,6 +329,9 @@ def validate_url(url) -> str:
         raise InvalidUrl(f"The URL {_show(url)} is not valid UTF-8 text. {hint}")
     if _UNSAFE_NAME.search(url):
         raise InvalidUrl(f"The URL {_show(url)} contains spaces or control characters. {hint}")
+    from registry.ollama_host import with_scheme
+
+    url = with_scheme(url)  # `localhost:11434` as Ollama reads it: http://localhost:11434
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -11,6 +11,8 @@ saying so in the route's notice; it never raises for it.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
+from typing import Callable
 
 from registry.answer_log import AnswerLog
 from registry.availability import AvailabilityChecker, ProbeResult
@@ -33,7 +35,7 @@ class Router:
         self.pinned = dict(pinned or {})  # request_type -> model_id (a session's choice)
         self.fallback: FallbackModel = config.get_fallback_model()
         self.context = ContextFitter(registry, config, checker)  # num_ctx and trimming
-        self.answers = AnswerLog(registry)  # log:answers
+        self.answers = AnswerLog(registry, store_text=config.log_store_text)  # log:answers
         self._chat_models: dict[tuple, object] = {}
         self._lock = threading.Lock()
 
@@ -168,13 +170,18 @@ class Router:
                             options=options, model_id=model_id, session_id=session_id,
                             on_trim=on_trim, on_route=on_route)
 
-    def finish(self, attempt, session_id: str | None = None) -> None:
-        """An attempt ended: calibrate the model's token estimate, log the answer. Best effort."""
+    def finish(self, attempt, session_id: str | None = None,
+               exchange: Callable[[], dict] | None = None) -> None:
+        """An attempt ended: calibrate the model's token estimate, log the answer. Best effort.
+        `exchange` gives the log entry's pointer and text (message_id, prompt, response)."""
         try:
             if attempt.status == "ok":
                 self.checker.answered(attempt.model)  # no probe before the next message
             if attempt.fit is not None and attempt.status == "ok" and attempt.input_tokens:
                 self.context.observe(attempt.model, attempt.fit, attempt.input_tokens)
-            self.answers.append(attempt.record(session_id))
+            record = attempt.record(session_id)
+            if exchange is not None:
+                record = replace(record, **exchange())
+            self.answers.append(record)
         except Exception:  # noqa: BLE001 - accounting never breaks an answer
             pass

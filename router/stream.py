@@ -50,6 +50,7 @@ class RoutedStream:
         self.options = dict(options or {})  # Ollama options for the request (`-o KEY VALUE`)
         self.model_id = model_id
         self.session_id = session_id  # for the answer log
+        self.exchange: Callable[[], dict] | None = None  # the log's message_id, prompt, response
         self.on_trim = on_trim or on_notice
         self.attempts: list[Attempt] = []  # one per model asked, in order
         self._trim_told = False
@@ -178,7 +179,7 @@ class _Measured:
     def __exit__(self, kind, exc, tb) -> None:
         stopped = kind is not None and issubclass(kind, (KeyboardInterrupt, GeneratorExit))
         self.attempt.end("ok" if kind is None else "stopped" if stopped else "broken")
-        self.stream.router.finish(self.attempt, self.stream.session_id)
+        self.stream.router.finish(self.attempt, self.stream.session_id, self.stream.exchange)
 
 
 def _each_within(chunks, seconds: float) -> Iterator:

@@ -121,6 +121,7 @@ def isolated_state(tmp_path, monkeypatch):
     for name in list(os.environ):
         if name.startswith("AI_CLI_") and name not in EXTERNAL_SERVERS:
             monkeypatch.delenv(name)
+    monkeypatch.delenv("OLLAMA_HOST", raising=False)  # the machine's Ollama is never a test's
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))

@@ -10,7 +10,8 @@ from test_cli_support import cli  # noqa: F401
 from registry.manager import ModelRegistry
 
 LOG_FIELDS = {"time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
-              "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status"}
+              "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
+              "message_id", "prompt", "response"}
 
 
 def add_general(real_redis, key_prefix, server, name="llama3", active=True):
@@ -35,7 +36,7 @@ def test_log_json_reports_exactly_the_servers_counts(cli, ollama_server, real_re
     assert (newest["output_tokens"], oldest["output_tokens"]) == (3, 2)
     assert newest["model_id"] == model.model_id and newest["url"] == ollama_server.url
     assert newest["status"] == "ok" and newest["via"] == "active"
-    assert newest["session_id"] is None  # a one-shot chat is logged too
+    assert newest["session_id"] is not None  # a one-shot chat is logged, in its own session
     assert cli.json("log", "-n", "1") == [newest] == cli.json("log", "--count", "1")
     assert cli.json("log", "--model", "llama3") == entries
     assert cli.json("log", "--model", "mistral") == []

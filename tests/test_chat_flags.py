@@ -87,9 +87,9 @@ def test_system_prompt_is_stored_with_the_session_and_continue(cli, ollama_serve
     assert cli.run("session", "use", "none").returncode == 0
     assert cli.run("chat", "alone").returncode == 0
     assert sent(ollama_server) == [("user", "alone")]
-    assert cli.run("chat", "-c", "third").returncode == 0  # the most recent session again
-    assert sent(ollama_server)[0] == ("system", "Answer in French.")
-    assert sent(ollama_server)[-1] == ("user", "third") and len(sent(ollama_server)) == 6
+    assert cli.run("chat", "-c", "third").returncode == 0  # the most recent exchange: "alone"
+    assert sent(ollama_server)[0] == ("user", "alone")
+    assert sent(ollama_server)[-1] == ("user", "third") and len(sent(ollama_server)) == 3
 
 
 def test_session_use_is_kept_for_later_commands_in_a_private_file(cli, ollama_server, real_redis,
@@ -97,7 +97,7 @@ def test_session_use_is_kept_for_later_commands_in_a_private_file(cli, ollama_se
     setup_two(real_redis, key_prefix, ollama_server)
     first = cli.json("session", "new")["session_id"]
     assert cli.run("session", "use", "none").returncode == 0
-    assert cli.run("chat", "not saved").returncode == 0
+    assert cli.run("chat", "a one-off").returncode == 0  # a session of its own, not `first`
     assert cli.json("session", "show", first)["message_count"] == 0
     used = cli.run("session", "use", first)
     assert used.returncode == 0 and "session use none" in used.stderr

@@ -101,7 +101,7 @@ def test_add_no_activate_keeps_the_active_model(cli, ollama_server, real_redis, 
 
 
 BAD_ADDS = [
-    (["model", "general", "add", "localhost:11434", "m"], "must start with http"),
+    (["model", "general", "add", "ftp://localhost:11434", "m"], "must start with http"),
     (["model", "general", "add", "http://127.0.0.1:1", "m", "--timeout", "0"], "timeout"),
     (["model", "general", "add", "http://127.0.0.1:1", "m", "--timeout", "abc"], "timeout"),
     (["model", "general", "add", "http://127.0.0.1:1", "m", "--timeout"], "needs a value"),

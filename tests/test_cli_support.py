@@ -70,7 +70,9 @@ class Cli:
 def make_cli(tmp_path: Path, redis_url: str, key_prefix: str, fallback_url: str) -> Cli:
     home = tmp_path / "cli"
     home.mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AI_CLI_")}
+    # OLLAMA_HOST names the default model server: never the machine's, only a test's own
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AI_CLI_") and k != "OLLAMA_HOST"}
     env.update({
         "AI_CLI_REDIS_URL": redis_url,
         "AI_CLI_EMBEDDED_LINGER": "0",  # as conftest: stop with the last client

@@ -39,6 +39,8 @@ def test_lookup_order(tmp_path, monkeypatch):
     user = write(tmp_path / "xdg-config" / "ai-cli" / "config.yaml", "defaults: {timeout: 11}\n")
     assert ConfigManager.load(env={}).path == user
     here = write(tmp_path / "config.yaml", "defaults: {timeout: 22}\n")
+    assert ConfigManager.load(env={}).path == user  # ./config.yaml without `ai_cli:`: not ours
+    here = write(tmp_path / "config.yaml", "ai_cli: 1\ndefaults: {timeout: 22}\n")
     assert ConfigManager.load(env={}).path == here
     from_env = write(tmp_path / "env.yaml", "defaults: {timeout: 33}\n")
     assert ConfigManager.load(env={"AI_CLI_CONFIG": str(from_env)}).get_default_timeout() == 33

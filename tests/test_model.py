@@ -303,7 +303,6 @@ def test_urls_at_the_limits_are_accepted(url):
         ("ftp://h", "The URL 'ftp://h' must start with http:// or https://."),
         ("ftp://localhost", "The URL 'ftp://localhost' must start with http:// or https://."),
         ("ftp://127.0.0.1", "The URL 'ftp://127.0.0.1' must start with http:// or https://."),
-        ("localhost:11434", "The URL 'localhost:11434' must start with http:// or https://."),
         pytest.param("ftp://user:hunter2@127.0.0.1",
                      "The URL 'ftp://user:***@127.0.0.1' must start with http:// or https://.",
                      id="quoted-with-its-password-masked"),

@@ -330,7 +330,7 @@ def run_script(config_path: Path, target, *args: str, **env) -> subprocess.Compl
 
 @pytest.mark.process
 def test_script_reports_invalid_entry_in_one_line(tmp_path, redis_target, real_redis, key_prefix):
-    config = load(tmp_path, "coder:\n  url: nope\n  model: x\n", prefix=key_prefix)
+    config = load(tmp_path, "coder:\n  url: ftp://nope\n  model: x\n", prefix=key_prefix)
     result = run_script(config.path, redis_target)
     assert result.returncode == 2
     assert result.stdout == ""

@@ -135,7 +135,7 @@ def test_every_change_publishes_an_event(registry, any_redis, key_prefix):
 
 BAD_CALLS = [
     (lambda r, ids: r.add_model("chat", URL, "a"), InvalidModelType),
-    (lambda r, ids: r.add_model("general", "localhost:11434", "a"), InvalidUrl),
+    (lambda r, ids: r.add_model("general", "ftp://localhost:11434", "a"), InvalidUrl),
     (lambda r, ids: r.add_model("general", "http://", "a"), InvalidUrl),
     (lambda r, ids: r.add_model("general", URL, ""), InvalidModelName),
     (lambda r, ids: r.add_model("general", URL, "two words"), InvalidModelName),

@@ -31,9 +31,11 @@ def test_setup_adds_a_model_picked_from_the_server(cli, ollama_server, real_redi
     child.send(ENTER)  # "Add a model" (the only action with an empty registry)
     child.expect_exact("Which kind of model?")
     child.send(ENTER)  # general
+    child.expect_exact("Which Ollama server?")
+    child.expect_exact("http://127.0.0.1:11434")  # Ollama's default is offered
+    child.send(DOWN + ENTER)  # "Another server (type its URL)…"
     child.expect_exact("Ollama server URL:")
-    child.expect_exact("http://localhost:11434")  # the default is offered
-    child.send(CLEAR + "notaurl" + ENTER)
+    child.send(CLEAR + "ftp://x" + ENTER)
     child.expect_exact("must start with http://")  # validated in place, nothing moves on
     child.send(CLEAR + ollama_server.url + ENTER)
     child.expect_exact("Which model?")
@@ -55,8 +57,10 @@ def test_ctrl_c_at_any_step_changes_nothing(cli, ollama_server, real_redis, key_
         [("What do you want to do?", "")],
         [("What do you want to do?", ENTER), ("Which kind of model?", "")],
         [("What do you want to do?", ENTER), ("Which kind of model?", DOWN + ENTER),
+         ("Which Ollama server?", DOWN + ENTER),
          ("Ollama server URL:", CLEAR + ollama_server.url + ENTER), ("Which model?", "")],
         [("What do you want to do?", ENTER), ("Which kind of model?", ENTER),
+         ("Which Ollama server?", DOWN + ENTER),
          ("Ollama server URL:", CLEAR + ollama_server.url + ENTER), ("Which model?", ENTER),
          ("Request timeout", ENTER), ("as the active", "")],
     ]
@@ -112,6 +116,8 @@ def test_unreachable_server_lets_you_type_a_name_and_refuse(cli, dead_url, real_
     child.send(ENTER)
     child.expect_exact("Which kind of model?")
     child.send(DOWN + ENTER)  # coder
+    child.expect_exact("Which Ollama server?")
+    child.send(DOWN + ENTER)  # another one
     child.expect_exact("Ollama server URL:")
     child.send(CLEAR + dead_url + ENTER)
     child.expect_exact("You can still type a model name.")

@@ -27,7 +27,7 @@ CHAT_OPTIONS = (
     Option("--option", "an Ollama option, e.g. -o temperature 0.2 (temperature, top_p, top_k, "
            "min_p, seed, num_ctx, num_predict, stop, ...; keep_alive 10m, think false)",
            "KEY VALUE", short="-o", repeat=True, values=2),
-    Option("--continue", "continue the most recent session", short="-c"),
+    Option("--continue", "continue the conversation of the most recent exchange", short="-c"),
     Option("--file", "put this file's text into the prompt, under its name", "PATH", short="-f",
            repeat=True),
 )
@@ -82,14 +82,22 @@ MODEL = [
             "agent.commands.model:remove", args=(MODEL_ID,)),
     Command(("model", TYPE, "discover"), "List the models an Ollama server has",
             "agent.commands.model:discover",
-            args=(Arg("url", "the Ollama server to ask", complete="url"),)),
+            args=(Arg("url", "the Ollama server to ask (default: OLLAMA_HOST, else "
+                             "127.0.0.1:11434)", optional=True, complete="url"),)),
+    Command(("model", "discover"), "List the models an Ollama server has",
+            "agent.commands.model:discover",
+            args=(Arg("url", "the Ollama server to ask (default: OLLAMA_HOST, else "
+                             "127.0.0.1:11434)", optional=True, complete="url"),),
+            details="As `ollama list` does, OLLAMA_HOST (host, host:port, or a URL) names the "
+                    "server when no URL is given; a URL without a scheme gets http://."),
     Command(("model", "check"), "Probe the models (all, or one) and record the result",
             "agent.commands.model:check",
             args=(Arg("model_id", optional=True, complete="model_id"),)),
     Command(("model", "status"), "The active model of each type and what would be used now",
             "agent.commands.model:status",
-            details="Exits 1 when no route has a model that can answer (neither general nor "
-                    "coder), so a script can test it."),
+            details="Exits 1 when a route has no model that can answer (general, or coder: "
+                    "/code would be off), so a script can test it; 0 when both have one (the "
+                    "coder route may use the general model)."),
     Command(
         ("model", "stats"), "Per model and per host: requests, success rate, failures, time to "
         "first token, tokens/s",
@@ -115,7 +123,9 @@ SESSION = [
     Command(("session", "new"), "Start a new chat session and use it",
             "agent.commands.session:new", synonyms=("clear", "reset", "new")),
     Command(("session", "list"), "List saved chat sessions, most recent first",
-            "agent.commands.session:list_sessions", synonyms=("sessions", "history")),
+            "agent.commands.session:list_sessions", synonyms=("sessions", "history"),
+            options=(Option("--query", "only sessions whose title or messages hold TEXT "
+                            "(any case)", "TEXT", short="-q"),)),
     Command(("session", "use"), "Continue a saved session ('none': stop using one)",
             "agent.commands.session:use",
             args=(Arg("session_id", help="a session id from /session list, or 'none'",
@@ -127,6 +137,13 @@ SESSION = [
             args=(Arg("session_id", optional=True, complete="session_id"),)),
     Command(("session", "delete"), "Delete a session and its messages",
             "agent.commands.session:delete", args=(SESSION_ID,)),
+    Command(("session", "remove"), "Delete a session and its messages (as 'session delete')",
+            "agent.commands.session:delete", args=(SESSION_ID,)),
+    Command(("session", "export"), "Write a session out as Markdown (to read) or JSON (to load)",
+            "agent.commands.session:export", args=(SESSION_ID,),
+            options=(Option("--format", "markdown (default) or json", "FORMAT"),),
+            details="To stdout: 'ai-cli session export ID > chat.md'. JSON is the `session "
+                    "show --json` shape, every stored message included."),
     Command(("session", "model", TYPE), "Pin a model for this session ('none' unpins)",
             "agent.commands.session:pin_model",
             args=(Arg("model_id", help="a model id or name, or 'none'", complete="model_id"),)),
@@ -148,12 +165,16 @@ LOG = [
         options=(
             Option("--count", f"how many (default {DEFAULT_LOG_COUNT})", "N", short="-n"),
             Option("--model", "only this model (id or name)", "ID|NAME"),
+            Option("--query", "only answers whose prompt or answer holds TEXT (any case)",
+                   "TEXT", short="-q"),
+            Option("--since", "only answers since then: 30m, 1h, 2d, 1w, or a date", "WHEN"),
+            Option("--no-text", "the compact table, without prompts and answers"),
         ),
         details="Newest first, from the `log:answers` stream every ai-cli process writes "
-                "(one-shot `ai-cli chat` answers too). A request that failed over logs the "
-                "model that failed (status failed_over) and the one that answered. With the "
-                "global `--session ID`, only that session's answers. "
-                "See docs/CONTEXT.md.",
+                "(one-shot `ai-cli chat` answers too), with each prompt and answer (as "
+                "`llm logs`). A request that failed over logs the model that failed (status "
+                "failed_over) and the one that answered. With the global `--session ID`, only "
+                "that session's answers. See docs/SESSIONS.md and docs/CONTEXT.md.",
     ),
 ]
 
@@ -189,6 +210,14 @@ PROGRAM = [
             "AI_CLI_SKIP_MODEL_MIGRATION=true. See docs/MIGRATION.md."
         ),
     ),
+    Command(("config", "path"), "Which config file is in use, and why",
+            "agent.commands.config:show_path", group="program",
+            details="./config.yaml is read only when it has a top-level `ai_cli:` line (or "
+                    "--config names it), so another project's config.yaml is never picked up. "
+                    "See docs/CONFIG.md."),
+    Command(("config", "show"), "Every setting, merged, with where each came from",
+            "agent.commands.config:show_settings", group="program",
+            details="Sources: default, file, env, flag. Passwords in URLs are masked."),
     Command(("help",), "Show the commands, marking those that are off right now and why",
             "agent.commands.general:show_help", group="program"),
     Command(("quit",), "Leave ai-cli (also /exit and Ctrl-D)", "agent.commands.general:leave",

@@ -20,9 +20,10 @@ def chat(app, args: Args):
     model_id = _requested_model(app, args.model)
     continuing = bool(args.get("continue"))
     store = _sessions(app, continuing)
-    request = ChatRequest(question, session_id=app.session_id,
-                          open_session=app.in_repl or continuing,
-                          options=options or None, model_id=model_id, system=args.system)
+    # every exchange is kept: with no session in use (or with Redis gone) it opens its own
+    request = ChatRequest(question, session_id=app.session_id, open_session=True,
+                          options=options or None, model_id=model_id, system=args.system,
+                          say_unsaved=app.in_repl or continuing)
 
     def report(event) -> None:
         if isinstance(event, SessionStarted):  # the REPL's next message continues it
@@ -44,7 +45,8 @@ def _say_registry_lines(app) -> None:
 
 
 def _sessions(app, continuing: bool):
-    """The session store, with `app.session_id` checked (or, for -c, set to the latest).
+    """The session store, with `app.session_id` checked (or, for -c, set to the session of the
+    most recent exchange, whichever face it came from: `llm -c`; none yet starts a new one).
 
     In the REPL a session that is gone is said once and replaced with the next answer, and a
     Redis that is down only means this chat is not saved. In the shell both are errors when a

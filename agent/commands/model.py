@@ -180,7 +180,9 @@ def remove(app, args: Args) -> ModelChanged:
 def discover(app, args: Args) -> Discovered:
     from agent.commands.probes import Discovered
 
-    url = validate_url(args.url)
+    from registry.ollama_host import default_ollama_url
+
+    url = validate_url(args.url if args.url else default_ollama_url(app.config.env))
     with app.face.waiting(f"Asking {mask_url(url)} for its models..."):
         names = app.checker.discover(url)
     return Discovered(url, sorted(names))

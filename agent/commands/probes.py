@@ -49,6 +49,8 @@ class Status:
 
     @property
     def exit_code(self) -> int:
-        """1 when no route has a model that can answer (a script's `ai-cli model status ||`)."""
+        """1 when any route (general or coder) has no model that can answer: a script's
+        `ai-cli model status ||` then knows chat or /code would fail. A coder route that uses
+        the general model (none of its own) has one."""
         routes = self.status.get("routes", {})
-        return 0 if any(route.get("model") for route in routes.values()) else 1
+        return 0 if routes and all(route.get("model") for route in routes.values()) else 1

@@ -3,7 +3,8 @@
 The session in use is `app.session_id` (`--session ID`, `/session use ID`, and in the shell the
 one `ai-cli session use ID` stored for later commands). In the REPL the first chat message opens
 a new session when none is in use (`/session new` just starts that over, so no empty session is
-left behind); `ai-cli chat` with no session in use is a one-off exchange that is not saved.
+left behind); `ai-cli chat` with no session in use is a one-off exchange saved as a session of
+its own, which `-c` continues.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class SessionResult:
 class SessionList:
     sessions: list[Session]
     current: str | None
+    query: str | None = None  # `-q TEXT`: the sessions shown are the ones that hold it
 
     def to_json(self) -> list:
         return [s.to_json() for s in self.sessions]
@@ -112,7 +114,14 @@ def new(app, args: Args):
 
 
 def list_sessions(app, args: Args) -> SessionList:
-    return SessionList(session_store(app).list(), app.session_id)
+    store = session_store(app)
+    query = args.get("query")
+    if query is None:
+        return SessionList(store.list(), app.session_id)
+    if not query.strip():
+        raise InvalidInput("-q/--query needs some text to look for. Example: "
+                           "ai-cli session list -q redis")
+    return SessionList(store.search(query), app.session_id, query)
 
 
 def use(app, args: Args):
@@ -163,6 +172,60 @@ def show(app, args: Args) -> SessionShow:
     store = session_store(app)
     session = store.get(args.session_id) if args.session_id else _require_session(app, store)
     return SessionShow(session, store.history(session.session_id, limit=store.max_stored))
+
+
+EXPORT_FORMATS = ("markdown", "json")
+
+
+@dataclass(frozen=True)
+class SessionExport:
+    """A whole conversation: Markdown a person reads, or JSON a script loads (`session show
+    --json`'s shape). The text is printed exactly: it is the user's and the models' own."""
+
+    show: SessionShow
+    format: str
+
+    def to_json(self) -> dict:
+        return self.show.to_json()
+
+    @property
+    def text(self) -> str:
+        if self.format == "json":
+            import json
+
+            return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+        return session_markdown(self.show.session, self.show.messages)
+
+
+def session_markdown(session: Session, messages: list[StoredMessage]) -> str:
+    """The conversation as Markdown: a heading, its details, then each turn under its speaker.
+    Pure."""
+    lines = [f"# {session.title or session.session_id}", "",
+             f"- session: `{session.session_id}`",
+             f"- created: {session.created_at}", f"- last used: {session.updated_at}"]
+    if session.system:
+        lines.append(f"- system prompt: {session.system}")
+    for message in messages:
+        if message.role == "user":
+            head = "## You"
+        else:
+            end = " (stopped)" if message.interrupted else " (broke off)" if message.broken else ""
+            head = f"## {message.model_name or 'model'}{end}"
+        lines += ["", f"{head} · {message.at}" if message.at else head, "", message.content]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def export(app, args: Args) -> SessionExport:
+    chosen = (args.get("format") or "markdown").strip().lower()
+    if chosen in ("md",):
+        chosen = "markdown"
+    if chosen not in EXPORT_FORMATS:
+        raise InvalidInput(f"--format takes markdown or json, not {args.get('format')!r}. "
+                           "Example: ai-cli session export ID --format json")
+    store = session_store(app)
+    session = store.require_sound(store.get(args.session_id))
+    return SessionExport(SessionShow(session, store.history(session.session_id,
+                                                            limit=store.max_stored)), chosen)
 
 
 def delete(app, args: Args) -> SessionResult:

@@ -31,6 +31,7 @@ def answer_log(app) -> AnswerLog:
 @dataclass(frozen=True)
 class RecentAnswers:
     records: list[AnswerRecord]
+    with_text: bool = True  # `--no-text`: the compact table
 
     def to_json(self) -> Any:
         return [r.to_json() for r in self.records]
@@ -41,9 +42,26 @@ class RecentAnswers:
 
 def show_log(app, args: Args) -> RecentAnswers:
     count = _count(args.count)
+    since = _since(args.get("since"))
+    query = args.get("query")
+    if query is not None and not query.strip():
+        raise InvalidInput("-q/--query needs some text to look for. Example: ai-cli log -q redis")
     # `--session ID` is the global flag (cli/main.py): `ai-cli log --session ID` filters by it
-    return RecentAnswers(answer_log(app).recent(count, model=args.model,
-                                                session_id=app.flags.session))
+    records = answer_log(app).recent(count, model=args.model, session_id=app.flags.session,
+                                     query=query, since=since)
+    return RecentAnswers(records, with_text=not args.get("no_text"))
+
+
+def _since(text: str | None):
+    if text is None:
+        return None
+    from registry.answer_log import parse_since
+    from registry.model import now_utc
+
+    try:
+        return parse_since(text, now_utc())
+    except ValueError as exc:
+        raise InvalidInput(f"{exc} Example: ai-cli log --since 1h") from None
 
 
 def _count(text: str | None) -> int:

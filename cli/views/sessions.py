@@ -9,7 +9,7 @@ from cli.views.models import narrow
 from cli.views.usage import usage_line
 
 if TYPE_CHECKING:
-    from agent.commands.session import SessionList, SessionResult, SessionShow
+    from agent.commands.session import SessionExport, SessionList, SessionResult, SessionShow
     from agent.sessions import Session
 
 
@@ -25,6 +25,9 @@ def show_session_list(result: SessionList, out: Output) -> None:
     from rich.text import Text
 
     if not result.sessions:
+        if result.query is not None:
+            out.line(f"No session holds {result.query!r}.")
+            return
         out.line("No saved sessions. Start one by chatting, or with /session new.")
         return
     if narrow(out):  # stacked: an id is never cut to "session_…"
@@ -90,3 +93,8 @@ def _defaults_lines(out: Output, session: Session) -> None:
 
 def _pins_text(session: Session) -> str:
     return ", ".join(f"{t}={m}" for t, m in session.pinned.items() if m)
+
+
+def show_session_export(result: SessionExport, out: Output) -> None:
+    """The export as it is: byte for byte into a file or a pipe; inert on a terminal."""
+    out.write(result.text)

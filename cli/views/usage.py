@@ -48,6 +48,9 @@ def show_recent_answers(result: RecentAnswers, out: Output) -> None:
         out.line("No answers logged yet. Every answer (ai-cli chat, the REPL, /code) is "
                  "logged here.")
         return
+    if result.with_text:
+        _show_recent_with_text(result, out)
+        return
     table = Table(title="Recent answers (newest first)", title_justify="left")
     for column in ("time", "model", "via", "in", "out", "first token", "total", "tokens/s",
                    "left out", "status", "session"):
@@ -68,6 +71,33 @@ def show_recent_answers(result: RecentAnswers, out: Output) -> None:
         out.print(table)
         return
     _show_recent_stacked(result, out)
+
+
+def _show_recent_with_text(result: RecentAnswers, out: Output) -> None:
+    """Each answer as `llm logs` shows one: a heading line (when, model, session and message),
+    the prompt, then the answer. Newest first. The text is the user's and the model's own:
+    shown as text, never as markup."""
+    from rich.text import Text
+
+    for r in result.records:
+        head = Text(r.time.replace("T", " ").replace("+00:00", "") + "  ", style="bold")
+        head.append(f"{r.model_name} ({r.model_label})", style="bold")
+        if r.status != "ok":
+            head.append("  ")
+            head.append_text(_status_text(r.status))
+        out.print(head, overflow="fold")
+        where = f"session {r.session_id}" + (f" · {r.message_id}" if r.message_id else "") \
+            if r.session_id else "not saved to a session"
+        usage = usage_line({**r.to_json(), "status": None}) or ""
+        out.print(Text(f"via {r.via} · {where} · {usage}", style="dim"), overflow="fold")
+        if r.prompt is None and r.response is None:
+            out.print(Text("(no text kept: log.store_text is false, or a /code step)",
+                           style="dim italic"))
+        else:
+            out.print(Text("> " + (r.prompt or "").replace("\n", "\n> "), style="cyan"),
+                      overflow="fold")
+            out.print(Text(r.response or ""), overflow="fold")
+        out.line()
 
 
 def _show_recent_stacked(result: RecentAnswers, out: Output) -> None:

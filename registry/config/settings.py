@@ -1,8 +1,13 @@
 """Static configuration: `config.yaml`, the environment, and the one settings object built from them.
 
 Precedence: built-in defaults < config.yaml < environment < command-line flags (passed in as
-`overrides`). Lookup: `--config`, then `AI_CLI_CONFIG`, then `./config.yaml`, then the user config
-dir. Loading reads files only; it never touches the network or Redis.
+`overrides`). Lookup: `--config`, then `AI_CLI_CONFIG`, then `./config.yaml` only when it says it
+is ai-cli's (a top-level `ai_cli:` key), then the user config dir. A config.yaml of another
+project in the current folder is never read, so its values can neither break ai-cli nor steer it;
+and a file found in the current folder (not named by the user, not in the user's config dir)
+never chooses the Redis server (`redis.url`, `redis.cluster`): a cloned repository could
+otherwise send every prompt to a server of its choosing. Loading reads files only; it never
+touches the network or Redis.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ _MISSING = object()
 LEGACY_SECTIONS = {"ollama": "general", "general": "general", "coder": "coder"}
 # Every section ai-cli reads settings from: each must be a mapping (or empty). The legacy model
 # sections are the migration's to check (a bad one stops only the migration).
-SECTIONS = ("tinyollama", "redis", "defaults", "sessions", "code")
+SECTIONS = ("tinyollama", "redis", "defaults", "sessions", "code", "log")
 # A config file is a few dozen nodes. Aliases may repeat a node; expanded past this many nodes
 # the file is refused (a "billion laughs" of nested aliases would otherwise take the time and
 # memory of every expansion), as is nesting deeper than MAX_DEPTH.
@@ -86,6 +91,108 @@ class LegacyModel:
     section: str
 
 
+MARKER = "ai_cli"  # the top-level key that makes ./config.yaml ai-cli's (`ai_cli: 1`)
+# Where the file in use came from: how `config path` says why it was chosen.
+PICKED_BY = {
+    "flag": "named by --config",
+    "env": "named by AI_CLI_CONFIG",
+    "cwd": f"./config.yaml in the current folder, which has the `{MARKER}:` line",
+    "user": "your config file (the user config dir)",
+}
+# Settings a file found in the current folder may not set: they choose the Redis server.
+NOT_FROM_THE_FOLDER = (("redis", "url"), ("redis", "cluster"))
+
+
+# Defaults other layers keep as constants, repeated here only so `config show` can list them
+# (tests/test_config_pickup.py checks they agree with agent/sessions.py and agent/code/).
+SHOWN_DEFAULTS: dict[str, Any] = {
+    "sessions": {"max_history": 40, "max_stored": 1000},
+    "code": {"max_steps": 12, "max_tool_output": 20000},
+    "log": {"store_text": True},
+}
+# Settings the environment (or a flag) may set over the file: name -> (env var, override key).
+FROM_OUTSIDE = {
+    "redis.url": ("AI_CLI_REDIS_URL", "redis_url"),
+    "redis.cluster": ("AI_CLI_REDIS_CLUSTER", None),
+    "redis.embedded_linger": ("AI_CLI_EMBEDDED_LINGER", None),
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One merged setting for `config show`: its value and where it came from (`default`,
+    `file`, `env`, `flag`), with a note when the file's value was passed over."""
+
+    name: str
+    value: Any
+    source: str
+    note: str | None = None
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "value": self.value, "source": self.source,
+                **({"note": self.note} if self.note else {})}
+
+
+def merged_settings(config: "ConfigManager") -> list[Setting]:
+    """Every setting ai-cli knows, merged (defaults < file < env < flag), each with its
+    source. URLs are masked. Pure over the loaded config."""
+    names: dict[str, Any] = {}
+    for source in (DEFAULTS, SHOWN_DEFAULTS):
+        for section, values in source.items():
+            for key, value in values.items():
+                names[f"{section}.{key}"] = value
+    for section, values in config.data.items():
+        if isinstance(values, dict) and section in SECTIONS:
+            for key in values:
+                names.setdefault(f"{section}.{key}", None)
+    result = []
+    for name, default in names.items():
+        path = tuple(name.split("."))
+        env_name, override = FROM_OUTSIDE.get(name, (None, None))
+        in_file = _lookup(config.data, path)
+        note = None
+        if override and config.overrides.get(override):
+            setting = Setting(name, config.overrides[override], "flag")
+        elif env_name and config.env.get(env_name, "").strip():
+            setting = Setting(name, config.env[env_name].strip(), "env")
+        elif name == "tinyollama.url" and in_file is _MISSING and config.env.get("OLLAMA_HOST"):
+            setting = Setting(name, config.get_fallback_model().url, "env",
+                              "from OLLAMA_HOST (a file's tinyollama.url wins over it)")
+        elif in_file is not _MISSING and config.ignores(path):
+            note = (f"{config.path} sets it, but a file found in the current folder never "
+                    "chooses the Redis server; use your own config file, --config, or "
+                    f"{env_name or 'the environment'}.")
+            setting = Setting(name, default, "default", note)
+        elif in_file is not _MISSING:
+            setting = Setting(name, in_file, "file")
+        else:
+            setting = Setting(name, default, "default")
+        if isinstance(setting.value, str) and "://" in setting.value:
+            setting = Setting(setting.name, mask_url(setting.value), setting.source, setting.note)
+        result.append(setting)
+    return result
+
+
+@dataclass(frozen=True)
+class ConfigPickup:
+    """Which config file is in use and why (`origin`: a key of PICKED_BY, None: none), and the
+    files passed over with the reason for each."""
+
+    path: Path | None
+    origin: str | None
+    skipped: tuple[tuple[Path, str], ...] = ()
+    looks_like_ours: tuple[Path, ...] = ()  # skipped, yet with ai-cli's sections: say so
+
+    @property
+    def why(self) -> str:
+        return PICKED_BY[self.origin] if self.origin else "no config file: the built-in defaults"
+
+    @property
+    def users_own(self) -> bool:
+        """Whether the user chose this file (named it, or keeps it in their config dir)."""
+        return self.origin != "cwd"
+
+
 @dataclass(frozen=True)
 class ConfigManager:
     """Everything static ai-cli knows before it talks to Redis or Ollama."""
@@ -95,6 +202,7 @@ class ConfigManager:
     env: Mapping[str, str] = field(default_factory=dict)
     overrides: Mapping[str, Any] = field(default_factory=dict)
     _lines: Mapping[tuple, int] = field(default_factory=dict, repr=False)
+    pickup: ConfigPickup | None = None  # None: built from data, as the tests do
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -107,9 +215,10 @@ class ConfigManager:
         cwd: Path | None = None,
     ) -> "ConfigManager":
         env = dict(os.environ if env is None else env)
-        found = find_config(path, env, cwd or Path.cwd())
+        pickup = pick_config(path, env, cwd or Path.cwd())
+        found = pickup.path
         data, lines = ({}, {}) if found is None else _read_yaml(found)
-        config = cls(found, data, env, dict(overrides or {}), lines)
+        config = cls(found, data, env, dict(overrides or {}), lines, pickup)
         config.validate()
         return config
 
@@ -128,6 +237,7 @@ class ConfigManager:
         self.key_prefix
         self.redis_cluster
         self.embedded_linger
+        self.log_store_text
 
     # --- the seed's API ----------------------------------------------------------------------
 
@@ -137,8 +247,18 @@ class ConfigManager:
         for i, feature in enumerate(features):
             if not isinstance(feature, str):
                 raise self._error(section + ("disabled_features", i), "must be a list of names")
+        url = _lookup(self.data, section + ("url",))
+        if url is _MISSING:  # not set in the file: OLLAMA_HOST, as Ollama reads it, else default
+            from registry.ollama_host import ollama_host
+
+            url = ollama_host(self.env) or DEFAULTS["tinyollama"]["url"]
+            try:
+                validate_url(url)
+            except AiCliError as exc:
+                raise ConfigError(f"OLLAMA_HOST={self.env.get('OLLAMA_HOST')!r} is not usable: "
+                                  f"{exc} Fix or unset it.") from None
         return FallbackModel(
-            url=self._checked(section + ("url",), validate_url),
+            url=self._checked(section + ("url",), validate_url, url),
             model_name=self._checked(section + ("model",), validate_model_name),
             timeout=self._checked(section + ("timeout",), validate_timeout),
             disabled_features=tuple(features),
@@ -182,6 +302,8 @@ class ConfigManager:
             url, source = self.overrides["redis_url"], "--redis-url"
         elif self.env.get("AI_CLI_REDIS_URL"):
             url, source = self.env["AI_CLI_REDIS_URL"], "AI_CLI_REDIS_URL"
+        elif self.ignores(("redis", "url")):
+            url, source = DEFAULTS["redis"]["url"], None
         else:
             url, source = self._get(("redis", "url"), str), None
         url = url.strip()
@@ -224,7 +346,7 @@ class ConfigManager:
                 f"AI_CLI_REDIS_CLUSTER={raw!r} is not usable: set it to true or false."
             )
         value = _lookup(self.data, ("redis", "cluster"))
-        if value is _MISSING or value is None:
+        if value is _MISSING or value is None or self.ignores(("redis", "cluster")):
             return False
         if not isinstance(value, bool):
             raise self._error(("redis", "cluster"), "must be true or false")
@@ -277,6 +399,22 @@ class ConfigManager:
             raise self._error(path, f"must be a whole number of at least {least}")
         return value
 
+    @property
+    def log_store_text(self) -> bool:
+        """`log.store_text` (default true): the answer log keeps each prompt and answer."""
+        value = _lookup(self.data, ("log", "store_text"))
+        if value is _MISSING or value is None:
+            return True
+        if not isinstance(value, bool):
+            raise self._error(("log", "store_text"), "must be true or false")
+        return value
+
+    def ignores(self, path: tuple) -> bool:
+        """Whether the file sets `path` but is not the user's own, so the setting is passed
+        over (NOT_FROM_THE_FOLDER: a file in the current folder never picks the Redis server)."""
+        return (path in NOT_FROM_THE_FOLDER and self.pickup is not None
+                and not self.pickup.users_own and _lookup(self.data, path) is not _MISSING)
+
     def section(self, name: str) -> Mapping[str, Any]:
         """A top-level section of config.yaml merged over its defaults (for later parts)."""
         value = self.data.get(name, {})
@@ -328,17 +466,49 @@ _KIND_NAMES = {str: "text", list: "list", dict: "mapping", (int, float): "number
 
 
 def find_config(path, env: Mapping[str, str], cwd: Path) -> Path | None:
+    return pick_config(path, env, cwd).path
+
+
+def pick_config(path, env: Mapping[str, str], cwd: Path) -> ConfigPickup:
+    """The config file to read, and why; module docstring has the rule."""
     explicit = path or env.get("AI_CLI_CONFIG")
     if explicit:
         chosen = Path(explicit).expanduser()
         if not chosen.is_file():
             source = "--config" if path else "AI_CLI_CONFIG"
             raise ConfigError(f"The config file {str(chosen)!r} ({source}) does not exist.")
-        return chosen
-    for candidate in (cwd / "config.yaml", user_config_dir() / "config.yaml"):
-        if candidate.is_file():
-            return candidate
-    return None
+        return ConfigPickup(chosen, "flag" if path else "env")
+    skipped, ours = [], []
+    here = cwd / "config.yaml"
+    if here.is_file():
+        problem = not_ai_clis(here)
+        if problem is None:
+            return ConfigPickup(here, "cwd")
+        skipped.append((here, problem))
+        if problem.startswith(LOOKS_OURS):
+            ours.append(here)
+    users = user_config_dir() / "config.yaml"
+    return ConfigPickup(users if users.is_file() else None, "user" if users.is_file() else None,
+                        tuple(skipped), tuple(ours))
+
+
+LOOKS_OURS = "it has ai-cli's sections"
+
+
+def not_ai_clis(path: Path) -> str | None:
+    """Why the config.yaml in the current folder is not ai-cli's, or None when it is (it has
+    a top-level `ai_cli:` key). A file that does not parse is another program's, never an
+    error of ai-cli's."""
+    fix = f"add a line `{MARKER}: 1` to it, or pass --config {path.name}, to use it"
+    try:
+        data, _lines = _read_yaml(path)
+    except ConfigError:
+        return f"not ai-cli's (it does not read as a YAML mapping); {fix}"
+    if MARKER in data:
+        return None
+    if any(name in data for name in ("tinyollama", *LEGACY_SECTIONS)):
+        return f"{LOOKS_OURS} but no `{MARKER}:` line; {fix}"
+    return f"not ai-cli's (no `{MARKER}:` line); {fix}"
 
 
 def _read_yaml(path: Path) -> tuple[dict, dict]:
