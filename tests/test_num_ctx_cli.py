@@ -20,7 +20,8 @@ def test_num_ctx_and_parallel_given_on_add_are_stored_shown_and_used(cli, ollama
     assert (added["num_ctx"], added["parallel"]) == (2048, 3)
     [listed] = cli.json("model", "list")
     assert (listed["num_ctx"], listed["parallel"]) == (2048, 3)
-    shown = cli.run("model", "general", "add", ollama_server.url, "llama3", "--no-activate")
+    ollama_server.add_model("mistral")  # the same URL and model again would change nothing
+    shown = cli.run("model", "general", "add", ollama_server.url, "mistral", "--no-activate")
     assert "Context: the model's window" in shown.stdout and "Parallel: 1" in shown.stdout
     for question in ("hi", "a longer question " * 50):
         assert cli.run("chat", question).returncode == 0
