@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from registry.availability import AvailabilityChecker
 from registry.config import ConfigManager
 from router import Router
@@ -48,3 +50,13 @@ def ask(router, request_type: str, messages, **kwargs):
     for chunk in routed:
         whole = chunk if whole is None else whole + chunk
     return routed.route, message_chunk_to_message(whole)
+
+
+@pytest.fixture
+def two(real_registry, ollama_servers):
+    """Active general on `a` (timeout 1 s), another general on `b`, the fallback on `tiny` (all
+    up); the router is warm, so a failure comes at call time, not from the probe."""
+    a, b, tiny, active, other = two_general_models(real_registry, ollama_servers, timeout=1)
+    router = make_router(real_registry, tiny.url)
+    router.route("general")
+    return router, a, b, tiny, active, other

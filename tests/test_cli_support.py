@@ -97,3 +97,16 @@ def make_cli(tmp_path: Path, redis_url: str, key_prefix: str, fallback_url: str)
 def cli(tmp_path, redis_url, key_prefix, real_redis, dead_url) -> Cli:
     """ai-cli on the test Redis (this test's prefix, cleaned afterwards); fallback unreachable."""
     return make_cli(tmp_path, redis_url, key_prefix, dead_url)
+
+
+class TextRecorder:
+    """A pexpect `logfile_read` keeping everything the child wrote, to feed a terminal emulator."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+
+    def flush(self) -> None:
+        pass

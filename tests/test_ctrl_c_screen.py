@@ -7,23 +7,12 @@ import pexpect
 import pyte
 
 from ollama_fixtures import dead_url, ollama_server  # noqa: F401
-from test_cli_support import cli  # noqa: F401
+from test_cli_support import TextRecorder, cli  # noqa: F401
 
 from registry.manager import ModelRegistry
 
 PROMPT = r">(\x08)?(\x1b\[\d*C| )"
 ROWS, COLUMNS = 50, 200  # cli.spawn's pty
-
-
-class _Recorder:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> None:
-        self.parts.append(text)
-
-    def flush(self) -> None:
-        pass
 
 
 def screen_lines(raw: str) -> list[str]:
@@ -38,7 +27,7 @@ def test_ctrl_c_shows_the_partial_answer_once(cli, ollama_server, real_redis, ke
     ModelRegistry(real_redis, key_prefix=key_prefix).add_model("general", ollama_server.url,
                                                                "llama3", timeout=10)
     child = cli.spawn(timeout=60)
-    recorder = _Recorder()
+    recorder = TextRecorder()
     child.logfile_read = recorder
     child.expect(PROMPT)
     ollama_server.chat_mode = "slow"

@@ -10,24 +10,13 @@ import pyte
 import pytest
 
 from ollama_fixtures import dead_url, ollama_server  # noqa: F401
-from test_cli_support import PROGRAM, cli, restore_sigint  # noqa: F401
+from test_cli_support import PROGRAM, TextRecorder, cli, restore_sigint  # noqa: F401
 
 from registry.manager import ModelRegistry
 
 pytestmark = pytest.mark.process
 
 ROWS = 200  # tall enough that nothing scrolls away
-
-
-class _Recorder:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> None:
-        self.parts.append(text)
-
-    def flush(self) -> None:
-        pass
 
 
 def screen_of(cli, *args: str, columns: int, env: dict | None = None) -> tuple[list[str], int]:
@@ -37,7 +26,7 @@ def screen_of(cli, *args: str, columns: int, env: dict | None = None) -> tuple[l
         PROGRAM[0], [*PROGRAM[1:], *args], cwd=str(cli.cwd),
         env={**cli.env, "COLUMNS": str(columns), "LINES": str(ROWS), **(env or {})},
         encoding="utf-8", timeout=60, dimensions=(ROWS, columns), preexec_fn=restore_sigint)
-    recorder = _Recorder()
+    recorder = TextRecorder()
     child.logfile_read = recorder
     child.expect(pexpect.EOF)
     child.close()

@@ -15,18 +15,9 @@ from router import failures
 from router.deadline import read_budget, token_wait, current_deadline
 from router.deadline_transport import deadline_transport
 from router.errors import ModelTimedOut, StreamBroken
-from router_helpers import chat_models, make_router, two_general_models
+from router_helpers import chat_models, make_router, two  # noqa: F401
 
 HI = [("user", "hi")]
-
-
-@pytest.fixture
-def two(real_registry, ollama_servers):
-    """Active general llama3 on `a` (timeout 1 s), another general on `b`, the fallback on `tiny`."""
-    a, b, tiny, active, other = two_general_models(real_registry, ollama_servers, timeout=1)
-    router = make_router(real_registry, tiny.url)
-    router.route("general")  # warm: the probe says `a` is fine, so the failure comes at call time
-    return router, a, b, tiny, active, other
 
 
 def collect(routed, shown=None):

@@ -7,18 +7,9 @@ from ollama_fixtures import dead_url, ollama_server, ollama_servers, silent_url 
 from registry.errors import OllamaUnreachable
 from router.errors import ModelNotPulled, ModelTimedOut, NoModelAvailable, OllamaServerError, StreamBroken
 from ollama_server import READ_FILE_TOOL
-from router_helpers import chat_models, make_router, two_general_models, ask
+from router_helpers import ask, chat_models, make_router, two  # noqa: F401
 
 HI = [("user", "hi")]
-
-
-@pytest.fixture
-def two(real_registry, ollama_servers):
-    """Active general on `a`, another general on `b`, the fallback on `tiny` (all up)."""
-    a, b, tiny, active, other = two_general_models(real_registry, ollama_servers, timeout=1)
-    router = make_router(real_registry, tiny.url)
-    router.route("general")  # warm: the probe says `a` is fine, so the failure comes at call time
-    return router, a, b, tiny, active, other
 
 
 def collect(routed):
