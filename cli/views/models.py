@@ -137,18 +137,35 @@ def _show_stacked(result: ModelList, out: Output) -> None:
             head.append(f"  {len(group.entries)} hosts", style="dim")
         out.print(head, overflow="fold")
         for m in group.entries:
-            line = Text(f"  {ACTIVE_MARK if m.is_active and len(group.entries) > 1 else ' '} ",
+            mark = Text(f"  {ACTIVE_MARK if m.is_active and len(group.entries) > 1 else ' '} ",
                         style="bold green")
-            line.append(f"{where(m)}  ", style="bold")
-            line.append(f"{m.model_id}  {m.timeout}s  ", style="")
-            line.append_text(availability_text(m.is_available))
-            line.append(f"  checked {ago(m.last_checked)}", style="dim")
+            host = Text(where(m), style="bold").append(f"  {m.model_id}", style="")
+            state = Text(f"{m.timeout}s  ").append_text(availability_text(m.is_available))
+            more = Text(f"checked {ago(m.last_checked)}", style="dim")
             speed = result.speeds.get(m.model_id)
             if speed is not None:
-                line.append(f"  {speed:,.1f} tok/s")
-            out.print(line, overflow="fold")
+                more.append(f"  {speed:,.1f} tok/s")
+            for line in _fitted(mark, [host, state, more], out.out.width):
+                out.print(line, overflow="fold")
     out.notice(f"{ACTIVE_MARK} = active model of its type")
     _warn_corrupt(result, out)
+
+
+def _fitted(first: Text, parts: list[Text], width: int) -> list[Text]:
+    """`parts` two spaces apart after `first`; a part that would wrap starts an indented line of
+    its own (wrapped, it would go on at the left edge, under nothing)."""
+    from rich.text import Text
+
+    lines, started = [first.copy()], False  # started: the line holds a part already
+    for part in parts:
+        if started and lines[-1].cell_len + 2 + part.cell_len > width:
+            lines.append(Text("      "))
+            started = False
+        if started:
+            lines[-1].append("  ")
+        lines[-1].append_text(part)
+        started = True
+    return lines
 
 
 # --- add, use, remove ------------------------------------------------------------------------
