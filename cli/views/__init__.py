@@ -41,6 +41,23 @@ VIEWS = {
 UNLIMITED = 100_000  # columns: a width no table needs
 
 
+def fitted_lines(first, parts: list, width: int, sep: str = "  ", indent: str = "      ") -> list:
+    """rich Texts: `parts` `sep` apart after `first`; a part that would wrap starts a line of its
+    own after `indent` (wrapped, it would go on at the left edge, in the middle of a word)."""
+    from rich.text import Text
+
+    lines, started = [first.copy()], False  # started: the line holds a part already
+    for part in parts:
+        if started and lines[-1].cell_len + len(sep) + part.cell_len > width:
+            lines.append(Text(indent))
+            started = False
+        if started:
+            lines[-1].append(sep)
+        lines[-1].append_text(part)
+        started = True
+    return lines
+
+
 def fits(table, out: Output) -> bool:
     """`fit_columns` on stdout's width."""
     return fit_columns(table, out.out, out.out.width)

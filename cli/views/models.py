@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from cli.output import FAIL, INFO, OK, WARN, Output, esc
+from cli.views import fitted_lines
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -145,27 +146,10 @@ def _show_stacked(result: ModelList, out: Output) -> None:
             speed = result.speeds.get(m.model_id)
             if speed is not None:
                 more.append(f"  {speed:,.1f} tok/s")
-            for line in _fitted(mark, [host, state, more], out.out.width):
+            for line in fitted_lines(mark, [host, state, more], out.out.width):
                 out.print(line, overflow="fold")
     out.notice(f"{ACTIVE_MARK} = active model of its type")
     _warn_corrupt(result, out)
-
-
-def _fitted(first: Text, parts: list[Text], width: int) -> list[Text]:
-    """`parts` two spaces apart after `first`; a part that would wrap starts an indented line of
-    its own (wrapped, it would go on at the left edge, under nothing)."""
-    from rich.text import Text
-
-    lines, started = [first.copy()], False  # started: the line holds a part already
-    for part in parts:
-        if started and lines[-1].cell_len + 2 + part.cell_len > width:
-            lines.append(Text("      "))
-            started = False
-        if started:
-            lines[-1].append("  ")
-        lines[-1].append_text(part)
-        started = True
-    return lines
 
 
 # --- add, use, remove ------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""How `model stats` shows in a terminal: a table per model, a table per host."""
+"""How `model stats` shows in a terminal: a table per model and per host, stacked when narrow."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ if TYPE_CHECKING:
     from agent.commands.stats import ModelStatsReport
     from registry.stats import GroupStats
 
+# In-flight counts and cool-downs are in the JSON (null) but not shown: nothing keeps them yet.
 COLUMNS = ("requests", "success", "broken", "failed over", "first token p50", "p90",
-           "tokens/s p50", "in flight", "cooling down")
+           "tokens/s p50")
 
 
 def show_model_stats(result: ModelStatsReport, out: Output) -> None:
@@ -20,30 +21,58 @@ def show_model_stats(result: ModelStatsReport, out: Output) -> None:
     if not stats.entries:
         out.line("No answers logged yet: the numbers appear after the first answers.")
         return
-    out.print(_table("Per model", "model", "hosts", stats.models))
-    out.print(_table("Per host", "host", "parallel", stats.hosts, parallel=True))
+    _show_groups(out, "Per model", "model", "hosts", stats.models, parallel=False)
+    _show_groups(out, "Per host", "host", "parallel", stats.hosts, parallel=True)
     span = f", {_when(stats.oldest)} to {_when(stats.newest)}" if stats.oldest else ""
     out.notice(f"From the newest {stats.entries:,} answer-log entries{span}. success: ok "
                "answers of the requests not stopped by you; failed over: failed before any "
-               "output, the next model answered; in flight and cooling down: not kept yet.")
+               "output, the next model answered.")
 
 
-def _table(title: str, name: str, second: str, groups: list[GroupStats], parallel=False):
+def _show_groups(out: Output, title: str, name: str, second: str, groups: list[GroupStats],
+                 parallel: bool) -> None:
+    from cli.views import fits
+
+    table = _table(title, name, second, groups, parallel)
+    if fits(table, out):
+        out.print(table)
+        return
+    _show_stacked(out, title, second, groups, parallel)  # nothing cut on a narrow terminal
+
+
+def _cells(g: GroupStats, parallel: bool) -> list[str]:
+    second = number(g.parallel) if parallel else str(len(g.members))  # the hosts are listed below
+    return [second, str(g.requests), _rate(g.success_rate), str(g.failures["broken"]),
+            str(g.failures["failed_over"]), seconds(g.ttft_ms_p50), seconds(g.ttft_ms_p90),
+            number(g.tokens_per_s_p50)]
+
+
+def _table(title: str, name: str, second: str, groups: list[GroupStats], parallel: bool):
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=title, title_justify="left")
     for column in (name, second, *COLUMNS):
-        table.add_column(column, justify="left" if column in (name, "hosts") else "right",
-                         overflow="fold")
+        table.add_column(column, justify="left" if column == name else "right",
+                         no_wrap=True)  # "10 ms" never split: the table fits whole or stacks
     for g in groups:
-        table.add_row(
-            Text(g.name), Text(number(g.parallel)) if parallel else Text(", ".join(g.members)),
-            str(g.requests), _rate(g.success_rate), str(g.failures["broken"]),
-            str(g.failures["failed_over"]), seconds(g.ttft_ms_p50), seconds(g.ttft_ms_p90),
-            number(g.tokens_per_s_p50), number(g.in_flight), g.cooling_down_until or "-",
-        )
+        table.add_row(Text(g.name), *(Text(cell) for cell in _cells(g, parallel)))
     return table
+
+
+def _show_stacked(out: Output, title: str, second: str, groups: list[GroupStats],
+                  parallel: bool) -> None:
+    from rich.text import Text
+
+    from cli.views import fitted_lines
+
+    out.line(title, style="italic")
+    for g in groups:
+        out.print(Text(g.name, style="bold"), overflow="fold")
+        pairs = [Text(f"{label} {value}") for label, value in
+                 zip((second, *COLUMNS), _cells(g, parallel))]
+        for line in fitted_lines(Text("  "), pairs, out.out.width, sep=" · ", indent="  "):
+            out.print(line, overflow="fold")
 
 
 def _rate(rate: float | None) -> str:
