@@ -4,6 +4,8 @@ it, a broken answer is marked, and file names with invisible characters are show
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from ollama_fixtures import dead_url, ollama_server  # noqa: F401
@@ -14,8 +16,10 @@ from web_support import NO_AUTH, start_web, web  # noqa: F401
 pytestmark = pytest.mark.browser  # Chromium, through Playwright
 
 
-def test_the_page_takes_the_token_out_of_the_address_bar(web, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+@contextmanager
+def page_opened_with_the_token(web, tmp_path):
+    """(browser context, page) after opening the printed address, its token in the URL."""
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         context = open_browser(playwright, tmp_path / "profile")
@@ -23,30 +27,37 @@ def test_the_page_takes_the_token_out_of_the_address_bar(web, tmp_path):
             page = context.pages[0] if context.pages else context.new_page()
             page.set_default_timeout(WAIT_MS)
             page.goto(f"{web.url}/?token={web.token}")
-            expect(page.locator("#live")).to_have_text("live")  # the API answers: authorized
-            assert page.url == web.url + "/"
-            assert web.token not in page.evaluate("window.location.href")
-            page.go_back()  # no entry of the history holds the token
-            assert page.url == "about:blank"
-            page.go_forward()
-            assert page.url == web.url + "/"
-            assert web.token not in page.evaluate("document.cookie")  # HttpOnly
-            cookies = context.cookies(web.url)
-            assert [(c["httpOnly"], c["sameSite"]) for c in cookies] == [(True, "Strict")]
-
-            page.goto(web.url + "/")  # back later: the cookie opens it
-            expect(page.locator("#live")).to_have_text("live")
-
-            context.clear_cookies()  # another account's browser: no cookie, no token
-            answer = page.goto(web.url + "/")
-            assert answer.status == 401
-            expect(page.locator("input[name=token]")).to_be_visible()
-            page.fill("input[name=token]", web.token)
-            page.click("button[type=submit]")
-            expect(page.locator("#live")).to_have_text("live")
-            assert page.url == web.url + "/"
+            yield context, page
         finally:
             context.close()
+
+
+def test_the_page_takes_the_token_out_of_the_address_bar(web, tmp_path):
+    from playwright.sync_api import expect
+
+    with page_opened_with_the_token(web, tmp_path) as (context, page):
+        expect(page.locator("#live")).to_have_text("live")  # the API answers: authorized
+        assert page.url == web.url + "/"
+        assert web.token not in page.evaluate("window.location.href")
+        page.go_back()  # no entry of the history holds the token
+        assert page.url == "about:blank"
+        page.go_forward()
+        assert page.url == web.url + "/"
+        assert web.token not in page.evaluate("document.cookie")  # HttpOnly
+        cookies = context.cookies(web.url)
+        assert [(c["httpOnly"], c["sameSite"]) for c in cookies] == [(True, "Strict")]
+
+        page.goto(web.url + "/")  # back later: the cookie opens it
+        expect(page.locator("#live")).to_have_text("live")
+
+        context.clear_cookies()  # another account's browser: no cookie, no token
+        answer = page.goto(web.url + "/")
+        assert answer.status == 401
+        expect(page.locator("input[name=token]")).to_be_visible()
+        page.fill("input[name=token]", web.token)
+        page.click("button[type=submit]")
+        expect(page.locator("#live")).to_have_text("live")
+        assert page.url == web.url + "/"
 
 
 class FramingPage:
@@ -109,56 +120,42 @@ def test_another_page_cannot_frame_it(cli, tmp_path):
 
 def test_a_broken_answer_is_marked_on_the_page_and_when_its_session_opens(web, cli, ollama_server,
                                                                           tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     ollama_server.add_model("llama3")
     cli.json("model", "general", "add", ollama_server.url, "llama3")
     ollama_server.reply("part one", " part two", " never")
     ollama_server.chat_mode = "die_mid_stream"
     ollama_server.die_after = 2
-    with sync_playwright() as playwright:
-        context = open_browser(playwright, tmp_path / "profile")
-        try:
-            page = context.pages[0] if context.pages else context.new_page()
-            page.set_default_timeout(WAIT_MS)
-            page.goto(f"{web.url}/?token={web.token}")
-            expect(page.locator("#live")).to_have_text("live")
-            page.fill("#message", "tell me")
-            page.click("#send")
-            answer = page.locator("#messages li.assistant").last
-            expect(answer).to_have_class("assistant error broken")
-            expect(answer.locator(".who")).to_contain_text("(broken off)")
-            session = page.locator("#continue").text_content().rsplit(" ", 1)[-1]
-            assert session.startswith("session_")
-            page.reload()
-            expect(page.locator("#live")).to_have_text("live")
-            page.select_option("#sessions", session)
-            stored = page.locator("#messages li.assistant").last
-            expect(stored).to_have_class("assistant broken")
-            expect(stored.locator(".who")).to_have_text("llama3 (broken off)")
-        finally:
-            context.close()
+    with page_opened_with_the_token(web, tmp_path) as (context, page):
+        expect(page.locator("#live")).to_have_text("live")
+        page.fill("#message", "tell me")
+        page.click("#send")
+        answer = page.locator("#messages li.assistant").last
+        expect(answer).to_have_class("assistant error broken")
+        expect(answer.locator(".who")).to_contain_text("(broken off)")
+        session = page.locator("#continue").text_content().rsplit(" ", 1)[-1]
+        assert session.startswith("session_")
+        page.reload()
+        expect(page.locator("#live")).to_have_text("live")
+        page.select_option("#sessions", session)
+        stored = page.locator("#messages li.assistant").last
+        expect(stored).to_have_class("assistant broken")
+        expect(stored.locator(".who")).to_have_text("llama3 (broken off)")
 
 
 def test_file_names_with_invisible_characters_are_shown_escaped(web, cli, ollama_server, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     ollama_server.add_model("coder")
     cli.json("model", "coder", "add", ollama_server.url, "coder")
     sneaky = "ma\u200bin.py"
     ollama_server.reply_tool_call("write_file", {"path": sneaky, "content": "print(1)\n"})
     ollama_server.reply("Wrote it.")
-    with sync_playwright() as playwright:
-        context = open_browser(playwright, tmp_path / "profile")
-        try:
-            page = context.pages[0] if context.pages else context.new_page()
-            page.set_default_timeout(WAIT_MS)
-            page.goto(f"{web.url}/?token={web.token}")
-            page.fill("#instruction", "add a main")
-            page.click("#propose")
-            diff = page.locator(".diff").first
-            expect(diff.locator("h4")).to_have_text("ma<U+200B>in.py created (+1 -0)")
-            expect(diff.locator("pre")).to_contain_text("+++ b/ma<U+200B>in.py")
-            assert "\u200b" not in diff.locator("h4").text_content()
-        finally:
-            context.close()
+    with page_opened_with_the_token(web, tmp_path) as (context, page):
+        page.fill("#instruction", "add a main")
+        page.click("#propose")
+        diff = page.locator(".diff").first
+        expect(diff.locator("h4")).to_have_text("ma<U+200B>in.py created (+1 -0)")
+        expect(diff.locator("pre")).to_contain_text("+++ b/ma<U+200B>in.py")
+        assert "\u200b" not in diff.locator("h4").text_content()
