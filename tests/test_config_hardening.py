@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from registry.config import ConfigManager
-from registry.config.settings import MAX_DEPTH, MAX_NODES
+from registry.config.yaml_file import MAX_DEPTH, MAX_NODES
 from registry.errors import ConfigError
 
 LAUGHS = "\n".join(

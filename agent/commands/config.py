@@ -30,7 +30,7 @@ class ConfigShow:
 
 
 def show_path(app, args: Args) -> ConfigPath:
-    from registry.config.settings import ConfigPickup
+    from registry.config.pickup import ConfigPickup
 
     pickup = app.config.pickup or ConfigPickup(app.config.path, None)
     return ConfigPath(str(pickup.path) if pickup.path else None, pickup.why,

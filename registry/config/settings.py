@@ -1,10 +1,8 @@
 """Static configuration: `config.yaml`, the environment, and the one settings object built from them.
 
 Precedence: built-in defaults < config.yaml < environment < command-line flags (passed in as
-`overrides`). Lookup: `--config`, then `AI_CLI_CONFIG`, then `./config.yaml` only when it says it
-is ai-cli's (a top-level `ai_cli:` key), then the user config dir. A config.yaml of another
-project in the current folder is never read, so its values can neither break ai-cli nor steer it;
-and a file found in the current folder (not named by the user, not in the user's config dir)
+`overrides`). Which file is read is pickup.py's rule (a config.yaml of another project in the
+current folder is never read); reading it, yaml_file.py's. A file found in the current folder (not named by the user, not in the user's config dir)
 never chooses the Redis server (`redis.url`, `redis.cluster`): a cloned repository could
 otherwise send every prompt to a server of its choosing. Loading reads files only; it never
 touches the network or Redis.
@@ -21,21 +19,16 @@ from typing import Any, Mapping
 from registry.errors import AiCliError, ConfigError
 from registry.model import mask_url, validate_model_name, validate_timeout, validate_url
 from registry.connection.failures import CLUSTER_KEY_PREFIX, hash_tag
-from registry.config.user_dirs import user_config_dir, user_data_dir
+from registry.config.pickup import LEGACY_SECTIONS, ConfigPickup, pick_config
+from registry.config.user_dirs import user_data_dir
+from registry.config.yaml_file import read_yaml
 
 EMBEDDED = "embedded"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _MISSING = object()
-LEGACY_SECTIONS = {"ollama": "general", "general": "general", "coder": "coder"}
 # Every section ai-cli reads settings from: each must be a mapping (or empty). The legacy model
 # sections are the migration's to check (a bad one stops only the migration).
 SECTIONS = ("tinyollama", "redis", "defaults", "sessions", "code", "log")
-# A config file is a few dozen nodes. Aliases may repeat a node; expanded past this many nodes
-# the file is refused (a "billion laughs" of nested aliases would otherwise take the time and
-# memory of every expansion), as is nesting deeper than MAX_DEPTH.
-MAX_NODES = 10_000
-MAX_DEPTH = 64
-
 DEFAULTS: dict[str, Any] = {
     "tinyollama": {
         "url": "http://localhost:11434",
@@ -91,14 +84,6 @@ class LegacyModel:
     section: str
 
 
-MARKER = "ai_cli"  # the top-level key that makes ./config.yaml ai-cli's (`ai_cli: 1`)
-# Where the file in use came from: how `config path` says why it was chosen.
-PICKED_BY = {
-    "flag": "named by --config",
-    "env": "named by AI_CLI_CONFIG",
-    "cwd": f"./config.yaml in the current folder, which has the `{MARKER}:` line",
-    "user": "your config file (the user config dir)",
-}
 # Settings a file found in the current folder may not set: they choose the Redis server.
 NOT_FROM_THE_FOLDER = (("redis", "url"), ("redis", "cluster"))
 
@@ -174,26 +159,6 @@ def merged_settings(config: "ConfigManager") -> list[Setting]:
 
 
 @dataclass(frozen=True)
-class ConfigPickup:
-    """Which config file is in use and why (`origin`: a key of PICKED_BY, None: none), and the
-    files passed over with the reason for each."""
-
-    path: Path | None
-    origin: str | None
-    skipped: tuple[tuple[Path, str], ...] = ()
-    looks_like_ours: tuple[Path, ...] = ()  # skipped, yet with ai-cli's sections: say so
-
-    @property
-    def why(self) -> str:
-        return PICKED_BY[self.origin] if self.origin else "no config file: the built-in defaults"
-
-    @property
-    def users_own(self) -> bool:
-        """Whether the user chose this file (named it, or keeps it in their config dir)."""
-        return self.origin != "cwd"
-
-
-@dataclass(frozen=True)
 class ConfigManager:
     """Everything static ai-cli knows before it talks to Redis or Ollama."""
 
@@ -217,7 +182,7 @@ class ConfigManager:
         env = dict(os.environ if env is None else env)
         pickup = pick_config(path, env, cwd or Path.cwd())
         found = pickup.path
-        data, lines = ({}, {}) if found is None else _read_yaml(found)
+        data, lines = ({}, {}) if found is None else read_yaml(found)
         config = cls(found, data, env, dict(overrides or {}), lines, pickup)
         config.validate()
         return config
@@ -463,143 +428,6 @@ class ConfigManager:
 
 
 _KIND_NAMES = {str: "text", list: "list", dict: "mapping", (int, float): "number"}
-
-
-def find_config(path, env: Mapping[str, str], cwd: Path) -> Path | None:
-    return pick_config(path, env, cwd).path
-
-
-def pick_config(path, env: Mapping[str, str], cwd: Path) -> ConfigPickup:
-    """The config file to read, and why; module docstring has the rule."""
-    explicit = path or env.get("AI_CLI_CONFIG")
-    if explicit:
-        chosen = Path(explicit).expanduser()
-        if not chosen.is_file():
-            source = "--config" if path else "AI_CLI_CONFIG"
-            raise ConfigError(f"The config file {str(chosen)!r} ({source}) does not exist.")
-        return ConfigPickup(chosen, "flag" if path else "env")
-    skipped, ours = [], []
-    here = cwd / "config.yaml"
-    if here.is_file():
-        problem = not_ai_clis(here)
-        if problem is None:
-            return ConfigPickup(here, "cwd")
-        skipped.append((here, problem))
-        if problem.startswith(LOOKS_OURS):
-            ours.append(here)
-    users = user_config_dir() / "config.yaml"
-    return ConfigPickup(users if users.is_file() else None, "user" if users.is_file() else None,
-                        tuple(skipped), tuple(ours))
-
-
-LOOKS_OURS = "it has ai-cli's sections"
-
-
-def not_ai_clis(path: Path) -> str | None:
-    """Why the config.yaml in the current folder is not ai-cli's, or None when it is (it has
-    a top-level `ai_cli:` key). A file that does not parse is another program's, never an
-    error of ai-cli's."""
-    fix = f"add a line `{MARKER}: 1` to it, or pass --config {path.name}, to use it"
-    try:
-        data, _lines = _read_yaml(path)
-    except ConfigError:
-        return f"not ai-cli's (it does not read as a YAML mapping); {fix}"
-    if MARKER in data:
-        return None
-    if any(name in data for name in ("tinyollama", *LEGACY_SECTIONS)):
-        return f"{LOOKS_OURS} but no `{MARKER}:` line; {fix}"
-    return f"not ai-cli's (no `{MARKER}:` line); {fix}"
-
-
-def _read_yaml(path: Path) -> tuple[dict, dict]:
-    """The parsed file and the line of every mapping key and list item in it: from the parse
-    cache when the file's text is the one last parsed (registry/config/cache.py), else parsed."""
-    from registry.config import cache as config_cache
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text.") from None
-    cache = user_data_dir() / config_cache.CACHE_FILE
-    cached = config_cache.lookup(cache, path, text)
-    if cached is not None:
-        return cached
-    data, lines = _parse_yaml(path, text)
-    config_cache.store(cache, path, text, data, lines)
-    return data, lines
-
-
-def _parse_yaml(path: Path, text: str) -> tuple[dict, dict]:
-    import yaml  # here, not at the top: most runs have no config.yaml, or its parse is cached
-
-    try:
-        node, data = _parse(yaml, text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}, line {mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{where}: {problem}. Fix the YAML and retry.") from None
-    if data is None:
-        return {}, {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}, line 1: the file must be a mapping of sections.")
-    lines: dict[tuple, int] = {}
-    _collect_lines(node, (), lines)
-    return data, lines
-
-
-def _parse(yaml, text: str):
-    """The document's node tree (for line numbers) and its data, from one parse: libyaml's C
-    parser when PyYAML has it (its wheels do), else the pure-Python one; both safe. Composing
-    keeps an alias as a second reference to its node, so it costs nothing; the tree is then
-    walked with every alias expanded, and refused past MAX_NODES nodes or MAX_DEPTH levels,
-    before anything (constructing, line numbers, the parse cache) expands it for real."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
-    try:
-        node = loader.get_single_node()
-        if node is not None:
-            _check_size(yaml, node)
-        return node, None if node is None else loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
-def _check_size(yaml, root) -> None:
-    """Raise a YAMLError when the expanded tree passes MAX_NODES or MAX_DEPTH, marked at the
-    top-level entry it happens under (an alias's node keeps its anchor's place)."""
-    count = 0
-    stack = [(root, 1, root.start_mark)]
-    while stack:
-        node, depth, origin = stack.pop()
-        count += 1
-        if count > MAX_NODES or depth > MAX_DEPTH:
-            problem = (f"its aliases expand to more than {MAX_NODES:,} values"
-                       if count > MAX_NODES else f"it nests deeper than {MAX_DEPTH} levels")
-            raise yaml.MarkedYAMLError(problem=problem, problem_mark=origin)
-        if isinstance(node, yaml.MappingNode):
-            children = [part for pair in node.value for part in pair]
-        elif isinstance(node, yaml.SequenceNode):
-            children = node.value
-        else:
-            continue
-        stack.extend((child, depth + 1, child.start_mark if depth == 1 else origin)
-                     for child in children)
-
-
-def _collect_lines(node, path: tuple, lines: dict) -> None:
-    import yaml
-
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            child = path + (key_node.value,)
-            lines[child] = key_node.start_mark.line + 1
-            _collect_lines(value_node, child, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines[path + (i,)] = item.start_mark.line + 1
-            _collect_lines(item, path + (i,), lines)
 
 
 def _lookup(data, path: tuple):
