@@ -23,11 +23,14 @@ from registry.replicas import replicas_of
 from router.errors import NO_MODEL_WARNINGS
 
 PINNED = "@"  # after a requested model's id: the user pinned its host (`name@host`)
+ANY_HOST = "*"  # after a requested model's id: the user named the model, any of its hosts
 
 
-def request_key(model_id: str, pinned: bool = False) -> str:
-    """How a face hands the router the model `-m` named (`Snapshot.requested`)."""
-    return model_id + (PINNED if pinned else "")
+def request_key(model_id: str, pinned: bool = False, any_host: bool = False) -> str:
+    """How a face hands the router the model `-m` named (`Snapshot.requested`): an id alone
+    names that entry (tried first, then its other hosts), `*` the model on any of its hosts
+    (balanced), `@` that one host only."""
+    return model_id + (PINNED if pinned else ANY_HOST if any_host else "")
 
 REQUEST_TYPES = ("general", "coder")
 # The feature tinyllama's `disabled_features` names to keep it off a request type's chain.
@@ -69,7 +72,13 @@ class Snapshot:
 
     @property
     def requested_id(self) -> str | None:
-        return None if self.requested is None else self.requested.removesuffix(PINNED)
+        return (None if self.requested is None
+                else self.requested.removesuffix(PINNED).removesuffix(ANY_HOST))
+
+    @property
+    def entry_named(self) -> bool:
+        """`-m` named one entry (its id): it is tried first, not balanced among its hosts."""
+        return self.requested is not None and self.requested[-1:] not in (PINNED, ANY_HOST)
 
     @property
     def host_pinned(self) -> bool:

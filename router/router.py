@@ -76,7 +76,8 @@ class Router:
         """The snapshot with the balancer's order of the first model's usable hosts; a host
         pinned with `name@host` is never balanced away."""
         chosen = snapshot.active(request_type)
-        if chosen is None or snapshot.host_pinned or snapshot.registry_problem:
+        if (chosen is None or snapshot.host_pinned or snapshot.entry_named
+                or snapshot.registry_problem):
             return snapshot
         hosts = [m for m in snapshot.first_hosts(chosen)
                  if m.model_id not in snapshot.avoid and self.known(m).is_available]

@@ -176,6 +176,7 @@ def test_chat_by_name_with_a_host_down_answers_from_another_and_says_which(
     for server in servers:
         server.reply("hello")
     servers[0].chat_mode = "hang"  # the active host; its /api/tags still answers
+    assert cli.run("model", "general", "balance", "off").returncode == 0  # active host first
     ModelRegistry(real_redis, key_prefix=key_prefix).update_availability(mistral.model_id, True)
     real_redis.hset(f"{key_prefix}models:{entries[0].model_id}", "timeout", "1")
     proc = cli.run("chat", "-m", "llama3.1:8b", "hi")

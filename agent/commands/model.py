@@ -48,7 +48,7 @@ def requested_model(app, text: str | None, prefer: str, registry=None) -> str | 
     from router.chain import request_key
 
     named = find_named(app, text, prefer=prefer, registry=registry)
-    return request_key(named.model.model_id, pinned=named.pinned)
+    return request_key(named.model.model_id, pinned=named.pinned, any_host=named.any_host)
 
 
 def add(app, args: Args) -> ModelAdded:
