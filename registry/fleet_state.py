@@ -35,6 +35,7 @@ from registry.model import ModelConfig
 PS_FRESH = 15.0  # seconds an /api/ps answer is trusted; also the refresh lock's life
 SESSION_S = 3600  # how long a session's last host is remembered
 LEASE_MARGIN = 5.0  # seconds a lease outlives the model's token deadline
+REST_S = 5.0  # after a Redis failure, seconds the fleet state answers "nothing known" at once
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class FleetState:
         self.fetch_ps = fetch_ps or fetch_loaded_models
         self._refreshing: set[str] = set()
         self._lock = threading.Lock()
+        self._resting_until = 0.0  # monotonic time: Redis is not asked before it
 
     # --- keys --------------------------------------------------------------------------------
 
@@ -111,7 +113,7 @@ class FleetState:
         urls = sorted({m.url.rstrip("/") for m in entries})
         now = self.clock()
         try:
-            pipe = self.registry.redis.pipeline(transaction=False)
+            pipe = self._redis().pipeline(transaction=False)
             for m in entries:
                 pipe.zremrangebyscore(self.leases_key(m.model_id), "-inf", now)
                 pipe.zcard(self.leases_key(m.model_id))
@@ -122,6 +124,7 @@ class FleetState:
                 pipe.get(self.session_key(session_id))
             replies = pipe.execute()
         except Exception:  # noqa: BLE001 - best effort: no state is "nothing known"
+            self._failed()
             return None
         hosts = {}
         for i, m in enumerate(entries):
@@ -141,18 +144,20 @@ class FleetState:
         """Requests in flight on that entry now (expired leases not counted); None: unknown."""
         key = self.leases_key(model_id)
         try:
-            pipe = self.registry.redis.pipeline(transaction=False)
+            pipe = self._redis().pipeline(transaction=False)
             pipe.zremrangebyscore(key, "-inf", self.clock())
             pipe.zcard(key)
             return int(pipe.execute()[1])
         except Exception:  # noqa: BLE001
+            self._failed()
             return None
 
     def balance_setting(self, model_type: str) -> bool | None:
         """`model TYPE balance on|off` as stored; None when never set (or unreadable)."""
         try:
-            value = _text(self.registry.redis.get(self.balance_key(model_type)))
+            value = _text(self._redis().get(self.balance_key(model_type)))
         except Exception:  # noqa: BLE001
+            self._failed()
             return None
         return {"on": True, "off": False}.get(value or "")
 
@@ -162,11 +167,12 @@ class FleetState:
         """A lease on one slot of that entry for `seconds` (renew it to keep it)."""
         lease = Lease(model_id, uuid.uuid4().hex, seconds, self.clock())
         try:
-            pipe = self.registry.redis.pipeline(transaction=False)
+            pipe = self._redis().pipeline(transaction=False)
             pipe.zadd(self.leases_key(model_id), {lease.lease_id: lease.renewed + seconds})
             pipe.zcount(self.leases_key(model_id), lease.renewed, "+inf")
             lease.count = int(pipe.execute()[1])
         except Exception:  # noqa: BLE001
+            self._failed()
             return None
         return lease
 
@@ -179,9 +185,10 @@ class FleetState:
             return
         lease.renewed = now
         try:
-            self.registry.redis.zadd(self.leases_key(lease.model_id),
+            self._redis().zadd(self.leases_key(lease.model_id),
                                      {lease.lease_id: now + lease.seconds}, xx=True)
         except Exception:  # noqa: BLE001
+            self._failed()
             pass
 
     def release(self, lease: Lease | None) -> None:
@@ -221,17 +228,29 @@ class FleetState:
 
     # --- plumbing ----------------------------------------------------------------------------
 
+    def _redis(self):
+        """The registry's client, unless Redis failed in the last REST_S seconds: then every
+        call fails at once (a dead Redis must not cost each request its connect timeouts)."""
+        if time.monotonic() < self._resting_until:
+            raise ConnectionError("fleet state resting after a Redis failure")
+        return self.registry.redis
+
+    def _failed(self) -> None:
+        self._resting_until = time.monotonic() + REST_S
+
     def host(self, model_id: str) -> HostState | None:
         """One entry's shared numbers (in-flight not counted); None when unreadable."""
         try:
-            return _host_state(0, self.registry.redis.hgetall(self.host_key(model_id)))
+            return _host_state(0, self._redis().hgetall(self.host_key(model_id)))
         except Exception:  # noqa: BLE001
+            self._failed()
             return None
 
     def _write(self, operation) -> bool:
         try:
-            operation(self.registry.redis)
+            operation(self._redis())
         except Exception:  # noqa: BLE001 - best effort
+            self._failed()
             return False
         return True
 
@@ -249,9 +268,10 @@ class FleetState:
     def refresh_now(self, url: str) -> None:
         """Read one host's /api/ps into the shared cache (the background job; tests call it)."""
         try:
-            got = self.registry.redis.set(f"{self.ps_key(url)}:lock", "1", nx=True,
+            got = self._redis().set(f"{self.ps_key(url)}:lock", "1", nx=True,
                                           ex=int(PS_FRESH))
         except Exception:  # noqa: BLE001
+            self._failed()
             return
         if not got:
             return  # another process is at it

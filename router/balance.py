@@ -14,8 +14,10 @@ Per request, each candidate host gets a predicted time to first token:
   other's choices instead of all herding onto the host that was fastest a moment ago.
 - parallel: the slots of that host (its OLLAMA_NUM_PARALLEL, `--parallel` on add).
 
-`pick` then spreads the load: random among the candidates within `NEAR` (15%) of the best, else
-the better of two random candidates ("power of two choices"); a host without a recent sample
+`pick` then spreads the load: random among the candidates within `NEAR` (15%) of the best (the
+best alone when no other is that close: "power of two choices" would send a third of the
+requests to a host predicted far slower, and herding is already checked by the in-flight term,
+counted at pick time); a host without a recent sample
 gets an `EXPLORE` share so a host that recovered wins traffic back; a session stays on the host
 of its previous answer while that host is usable and within `STICKY` (1.5×) of the best (its
 cache of the conversation is then reused). Hosts cooling down (refused or timed out lately) or
@@ -110,12 +112,7 @@ def _choose(ranked: list[Candidate], scores: dict, rng: random.Random,
     if unsampled and len(unsampled) < len(ranked) and rng.random() < EXPLORE:
         return rng.choice(unsampled)
     near = [c for c in ranked if scores[c.key] <= best * NEAR]
-    if len(near) >= 2:
-        return rng.choice(near)
-    if len(ranked) >= 2:
-        a, b = rng.sample(ranked, 2)
-        return a if scores[a.key] <= scores[b.key] else b
-    return ranked[0]
+    return near[0] if len(near) == 1 else rng.choice(near)
 
 
 def decayed(average: float | None, weight: float, at: float | None, sample: float,

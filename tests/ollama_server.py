@@ -57,6 +57,8 @@ Slots and load, as a real box has them (for balancing):
                                     # wait in a queue for a free slot. None (default): no limit
     server.max_queue = 0            # waiting requests beyond this get 503 "server busy" (as
                                     # OLLAMA_MAX_QUEUE); None (default): the queue is unbounded
+    server.first_token_delay = 0.05 # seconds a chat request waits in its slot before its first
+                                    # chunk (a box's time to first token; default 0)
     server.held = True              # chat requests take their slot, then wait before their
                                     # first chunk until `held` is False (or the server stops)
     server.in_slots / server.queued # chat requests in a slot / waiting for one, right now
@@ -151,6 +153,7 @@ class OllamaTestServer:
         self.parallel: int | None = None  # slots (see "Slots and load" above)
         self.max_queue: int | None = None
         self.held = False
+        self.first_token_delay = 0.0
         self.loaded: set | None = None
         self.in_slots = 0
         self.queued = 0
@@ -439,6 +442,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(503, {"error": BUSY_ERROR})
         try:
             state._wait_while_held()
+            if state.first_token_delay:
+                state._release.wait(state.first_token_delay)
             reply = state._next_reply()
             if body.get("stream", True) is False:
                 return self._chat_whole(name, reply, mode)

@@ -54,6 +54,11 @@ def test_in_flight_counted_at_pick_moves_the_next_request_elsewhere():
     assert counts["a"] > counts["b"]
 
 
+def test_a_clear_winner_takes_every_request():
+    counts = firsts([host("a", 300), host("b", 300, loaded=False), host("c", 300, loaded=False)])
+    assert counts == {"a": 1000}
+
+
 def test_a_host_with_no_recent_sample_gets_a_small_exploration_share():
     # b was slow five minutes ago (its weight decayed away); a is fast now
     counts = firsts([host("a", 300), host("b", 3000, weight=0.01)])
