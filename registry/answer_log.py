@@ -161,6 +161,10 @@ class AnswerLog:
                 break
         return records
 
+    def newest(self, window: int) -> list[AnswerRecord]:
+        """The newest `window` entries, newest first (RegistryUnavailable when Redis is away)."""
+        return self._newest(window)
+
     def stats(self, window: int = STATS_WINDOW) -> list["ModelStats"]:
         """Per-model numbers over the newest `window` entries."""
         return model_stats(self._newest(window))

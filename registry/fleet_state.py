@@ -152,6 +152,23 @@ class FleetState:
             self._failed()
             return None
 
+    def loads(self, model_ids: Iterable[str]) -> dict | None:
+        """model id -> (in flight now, cooling until as unix seconds or None), in one round
+        trip, for `model stats` and `model list`; None when Redis could not be read."""
+        model_ids = list(model_ids)
+        now = self.clock()
+        try:
+            pipe = self._redis().pipeline(transaction=False)
+            for model_id in model_ids:
+                pipe.zcount(self.leases_key(model_id), now, "+inf")
+                pipe.hget(self.host_key(model_id), "cool_until")
+            replies = pipe.execute()
+        except Exception:  # noqa: BLE001
+            self._failed()
+            return None
+        return {model_id: (int(replies[2 * i] or 0), _number(_text(replies[2 * i + 1])))
+                for i, model_id in enumerate(model_ids)}
+
     def balance_setting(self, model_type: str) -> bool | None:
         """`model TYPE balance on|off` as stored; None when never set (or unreadable)."""
         try:

@@ -75,7 +75,7 @@ def test_list_json_gives_each_entry_its_model_s_replicas(cli, real_redis, key_pr
         assert set(replica) == {"model_id", "host", "url", "is_active", "is_available",
                                 "last_checked", "in_flight", "ttft_p50_ms", "success_rate"}
         assert replica["is_active"] is (replica["model_id"] == entries[0].model_id)
-        assert replica["in_flight"] is None and replica["url"].startswith("http://")
+        assert replica["in_flight"] == 0 and replica["url"].startswith("http://")
     assert [r["model_id"] for r in listed[mistral.model_id]["replicas"]] == [mistral.model_id]
 
 
