@@ -7,8 +7,9 @@ Per request, each candidate host gets a predicted time to first token:
 
 - warm TTFT: a time-decayed average of that host's recent TTFTs for that model (`decayed`);
   samples lose half their weight every `HALF_LIFE` seconds, so a host that slowed down or
-  recovered is judged by what it does now, not by an hour-old average. A host with no recent
-  sample is scored with the median of the others (or `UNKNOWN_TTFT_MS`).
+  recovered is judged by what it does now, not by an hour-old average. A host never sampled is
+  scored like the best sampled one (or `UNKNOWN_TTFT_MS`): optimistic, so a new host gets its
+  first requests and is then judged by them.
 - in-flight: requests every ai-cli process sent there and that have not ended, counted when a
   host is PICKED (leases, registry/fleet_state.py), so processes choosing at once see each
   other's choices instead of all herding onto the host that was fastest a moment ago.
@@ -75,12 +76,9 @@ def score(candidate: Candidate, prior_ms: float = UNKNOWN_TTFT_MS) -> float:
 
 
 def prior(candidates: Sequence[Candidate]) -> float:
-    """The TTFT assumed for a host without a sample: the median of the sampled ones."""
-    known = sorted(c.ttft_ms for c in candidates if c.ttft_ms is not None)
-    if not known:
-        return UNKNOWN_TTFT_MS
-    middle = len(known) // 2
-    return known[middle] if len(known) % 2 else (known[middle - 1] + known[middle]) / 2
+    """The TTFT assumed for a host never sampled: the best of the sampled ones."""
+    known = [c.ttft_ms for c in candidates if c.ttft_ms is not None]
+    return min(known) if known else UNKNOWN_TTFT_MS
 
 
 def pick(candidates: Sequence[Candidate], now: float, rng: random.Random | None = None,

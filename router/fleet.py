@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 from typing import Callable, Iterable
 
 from registry.fleet_state import LEASE_MARGIN, FleetState, FleetView
@@ -59,6 +60,32 @@ class Balancer:
         if not isinstance(model, ModelConfig):
             return None
         return self.state.take(model.model_id, model.timeout + LEASE_MARGIN)
+
+    def recheck(self, model: ModelConfig, lease, hosts: list[ModelConfig]) -> ModelConfig | None:
+        """Another host to use instead of `model`, or None. Asked when the lease just taken
+        found more requests in flight there than it has slots: another process picked it at
+        the same moment. The host whose predicted first token is clearly sooner now (counting
+        everyone's leases, this one moved there) takes the request; else it stays."""
+        if lease is None or lease.count <= model.parallel or len(hosts) < 2:
+            return None
+        if not self.enabled(model.model_type):
+            return None
+        view = self.state.read(hosts)
+        if view is None:
+            return None
+        now = self.clock()
+        found = candidates(hosts, view, now)
+        guess = balance.prior(found)
+        ours = next((c for c in found if c.key == model.model_id), None)
+        if ours is None:
+            return None
+        mine = balance.score(ours, guess)
+        others = [c for c in found if c.key != model.model_id and c.usable(now)]
+        moved = [replace(c, in_flight=c.in_flight + 1) for c in others]  # with this request
+        best = min(moved, key=lambda c: balance.score(c, guess), default=None)
+        if best is None or balance.score(best, guess) * balance.NEAR >= mine:
+            return None
+        return best.entry
 
     def renew(self, lease) -> None:
         self.state.renew(lease)

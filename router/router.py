@@ -87,6 +87,19 @@ class Router:
             return snapshot
         return replace(snapshot, order=order) if order else snapshot
 
+    def recheck(self, model, lease, avoid: frozenset = frozenset()):
+        """Another host of `model` when the lease just taken shows it oversubscribed (several
+        processes picked it at once: router/fleet.py `Balancer.recheck`); None to keep it."""
+        if not isinstance(model, ModelConfig) or lease is None or lease.count <= model.parallel:
+            return None
+        try:
+            snapshot = self.snapshot()
+            hosts = [m for m in snapshot.first_hosts(model)
+                     if m.model_id not in avoid and self.known(m).is_available]
+            return self.balancer.recheck(model, lease, hosts)
+        except Exception:  # noqa: BLE001 - balancing never breaks a request
+            return None
+
     def routes(self, probe: bool = True) -> dict[str, Route]:
         """Both routes from one registry read. `probe=False`: from what is known already (the
         probe cache, else the registry's stored availability), asking no server."""

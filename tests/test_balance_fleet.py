@@ -16,6 +16,7 @@ import time
 import pytest
 import redis
 
+from invariants import fleet_problems
 from ollama_fixtures import dead_url, ollama_servers  # noqa: F401
 from registry.fleet_state import FleetState
 from registry.manager import ModelRegistry
@@ -62,6 +63,7 @@ def test_requests_spread_over_every_host(fleet):
     for _ in range(30):
         ask(router, "general", HI)
     assert all(count > 0 for count in answered_by(servers)), answered_by(servers)
+    assert fleet_problems(router.registry.redis, router.registry.keys.prefix) == []
 
 
 def test_in_flight_is_counted_when_a_host_is_picked(fleet):
@@ -244,3 +246,43 @@ def test_a_released_lease_counts_no_more_and_a_renewed_one_stays(real_registry):
     assert fleet.in_flight("model_0000cafe") == 1
     now[0] += 11
     assert fleet.in_flight("model_0000cafe") == 0
+
+
+def test_a_host_picked_by_two_at_once_sends_the_later_one_elsewhere(fleet):
+    """Herding: another process took a's only slot between this pick and this lease. The
+    lease shows two in flight on one slot; b, idle, takes the request instead."""
+    router, servers, entries = fleet
+    a, b, c = entries
+    state = router.balancer.state
+    state.take(a.model_id, 60)  # the other process
+    mine = state.take(a.model_id, 60)
+    assert mine.count == 2
+    assert router.recheck(a, mine, frozenset({c.model_id})).model_id == b.model_id
+    state.take(b.model_id, 60)  # b as busy as a: nothing is clearly sooner, stay
+    assert router.recheck(a, mine, frozenset({c.model_id})) is None
+    free = state.take(c.model_id, 60)
+    assert free.count == 1 and router.recheck(c, free) is None  # a free slot: never moved
+
+
+def test_a_pinned_request_is_not_moved_by_the_recheck(fleet):
+    router, servers, entries = fleet
+    state = router.balancer.state
+    for server in servers:
+        server.held = True
+    state.take(entries[1].model_id, 60)  # b's slot is taken by someone else
+    done = threading.Event()
+
+    def pinned():
+        ask(router, "general", HI, model_id=request_key(entries[1].model_id, pinned=True))
+        done.set()
+
+    thread = threading.Thread(target=pinned, daemon=True)
+    thread.start()
+    try:
+        assert poll(lambda: sum(s.in_slots for s in servers) == 1)
+        assert [s.in_slots for s in servers] == [0, 1, 0]
+    finally:
+        for server in servers:
+            server.held = False
+        thread.join(BOUND_S)
+    assert done.is_set()

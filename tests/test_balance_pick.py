@@ -65,9 +65,9 @@ def test_a_host_with_no_recent_sample_gets_a_small_exploration_share():
     assert 30 < counts["b"] < 200  # about EXPLORE of the picks, never most of them
 
 
-def test_a_never_sampled_host_is_scored_like_the_others():
-    counts = firsts([host("a", 300), host("b", 320), Candidate("new")])
-    assert counts["new"] > 100
+def test_a_never_sampled_host_is_scored_like_the_best():
+    counts = firsts([host("a", 300), host("b", 1500), Candidate("new")])
+    assert counts["new"] > 300 and counts["b"] == 0
 
 
 def test_a_session_stays_on_its_host_within_one_and_a_half_times_the_best():
