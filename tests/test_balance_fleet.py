@@ -286,3 +286,18 @@ def test_a_pinned_request_is_not_moved_by_the_recheck(fleet):
             server.held = False
         thread.join(BOUND_S)
     assert done.is_set()
+
+
+def test_a_host_that_came_back_wins_traffic_back(fleet, real_registry):
+    """b was last seen down (by another process, in the registry). Requests do not wait for a
+    probe of it: one runs in the background, and once b answers it is balanced again."""
+    warm, servers, entries = fleet
+    a, b, c = entries
+    real_registry.update_availability(b.model_id, False)
+    router = make_router(real_registry, warm.fallback.url)  # a process with no probe of its own
+    ask(router, "general", HI)  # not b; kicks off b's probe
+    assert poll(lambda: (router.checker.cached(b) or False) and router.checker.cached(b)
+                .is_available)
+    for _ in range(30):
+        ask(router, "general", HI)
+    assert len(servers[1].chat_requests) > 0
