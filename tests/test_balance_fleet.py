@@ -301,3 +301,24 @@ def test_a_host_that_came_back_wins_traffic_back(fleet, real_registry):
     for _ in range(30):
         ask(router, "general", HI)
     assert len(servers[1].chat_requests) > 0
+
+
+def test_api_ps_is_read_in_the_background_once_per_15_s_for_every_process(fleet, real_registry):
+    router, (a, b, c), entries = fleet
+    a.loaded = set()
+    now = [1000.0]
+    state = FleetState(real_registry, clock=lambda: now[0])
+    assert state.read(entries).loaded[a.url] is None  # nothing cached: no load cost assumed
+    assert poll(lambda: state.read(entries).loaded[a.url] == frozenset())
+    assert poll(lambda: state.read(entries).loaded[b.url] == {"llama3.1:8b"})
+
+    def asked() -> int:
+        return sum(r.path == "/api/ps" for s in (a, b, c) for r in s.requests)
+
+    before = asked()
+    state.read(entries)  # fresh: no refresh
+    other = FleetState(real_registry, clock=lambda: now[0] + 20)  # another process, 20 s on
+    other.read(entries)  # stale for it, but the refresh lock (15 s) is held: nobody asks
+    for thread in [t for t in threading.enumerate() if t.name == "fleet-ps"]:
+        thread.join(BOUND_S)
+    assert asked() == before
