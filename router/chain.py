@@ -7,7 +7,10 @@
 
 "Its other hosts": the replicas of the model tried first (registry/replicas.py), the same model
 served by another host; only when none of them answers does the chain move on to other models.
-A model asked for with `name@host` is pinned to that host: it is the whole chain.
+A model asked for with `name@host` is pinned to that host: it is the whole chain. With balancing
+(router/fleet.py) the snapshot carries the balancer's `order` of the first model's hosts, and the
+first of them that is available answers (the same model: no notice); `avoid` leaves out the
+entries a request already tried (a host that answered 503 "server busy" is not unavailable).
 
 No I/O here: availability arrives as a function (model -> ProbeResult), the models as a snapshot.
 """

@@ -7,6 +7,10 @@
   next route down the chain: the same model on another host as often as it has hosts, another
   model ONCE; never past a host pinned with `name@host` (router/chain.py). `on_notice` receives
   one line per retry, naming the host that takes over, and `.route` becomes the route used.
+- A model served by several hosts is balanced (router/fleet.py): the route's host is the
+  balancer's pick, a lease counts the request in flight there from before it is sent until it
+  ends (renewed as tokens come), and a 503 "server busy" tries another host without marking the
+  busy one unavailable. A 400 is never retried.
 - After output began, any failure raises `StreamBroken`: retrying would repeat text already shown.
 - The model's timeout is a deadline for each token (router/deadline.py): the first must come
   within it, and each next one within it of the last, however the server drips its bytes. No
