@@ -110,7 +110,7 @@ class Snapshot:
         """The hosts of the first model, tried before anything else: in the balancer's order
         when it gave one (the model served by several hosts), else the model's own entry."""
         by_id = {m.model_id: m for m in self.first_hosts(chosen)}
-        ids = self.order if chosen.model_id in self.order else (chosen.model_id,)
+        ids = self.order if any(i in by_id for i in self.order) else (chosen.model_id,)
         return [by_id[i] for i in ids if i in by_id and i not in self.avoid]
 
     def others(self, model_type: str) -> list[ModelConfig]:

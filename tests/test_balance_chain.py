@@ -70,3 +70,11 @@ def test_request_keys_tell_an_entry_a_model_and_a_pinned_host_apart():
                        order=(C.model_id, B.model_id, A.model_id))
     route = choose("general", ordered, up(11501, 11502, 11503))
     assert (route.model.model_id, route.via) == (C.model_id, "requested")
+
+
+def test_an_active_host_left_out_of_the_order_lets_the_others_share():
+    """The active entry's host is down (so the balancer left it out): its other hosts are
+    still taken in the balancer's order, not registry order."""
+    snapshot = Snapshot(FLEET, TINY, order=(C.model_id, B.model_id))
+    route = choose("general", snapshot, up(11502, 11503))
+    assert (route.model.model_id, route.via, route.notice) == (C.model_id, "active", None)
