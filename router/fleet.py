@@ -144,6 +144,7 @@ def candidates(hosts: list[ModelConfig], view: FleetView, now: float) -> list[Ca
             weight=0.0 if state is None else balance.current_weight(state.weight, state.ttft_at,
                                                                     now),
             in_flight=0 if state is None else state.in_flight,
+            sampled_at=None if state is None else state.ttft_at,
             parallel=model.parallel,
             loaded=None if loaded is None else tagged_name(model.model_name) in {
                 tagged_name(name) for name in loaded},
