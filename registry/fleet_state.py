@@ -6,7 +6,8 @@ slot as every registry key). Keys (docs/ARCHITECTURE.md, "Redis keys"), `{id}` a
     fleet:{id}:leases        sorted set  one member per request in flight there, scored by the
                                          unix time its lease expires
     fleet:{id}               hash        ttft_ms weight ttft_at (decayed warm TTFT), cool_s
-                                         cool_until (cooldown), busy_until (503 "server busy")
+                                         cool_until (cooldown), busy_until (503 "server busy"),
+                                         load_ms (what loading the model there last cost)
     fleet:ps:{host:port}     string      JSON {"at": unix s, "models": [names /api/ps lists]}
     fleet:ps:{host:port}:lock string     set while one process refreshes that cache (15 s)
     fleet:balance:{type}     string      "on" | "off": `ai-cli model TYPE balance on|off`
@@ -49,6 +50,7 @@ class HostState:
     cool_s: float = 0.0
     cool_until: float | None = None
     busy_until: float | None = None
+    load_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,22 @@ class FleetState:
         return self._write(lambda r: r.hset(self.host_key(model_id), mapping={
             "cool_s": f"{seconds:g}", "cool_until": f"{until:.3f}"}))
 
+    def store_load(self, model_id: str, load_ms: float) -> None:
+        """What loading the model on that entry's host just cost (Ollama's load_duration)."""
+        self._write(lambda r: r.hset(self.host_key(model_id), "load_ms", f"{load_ms:.0f}"))
+
+    def mark_loaded(self, url: str, name: str) -> None:
+        """A request just loaded `name` there: the cached /api/ps says so until its next read
+        (else the host would be charged a load it no longer needs for up to 15 s)."""
+        try:
+            names, at = _ps_entry(self._redis().get(self.ps_key(url)))
+        except Exception:  # noqa: BLE001
+            self._failed()
+            return
+        if names is not None and name not in names:
+            payload = json.dumps({"at": at, "models": sorted({*names, name})})
+            self._write(lambda r: r.set(self.ps_key(url), payload))
+
     def recovered(self, model_id: str) -> None:
         """The entry answered: its cooldown (and the doubling) starts over."""
         self._write(lambda r: r.hdel(self.host_key(model_id), "cool_s", "cool_until"))
@@ -326,7 +344,7 @@ def _host_state(in_flight: int, fields) -> HostState:
     return HostState(in_flight, _number(fields.get("ttft_ms")),
                      _number(fields.get("weight")) or 0.0, _number(fields.get("ttft_at")),
                      _number(fields.get("cool_s")) or 0.0, _number(fields.get("cool_until")),
-                     _number(fields.get("busy_until")))
+                     _number(fields.get("busy_until")), _number(fields.get("load_ms")))
 
 
 def _ps_entry(raw) -> tuple[frozenset | None, float | None]:

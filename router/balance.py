@@ -37,6 +37,7 @@ HALF_LIFE = 30.0  # seconds for a TTFT sample to lose half its weight
 STALE_S = 30.0  # a host whose last sample is older has "no recent sample" (exploration)
 UNKNOWN_TTFT_MS = 1000.0  # a host's TTFT when no host of the model has a sample yet
 LOAD_MS = 5000.0  # what loading a model costs when no load was measured on that host
+LOADED_MS = 100.0  # an answer whose load_duration reached this loaded the model (else: warm)
 NEAR = 1.15  # candidates within 15% of the best score are equally good
 STICKY = 1.5  # a session keeps its host while within 1.5× the best score
 EXPLORE = 0.1  # share of picks that go to a host with no recent sample, when there is one

@@ -98,6 +98,10 @@ class Balancer:
         if not isinstance(model, ModelConfig) or attempt.status != "ok":
             return
         queued = lease is not None and lease.count > model.parallel
+        load_ms = (attempt.load_duration_ns or 0) / 1_000_000
+        if load_ms >= balance.LOADED_MS:  # this request loaded the model there
+            self.state.store_load(model.model_id, load_ms)
+            self.state.mark_loaded(model.url.rstrip("/"), tagged_name(model.model_name))
         warm = attempt.warm_ttft_ms
         if warm is not None and not queued:
             state = self.state.host(model.model_id)
@@ -148,6 +152,7 @@ def candidates(hosts: list[ModelConfig], view: FleetView, now: float) -> list[Ca
             parallel=model.parallel,
             loaded=None if loaded is None else tagged_name(model.model_name) in {
                 tagged_name(name) for name in loaded},
+            load_ms=balance.LOAD_MS if state is None or state.load_ms is None else state.load_ms,
             cooling_until=None if state is None else state.cool_until,
             busy_until=None if state is None else state.busy_until,
         ))

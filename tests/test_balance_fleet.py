@@ -322,3 +322,16 @@ def test_api_ps_is_read_in_the_background_once_per_15_s_for_every_process(fleet,
     for thread in [t for t in threading.enumerate() if t.name == "fleet-ps"]:
         thread.join(BOUND_S)
     assert asked() == before
+
+
+def test_a_request_that_loaded_the_model_teaches_its_load_time_and_marks_it_loaded(fleet):
+    router, (a, b, c), entries = fleet
+    a.loaded, a.load_time = set(), 0.2  # a must load the model first (Ollama's load_duration)
+    state = router.balancer.state
+    state.refresh_now(a.url)  # /api/ps of a cached: not loaded
+    assert state.read(entries).loaded[a.url] == frozenset()
+    route, _ = ask(router, "general", HI, model_id=request_key(entries[0].model_id))
+    assert route.model.model_id == entries[0].model_id
+    assert state.host(entries[0].model_id).load_ms == 200
+    assert state.read(entries).loaded[a.url] == {"llama3.1:8b"}
+    assert fleet_problems(router.registry.redis, router.registry.keys.prefix) == []
