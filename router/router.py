@@ -20,6 +20,7 @@ from registry.config import ConfigManager, FallbackModel
 from registry.errors import RegistryUnavailable
 from registry.model import ModelConfig, validate_model_type
 from router.chain import REQUEST_TYPES, Route, Snapshot, choose
+from router.fleet import Balancer
 from router.features import Features, features_from_routes
 from router.fitter import ContextFitter
 from router.stream import RoutedStream
@@ -36,8 +37,11 @@ class Router:
         self.fallback: FallbackModel = config.get_fallback_model()
         self.context = ContextFitter(registry, config, checker)  # num_ctx and trimming
         self.answers = AnswerLog(registry, store_text=config.log_store_text)  # log:answers
+        # host choice between replicas, shared through Redis (router/fleet.py)
+        self.balancer = Balancer(registry, enabled_by_default=config.routing_balance)
         self._chat_models: dict[tuple, object] = {}
         self._lock = threading.Lock()
+        self._probing: set[str] = set()  # hosts being probed in the background
 
     # --- choosing ----------------------------------------------------------------------------
 
@@ -57,10 +61,70 @@ class Router:
         return Snapshot(models, self.fallback, pinned=pinned, requested=model_id)
 
     def route(self, request_type: str, pinned_model_id: str | None = None,
-              model_id: str | None = None) -> Route:
+              model_id: str | None = None, *, balanced: bool = False,
+              avoid: frozenset = frozenset(), session_id: str | None = None) -> Route:
+        """`balanced`: order the first model's hosts by the balancer (a request about to be
+        sent does; status and listings do not). `avoid`: entries this request already tried."""
         validate_model_type(request_type)
         snapshot = self.snapshot(request_type, pinned_model_id, model_id)
+        if avoid:
+            snapshot = replace(snapshot, avoid=frozenset(avoid))
+        if balanced:
+            snapshot = self._balanced(request_type, snapshot, session_id)
         return choose(request_type, snapshot, self.checker.check)
+
+    def _balanced(self, request_type: str, snapshot: Snapshot, session_id: str | None):
+        """The snapshot with the balancer's order of the first model's usable hosts; a host
+        pinned with `name@host` is never balanced away."""
+        chosen = snapshot.active(request_type)
+        if (chosen is None or snapshot.host_pinned or snapshot.entry_named
+                or snapshot.registry_problem):
+            return snapshot
+        hosts = []
+        for model in snapshot.first_hosts(chosen):
+            if model.model_id in snapshot.avoid:
+                continue
+            if self.known(model).is_available:
+                hosts.append(model)
+            elif self.checker.cached(model) is None:  # down when last seen, long enough ago
+                self._probe_later(model)  # so a host that came back wins traffic back
+        try:
+            order = self.balancer.order(hosts, session_id)
+        except Exception:  # noqa: BLE001 - balancing never breaks a request: active host first
+            return snapshot
+        return replace(snapshot, order=order) if order else snapshot
+
+    def _probe_later(self, model) -> None:
+        """Probe a host last seen down in a background thread (never on the request path): once
+        it answers, the next request counts it among the model's hosts again."""
+        with self._lock:
+            if model.model_id in self._probing:
+                return
+            self._probing.add(model.model_id)
+
+        def probe() -> None:
+            try:
+                self.checker.check(model, force=True)
+            except Exception:  # noqa: BLE001 - a probe that fails changes nothing
+                pass
+            finally:
+                with self._lock:
+                    self._probing.discard(model.model_id)
+
+        threading.Thread(target=probe, daemon=True, name="probe-later").start()
+
+    def recheck(self, model, lease, avoid: frozenset = frozenset()):
+        """Another host of `model` when the lease just taken shows it oversubscribed (several
+        processes picked it at once: router/fleet.py `Balancer.recheck`); None to keep it."""
+        if not isinstance(model, ModelConfig) or lease is None or lease.count <= model.parallel:
+            return None
+        try:
+            snapshot = self.snapshot()
+            hosts = [m for m in snapshot.first_hosts(model)
+                     if m.model_id not in avoid and self.known(m).is_available]
+            return self.balancer.recheck(model, lease, hosts)
+        except Exception:  # noqa: BLE001 - balancing never breaks a request
+            return None
 
     def routes(self, probe: bool = True) -> dict[str, Route]:
         """Both routes from one registry read. `probe=False`: from what is known already (the
@@ -174,6 +238,10 @@ class Router:
                exchange: Callable[[], dict] | None = None) -> None:
         """An attempt ended: calibrate the model's token estimate, log the answer. Best effort.
         `exchange` gives the log entry's pointer and text (message_id, prompt, response)."""
+        try:
+            self.balancer.ended(attempt, attempt.lease, session_id)
+        except Exception:  # noqa: BLE001 - accounting never breaks an answer
+            pass
         try:
             if attempt.status == "ok":
                 self.checker.answered(attempt.model)  # no probe before the next message

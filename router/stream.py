@@ -7,6 +7,10 @@
   next route down the chain: the same model on another host as often as it has hosts, another
   model ONCE; never past a host pinned with `name@host` (router/chain.py). `on_notice` receives
   one line per retry, naming the host that takes over, and `.route` becomes the route used.
+- A model served by several hosts is balanced (router/fleet.py): the route's host is the
+  balancer's pick, a lease counts the request in flight there from before it is sent until it
+  ends (renewed as tokens come), and a 503 "server busy" tries another host without marking the
+  busy one unavailable. A 400 is never retried.
 - After output began, any failure raises `StreamBroken`: retrying would repeat text already shown.
 - The model's timeout is a deadline for each token (router/deadline.py): the first must come
   within it, and each next one within it of the last, however the server drips its bytes. No
@@ -22,15 +26,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Iterator
 
 from router.usage import Attempt
 
 from registry.availability import model_key
 from router.errors import NoModelAvailable
-from router.chain import PINNED, Route, describe
+from router.chain import ANY_HOST, PINNED, Route, describe
 from router.deadline import token_wait
-from router.failures import EMPTY_REPLY, classify, to_error
+from router.failures import BUSY, EMPTY_REPLY, MODEL_MISSING, classify, to_error
 
 MAX_FAILOVERS = 1
 
@@ -55,7 +60,8 @@ class RoutedStream:
         self.attempts: list[Attempt] = []  # one per model asked, in order
         self._trim_told = False
         self.on_route = on_route
-        self.route: Route = router.route(request_type, pinned_model_id, model_id)
+        self.route: Route = router.route(request_type, pinned_model_id, model_id, balanced=True,
+                                         session_id=session_id)
         if on_route is not None:
             on_route(self.route)
         self.failovers: list[str] = []  # the notice of each failover, in order
@@ -71,31 +77,42 @@ class RoutedStream:
     def _chunks(self) -> Iterator:
         failovers = 0  # moves to another model (another host of the same one is not counted)
         tried: set = set()
+        avoid: set = set()  # entry ids tried: the next route leaves them out (a busy one too)
         while True:
             if not self.route.available:
                 raise NoModelAvailable(self.request_type, self.route.notice)
+            lease = self._claim(frozenset(avoid) - {None})  # may move to a freer host
             model = self.route.model
-            fitted = self._fit(model)  # InputTooBig here: nothing sent, nothing logged
-            with _Measured(self, model) as attempt:
+            try:
+                fitted = self._fit(model)  # InputTooBig here: nothing sent, nothing logged
+            except BaseException:
+                self.router.balancer.state.release(lease)
+                raise
+            with _Measured(self, model, lease) as attempt:
                 output_began = False
                 try:
                     for chunk in _each_within(self._open(model, attempt, fitted),
                                               model.timeout):
                         output_began = True
                         attempt.see(chunk)
+                        self.router.balancer.renew(attempt.lease)  # a long stream keeps its slot
                         yield chunk
                 except Exception as exc:  # noqa: BLE001 - classified below; unknown ones re-raised
                     kind = classify(exc)
                     if kind is None:
                         raise
+                    attempt.failure = kind.name
                     error = to_error(kind, model, describe(model), exc, output_began)
                     if output_began or not kind.fail_over:
                         raise error from exc
                     reason = kind.explain(model.model_name, exc)
-                    self.router.checker.mark_unavailable(model, reason)
+                    self._learn(model, kind, reason)
                     tried.add(model_key(model))
+                    avoid.add(model.model_id)
                     self.route = self.router.route(self.request_type, self.pinned_model_id,
-                                                   self.model_id)
+                                                   self.model_id, balanced=True,
+                                                   avoid=frozenset(avoid) - {None},
+                                                   session_id=self.session_id)
                     if not self.route.available and _host_pinned(self.model_id):
                         raise NoModelAvailable(self.request_type, self.route.notice) from exc
                     if not self.route.available or model_key(self.route.model) in tried:
@@ -123,6 +140,38 @@ class RoutedStream:
     def answer(self):
         """The answer-log record of the attempt that answered (the last), or None."""
         return self.attempts[-1].record(self.session_id) if self.attempts else None
+
+    def _claim(self, avoid: frozenset):
+        """Count the request in flight on the route's host (a lease) before it is sent; when
+        that shows the host oversubscribed by processes that picked it at the same moment, and
+        the request was balanced (not pinned, not named by its id), move to a host predicted
+        clearly sooner. Returns the lease (None without Redis)."""
+        balancer = self.router.balancer
+        lease = balancer.take(self.route.model)
+        if _host_pinned(self.model_id) or _entry_named(self.model_id):
+            return lease
+        other = self.router.recheck(self.route.model, lease, avoid)
+        if other is None:
+            return lease
+        balancer.state.release(lease)
+        self.route = replace(self.route, model=other)
+        if self.on_route is not None:
+            self.on_route(self.route)
+        return balancer.take(other)
+
+    def _learn(self, model, kind, reason: str) -> None:
+        """What a failure before the first token says about that host: busy (503) passes it
+        over for a moment and is no failure; a model missing there re-reads its /api/tags;
+        refused or timed out cools it down (router/fleet.py); all but busy mark it unavailable."""
+        if kind is not BUSY:
+            if kind is MODEL_MISSING:
+                self.router.checker.check(model, force=True)
+            self.router.checker.mark_unavailable(model, reason)
+        try:
+            hosts = self.router.snapshot().first_hosts(model) if _registered(model) else []
+            self.router.balancer.failed(model, kind.name, hosts)
+        except Exception:  # noqa: BLE001 - balancing never breaks a request
+            pass
 
     def _fit(self, model):
         self.uses_tools = bool(self.tools) and self.router.checker.supports_tools(model)
@@ -154,6 +203,17 @@ class RoutedStream:
             self.on_notice(notice)
 
 
+def _registered(model) -> bool:
+    from registry.model import ModelConfig
+
+    return isinstance(model, ModelConfig)
+
+
+def _entry_named(requested: str | None) -> bool:
+    """`-m` gave an entry's id: that host is asked first, never balanced away."""
+    return requested is not None and not requested.endswith((PINNED, ANY_HOST))
+
+
 def _host_pinned(requested: str | None) -> bool:
     return requested is not None and requested.endswith(PINNED)
 
@@ -168,9 +228,10 @@ def _same_model(a, b) -> bool:
 class _Measured:
     """An `Attempt` for the length of one request: how it ended, then handed to the router."""
 
-    def __init__(self, stream: RoutedStream, model):
+    def __init__(self, stream: RoutedStream, model, lease=None):
         self.stream = stream
         self.attempt = Attempt(model, stream.route.via)
+        self.attempt.lease = lease  # taken when the host was picked (`RoutedStream._claim`)
 
     def __enter__(self) -> Attempt:
         self.stream.attempts.append(self.attempt)
