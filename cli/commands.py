@@ -59,8 +59,9 @@ COMPLETION = Command(
             "calling `ai-cli completion names`.",
 )
 COMPLETION_NAMES = Command(
-    ("completion", "names", Slot("kind", ("model", "session"))),
-    "Model ids and names, or session ids, one a line (what the completion scripts call)",
+    ("completion", "names", Slot("kind", ("model", "session", "preset"))),
+    "Model ids and names, session ids or preset names, one a line (what the completion "
+    "scripts call)",
     "cli.completion:completion_names", faces=frozenset({SUBCOMMAND}), group="program",
 )
 FACE_COMMANDS = [WIZARD, SERVE, RAW, EDIT, COMPLETION, COMPLETION_NAMES]
