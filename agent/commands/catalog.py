@@ -109,6 +109,8 @@ MODEL = [
         ("model", "stats"), "Per model and per host: requests, success rate, failures, time to "
         "first token, tokens/s",
         "agent.commands.stats:stats",
+        options=(Option("--by", "model (per model and per host, the default) or preset",
+                        "WHAT"),),
         details="Over the answer log (its newest 10,000 entries): requests, the share answered "
                 "whole, failures by kind (broken, failed over), p50 and p90 time to first "
                 "token, median tokens per second, and each host's parallel. Also GET "
@@ -222,6 +224,7 @@ LOG = [
                    "TEXT", short="-q"),
             Option("--since", "only answers since then: 30m, 1h, 2d, 1w, or a date", "WHEN"),
             Option("--no-text", "the compact table, without prompts and answers"),
+            Option("--preset", "only answers made through this preset", "NAME"),
         ),
         details="Newest first, from the `log:answers` stream every ai-cli process writes "
                 "(one-shot `ai-cli chat` answers too), with each prompt and answer (as "

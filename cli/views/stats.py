@@ -21,8 +21,11 @@ def show_model_stats(result: ModelStatsReport, out: Output) -> None:
     if not stats.entries:
         out.line("No answers logged yet: the numbers appear after the first answers.")
         return
-    _show_groups(out, "Per model", "model", "hosts", stats.models, parallel=False)
-    _show_groups(out, "Per host", "host", "parallel", stats.hosts, parallel=True)
+    if result.presets is not None:
+        _show_groups(out, "Per preset", "preset", "models", result.presets, parallel=False)
+    else:
+        _show_groups(out, "Per model", "model", "hosts", stats.models, parallel=False)
+        _show_groups(out, "Per host", "host", "parallel", stats.hosts, parallel=True)
     span = f", {_when(stats.oldest)} to {_when(stats.newest)}" if stats.oldest else ""
     out.notice(f"From the newest {stats.entries:,} answer-log entries{span}. success: ok "
                "answers of the requests not stopped by you; failed over: failed before any "
@@ -56,7 +59,7 @@ def _table(title: str, name: str, second: str, groups: list[GroupStats], paralle
         table.add_column(column, justify="left" if column == name else "right",
                          no_wrap=True)  # "10 ms" never split: the table fits whole or stacks
     for g in groups:
-        table.add_row(Text(g.name), *(Text(cell) for cell in _cells(g, parallel)))
+        table.add_row(Text(g.name or "(none)"), *(Text(cell) for cell in _cells(g, parallel)))
     return table
 
 
@@ -68,7 +71,7 @@ def _show_stacked(out: Output, title: str, second: str, groups: list[GroupStats]
 
     out.line(title, style="italic")
     for g in groups:
-        out.print(Text(g.name, style="bold"), overflow="fold")
+        out.print(Text(g.name or "(none)", style="bold"), overflow="fold")
         pairs = [Text(f"{label} {value}") for label, value in
                  zip((second, *COLUMNS), _cells(g, parallel))]
         for line in fitted_lines(Text("  "), pairs, out.out.width, sep=" · ", indent="  "):
