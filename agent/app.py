@@ -169,8 +169,9 @@ class App:
         if shipped is not None and (migrated is not None or self.config.presets_section is None):
             return None
         from migrations.add_presets import presets_on_start
+        from router.options import options_from_mapping
 
-        return presets_on_start(self.registry, self.config)
+        return presets_on_start(self.registry, self.config, options_from_mapping)
 
     def _nothing_to_migrate(self) -> bool:
         """The migration's two markers, read in one round trip: whether it is done for good

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from registry.errors import AiCliError, InvalidInput, RegistryReadOnly, RegistryUnavailable
 from registry.model import encode_time, now_utc
-from registry.presets import Preset, clashing_model, presets_from_mapping
+from registry.presets import OptionsCheck, Preset, clashing_model, presets_from_mapping
 
 CODING_SYSTEM = ("You are a careful senior programmer. Answer with working code first, then a "
                  "short explanation; keep the existing style; say when something is unclear.")
@@ -81,23 +81,25 @@ def plan_presets(shipped_done: bool, migrated_done: bool, existing: set[str],
                       mark_migrated=not migrated_done and config_presets is not None)
 
 
-def config_presets(config) -> list[Preset] | None:
+def config_presets(config, check_options: OptionsCheck) -> list[Preset] | None:
     """config.yaml's `presets:` mapping, every preset checked (InvalidInput naming the bad
     one); None without the mapping."""
     raw = config.presets_section
     if raw is None:
         return None
     try:
-        return presets_from_mapping(raw or {})
+        return presets_from_mapping(raw or {}, check_options)
     except InvalidInput as exc:
         raise InvalidInput(f"config.yaml presets: {exc.message}") from None
 
 
-def migrate_presets(registry, config, dry_run: bool = False) -> PresetPlan:
-    """Run the pending steps in one transaction (or only plan them)."""
+def migrate_presets(registry, config, check_options: OptionsCheck,
+                    dry_run: bool = False) -> PresetPlan:
+    """Run the pending steps in one transaction (or only plan them). `check_options`: the `-o`
+    rules (router/options.py `options_from_mapping`), passed in by the layer above."""
     live = registry.live()  # RegistryReadOnly while Redis is down or ignored
     keys = live.keys
-    wanted = config_presets(config)
+    wanted = config_presets(config, check_options)
 
     def attempt(pipe) -> PresetPlan:
         pipe.watch(keys.presets_shipped, keys.presets_migrated, keys.preset_index)
@@ -131,14 +133,16 @@ def migrate_presets(registry, config, dry_run: bool = False) -> PresetPlan:
     return live.transaction(attempt)
 
 
-def presets_on_start(registry, config) -> str | None:
+def presets_on_start(registry, config, check_options: OptionsCheck) -> str | None:
     """At ai-cli's start: the pending steps, and the one line to show (or None). Off with
     AI_CLI_SKIP_MODEL_MIGRATION=true and under AI_CLI_FORCE_CONFIG_YAML; waits while Redis is
     down (the next start runs it)."""
     if config.skip_migration or config.force_config_yaml or not registry.online:
         return None
     try:
-        return migrate_presets(registry, config).summary()
+        if registry.live().damaged_keys():
+            return None  # a damaged registry writes nothing; the model migration says why
+        return migrate_presets(registry, config, check_options).summary()
     except (RegistryUnavailable, RegistryReadOnly):
         return None
     except AiCliError as exc:

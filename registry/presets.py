@@ -12,6 +12,10 @@ separated. The encoding (`Preset.to_hash` / `Preset.from_hash`) is pure and the 
 raises: a hash that does not decode is a preset with a `problem`, listed with `!` and removable,
 like a corrupt model entry. Every change is one MULTI/EXEC (the registry's `transaction`), its
 event published inside it.
+
+Options are checked by the `-o` rules, which live above the registry (router/options.py,
+`options_from_mapping`): the layer that builds a store or checks a preset passes that check in
+(`check_options`), as the registry imports nothing of the router.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import redis
 
@@ -37,6 +41,7 @@ FASTEST = "fastest:"
 CAPABILITIES = ("completion", "tools", "insert", "vision", "embedding", "thinking")
 FIELDS = ("name", "description", "model", "system", "options", "requires", "updated_at")
 MAX_TEXT = 100_000
+OptionsCheck = Callable[[Any], dict]  # options as stored or typed -> checked (InvalidInput)
 
 
 class UnknownPreset(AiCliError):
@@ -70,7 +75,7 @@ class Preset:
                 "requires": ",".join(self.requires), "updated_at": self.updated_at}
 
     @classmethod
-    def from_hash(cls, fields: Any, name: str) -> "Preset":
+    def from_hash(cls, fields: Any, name: str, check_options: OptionsCheck) -> "Preset":
         """The preset a stored hash holds; never raises (a bad hash is a corrupt preset)."""
         if isinstance(fields, Exception):
             return cls(name, problem="its key holds another Redis type, not a hash")
@@ -85,7 +90,7 @@ class Preset:
             requires = tuple(r for r in data["requires"].split(",") if r)
             return checked_preset(name, description=data["description"], model=data["model"],
                                   system=data["system"], options=options, requires=requires,
-                                  updated_at=data["updated_at"])
+                                  updated_at=data["updated_at"], check_options=check_options)
         except (ValueError, TypeError, AttributeError, InvalidInput) as exc:
             return cls(name, problem=_one_line(str(exc)))
 
@@ -148,29 +153,9 @@ def validate_requires(values: Iterable[Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def options_from_mapping(data: Any) -> dict:
-    """Options given as a mapping (YAML, JSON, a stored hash), checked by the `-o` rules:
-    unknown keys and bad values are refused (InvalidInput naming them)."""
-    from router.options import parse_options
-
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise InvalidInput("options must be a mapping of Ollama options, e.g. "
-                           "{temperature: 0.2}.")
-    pairs = []
-    for key, value in data.items():
-        if not isinstance(key, str):
-            raise InvalidInput(f"Unknown option {key!r}.")
-        for one in value if isinstance(value, list) else [value]:
-            if isinstance(one, (dict, list)) or one is None:
-                raise InvalidInput(f"Option {key} takes a single value, not {one!r}.")
-            pairs.append((key, _option_text(one)))
-    return parse_options(pairs)
-
-
-def checked_preset(name: Any, *, description: Any = "", model: Any = "", system: Any = "",
-                   options: Any = None, requires: Any = (), updated_at: Any = "") -> Preset:
+def checked_preset(name: Any, *, check_options: OptionsCheck, description: Any = "",
+                   model: Any = "", system: Any = "", options: Any = None, requires: Any = (),
+                   updated_at: Any = "") -> Preset:
     """A preset from untrusted values; InvalidInput naming the first bad one."""
     for label, value in (("description", description), ("system", system),
                          ("updated_at", updated_at)):
@@ -182,10 +167,10 @@ def checked_preset(name: Any, *, description: Any = "", model: Any = "", system:
     if not isinstance(requires, (list, tuple)):
         raise InvalidInput("requires must be a list of capabilities, e.g. [tools].")
     return Preset(validate_preset_name(name), description, validate_model_field(model), system,
-                  options_from_mapping(options), validate_requires(requires), updated_at)
+                  check_options(options), validate_requires(requires), updated_at)
 
 
-def presets_from_mapping(data: Any) -> list[Preset]:
+def presets_from_mapping(data: Any, check_options: OptionsCheck) -> list[Preset]:
     """Every preset of an export file or config.yaml `presets:` mapping (name -> fields), all
     checked before any is returned. InvalidInput names the preset and what is wrong."""
     if not isinstance(data, dict):
@@ -202,7 +187,7 @@ def presets_from_mapping(data: Any) -> list[Preset]:
                                "description, model, system, options, requires).")
         try:
             presets.append(checked_preset(
-                name, description=fields.get("description") or "",
+                name, check_options=check_options, description=fields.get("description") or "",
                 model=fields.get("model") or "", system=fields.get("system") or "",
                 options=fields.get("options"), requires=fields.get("requires") or ()))
         except InvalidInput as exc:
@@ -233,8 +218,9 @@ class PresetStore:
     translation of Redis failures into one-line errors); while Redis is down they are refused.
     """
 
-    def __init__(self, registry):
+    def __init__(self, registry, check_options: OptionsCheck):
         self.registry = registry
+        self.check_options = check_options
 
     @property
     def keys(self):
@@ -249,7 +235,7 @@ class PresetStore:
             for name in names:
                 reads.hgetall(self.keys.preset(name))
             replies = reads.execute(raise_on_error=False) if names else []
-            return [Preset.from_hash(r, n) for n, r in zip(names, replies)]
+            return [Preset.from_hash(r, n, self.check_options) for n, r in zip(names, replies)]
 
         return self._run(attempt)
 
@@ -263,7 +249,7 @@ class PresetStore:
             fields = hash_or_wrong_type(pipe, self.keys.preset(name))
             if not fields and not _is_member(pipe, self.keys.preset_index, name):
                 raise UnknownPreset(name)
-            return Preset.from_hash(fields, name)
+            return Preset.from_hash(fields, name, self.check_options)
 
         return self._run(attempt)
 
@@ -312,7 +298,7 @@ class PresetStore:
             indexed = _is_member(pipe, self.keys.preset_index, name)
             if not fields and not indexed:
                 raise UnknownPreset(name)
-            preset = Preset.from_hash(fields, name)
+            preset = Preset.from_hash(fields, name, self.check_options)
             pipe.multi()
             pipe.delete(key)
             pipe.srem(self.keys.preset_index, name)
@@ -354,12 +340,6 @@ def _require_set(pipe, key: str) -> None:
     if found not in ("none", "set"):
         raise CorruptRegistryKey(key, found, "set", fix=f"Delete it (redis-cli DEL '{key}'); "
                                  "every preset then needs adding again.")
-
-
-def _option_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _text(value) -> str:

@@ -135,13 +135,14 @@ def _save_preset(app, args: Args, options: dict):
     a preset. Nothing is read from stdin or sent."""
     from agent.commands.preset import preset_store, save_checked
     from registry.presets import checked_preset
+    from router.options import options_from_mapping
 
     base = preset_store(app).get(args.preset) if args.preset is not None else None
     if base is not None and base.corrupt:
         raise InvalidInput(f"Preset {base.name!r} is damaged ({base.problem}); it cannot be the "
                            "base of another.")
     preset = checked_preset(
-        args.save, description=base.description if base else "",
+        args.save, check_options=options_from_mapping, description=base.description if base else "",
         model=args.model if args.model is not None else (base.model if base else ""),
         system=args.system if args.system is not None else (base.system if base else ""),
         options={**(base.options if base else {}), **options},

@@ -24,8 +24,9 @@ MAX_IMPORT_BYTES = 1_000_000
 
 def preset_store(app) -> PresetStore:
     from registry.presets import PresetStore
+    from router.options import options_from_mapping
 
-    return PresetStore(app.registry)
+    return PresetStore(app.registry, options_from_mapping)
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -114,12 +115,11 @@ class PresetInUse:
 
 def add(app, args: Args) -> PresetSaved:
     from registry.presets import checked_preset, validate_preset_name
-
-    from router.options import parse_options
+    from router.options import options_from_mapping, parse_options
 
     name = validate_preset_name(args.name)
     requires = [r for r in (args.requires or "").split(",") if r.strip()]
-    preset = checked_preset(name, description=args.description or "", model=args.model or "",
+    preset = checked_preset(name, check_options=options_from_mapping, description=args.description or "", model=args.model or "",
                             system=args.system or "", options=parse_options(args.option),
                             requires=requires)
     return save_checked(app, preset)
@@ -175,8 +175,9 @@ def import_file(app, args: Args) -> PresetsImported:
     """Every preset of the file is checked (names, options, clashes, the YAML itself) before
     any is written; then all are written in one transaction."""
     from registry.presets import presets_from_mapping
+    from router.options import options_from_mapping
 
-    presets = presets_from_mapping(_read_yaml(args.file))
+    presets = presets_from_mapping(_read_yaml(args.file), options_from_mapping)
     if not presets:
         raise InvalidInput(f"{args.file} holds no presets; nothing was imported.")
     models = app.read_registry(lambda r: r.list_models())
