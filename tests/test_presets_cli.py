@@ -117,6 +117,7 @@ def test_explain_and_save_send_nothing(cli, ollama_server, real_redis, key_prefi
     assert explained["sent"] is False and explained["preset"] == "p"
     assert explained["route"]["model_id"] == model.model_id
     assert explained["route"]["url"] == ollama_server.url
+    assert explained["route"]["unmet_requires"] == []
     assert explained["system"] == {"value": "preset system", "source": "preset p"}
     assert explained["options"] == {
         "num_ctx": {"value": 1024, "source": "preset p"},
@@ -240,3 +241,31 @@ def test_changes_publish_events(cli, real_redis, key_prefix):
     pubsub.close()
     assert {"event": "preset_added", "name": "ev"} in seen
     assert {"event": "preset_removed", "name": "ev"} in seen
+
+
+def test_an_unmet_requirement_is_reported_when_known(cli, ollama_server, real_redis, key_prefix):
+    ollama_server.add_model("plain", capabilities=("completion",))
+    ModelRegistry(real_redis, key_prefix=key_prefix).add_model(
+        "general", ollama_server.url, "plain", timeout=10)
+    cli.json("preset", "add", "tooly", "--requires", "tools")
+    explained = cli.json("chat", "--explain", "-p", "tooly")
+    assert explained["route"]["unmet_requires"] == ["tools"]
+    resolved = cli.json("preset", "show", "tooly", "--resolved")["resolved"]
+    assert resolved["route"]["unmet_requires"] == ["tools"]
+    assert "requires tools" in cli.run("chat", "--explain", "-p", "tooly").stderr
+    assert ollama_server.chat_requests == []
+
+
+def test_ai_cli_migrate_runs_the_preset_steps_too(cli, real_redis, key_prefix):
+    cli.write_config(presets={"terse": {"system": "Be terse.", "options": {"temperature": 0.2}}})
+    env = {"AI_CLI_SKIP_MODEL_MIGRATION": "true"}  # so that only `migrate` runs them
+    planned = cli.json("migrate", "--dry-run", env=env)["presets"]
+    assert planned["from_config"] == ["terse"] and planned["shipped"] == [
+        "fast", "accurate", "coding"]
+    assert list(real_redis.scan_iter(f"{key_prefix}presets:*")) == []
+    done = cli.json("migrate", env=env)["presets"]
+    assert done["changed"] and sorted(real_redis.smembers(f"{key_prefix}presets:index")) == [
+        "accurate", "coding", "fast", "terse"]
+    assert cli.json("migrate", env=env)["presets"]["changed"] is False
+    text = cli.run("migrate", "--dry-run", env=env).stdout
+    assert "Presets" not in text  # nothing left to do

@@ -160,7 +160,7 @@ def _explain(app, planned, args: Args, options: dict, notices: list[str]):
     planned.command = Layer(COMMAND_LINE, model=args.model, system=args.system, options=options)
     route = planned.route_now(app)
     resolved = resolve_layers([planned.entry_layer(route), *planned.layers()])
-    return ChatExplained(resolved, route_json(route, planned), list(notices),
+    return ChatExplained(resolved, route_json(app, route, planned), list(notices),
                          planned.preset.name if planned.preset else None, app.session_id)
 
 

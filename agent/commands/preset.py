@@ -152,7 +152,7 @@ def show(app, args: Args) -> PresetShow:
     request = with_session(app, plan_request(app, preset, "general", notices=[]))
     route = request.route_now(app)
     layers = [request.entry_layer(route), *request.layers()]
-    return PresetShow(preset, problem, resolve_layers(layers), route_json(route, request))
+    return PresetShow(preset, problem, resolve_layers(layers), route_json(app, route, request))
 
 
 def remove(app, args: Args) -> PresetRemoved:
@@ -318,13 +318,23 @@ class PlannedRequest:
         return Layer(MODEL_ENTRY, options={"num_ctx": num_ctx} if num_ctx else {})
 
 
-def route_json(route, request: PlannedRequest) -> dict:
+def route_json(app, route, request: PlannedRequest) -> dict:
     model = route.model
     return {"request_type": request.request_type,
             "model": None if model is None else model.model_name,
             "model_id": None if model is None else model.model_id,
             "url": None if model is None else model.shown_url,
-            "via": route.via, "notice": route.notice}
+            "via": route.via, "notice": route.notice,
+            "unmet_requires": unmet_requirements(app, request.preset, model)}
+
+
+def unmet_requirements(app, preset: Preset | None, model) -> list[str]:
+    """The capabilities the preset requires that the model is known to lack. Only `tools` is
+    known today (the server's /api/show); a requirement that cannot be checked is not listed."""
+    if preset is None or "tools" not in preset.requires or model is None:
+        return []
+    facts = app.checker.show(model)
+    return ["tools"] if facts is not None and not facts.tools else []
 
 
 def plan_request(app, preset: Preset | None, request_type: str, notices: list,

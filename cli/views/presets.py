@@ -102,6 +102,9 @@ def _resolved_lines(out: Output, resolved, route: dict | None) -> None:
                  f"{route['via']})")
         if route.get("notice"):
             out.notice(f"  {inert(route['notice'])}")
+        if route.get("unmet_requires"):
+            out.warn(f"The preset requires {', '.join(route['unmet_requires'])}, which this "
+                     "model does not support.")
     if resolved.model is not None:
         out.line(f"  model asked: {inert(str(resolved.model.value))}  "
                  f"[{resolved.model.source}]")
