@@ -68,3 +68,31 @@ def test_preset_use_in_the_shell_needs_a_session(cli, ollama_server, real_redis,
     assert cli.json("--session", session, "preset", "use", "terse") == {
         "preset": "terse", "session_id": session}
     assert cli.json("session", "show", session)["preset"] == "terse"
+
+
+def test_the_wizard_creates_a_preset(cli, ollama_server, real_redis, key_prefix):
+    from test_wizard import CLEAR, DOWN, ENTER, ended
+
+    ollama_server.add_model("llama3")
+    ModelRegistry(real_redis, key_prefix=key_prefix).add_model("general", ollama_server.url,
+                                                               "llama3", timeout=10)
+    child = cli.spawn("setup")
+    child.expect_exact("What do you want to do?")
+    child.send(DOWN * 3 + ENTER)
+    child.expect_exact("Preset name:")
+    child.send(CLEAR + "bad name" + ENTER)
+    child.expect_exact("not a preset name")  # validated in place
+    child.send(CLEAR + "llama3" + ENTER)
+    child.expect_exact("registered")  # a model's name, refused in place too
+    child.send(CLEAR + "brief" + ENTER)
+    child.expect_exact("Which model?")
+    child.send(DOWN * 3 + ENTER)
+    child.expect_exact("System prompt")
+    child.send("Be brief." + ENTER)
+    child.expect_exact("Temperature?")
+    child.send(DOWN + ENTER)
+    child.expect_exact("Preset brief saved")
+    assert ended(child) == 0
+    made = {p["name"]: p for p in cli.json("preset", "list")}["brief"]
+    assert (made["model"], made["system"], made["options"]) == (
+        "llama3", "Be brief.", {"temperature": 0.1})
