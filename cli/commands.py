@@ -9,7 +9,8 @@ from agent.commands.base import REPL, SUBCOMMAND, Command, Option, Slot
 from agent.commands.table import CommandTable
 
 WIZARD = Command(
-    ("model", "wizard"), "Guided setup: add, switch or remove a model, or create a preset", "cli.wizard:run_wizard",
+    ("model", "wizard"), "Guided setup: add, switch or remove a model, or create a preset",
+    "cli.wizard:run_wizard",
     aliases=(("setup",),), group="model",
     details="Also `ai-cli setup`. Needs a terminal; Ctrl-C at any step changes nothing.",
 )
