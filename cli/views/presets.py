@@ -51,6 +51,7 @@ def show_preset(result: PresetShow, out: Output) -> None:
     if not result.preset.corrupt:
         _preset_lines(out, result.preset)
     if result.resolved is not None:
+        out.line("The request it makes now (nothing was sent):", style="bold")
         _resolved_lines(out, result.resolved, result.route)
 
 
@@ -98,7 +99,7 @@ def _resolved_lines(out: Output, resolved, route: dict | None) -> None:
     if route is not None:
         model = route["model"] or "none"
         where = f" at {inert(route['url'])}" if route.get("url") else ""
-        out.line(f"  model: {inert(model)}{where} ({route['request_type']} route, via "
+        out.line(f"  answered by: {inert(model)}{where} ({route['request_type']} route, via "
                  f"{route['via']})")
         if route.get("notice"):
             out.notice(f"  {inert(route['notice'])}")
