@@ -269,3 +269,24 @@ def test_ai_cli_migrate_runs_the_preset_steps_too(cli, real_redis, key_prefix):
     assert cli.json("migrate", env=env)["presets"]["changed"] is False
     text = cli.run("migrate", "--dry-run", env=env).stdout
     assert "Presets" not in text  # nothing left to do
+
+
+def test_fast_means_the_model_with_the_best_logged_time_to_first_token(cli, ollama_server,
+                                                                        real_redis, key_prefix):
+    from registry.answer_log import AnswerLog, AnswerRecord
+
+    registry = ModelRegistry(real_redis, key_prefix=key_prefix)
+    slow = add_model(real_redis, key_prefix, ollama_server, "llama3")  # the active one
+    quick = add_model(real_redis, key_prefix, ollama_server, "mistral", active=False)
+    assert cli.json("chat", "--explain", "-p", "fast")["route"]["model_id"] == slow.model_id
+    log = AnswerLog(registry)
+    for model, ttft in ((slow, 900), (slow, 800), (quick, 120), (quick, 150)):
+        log.append(AnswerRecord(model.model_id, model.model_name, model.url, "active",
+                                ttft_ms=ttft))
+    explained = cli.json("chat", "--explain", "-p", "fast")
+    assert explained["route"]["model_id"] == quick.model_id
+    assert explained["model"] == {"value": "fastest:general", "source": "preset fast"}
+    assert explained["options"]["num_predict"] == {"value": 512, "source": "preset fast"}
+    ollama_server.reply("quick")
+    assert cli.run("chat", "-p", "fast", "q").returncode == 0
+    assert sent(ollama_server)["model"] == "mistral"
