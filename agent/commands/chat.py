@@ -14,7 +14,7 @@ from registry.errors import AiCliError, InvalidInput
 
 def chat(app, args: Args):
     from agent.chat import ChatRequest, exchange
-    from agent.commands.preset import plan_request, preset_for_request
+    from agent.preset_request import plan_request, preset_for_request
     from router.options import parse_options
 
     options = parse_options(args.option)  # checked before anything is read, sent or stored
@@ -153,7 +153,7 @@ def _save_preset(app, args: Args, options: dict):
 def _explain(app, planned, args: Args, options: dict, notices: list[str]):
     """`chat --explain`: the request as it would go (model and host, system prompt, options,
     each with where it came from); nothing is sent."""
-    from agent.commands.preset import route_json, with_session
+    from agent.preset_request import route_json, with_session
     from agent.precedence import COMMAND_LINE, Layer, resolve_layers
 
     planned = with_session(app, planned)

@@ -64,7 +64,7 @@ def _preset_and_model(app, args: Args):
     """`-p NAME` and `-m ID|NAME`: the preset (its model and options) and the model for this
     run only (-m first; a coder one when a name is both). A preset naming the general route
     means the general route's model."""
-    from agent.commands.preset import plan_request, preset_for_request
+    from agent.preset_request import plan_request, preset_for_request
     from agent.events import Notice
 
     preset = preset_for_request(app, args.preset) if args.preset is not None else None

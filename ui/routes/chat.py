@@ -147,7 +147,7 @@ def _route_json(route, notices: list[str]) -> dict:
 def _preset_plan(app, name: str | None, request_type: str):
     """The preset `"preset"` names (404 when none has that name), its notices (a model that is
     gone: the route answers instead), and the route and model it asks for."""
-    from agent.commands.preset import plan_request, preset_for_request
+    from agent.preset_request import plan_request, preset_for_request
 
     preset = preset_for_request(app, name) if name is not None else None
     notices: list[str] = []
