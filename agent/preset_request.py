@@ -105,6 +105,15 @@ def plan_request(app, preset: Preset | None, request_type: str, notices: list,
     return planned
 
 
+def model_for_code(app, planned: PlannedRequest) -> str | None:
+    """The model `/code` asks first: /code always takes the coder route, so a preset naming
+    another route (`general`) means that route's model now."""
+    if planned.model_id is not None or planned.request_type == "coder":
+        return planned.model_id
+    model = app.router.route(planned.request_type).model
+    return model.model_id if model is not None else None
+
+
 def _fastest(app, model_type: str) -> str | None:
     from registry.answer_log import SPEED_WINDOW, AnswerLog
     from registry.fastest import fastest_model

@@ -290,3 +290,19 @@ def test_fast_means_the_model_with_the_best_logged_time_to_first_token(cli, olla
     ollama_server.reply("quick")
     assert cli.run("chat", "-p", "fast", "q").returncode == 0
     assert sent(ollama_server)["model"] == "mistral"
+
+
+def test_code_through_a_preset_sends_its_model_and_options(cli, ollama_server, real_redis,
+                                                          key_prefix):
+    add_model(real_redis, key_prefix, ollama_server, "coder-7b", model_type="coder")
+    add_model(real_redis, key_prefix, ollama_server, "other-coder", model_type="coder",
+              active=False)
+    cli.json("preset", "add", "careful", "-m", "other-coder", "-o", "temperature", "0.05")
+    ollama_server.reply("Nothing to change.")
+    assert cli.run("code", "-p", "careful", "look at nothing", "--yes").returncode == 0
+    assert sent(ollama_server)["model"] == "other-coder"
+    assert sent(ollama_server)["options"]["temperature"] == 0.05
+    assert cli.json("log", "-n", "1")[0]["preset"] == "careful"
+    ollama_server.reply("Again nothing.")
+    assert cli.run("code", "-p", "careful", "-m", "coder-7b", "x", "--yes").returncode == 0
+    assert sent(ollama_server)["model"] == "coder-7b"  # -m over the preset's model

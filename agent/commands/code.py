@@ -64,18 +64,15 @@ def _preset_and_model(app, args: Args):
     """`-p NAME` and `-m ID|NAME`: the preset (its model and options) and the model for this
     run only (-m first; a coder one when a name is both). A preset naming the general route
     means the general route's model."""
-    from agent.preset_request import plan_request, preset_for_request
     from agent.events import Notice
+    from agent.preset_request import model_for_code, plan_request, preset_for_request
 
     preset = preset_for_request(app, args.preset) if args.preset is not None else None
     notices: list[str] = []
     planned = plan_request(app, preset, "coder", notices, args.model)
     for line in notices:
         app.face.report(Notice(line, "warn"))
-    if planned.model_id is None and planned.request_type != "coder":
-        model = app.router.route(planned.request_type).model
-        return preset, model.model_id if model is not None else None
-    return preset, planned.model_id
+    return preset, model_for_code(app, planned)
 
 
 def _pinned_coder(app) -> str | None:

@@ -190,6 +190,7 @@ def code(request: Request, body: CodeRequest) -> dict:
     from agent.code.loop import CodeSettings, run_code
     from agent.code.tools import ToolContext
     from agent.code.workspace import Workspace
+    from agent.preset_request import model_for_code
 
     app = request.app.state.app
     instruction = body.instruction.strip()
@@ -209,7 +210,7 @@ def code(request: Request, body: CodeRequest) -> dict:
             app.router, app.face.report, instruction,
             ToolContext(workspace, applier, settings.max_tool_output),
             supports_tools=app.router.checker.supports_tools, settings=settings,
-            pinned_model_id=pinned, model_id=planned.model_id,
+            pinned_model_id=pinned, model_id=model_for_code(app, planned),
             options=dict(preset.options) if preset else None,
             preset=preset.name if preset else None,
         )
