@@ -221,6 +221,9 @@ class PresetStore:
     def __init__(self, registry, check_options: OptionsCheck):
         self.registry = registry
         self.check_options = check_options
+        # One line when `list` stepped over a `presets:index` of another Redis type (it then
+        # lists nothing): what is wrong and the fix, for the face to say.
+        self.index_problem: str | None = None
 
     @property
     def keys(self):
@@ -230,7 +233,11 @@ class PresetStore:
         """Every preset (corrupt ones included, marked by `problem`), by name."""
         def attempt(pipe) -> list[Preset]:
             pipe.watch(self.keys.preset_index)  # reads run at once only while watching
-            names = sorted(_text(n) for n in _members(pipe, self.keys.preset_index))
+            members = _members(pipe, self.keys.preset_index)
+            if isinstance(members, CorruptRegistryKey):
+                self.index_problem = str(members)
+                return []
+            names = sorted(_text(n) for n in members)
             reads = self.registry.live().redis.pipeline(transaction=False)
             for name in names:
                 reads.hgetall(self.keys.preset(name))
@@ -316,13 +323,15 @@ class PresetStore:
         return self.registry.live().transaction(attempt)
 
 
-def _members(pipe, key: str) -> set:
+def _members(pipe, key: str) -> "set | CorruptRegistryKey":
+    """The index's members; for an index of another Redis type, the error naming it (as a
+    value: the list is then empty, and says why)."""
     try:
         return pipe.smembers(key)
-    except redis.ResponseError as exc:  # an index of another Redis type lists nothing
+    except redis.ResponseError as exc:
         if not is_wrong_type(exc):
             raise
-        return set()
+        return CorruptRegistryKey(key, _text(pipe.type(key)), "set", fix=_INDEX_FIX.format(key=key))
 
 
 def _is_member(pipe, key: str, name: str) -> bool:
@@ -338,8 +347,10 @@ def _require_set(pipe, key: str) -> None:
     """Refuse a change (nothing written) while `presets:index` holds another Redis type."""
     found = _text(pipe.type(key))
     if found not in ("none", "set"):
-        raise CorruptRegistryKey(key, found, "set", fix=f"Delete it (redis-cli DEL '{key}'); "
-                                 "every preset then needs adding again.")
+        raise CorruptRegistryKey(key, found, "set", fix=_INDEX_FIX.format(key=key))
+
+
+_INDEX_FIX = "Delete it (redis-cli DEL '{key}'); every preset then needs adding again."
 
 
 def _text(value) -> str:

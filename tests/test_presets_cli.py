@@ -224,6 +224,11 @@ def test_a_corrupt_preset_hash_is_listed_and_removable(cli, ollama_server, real_
     assert {p["name"] for p in cli.json("preset", "list")} >= {"ok"}
     assert not {"broken", "ghost", "string"} & {p["name"] for p in cli.json("preset", "list")}
     assert real_redis.exists(keys.preset("string")) == 0
+    real_redis.delete(keys.preset_index)
+    real_redis.set(keys.preset_index, "not a set")
+    proc = cli.run("preset", "list")
+    assert proc.returncode == 0 and "presets:index holds a Redis string" in proc.stderr
+    assert "redis-cli DEL" in proc.stderr
 
 
 def test_changes_publish_events(cli, real_redis, key_prefix):

@@ -85,6 +85,9 @@ def test_an_index_of_another_type_lists_nothing_and_refuses_changes(store, any_r
                                                                      key_prefix):
     any_redis.set(f"{key_prefix}presets:index", "not a set")
     assert store.list() == []
+    assert store.index_problem.startswith(f"The registry key {key_prefix}presets:index holds a "
+                                          "Redis string")
+    assert "redis-cli DEL" in store.index_problem
     with pytest.raises(CorruptRegistryKey, match="presets:index"):
         store.save(preset("a"))
     assert any_redis.get(f"{key_prefix}presets:index") == "not a set"

@@ -136,7 +136,12 @@ def save_checked(app, preset: Preset) -> PresetSaved:
 
 
 def list_presets(app, args: Args) -> PresetList:
-    presets = preset_store(app).list()
+    store = preset_store(app)
+    presets = store.list()
+    if store.index_problem is not None:
+        from agent.events import Notice
+
+        app.face.report(Notice(store.index_problem, "warn"))
     models = _models_or_none(app)
     return PresetList(presets, {p.name: problem for p in presets
                                 if (problem := preset_problem(p, models)) is not None})
