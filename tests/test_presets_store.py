@@ -112,3 +112,35 @@ def test_the_keys_live_under_the_registry_prefix(store, any_redis, key_prefix):
     assert sorted(any_redis.scan_iter(f"{key_prefix}presets:*")) == [
         f"{key_prefix}presets:index", f"{key_prefix}presets:p"]
     assert ModelRegistry(any_redis, key_prefix).keys.preset("p") == f"{key_prefix}presets:p"
+
+
+def test_concurrent_changes_keep_the_invariants(real_redis, key_prefix):
+    """Writers racing on the same names (each transaction on its own pipeline connection): each
+    is all or nothing, so the index and the hashes always agree."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def writer(seed: int) -> None:
+        store = PresetStore(ModelRegistry(real_redis, key_prefix=key_prefix),
+                            options_from_mapping)
+        try:
+            for i in range(30):
+                name = f"p{(seed + i) % 5}"
+                if i % 3 == 2:
+                    try:
+                        store.remove(name)
+                    except UnknownPreset:
+                        pass
+                else:
+                    store.save_all([preset(name, options={"seed": seed}), preset(f"q{i % 4}")])
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert preset_problems(real_redis, key_prefix) == []
