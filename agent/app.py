@@ -138,7 +138,12 @@ class App:
     # --- start-up ---------------------------------------------------------------------------
 
     def migrate_on_start(self) -> str | None:
-        """The one-time config.yaml -> Redis migration; returns its line to show, or None."""
+        """The one-time config.yaml -> Redis migrations (models, then presets); returns their
+        line to show, or None."""
+        lines = [self._migrate_models(), self._migrate_presets()]
+        return " ".join(line for line in lines if line) or None
+
+    def _migrate_models(self) -> str | None:
         if self._nothing_to_migrate():
             return None  # the usual start: the migration module is not even imported
         from migrations.add_model_registry import migrate_on_start
@@ -147,6 +152,26 @@ class App:
             return migrate_on_start(self.registry, self.config)
         except (RegistryUnavailable, RegistryReadOnly):
             return None  # the banner already says Redis is down
+
+    def _migrate_presets(self) -> str | None:
+        """The shipped presets and config.yaml's `presets:`, once (migrations/add_presets.py);
+        one round trip reading their markers when both are done."""
+        import redis
+
+        if self.config.skip_migration or self.config.force_config_yaml:
+            return None
+        keys = self.registry.keys
+        try:
+            pipe = self.registry.live().redis.pipeline(transaction=False)
+            shipped, migrated = pipe.get(keys.presets_shipped).get(keys.presets_migrated).execute()
+        except (redis.RedisError, OSError, AiCliError):
+            return None  # Redis is away: the next start runs them
+        if shipped is not None and (migrated is not None or self.config.presets_section is None):
+            return None
+        from migrations.add_presets import presets_on_start
+        from router.options import options_from_mapping
+
+        return presets_on_start(self.registry, self.config, options_from_mapping)
 
     def _nothing_to_migrate(self) -> bool:
         """The migration's two markers, read in one round trip: whether it is done for good

@@ -31,6 +31,7 @@ from agent.events import (
     Trimmed,
     Waiting,
 )
+from agent.precedence import COMMAND_LINE, Layer, preset_source, resolve_layers, session_layer
 from agent.sessions import SessionStore, StoredMessage, new_message_id
 from registry.errors import AiCliError
 from router.errors import StreamBroken
@@ -59,6 +60,12 @@ class ChatRequest:
     model_id: str | None = None
     system: str | None = None
     say_unsaved: bool = True
+    # A preset (registry/presets.py) under the session's and this request's settings
+    # (agent/precedence.py); its name goes into the answer log. `request_type`: the route asked.
+    preset: str | None = None
+    preset_system: str | None = None
+    preset_options: dict | None = None
+    request_type: str = "general"
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,7 @@ def exchange(router, store: SessionStore | None, request: ChatRequest, report: R
     """Ask the general route and report the answer as it arrives; record both turns."""
     session = _SessionOfExchange(store, request, report)
     stream = router.stream(
-        "general", to_messages(session.history, request.question, session.system or None),
+        request.request_type, to_messages(session.history, request.question, session.system or None),
         pinned_model_id=session.pinned, options=session.options or None,
         model_id=request.model_id, session_id=session.session_id,
         on_notice=lambda text: report(Notice(text)),
@@ -93,7 +100,7 @@ def exchange(router, store: SessionStore | None, request: ChatRequest, report: R
     answer_id = new_message_id()  # the stored answer's id, which its log entry points at
     stream.exchange = lambda: {
         "message_id": answer_id if session.saves else None,
-        "prompt": request.question, "response": reader.text}
+        "prompt": request.question, "response": reader.text, "preset": request.preset}
     try:
         reader.read()
     except StreamBroken as exc:  # what arrived is kept, marked, like a stopped answer
@@ -120,12 +127,16 @@ class _SessionOfExchange:
         self.report = report
         self.session_id = request.session_id
         session = store.get(self.session_id) if store is not None and self.session_id else None
-        self.pinned = session.pinned.get("general") if session is not None else None
+        self.pinned = session.pinned.get(request.request_type) if session is not None else None
         self.history = store.history(self.session_id) if session is not None else []
         kept_system = session.system if session is not None else ""
-        self.system = request.system if request.system is not None else kept_system
-        self.options = {**(session.options if session is not None else {}),
-                        **(request.options or {})}
+        resolved = resolve_layers([
+            Layer(preset_source(request.preset or ""), system=request.preset_system,
+                  options=request.preset_options or {}),
+            session_layer(kept_system, session.options if session is not None else {}),
+            Layer(COMMAND_LINE, system=request.system, options=request.options or {})])
+        self.system = resolved.system.value if resolved.system is not None else ""
+        self.options = resolved.option_values
         if session is not None and request.system is not None and request.system != kept_system:
             store.set_defaults(self.session_id, system=request.system)
 

@@ -4,7 +4,7 @@ Keys (documented in docs/SESSIONS.md; `redis.key_prefix` prepends to each):
 
     sessions:index              sorted set   session ids, scored by last use (unix seconds)
     sessions:{session_id}       hash         session_id title created_at updated_at
-                                             pinned_general pinned_coder system options
+                                             pinned_general pinned_coder system options preset
     sessions:{session_id}:messages  list     JSON messages, oldest first, at most `max_stored`
 
 Every change that touches more than one key is one MULTI/EXEC, watched on the session's hash, so
@@ -101,6 +101,7 @@ class Session:
     message_count: int = 0
     system: str = ""  # the system prompt sent ahead of every request ("" none)
     options: dict = field(default_factory=dict)  # default Ollama options (router/options.py)
+    preset: str = ""  # the preset its requests start from (`/preset use`; "" none)
     problem: str | None = None  # what is damaged in its keys (listed, deletable, never used)
 
     def to_json(self) -> dict:
@@ -113,6 +114,7 @@ class Session:
             "message_count": self.message_count,
             "system": self.system or None,
             "options": dict(self.options),
+            "preset": self.preset or None,
             **({"problem": self.problem} if self.problem is not None else {}),
         }
 
@@ -144,6 +146,7 @@ class Session:
             message_count=message_count,
             system=fields.get("system", ""),
             options=options,
+            preset=fields.get("preset", ""),
             problem=problem,
         )
 
@@ -325,8 +328,9 @@ class SessionStore:
         return self.get(session_id)
 
     def set_defaults(self, session_id: str, *, system: str | None = None,
-                     options: dict | None = None) -> Session:
-        """Store the session's system prompt ("" clears it) and/or default options ({} clears)."""
+                     options: dict | None = None, preset: str | None = None) -> Session:
+        """Store the session's system prompt ("" clears it), default options ({} clears) and/or
+        preset ("" clears)."""
         self._check_id(session_id)
         key = self.keys.session(session_id)
         changes = {}
@@ -334,6 +338,8 @@ class SessionStore:
             changes["system"] = system
         if options is not None:
             changes["options"] = json.dumps(options, sort_keys=True)
+        if preset is not None:
+            changes["preset"] = preset
         if not changes:
             return self.get(session_id)
 

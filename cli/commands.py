@@ -9,7 +9,8 @@ from agent.commands.base import REPL, SUBCOMMAND, Command, Option, Slot
 from agent.commands.table import CommandTable
 
 WIZARD = Command(
-    ("model", "wizard"), "Guided setup: add, switch or remove a model", "cli.wizard:run_wizard",
+    ("model", "wizard"), "Guided setup: add, switch or remove a model, or create a preset",
+    "cli.wizard:run_wizard",
     aliases=(("setup",),), group="model",
     details="Also `ai-cli setup`. Needs a terminal; Ctrl-C at any step changes nothing.",
 )
@@ -59,8 +60,9 @@ COMPLETION = Command(
             "calling `ai-cli completion names`.",
 )
 COMPLETION_NAMES = Command(
-    ("completion", "names", Slot("kind", ("model", "session"))),
-    "Model ids and names, or session ids, one a line (what the completion scripts call)",
+    ("completion", "names", Slot("kind", ("model", "session", "preset"))),
+    "Model ids and names, session ids or preset names, one a line (what the completion "
+    "scripts call)",
     "cli.completion:completion_names", faces=frozenset({SUBCOMMAND}), group="program",
 )
 FACE_COMMANDS = [WIZARD, SERVE, RAW, EDIT, COMPLETION, COMPLETION_NAMES]

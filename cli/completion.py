@@ -19,9 +19,10 @@ SHELLS = ("bash", "zsh", "fish")
 NAME_KINDS = ("model", "session")
 GLOBAL_FLAGS = ("--json", "--config", "--redis-url", "--session", "--workspace", "--yes",
                 "--raw", "--no-stream", "--extract", "--version", "--help")
-NAMES_OF = {"model_id": "model", "session_id": "session"}  # an Arg's `complete` -> names kind
+NAMES_OF = {"model_id": "model", "session_id": "session",  # an Arg's `complete` -> names kind
+            "preset": "preset"}
 # Options whose value is a model or a session, or a path (the last word typed decides).
-VALUE_NAMES = {"model": ("-m", "--model"), "session": ("--session",)}
+VALUE_NAMES = {"model": ("-m", "--model"), "session": ("--session",), "preset": ("-p", "--preset")}
 PATH_OPTIONS = ("--config", "--workspace", "-f", "--file")
 
 
@@ -234,6 +235,10 @@ def completion_names(app, args: Args) -> CompletionText:
             from registry.lookup import name_choices
 
             names = list(name_choices(app.registry.list_models()))
+        elif args.kind == "preset":
+            from agent.commands.preset import preset_store
+
+            names = [p.name for p in preset_store(app).list()]
         else:
             from agent.commands.session import session_store
 

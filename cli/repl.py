@@ -235,6 +235,17 @@ def _form_completions(app, command, form, before, current, hints=None) -> Iterab
         yield from (i for i in choices if i.lower().startswith(current.lower()))
     elif wanted == "session_id":
         yield from (i for i in _session_ids(app) if i.startswith(current))
+    elif wanted == "preset":
+        yield from (i for i in _preset_names(app) if i.startswith(current))
+
+
+def _preset_names(app) -> list[str]:
+    try:
+        from agent.commands.preset import preset_store
+
+        return [p.name for p in preset_store(app).list()]
+    except AiCliError:
+        return []  # Redis is down: nothing to offer, and no error while typing
 
 
 def _session_ids(app) -> list[str]:

@@ -29,6 +29,7 @@ MODULES = ("langchain_ollama", "router")  # langchain_ollama brings langchain_co
 # (its callback manager's tracers, the message translators), which the first Enter would wait for.
 FIRST_ANSWER_MODULES = (
     "agent.chat",
+    "agent.preset_request",
     "cli.views.general",
     "router.options",
     "langchain_core.tracers.context",

@@ -1,4 +1,5 @@
-"""The guided setup (`/model wizard`, `ai-cli setup`): add, switch or remove a model with questionary.
+"""The guided setup (`/model wizard`, `ai-cli setup`): add, switch or remove a model, or create a
+preset, with questionary.
 
 Nothing is written until the last step: Ctrl-C at any question raises `Cancelled` and leaves the
 registry as it was. The decisions are the same calls the subcommands make.
@@ -20,6 +21,9 @@ from registry.model import (
 )
 
 ADD, SWITCH, REMOVE = "Add a model", "Switch the active model", "Remove a model"
+PRESET = "Create a preset"
+TEMPERATURES = (("the model's own", None), ("0.1 — precise", "0.1"), ("0.3", "0.3"),
+                ("0.7 — balanced", "0.7"), ("1.0 — creative", "1.0"))
 TYPE_A_NAME = "Type a model name…"
 NO_TERMINAL = (
     "The wizard needs a terminal. Without one, use the commands: "
@@ -34,10 +38,12 @@ def run_wizard(app, args=None):
         raise NeedsTerminal(NO_TERMINAL)
     registry = app.online_registry()
     has_models = bool(registry.list_models())
-    actions = [ADD, SWITCH, REMOVE] if has_models else [ADD]
+    actions = [ADD, SWITCH, REMOVE, PRESET] if has_models else [ADD]
     action = _ask(_select("What do you want to do?", actions))
     if action == ADD:
         return _add(app, registry)
+    if action == PRESET:
+        return _preset(app, registry)
     model = _pick_model(registry, "Which model?" if action == SWITCH else "Remove which model?")
     if action == SWITCH:
         registry.set_active_model(model.model_id)  # a corrupt pick: CorruptModel, one line
@@ -72,6 +78,35 @@ def _add(app, registry) -> ModelAdded:
     registry.update_availability(model.model_id, probe.is_available)
     reason = None if probe.is_available else probe.reason
     return ModelAdded(registry.get_model(model.model_id) or model, reason)
+
+
+def _preset(app, registry):
+    """A preset from three answers: its model (from the list), a system prompt, a temperature;
+    saved as `preset add` saves one (name clashes and the -o rules checked)."""
+    from agent.commands.preset import refuse_clash, save_checked
+    from registry.presets import checked_preset, validate_preset_name
+    from router.options import options_from_mapping
+
+    models = [m for m in registry.list_models() if not m.corrupt]
+
+    def free_name(value: str) -> str:  # checked in place: a bad name never moves on
+        refuse_clash(validate_preset_name(value), models)
+        return value
+
+    name = free_name(_ask(_text("Preset name:", "", free_name)))
+    model = _ask(_select("Which model?", [
+        _choice("the general route (whatever answers general requests)", "general"),
+        _choice("the coder route", "coder"),
+        _choice("the fastest general model (best recent time to first token)",
+                "fastest:general"),
+        *[_choice(f"{m.model_name} @ {m.host}  ({m.model_type})", m.model_name) for m in models],
+    ]))
+    system = _ask(_text("System prompt (empty: none):", "", lambda value: value))
+    temperature = _ask(_select("Temperature?", [_choice(t, v or "") for t, v in TEMPERATURES]))
+    options = {"temperature": temperature} if temperature else {}
+    preset = checked_preset(name, check_options=options_from_mapping, model=model,
+                            system=system.strip(), options=options)
+    return save_checked(app, preset)
 
 
 ANOTHER_URL = "Another server (type its URL)…"

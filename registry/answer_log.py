@@ -7,7 +7,7 @@ Key (docs/ARCHITECTURE.md; `redis.key_prefix` prepends to it):
 Entry (docs/ARCHITECTURE.md, "JSON shapes"): {"time", "session_id", "model_id", "model_name", "url" (password
 masked), "via", "input_tokens", "output_tokens", "ttft_ms", "total_ms", "tokens_per_s",
 "trimmed", "status": "ok"|"stopped"|"broken"|"failed_over", "message_id", "prompt",
-"response"}. The last three point at the exchange: the stored answer's `message_id` in the
+"response", "preset"}; `preset` names the preset the request went through (null: none). The last three point at the exchange: the stored answer's `message_id` in the
 session `session_id` names, the question and the answer's text (null with `log.store_text:
 false` in config.yaml, and for answers that were never saved to a session, such as `/code`).
 
@@ -56,6 +56,7 @@ class AnswerRecord:
     prompt: str | None = None  # the question, as sent (None: not kept, log.store_text false)
     response: str | None = None  # the answer's text, what arrived
     failure: str | None = None  # why it failed: "unreachable", "busy", ... (router/failures.py)
+    preset: str | None = None  # the preset the request was made through (registry/presets.py)
 
     def without_text(self) -> "AnswerRecord":
         return replace(self, prompt=None, response=None)
@@ -86,6 +87,7 @@ class AnswerRecord:
             trimmed=int(data.get("trimmed") or 0), time=str(data.get("time", "")),
             message_id=_opt(data.get("message_id"), str), prompt=_opt(data.get("prompt"), str),
             response=_opt(data.get("response"), str), failure=_opt(data.get("failure"), str),
+            preset=_opt(data.get("preset"), str),
         )
 
     @property
@@ -95,7 +97,7 @@ class AnswerRecord:
 
 FIELDS = ("time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
           "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
-          "message_id", "prompt", "response", "failure")
+          "message_id", "prompt", "response", "failure", "preset")
 
 
 def _opt(value, kind):
@@ -141,7 +143,7 @@ class AnswerLog:
 
     def recent(self, count: int | None = 20, model: str | None = None,
                session_id: str | None = None, query: str | None = None,
-               since: datetime | None = None) -> list[AnswerRecord]:
+               since: datetime | None = None, preset: str | None = None) -> list[AnswerRecord]:
         """Newest first; `model` matches a model id or a model name (with or without a tag);
         `query` the prompt or the answer, ignoring case; `since` answers at or after that time.
         Scans the whole capped log (at most `max_entries`): docs/SESSIONS.md has the cost."""
@@ -153,6 +155,8 @@ class AnswerLog:
             if model is not None and not _matches(record, model):
                 continue
             if session_id is not None and record.session_id != session_id:
+                continue
+            if preset is not None and record.preset != preset:
                 continue
             if folded is not None and not record.mentions(folded):
                 continue

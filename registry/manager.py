@@ -65,6 +65,21 @@ class RegistryKeys:
     def events(self) -> str:
         return f"{self.prefix}models:events"
 
+    def preset(self, name: str) -> str:
+        return f"{self.prefix}presets:{name}"
+
+    @property
+    def preset_index(self) -> str:
+        return f"{self.prefix}presets:index"
+
+    @property
+    def presets_shipped(self) -> str:  # set once the shipped presets were created
+        return f"{self.prefix}presets:shipped"
+
+    @property
+    def presets_migrated(self) -> str:  # set once config.yaml's presets were copied
+        return f"{self.prefix}presets:migrated"
+
     def kept(self) -> dict[str, str]:
         """Each registry key of a fixed name -> the Redis type ai-cli keeps there (the model
         hashes are decoded one by one instead: a damaged one is a corrupt model)."""

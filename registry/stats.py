@@ -59,8 +59,9 @@ class GroupStats:
         return round(self.ok / ended, 3) if ended else None
 
     def to_json(self, kind: str) -> dict:
-        shown = {"model": ("model_name", "hosts"), "host": ("host", "models")}[kind]
-        data = {shown[0]: self.name, shown[1]: list(self.members)}
+        shown = {"model": ("model_name", "hosts"), "host": ("host", "models"),
+                 "preset": ("preset", "models")}[kind]
+        data = {shown[0]: self.name or None, shown[1]: list(self.members)}
         if kind == "model":
             data["model_ids"] = list(self.model_ids)
         else:
@@ -164,6 +165,15 @@ def log_stats(records: Iterable, parallel: dict[str, int] | None = None) -> LogS
     return LogStats(_busiest(t.result(n) for n, t in models.items()),
                     _busiest(t.result(n, parallel.get(n)) for n, t in hosts.items()),
                     count, oldest, newest)
+
+
+def preset_stats(records: Iterable) -> list[GroupStats]:
+    """Per preset (`model stats --by preset`): the same numbers, grouped by the preset each
+    request went through ("" for none), its members the models that answered. Busiest first."""
+    presets: dict[str, _Tally] = {}
+    for record in records:
+        presets.setdefault(record.preset or "", _Tally()).add(record, record.model_name)
+    return _busiest(t.result(n) for n, t in presets.items())
 
 
 def parallel_by_host(models: Iterable) -> dict[str, int]:

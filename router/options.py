@@ -176,3 +176,25 @@ def format_options(options: dict | None) -> str:
         for one in value if isinstance(value, list) else [value]:
             parts.append(f"{key}={one}")
     return " ".join(parts)
+
+
+def options_from_mapping(data: Any) -> dict:
+    """Options given as a mapping (YAML, JSON, a stored hash), checked by the `-o` rules:
+    unknown keys and bad values are refused (InvalidInput naming them)."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput("options must be a mapping of Ollama options, e.g. "
+                           "{temperature: 0.2}.")
+    pairs = []
+    for key, value in data.items():
+        if not isinstance(key, str):
+            raise InvalidInput(f"Unknown option {key!r}.")
+        spec = OPTIONS.get(key.strip().lower().replace("-", "_"))
+        if isinstance(value, list) and spec is not None and not spec.many:
+            raise InvalidInput(f"Option {key} takes one value, not a list.")
+        for one in value if isinstance(value, list) else [value]:
+            if isinstance(one, (dict, list)) or one is None:
+                raise InvalidInput(f"Option {key} takes a single value, not {one!r}.")
+            pairs.append((key, "true" if one is True else "false" if one is False else str(one)))
+    return parse_options(pairs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 MODEL_FIELDS = {
@@ -77,7 +78,7 @@ def _active_problems(client, prefix, model_type, hashes) -> list[str]:
 
 ANSWER_FIELDS = {"time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
                  "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
-                 "message_id", "prompt", "response", "failure"}
+                 "message_id", "prompt", "response", "failure", "preset"}
 STREAM_NODE = 100  # MAXLEN ~ trims whole stream nodes (stream-node-max-entries, default 100)
 
 
@@ -142,4 +143,33 @@ def fleet_problems(client, prefix: str = "") -> list[str]:
                     float(value)
                 except ValueError:
                     problems.append(f"{key}: {name} {value!r} is not a number")
+    return problems
+
+
+PRESET_FIELDS = {"name", "description", "model", "system", "options", "requires", "updated_at"}
+PRESET_MARKERS = ("index", "shipped", "migrated")
+
+
+def preset_problems(client, prefix: str = "") -> list[str]:
+    """Every way the stored presets break the contract (docs/ARCHITECTURE.md): each indexed name
+    has a hash of the preset fields naming it, with options a JSON object; each hash is indexed."""
+    problems = []
+    indexed = set(client.smembers(f"{prefix}presets:index"))
+    stored = {key[len(prefix) + len("presets:"):] for key in client.scan_iter(f"{prefix}presets:*")}
+    stored -= set(PRESET_MARKERS)
+    for name in sorted(indexed - stored):
+        problems.append(f"preset {name} is indexed but has no hash")
+    for name in sorted(stored - indexed):
+        problems.append(f"preset {name} has a hash but is not indexed")
+    for name in sorted(stored & indexed):
+        fields = client.hgetall(f"{prefix}presets:{name}")
+        if set(fields) != PRESET_FIELDS:
+            problems.append(f"preset {name}: fields {sorted(fields)}")
+            continue
+        if fields["name"] != name:
+            problems.append(f"preset {name}: name field is {fields['name']}")
+        if not isinstance(json.loads(fields["options"]), dict):
+            problems.append(f"preset {name}: options {fields['options']!r}")
+        if not ISO_UTC.match(fields["updated_at"]):
+            problems.append(f"preset {name}: updated_at {fields['updated_at']!r}")
     return problems

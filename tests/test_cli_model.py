@@ -18,10 +18,11 @@ def registry_of(real_redis, key_prefix) -> ModelRegistry:
 
 
 def snapshot(real_redis, key_prefix) -> dict:
-    """Every model key (the migration's schema/migrated markers are not models)."""
+    """Every model key (the migration's schema/migrated markers and the shipped presets the
+    first start adds are not models)."""
     markers = {f"{key_prefix}models:schema", f"{key_prefix}models:migrated"}
     return {k: real_redis.type(k) for k in real_redis.scan_iter(f"{key_prefix}*")
-            if k not in markers}
+            if k not in markers and not k.startswith(f"{key_prefix}presets:")}
 
 
 def test_list_empty_says_how_to_add(cli):

@@ -120,8 +120,8 @@ def test_global_flags_anywhere_and_force_goes_last():
 def test_the_terminal_table_is_the_catalog_plus_its_own_two_each_at_the_end_of_its_group():
     engine, terminal = command_table(), terminal_table()
     names = {c.words[0] for c in terminal.commands}
-    assert names == {"chat", "model", "session", "log", "code", "undo", "migrate", "config",
-                     "serve", "help", "quit", "raw", "edit", "completion"}
+    assert names == {"chat", "model", "session", "preset", "log", "code", "undo", "migrate",
+                     "config", "serve", "help", "quit", "raw", "edit", "completion"}
     assert "serve" not in {c.words[0] for c in engine.commands}  # the web face's, not the engine's
     own = [c for c in terminal.commands if c not in engine.commands]
     own_words = [tuple(w if isinstance(w, str) else w.name for w in c.words) for c in own]

@@ -38,7 +38,7 @@ def create_app(app, *, host: str = "127.0.0.1", port: int = 8765, token: str | N
     """`token` None: no token is asked (`ai-cli serve --no-auth`, loopback only)."""
     from contextlib import asynccontextmanager
 
-    from ui.routes import chat, commands
+    from ui.routes import chat, commands, presets
 
     @asynccontextmanager
     async def lifespan(web: FastAPI):
@@ -56,6 +56,7 @@ def create_app(app, *, host: str = "127.0.0.1", port: int = 8765, token: str | N
     web.state.model_slots = ModelSlots()
     web.include_router(commands.router)
     web.include_router(chat.router)
+    web.include_router(presets.router)
     _error_handlers(web)
     _openapi_with_refusals(web)
 

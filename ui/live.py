@@ -35,8 +35,9 @@ class Client:
 
 
 def model_event(message) -> dict | None:
-    """The `{"op", "model_id", "model_type"}` of a pub/sub message; None for anything else (a
-    subscribe confirmation, text that is not such an object)."""
+    """The `{"op", "model_id", "model_type"}` of a pub/sub message (a preset's change:
+    `{"event", "name"}`); None for anything else (a subscribe confirmation, text that is not
+    such an object)."""
     if not message or message.get("type") != "message":
         return None
     data = message.get("data")
@@ -46,6 +47,8 @@ def model_event(message) -> dict | None:
         return None
     if not isinstance(event, dict):
         return None
+    if str(event.get("event", "")).startswith("preset_"):
+        return {"event": str(event["event"]), "name": str(event.get("name", ""))}
     return {key: event.get(key) for key in ("op", "model_id", "model_type")}
 
 

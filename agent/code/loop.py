@@ -102,15 +102,18 @@ def run_code(
     settings: CodeSettings = CodeSettings(),
     pinned_model_id: str | None = None,
     model_id: str | None = None,
+    options: dict | None = None,
+    preset: str | None = None,
 ) -> CodeOutcome:
     """Carry out one /code instruction; files change only through `ctx.applier`. `model_id`: a
-    model asked for this run only (`-m`), ahead of the pinned and active ones."""
+    model asked for this run only (`-m`), ahead of the pinned and active ones. `options`:
+    Ollama options (a preset's); `preset`: its name, for the answer log."""
     route = router.route("coder", pinned_model_id, model_id=model_id)
     if not route.available:
         raise NoModelAvailable("coder", route.notice)
     mode = "tools" if supports_tools(route.model) else "plaintext"
     outcome = CodeOutcome(instruction, mode, route)
-    turns = _Turns(router, report, outcome, pinned_model_id, model_id)
+    turns = _Turns(router, report, outcome, pinned_model_id, model_id, options, preset)
     run = _tool_loop if mode == "tools" else _plaintext_loop
     try:
         run(turns, ctx, outcome, settings)
@@ -141,18 +144,24 @@ class _Turns:
     route's notice and the "left out to fit" line are said once a run, not once a turn."""
 
     def __init__(self, router, report: Report, outcome: CodeOutcome, pinned: str | None,
-                 model_id: str | None = None):
+                 model_id: str | None = None, options: dict | None = None,
+                 preset: str | None = None):
         self.router = router
         self.report = report
         self.outcome = outcome
         self.pinned = pinned
         self.model_id = model_id
+        self.options = options
+        self.preset = preset
 
     def ask(self, messages: list, tools: list | None) -> tuple[str, list]:
         """(the answer's text, the tool calls it carries); Ctrl-C raises KeyboardInterrupt."""
         stream = self.router.stream("coder", messages, tools=tools, pinned_model_id=self.pinned,
                                     model_id=self.model_id, on_notice=lambda text: self.report(Notice(text)),
-                                    on_trim=self._trimmed, on_route=self._route)
+                                    on_trim=self._trimmed, on_route=self._route,
+                                    options=self.options)
+        if self.preset is not None:
+            stream.exchange = lambda: {"preset": self.preset}  # into the answer log
         reader = AnswerReader(stream, self.report)
         try:
             reader.read()

@@ -30,7 +30,14 @@ CHAT_OPTIONS = (
     Option("--continue", "continue the conversation of the most recent exchange", short="-c"),
     Option("--file", "put this file's text into the prompt, under its name", "PATH", short="-f",
            repeat=True),
+    Option("--preset", "start from this preset's model, system prompt and options (-m, -s, -o "
+           "and the session's settings override it)", "NAME", short="-p"),
+    Option("--save", "store this command line's -m, -s and -o as the preset NAME; send "
+           "nothing", "NAME"),
+    Option("--explain", "show the request it would send (model and host, system prompt, "
+           "options, each with its source); send nothing"),
 )
+PRESET_NAME = Arg("name", "a preset name from /preset list", complete="preset")
 
 CHAT = [
     Command(
@@ -102,6 +109,8 @@ MODEL = [
         ("model", "stats"), "Per model and per host: requests, success rate, failures, time to "
         "first token, tokens/s",
         "agent.commands.stats:stats",
+        options=(Option("--by", "model (per model and per host, the default) or preset",
+                        "WHAT"),),
         details="Over the answer log (its newest 10,000 entries): requests, the share answered "
                 "whole, failures by kind (broken, failed over), p50 and p90 time to first "
                 "token, median tokens per second, and each host's parallel. Also GET "
@@ -169,6 +178,52 @@ SESSION = [
                   Arg("value", help="its value", optional=True))),
 ]
 
+PRESET = [
+    Command(
+        ("preset", "add"), "Save a preset: one name for a model, a system prompt and options",
+        "agent.commands.preset:add", args=(Arg("name", "letters, digits, '-' and '_'; not a "
+                                               "model's name"),),
+        options=(
+            Option("--model", "a model (id or name), a request type (general, coder), or "
+                   "fastest:general / fastest:coder", "MODEL", short="-m"),
+            Option("--system", "the system prompt", "TEXT", short="-s"),
+            Option("--option", "an Ollama option, e.g. -o temperature 0.2 (the -o rules of "
+                   "chat)", "KEY VALUE", short="-o", repeat=True, values=2),
+            Option("--requires", "capabilities its model needs: tools, vision, ...", "CAP,..."),
+            Option("--description", "one line saying what it is for", "TEXT"),
+        ),
+        details="Adding a name that exists replaces that preset. A name that is a registered "
+                "model's is refused, as is an unknown option. fastest:TYPE means the model of "
+                "that type with the best recent time to first token in the answer log. "
+                "See docs/PRESETS.md.",
+    ),
+    Command(("preset", "list"), "List the presets ('!' marks one that cannot be used as it is)",
+            "agent.commands.preset:list_presets", synonyms=("presets",)),
+    Command(("preset", "show"), "Show a preset; --resolved: the model it would use now and the "
+            "merged options, each with its source", "agent.commands.preset:show",
+            args=(PRESET_NAME,),
+            options=(Option("--resolved", "the request it makes now: model and host, system "
+                            "prompt, options, each with where it came from"),)),
+    Command(("preset", "remove"), "Remove a preset (a damaged one too)",
+            "agent.commands.preset:remove", args=(PRESET_NAME,), synonyms=("delete",)),
+    Command(("preset", "export"), "Write presets (all, or those named) as YAML",
+            "agent.commands.preset:export",
+            args=(Arg("names", "preset names (default: all)", optional=True, rest=True,
+                      complete="preset"),),
+            details="To stdout: 'ai-cli preset export > presets.yaml'; 'preset import' reads "
+                    "it back into identical presets."),
+    Command(("preset", "import"), "Add or replace the presets of a YAML file (all or none)",
+            "agent.commands.preset:import_file",
+            args=(Arg("file", "a file 'preset export' wrote"),),
+            details="Every preset of the file is checked (names, options, clashes with model "
+                    "names) before any is written; one bad preset and nothing changes."),
+    Command(("preset", "use"), "Use a preset for this session's chats ('none': stop)",
+            "agent.commands.preset:use",
+            args=(Arg("name", "a preset name, or 'none'", complete="preset"),),
+            details="Stored on the session, like its system prompt: the session's settings "
+                    "and each command line's flags still override it."),
+]
+
 LOG = [
     Command(
         ("log",), "Recent answers: model, tokens, time to first token, speed, status",
@@ -180,6 +235,7 @@ LOG = [
                    "TEXT", short="-q"),
             Option("--since", "only answers since then: 30m, 1h, 2d, 1w, or a date", "WHEN"),
             Option("--no-text", "the compact table, without prompts and answers"),
+            Option("--preset", "only answers made through this preset", "NAME"),
         ),
         details="Newest first, from the `log:answers` stream every ai-cli process writes "
                 "(one-shot `ai-cli chat` answers too), with each prompt and answer (as "
@@ -195,7 +251,9 @@ CODE = [
         "agent.commands.code:code",
         args=(Arg("instruction", help="what to change", rest=True),),
         options=(Option("--model", "the model for this run only: an id or a name (failover "
-                        "still applies)", "MODEL", short="-m"),),
+                        "still applies)", "MODEL", short="-m"),
+                 Option("--preset", "use this preset's model and options (-m overrides its "
+                        "model)", "NAME", short="-p")),
         needs="code",
         details="Every change is shown as a diff and needs yes / no / all (--yes skips the "
                 "question). Files outside the workspace (--workspace, default: the current "
@@ -235,4 +293,4 @@ PROGRAM = [
             faces=frozenset({REPL}), aliases=(("exit",),), group="program"),
 ]
 
-COMMANDS = [*CHAT, *MODEL, *SESSION, *LOG, *CODE, *PROGRAM]
+COMMANDS = [*CHAT, *MODEL, *SESSION, *PRESET, *LOG, *CODE, *PROGRAM]

@@ -4,6 +4,8 @@ plus a message sends the piped text, then the message."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from agent.commands.base import Args
 from agent.errors import SessionNotFound, UsageError
 from agent.events import Notice, SessionStarted
@@ -12,18 +14,31 @@ from registry.errors import AiCliError, InvalidInput
 
 def chat(app, args: Args):
     from agent.chat import ChatRequest, exchange
+    from agent.preset_request import plan_request, preset_for_request
     from router.options import parse_options
 
     options = parse_options(args.option)  # checked before anything is read, sent or stored
-    question = compose_prompt(args.message, _piped(app, args.message),
-                              [_read_file(path) for path in args.file or ()])
-    model_id = _requested_model(app, args.model)
+    if args.save is not None:
+        return _save_preset(app, args, options)  # as `llm --save`: stored, nothing sent
+    question = None if args.explain and not args.message else compose_prompt(
+        args.message, _piped(app, args.message), [_read_file(path) for path in args.file or ()])
     continuing = bool(args.get("continue"))
     store = _sessions(app, continuing)
+    preset = preset_for_request(app, args.preset)  # -p, else the session's (/preset use)
+    notices: list[str] = []
+    planned = plan_request(app, preset, "general", notices, args.model)
+    if args.explain:
+        return _explain(app, planned, args, options, notices)
+    for line in notices:
+        app.face.report(Notice(line, "warn"))
     # every exchange is kept: with no session in use (or with Redis gone) it opens its own
     request = ChatRequest(question, session_id=app.session_id, open_session=True,
-                          options=options or None, model_id=model_id, system=args.system,
-                          say_unsaved=app.in_repl or continuing)
+                          options=options or None, model_id=planned.model_id, system=args.system,
+                          say_unsaved=app.in_repl or continuing,
+                          preset=preset.name if preset else None,
+                          preset_system=(preset.system or None) if preset else None,
+                          preset_options=dict(preset.options) if preset else None,
+                          request_type=planned.request_type)
 
     def report(event) -> None:
         if isinstance(event, SessionStarted):  # the REPL's next message continues it
@@ -115,9 +130,48 @@ def _read_file(path: str) -> tuple[str, str]:
         raise InvalidInput(f"Cannot read {path}: {exc.strerror or exc}.") from None
 
 
-def _requested_model(app, text: str | None) -> str | None:
-    if text is None:
-        return None
-    from agent.commands.model import requested_model
+def _save_preset(app, args: Args, options: dict):
+    """`chat --save NAME`: this command line's -m, -s and -o (over -p's preset, when given) as
+    a preset. Nothing is read from stdin or sent."""
+    from agent.commands.preset import preset_store, save_checked
+    from registry.presets import checked_preset
+    from router.options import options_from_mapping
 
-    return requested_model(app, text, "general")
+    base = preset_store(app).get(args.preset) if args.preset is not None else None
+    if base is not None and base.corrupt:
+        raise InvalidInput(f"Preset {base.name!r} is damaged ({base.problem}); it cannot be the "
+                           "base of another.")
+    preset = checked_preset(
+        args.save, check_options=options_from_mapping, description=base.description if base else "",
+        model=args.model if args.model is not None else (base.model if base else ""),
+        system=args.system if args.system is not None else (base.system if base else ""),
+        options={**(base.options if base else {}), **options},
+        requires=base.requires if base else ())
+    return save_checked(app, preset)
+
+
+def _explain(app, planned, args: Args, options: dict, notices: list[str]):
+    """`chat --explain`: the request as it would go (model and host, system prompt, options,
+    each with where it came from); nothing is sent."""
+    from agent.preset_request import route_json, with_session
+    from agent.precedence import COMMAND_LINE, Layer, resolve_layers
+
+    planned = with_session(app, planned)
+    planned.command = Layer(COMMAND_LINE, model=args.model, system=args.system, options=options)
+    route = planned.route_now(app)
+    resolved = resolve_layers([planned.entry_layer(route), *planned.layers()])
+    return ChatExplained(resolved, route_json(app, route, planned), list(notices),
+                         planned.preset.name if planned.preset else None, app.session_id)
+
+
+@dataclass(frozen=True)
+class ChatExplained:
+    resolved: object  # agent.precedence.Resolved
+    route: dict
+    notices: list
+    preset: str | None
+    session_id: str | None
+
+    def to_json(self) -> dict:
+        return {"sent": False, "preset": self.preset, "session_id": self.session_id,
+                "route": self.route, **self.resolved.to_json(), "notices": self.notices}

@@ -26,11 +26,13 @@ def code(app, args: Args):
         # Said before the model runs (which may take minutes), not after each change.
         face.report(Notice("No terminal to confirm changes on: /code will show the changes it "
                            "proposes and apply none. Run with --yes to apply them.", "warn"))
+    preset, model_id = _preset_and_model(app, args)
     outcome = run_code(
         app.router, face.report, args.instruction, context,
         supports_tools=app.router.checker.supports_tools,
-        settings=settings, pinned_model_id=_pinned_coder(app),
-        model_id=_requested_coder(app, args.model),
+        settings=settings, pinned_model_id=_pinned_coder(app), model_id=model_id,
+        options=dict(preset.options) if preset else None,
+        preset=preset.name if preset else None,
     )
     if app.flags.json and not app.flags.yes and not face.can_ask:
         from agent.code.loop import as_dry_run
@@ -58,13 +60,19 @@ class Undone:
         return {"restored": self.restored, "skipped": self.skipped, "deleted": list(self.deleted)}
 
 
-def _requested_coder(app, text: str | None) -> str | None:
-    """`-m ID|NAME`: the model for this run only (a coder one when a name is both)."""
-    if text is None:
-        return None
-    from agent.commands.model import requested_model
+def _preset_and_model(app, args: Args):
+    """`-p NAME` and `-m ID|NAME`: the preset (its model and options) and the model for this
+    run only (-m first; a coder one when a name is both). A preset naming the general route
+    means the general route's model."""
+    from agent.events import Notice
+    from agent.preset_request import model_for_code, plan_request, preset_for_request
 
-    return requested_model(app, text, "coder")
+    preset = preset_for_request(app, args.preset) if args.preset is not None else None
+    notices: list[str] = []
+    planned = plan_request(app, preset, "coder", notices, args.model)
+    for line in notices:
+        app.face.report(Notice(line, "warn"))
+    return preset, model_for_code(app, planned)
 
 
 def _pinned_coder(app) -> str | None:

@@ -14,17 +14,27 @@ from agent.commands.base import Args
 
 if TYPE_CHECKING:
     from migrations.add_model_registry import MigrationReport
+    from migrations.add_presets import PresetPlan
 
 
 @dataclass(frozen=True)
 class MigrationResult:
     report: "MigrationReport"
+    presets: "PresetPlan | None" = None  # the presets' steps (migrations/add_presets.py)
 
     def to_json(self) -> Any:
-        return self.report.to_json()
+        data = self.report.to_json()
+        if self.presets is not None:
+            data["presets"] = self.presets.to_json()
+        return data
 
 
 def run_migration(app, args: Args) -> MigrationResult:
     from migrations.add_model_registry import migrate
+    from migrations.add_presets import migrate_presets
+    from router.options import options_from_mapping
 
-    return MigrationResult(migrate(app.registry, app.config, dry_run=bool(args.dry_run)))
+    dry_run = bool(args.dry_run)
+    report = migrate(app.registry, app.config, dry_run=dry_run)
+    return MigrationResult(report, migrate_presets(app.registry, app.config,
+                                                   options_from_mapping, dry_run=dry_run))

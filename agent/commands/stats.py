@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agent.commands.base import Args
+from registry.errors import InvalidInput
 
 if TYPE_CHECKING:  # loaded when the command runs, not with the command table
     from registry.stats import LogStats
@@ -18,19 +19,32 @@ if TYPE_CHECKING:  # loaded when the command runs, not with the command table
 @dataclass(frozen=True)
 class ModelStatsReport:
     stats: LogStats
+    presets: list | None = None  # GroupStats per preset, with --by preset
 
     def to_json(self) -> Any:
-        return self.stats.to_json()
+        data = self.stats.to_json()
+        if self.presets is None:
+            return data
+        return {key: data[key] for key in ("entries", "oldest", "newest")} | {
+            "presets": [p.to_json("preset") for p in self.presets]}
+
+
+BY = ("model", "preset")
 
 
 def stats(app, args: Args) -> ModelStatsReport:
     from registry.answer_log import STATS_WINDOW, AnswerLog
-    from registry.stats import log_stats, parallel_by_host, with_load
+    from registry.stats import log_stats, parallel_by_host, preset_stats, with_load
 
+    by = (args.get("by") or "model").lower()
+    if by not in BY:
+        raise InvalidInput(f"--by takes model (per model and host, the default) or preset, not "
+                           f"{args.get('by')!r}. Example: ai-cli model stats --by preset")
     records = AnswerLog(app.registry).recent(STATS_WINDOW)
     models = app.read_registry(lambda r: r.list_models())
     stats = log_stats(records, parallel_by_host(models))
-    return ModelStatsReport(with_load(stats, models, _loads(app, models), time.time()))
+    return ModelStatsReport(with_load(stats, models, _loads(app, models), time.time()),
+                            preset_stats(records) if by == "preset" else None)
 
 
 def _loads(app, models) -> dict | None:

@@ -48,7 +48,7 @@ def show_log(app, args: Args) -> RecentAnswers:
         raise InvalidInput("-q/--query needs some text to look for. Example: ai-cli log -q redis")
     # `--session ID` is the global flag (cli/main.py): `ai-cli log --session ID` filters by it
     records = answer_log(app).recent(count, model=args.model, session_id=app.flags.session,
-                                     query=query, since=since)
+                                     query=query, since=since, preset=args.get("preset"))
     return RecentAnswers(records, with_text=not args.get("no_text"))
 
 

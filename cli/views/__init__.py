@@ -36,6 +36,14 @@ VIEWS = {
     "ChatReply": ("general", "show_chat_reply"),
     "MigrationResult": ("general", "show_migration"),
     "CompletionText": ("general", "show_exactly"),
+    "PresetSaved": ("presets", "show_preset_saved"),
+    "PresetRemoved": ("presets", "show_preset_removed"),
+    "PresetList": ("presets", "show_preset_list"),
+    "PresetShow": ("presets", "show_preset"),
+    "PresetExport": ("presets", "show_preset_export"),
+    "PresetsImported": ("presets", "show_presets_imported"),
+    "PresetInUse": ("presets", "show_preset_in_use"),
+    "ChatExplained": ("presets", "show_chat_explained"),
 }
 
 

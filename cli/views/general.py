@@ -52,3 +52,8 @@ def show_migration(result: MigrationResult, out: Output) -> None:
     out.line(summary, style="green" if result.report.changed and not result.report.dry_run else None)
     for line in changes:
         out.line(line)
+    presets = result.presets
+    if presets is not None and (presets.from_config or presets.shipped):
+        verb = "would add" if result.report.dry_run else "added"
+        out.line(f"Presets {verb}: "
+                 + ", ".join(p.name for p in (*presets.from_config, *presets.shipped)))

@@ -89,6 +89,8 @@ def _defaults_lines(out: Output, session: Session) -> None:
         out.line(f"  system: {session.system}")
     if session.options:
         out.line(f"  options: {format_options(session.options)}")
+    if session.preset:
+        out.line(f"  preset: {session.preset}")
 
 
 def _pins_text(session: Session) -> str:

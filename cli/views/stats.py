@@ -23,12 +23,15 @@ def show_model_stats(result: ModelStatsReport, out: Output) -> None:
     if not stats.entries:
         out.line("No answers logged yet: the numbers appear after the first answers.")
         return
-    _show_groups(out, "Per model", "model", "hosts", stats.models, parallel=False)
-    _show_groups(out, "Per host", "host", "parallel", stats.hosts, parallel=True)
-    for host in stats.hosts:
-        if host.cooling_down_until:
-            out.warn(f"{host.name} is cooling down until {_when(host.cooling_down_until)} "
-                     "(refused or timed out lately): other hosts answer meanwhile.")
+    if result.presets is not None:
+        _show_groups(out, "Per preset", "preset", "models", result.presets, parallel=False)
+    else:
+        _show_groups(out, "Per model", "model", "hosts", stats.models, parallel=False)
+        _show_groups(out, "Per host", "host", "parallel", stats.hosts, parallel=True)
+        for host in stats.hosts:
+            if host.cooling_down_until:
+                out.warn(f"{host.name} is cooling down until {_when(host.cooling_down_until)} "
+                         "(refused or timed out lately): other hosts answer meanwhile.")
     span = f", {_when(stats.oldest)} to {_when(stats.newest)}" if stats.oldest else ""
     out.notice(f"From the newest {stats.entries:,} answer-log entries{span}. success: ok "
                "answers of the requests not stopped by you; failed over: failed before any "
@@ -67,7 +70,7 @@ def _table(title: str, name: str, second: str, groups: list[GroupStats], paralle
         table.add_column(column, justify="left" if column == name else "right",
                          no_wrap=True)  # "10 ms" never split: the table fits whole or stacks
     for g in groups:
-        table.add_row(Text(g.name), *(Text(cell) for cell in _cells(g, parallel, running)))
+        table.add_row(Text(g.name or "(none)"), *(Text(cell) for cell in _cells(g, parallel, running)))
     return table
 
 
@@ -80,7 +83,7 @@ def _show_stacked(out: Output, title: str, second: str, groups: list[GroupStats]
     out.line(title, style="italic")
     running = any(g.in_flight for g in groups)
     for g in groups:
-        out.print(Text(g.name, style="bold"), overflow="fold")
+        out.print(Text(g.name or "(none)", style="bold"), overflow="fold")
         pairs = [Text(f"{label} {value}") for label, value in
                  zip((second, *_columns(groups)), _cells(g, parallel, running))]
         for line in fitted_lines(Text("  "), pairs, out.out.width, sep=" · ", indent="  "):

@@ -239,6 +239,12 @@ class ConfigManager:
         """Whether the file has an `ollama:`, `general:` or `coder:` section (valid or not)."""
         return any(section in self.data for section in LEGACY_SECTIONS)
 
+    @property
+    def presets_section(self):
+        """config.yaml's `presets:` mapping as written (checked by the presets migration), or
+        None without one."""
+        return self.data.get("presets") if "presets" in self.data else None
+
     def get_legacy_models(self) -> list[LegacyModel]:
         """The models of the old config format, validated; `ollama:` wins over `general:`."""
         models: dict[str, LegacyModel] = {}

@@ -50,6 +50,8 @@ class ChatRequest(BaseModel):
     system: str | None = Field(None, description="A system prompt for this request (like -s)")
     options: dict[str, str | int | float | list[str | int | float]] | None = Field(
         None, description='Ollama options (like -o), e.g. {"temperature": 0.2, "stop": ["###"]}')
+    preset: str | None = Field(None, description="Start from this preset (like -p): model_id, "
+                               "system and options override it, as the session does")
 
 
 class CodeRequest(BaseModel):
@@ -57,6 +59,7 @@ class CodeRequest(BaseModel):
 
     instruction: str = Field(description="What to change in the workspace")
     session_id: str | None = Field(None, description="Use this session's pinned coder model")
+    preset: str | None = Field(None, description="Use this preset's model and options (like -p)")
 
 
 def sse(event: str, data) -> str:
@@ -77,14 +80,22 @@ def chat(request: Request, body: ChatRequest) -> StreamingResponse:
     if not question:
         raise InvalidInput("The message is empty. Send {\"message\": \"...\"}.")
     options = parse_options(_option_pairs(body.options))
-    model_id = _requested_model(app, body.model_id)
+    preset, notices, planned = _preset_plan(app, body.preset, "general")
+    model_id = _requested_model(app, body.model_id) if body.model_id is not None \
+        else planned.model_id
     store = _store(app, required=body.session_id is not None)
     wanted = Exchange(question, session_id=body.session_id, open_session=True,
-                      options=options or None, model_id=model_id, system=body.system)
+                      options=options or None, model_id=model_id, system=body.system,
+                      preset=preset.name if preset else None,
+                      preset_system=(preset.system or None) if preset else None,
+                      preset_options=dict(preset.options) if preset else None,
+                      request_type=planned.request_type)
     slot = request.app.state.model_slots.take()
 
     def work(report):
         try:
+            for line in notices:  # said with the route, before the answer
+                report(Notice(line))
             return exchange(app.router, store, wanted, report)
         finally:
             slot.release()
@@ -133,6 +144,16 @@ def _route_json(route, notices: list[str]) -> dict:
     return shown
 
 
+def _preset_plan(app, name: str | None, request_type: str):
+    """The preset `"preset"` names (404 when none has that name), its notices (a model that is
+    gone: the route answers instead), and the route and model it asks for."""
+    from agent.preset_request import plan_request, preset_for_request
+
+    preset = preset_for_request(app, name) if name is not None else None
+    notices: list[str] = []
+    return preset, notices, plan_request(app, preset, request_type, notices)
+
+
 def _requested_model(app, text: str | None) -> str | None:
     """`model_id` resolved as `-m` is (an id, a name, a prefix): 404 when no model has it,
     never quietly answered by the active model instead."""
@@ -169,6 +190,7 @@ def code(request: Request, body: CodeRequest) -> dict:
     from agent.code.loop import CodeSettings, run_code
     from agent.code.tools import ToolContext
     from agent.code.workspace import Workspace
+    from agent.preset_request import model_for_code
 
     app = request.app.state.app
     instruction = body.instruction.strip()
@@ -177,6 +199,9 @@ def code(request: Request, body: CodeRequest) -> dict:
     pinned = None
     if body.session_id is not None:
         pinned = session_store(app).get(body.session_id).pinned.get("coder")
+    preset, notices, planned = _preset_plan(app, body.preset, "coder")
+    for line in notices:
+        app.face.report(Notice(line))
     settings = CodeSettings.from_config(app.config)
     workspace = Workspace.open(app.workspace)
     applier = ProposingApplier(workspace.root)
@@ -185,7 +210,9 @@ def code(request: Request, body: CodeRequest) -> dict:
             app.router, app.face.report, instruction,
             ToolContext(workspace, applier, settings.max_tool_output),
             supports_tools=app.router.checker.supports_tools, settings=settings,
-            pinned_model_id=pinned,
+            pinned_model_id=pinned, model_id=model_for_code(app, planned),
+            options=dict(preset.options) if preset else None,
+            preset=preset.name if preset else None,
         )
     proposals: Proposals = request.app.state.proposals
     return proposals.add(workspace.root, applier.changes(), outcome.to_json()).to_json()
@@ -206,7 +233,8 @@ def apply(request: Request, proposal_id: str) -> dict:
 
 @router.get("/events", tags=["models"], responses={**STREAM, **errors()})
 async def events(request: Request) -> StreamingResponse:
-    """One `models` event ({"op", "model_id", "model_type"}) per registry change, as it happens."""
+    """One `models` event per registry change, as it happens: {"op", "model_id", "model_type"}
+    for a model, {"event": "preset_added"|"preset_removed", "name"} for a preset."""
     live = request.app.state.live
     client = await run_in_threadpool(live.join, asyncio.get_running_loop())
     return StreamingResponse(_model_events(live, client), media_type="text/event-stream",

@@ -1,5 +1,5 @@
-// The ai-cli page: models per type, add / activate / remove / check, a streaming chat and a
-// session picker, kept current by /events. Every string from a model, a server or a user reaches
+// The ai-cli page: models per type, add / activate / remove / check, a streaming chat with a
+// session and a preset picker, and the presets (add, remove), kept current by /events. Every string from a model, a server or a user reaches
 // the page through textContent (never innerHTML), so it stays text.
 //
 // The token: the server traded the `?token=` of the address it printed for an HttpOnly cookie
@@ -178,11 +178,70 @@ async function refresh() {
     try {
       const [models, status] = await Promise.all([api("GET", "/models"), api("GET", "/models/status")]);
       renderModels(models, status);
+      presetModels(models);
     } finally {
       refreshing = null;
     }
   })();
   return refreshing;
+}
+
+// --- presets --------------------------------------------------------------------------------
+
+function presetRow(preset) {
+  const options = Object.entries(preset.options || {}).map(([k, v]) => `${k}=${v}`).join(" ");
+  const detail = [preset.model || "(route)", options, preset.problem || ""].filter(Boolean).join(" · ");
+  return el("li", { class: preset.problem ? "problem" : "", "data-preset": preset.name },
+    el("span", { class: "name", text: shownName(preset.name) }),
+    el("span", { class: "detail", text: detail }),
+    el("button", { type: "button", text: "Remove", "data-action": "remove-preset",
+      onclick: () => confirm(`Remove preset ${preset.name}?`) &&
+        attempt(() => api("DELETE", `/presets/${encodeURIComponent(preset.name)}`).then(loadPresets)) }));
+}
+
+let loadingPresets = null;
+async function loadPresets() {
+  if (loadingPresets) return loadingPresets;
+  loadingPresets = (async () => {
+    try {
+      const presets = await api("GET", "/presets");
+      $("preset-list").replaceChildren(...presets.map(presetRow));
+      if (!presets.length) $("preset-list").append(el("li", { class: "empty", text: "No presets." }));
+      const picker = $("preset");
+      const chosen = picker.value;
+      picker.replaceChildren(el("option", { value: "", text: "no preset" }),
+        ...presets.filter((p) => !p.problem || !p.problem.startsWith("damaged"))
+          .map((p) => el("option", { value: p.name, text: shownName(p.name) })));
+      picker.value = presets.some((p) => p.name === chosen) ? chosen : "";
+    } finally {
+      loadingPresets = null;
+    }
+  })();
+  return loadingPresets;
+}
+
+function presetModels(models) {
+  const select = $("preset-model");
+  const chosen = select.value;
+  const choices = [["general", "the general route"], ["coder", "the coder route"],
+    ["fastest:general", "fastest general model"]];
+  for (const m of models) choices.push([m.model_name, `${m.model_name} (${m.model_type})`]);
+  select.replaceChildren(...choices.map(([value, text]) => el("option", { value, text: shownName(text) })));
+  if (choices.some(([value]) => value === chosen)) select.value = chosen;
+}
+
+async function addPreset(event) {
+  event.preventDefault();
+  const body = { name: $("preset-name").value.trim(), model: $("preset-model").value };
+  const system = $("preset-system").value.trim();
+  if (system) body.system = system;
+  const temperature = $("preset-temperature").value.trim();
+  if (temperature) body.options = { temperature: Number(temperature) };
+  await api("POST", "/presets", body);
+  $("preset-name").value = "";
+  $("preset-system").value = "";
+  $("preset-temperature").value = "";
+  await loadPresets();
 }
 
 // --- stats (GET /models/stats) --------------------------------------------------------------
@@ -260,7 +319,12 @@ async function follow() {
       live.textContent = "live";
       live.className = "live on";
       await refresh();
-      await readEvents(response, (name) => { if (name === "models") refresh().catch(showProblem); });
+      await loadPresets();
+      await readEvents(response, (name, data) => {
+        if (name !== "models") return;
+        if (data && data.event) loadPresets().catch(showProblem);  // a preset changed
+        else refresh().catch(showProblem);
+      });
     } catch (error) {
       if (!(error instanceof TypeError)) showProblem(error);
     }
@@ -327,6 +391,7 @@ async function send(event) {
   try {
     const body = { message: text };
     if (state.sessionId) body.session_id = state.sessionId;
+    if ($("preset").value) body.preset = $("preset").value;
     const response = await fetch("/chat", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
     if (!response.ok) await answer(response);
     const fromHeader = response.headers.get("X-Session-Id");
@@ -435,10 +500,11 @@ function start() {
   $("apply").addEventListener("click", () => attempt(applyProposal));
   $("undo").addEventListener("click", () => attempt(undo));
   $("stats-refresh").addEventListener("click", () => attempt(loadStats));
+  $("preset-form").addEventListener("submit", (event) => attempt(() => addPreset(event)));
   $("message").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) send(event);
   });
-  attempt(() => Promise.all([refresh(), loadSessions(), loadStats()]));
+  attempt(() => Promise.all([refresh(), loadSessions(), loadStats(), loadPresets()]));
   follow();
 }
 
