@@ -7,7 +7,7 @@ Key (docs/ARCHITECTURE.md; `redis.key_prefix` prepends to it):
 Entry (docs/ARCHITECTURE.md, "JSON shapes"): {"time", "session_id", "model_id", "model_name", "url" (password
 masked), "via", "input_tokens", "output_tokens", "ttft_ms", "total_ms", "tokens_per_s",
 "trimmed", "status": "ok"|"stopped"|"broken"|"failed_over", "message_id", "prompt",
-"response"}. The last three point at the exchange: the stored answer's `message_id` in the
+"response", "face"}. `face` is "api" for a request another program sent through the gateway. The last three point at the exchange: the stored answer's `message_id` in the
 session `session_id` names, the question and the answer's text (null with `log.store_text:
 false` in config.yaml, and for answers that were never saved to a session, such as `/code`).
 
@@ -55,6 +55,7 @@ class AnswerRecord:
     message_id: str | None = None  # the stored answer in the session (agent/sessions.py)
     prompt: str | None = None  # the question, as sent (None: not kept, log.store_text false)
     response: str | None = None  # the answer's text, what arrived
+    face: str | None = None  # "api": a request through the gateway (/api, /v1); None: ai-cli's own
 
     def without_text(self) -> "AnswerRecord":
         return replace(self, prompt=None, response=None)
@@ -84,7 +85,7 @@ class AnswerRecord:
             tokens_per_s=_opt(data.get("tokens_per_s"), float),
             trimmed=int(data.get("trimmed") or 0), time=str(data.get("time", "")),
             message_id=_opt(data.get("message_id"), str), prompt=_opt(data.get("prompt"), str),
-            response=_opt(data.get("response"), str),
+            response=_opt(data.get("response"), str), face=_opt(data.get("face"), str),
         )
 
     @property
@@ -94,7 +95,7 @@ class AnswerRecord:
 
 FIELDS = ("time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
           "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
-          "message_id", "prompt", "response")
+          "message_id", "prompt", "response", "face")
 
 
 def _opt(value, kind):
