@@ -21,9 +21,10 @@
   which send no Origin: on a loopback bind they need no token, as Ollama's own API needs none,
   unless `serve.gateway_auth: true`; off loopback the token is always required. There the token
   is also taken as the password of basic auth (`http://user:TOKEN@host/`, which Ollama clients
-  send). Their bodies may be up to `GATEWAY_MAX_BODY` (images travel in them). The Host, Origin,
-  Sec-Fetch-Site and JSON rules hold for them as for every route, so a browser page is still
-  held off.
+  send). Their bodies may be up to `GATEWAY_MAX_BODY` (images travel in them) and are JSON
+  whatever their type says, as Ollama reads them (`curl -d '{...}'` sends a form's type); a body
+  that comes with an `Origin` (a browser's) must still say JSON. The Host, Origin and
+  Sec-Fetch-Site rules hold for them as for every route, so a browser page is still held off.
 - Every response carries the framing and sniffing headers (`SECURITY_HEADERS`): HTTP headers,
   since browsers ignore a `frame-ancestors` given in a `<meta>`.
 
@@ -217,7 +218,8 @@ def refusal(method: str, path: str, headers: dict[str, str], policy: Policy) -> 
     if method in STATE_CHANGING:
         if not policy.origin_ok(headers.get("origin"), host or ""):
             return 403, "Refused: a request from another web page (Origin) cannot change anything here."
-        if has_body(headers) and not is_json(headers.get("content-type")):
+        if (has_body(headers) and not is_json(headers.get("content-type"))
+                and not (gateway and headers.get("origin") is None)):
             return 415, "Refused: send the request body with 'Content-Type: application/json'."
     length = headers.get("content-length")
     if length is not None:
@@ -320,7 +322,8 @@ class Guard:
         body, complete = await _read_body(receive, limit)
         if not complete:
             return await _refuse(send, 413, f"Refused: the request body is larger than {limit} bytes.")
-        problem = surrogate_refusal(body, headers.get("content-type"))
+        problem = surrogate_refusal(body, "application/json" if is_gateway(path)
+                                    else headers.get("content-type"))
         if problem is not None:
             return await _refuse(send, *problem)
         return await self.app(scope, _replay(body, receive), send)

@@ -27,7 +27,7 @@ from registry.errors import AiCliError, InvalidInput, UnknownModel
 from ui.gateway import listing, ollama_shapes, upstream
 from ui.gateway.relaying import GatewayAnswer
 
-router = APIRouter(prefix="/api", tags=["ollama"])
+router = APIRouter(prefix="/api", tags=["ollama"], include_in_schema=False)  # Ollama's docs, not ours
 OLLAMA_API_VERSION = "0.12.3"  # the Ollama release whose API docs this gateway follows
 NDJSON = "application/x-ndjson"
 
@@ -86,7 +86,7 @@ def _lines(answer: GatewayAnswer, name: str, chunk: Callable, done: Callable) ->
 
 
 def _line(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False) + "\n"
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 @router.post("/chat")

@@ -22,7 +22,7 @@ from registry.errors import AiCliError, UnknownModel
 from ui.gateway import listing, openai_shapes
 from ui.gateway.relaying import GatewayAnswer
 
-router = APIRouter(prefix="/v1", tags=["openai"])
+router = APIRouter(prefix="/v1", tags=["openai"], include_in_schema=False)  # OpenAI's docs
 SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 ERROR_KINDS = {400: "invalid_request_error", 401: "authentication_error",
                404: "invalid_request_error", 503: "service_unavailable"}
