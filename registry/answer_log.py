@@ -7,7 +7,7 @@ Key (docs/ARCHITECTURE.md; `redis.key_prefix` prepends to it):
 Entry (docs/ARCHITECTURE.md, "JSON shapes"): {"time", "session_id", "model_id", "model_name", "url" (password
 masked), "via", "input_tokens", "output_tokens", "ttft_ms", "total_ms", "tokens_per_s",
 "trimmed", "status": "ok"|"stopped"|"broken"|"failed_over", "message_id", "prompt",
-"response", "preset"}; `preset` names the preset the request went through (null: none). The last three point at the exchange: the stored answer's `message_id` in the
+"response", "preset", "face"}; `preset` names the preset the request went through (null: none); `face` is "api" for a request another program sent through the gateway. The last three point at the exchange: the stored answer's `message_id` in the
 session `session_id` names, the question and the answer's text (null with `log.store_text:
 false` in config.yaml, and for answers that were never saved to a session, such as `/code`).
 
@@ -57,6 +57,7 @@ class AnswerRecord:
     response: str | None = None  # the answer's text, what arrived
     failure: str | None = None  # why it failed: "unreachable", "busy", ... (router/failures.py)
     preset: str | None = None  # the preset the request was made through (registry/presets.py)
+    face: str | None = None  # "api": a request through the gateway (/api, /v1); None: ai-cli's own
 
     def without_text(self) -> "AnswerRecord":
         return replace(self, prompt=None, response=None)
@@ -88,6 +89,7 @@ class AnswerRecord:
             message_id=_opt(data.get("message_id"), str), prompt=_opt(data.get("prompt"), str),
             response=_opt(data.get("response"), str), failure=_opt(data.get("failure"), str),
             preset=_opt(data.get("preset"), str),
+            face=_opt(data.get("face"), str),
         )
 
     @property
@@ -97,7 +99,7 @@ class AnswerRecord:
 
 FIELDS = ("time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
           "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
-          "message_id", "prompt", "response", "failure", "preset")
+          "message_id", "prompt", "response", "failure", "preset", "face")
 
 
 def _opt(value, kind):

@@ -8,7 +8,8 @@ more than once; its values collect into a list. Two are fields of the chat reque
 - `keep_alive`: how long the model stays loaded after the request: a duration (`5m`, `1h`,
   `30s`) or a number of seconds; negative keeps it loaded, `0` unloads it at once;
 - `think`: whether a thinking model thinks first: `true` / `false`, or `low` / `medium` / `high`
-  for the models that take a level (gpt-oss).
+  for the models that take a level (gpt-oss);
+- `format`: the answer's shape: `json`, or a JSON schema (an object) the answer must follow.
 """
 
 from __future__ import annotations
@@ -73,6 +74,20 @@ def _duration(text: str) -> int | float | str | None:
     return text if DURATION.fullmatch(text) else None
 
 
+def _format(text: str) -> str | dict | None:
+    """`json`, or a JSON schema given as a JSON object."""
+    import json
+
+    text = text.strip()
+    if text.lower() == "json":
+        return "json"
+    try:
+        schema = json.loads(text)
+    except ValueError:
+        return None
+    return schema if isinstance(schema, dict) else None
+
+
 def _think(text: str) -> bool | str | None:
     word = text.strip().lower()
     if word in _TRUE:
@@ -83,12 +98,15 @@ def _think(text: str) -> bool | str | None:
 
 
 _PARSERS: dict[type | str, Callable[[str], Any]] = {
-    int: _int, float: _float, str: lambda t: t, "duration": _duration, "think": _think}
+    int: _int, float: _float, str: lambda t: t, "duration": _duration, "think": _think,
+    "format": _format}
 _KIND_WORDS = {int: "a whole number", float: "a number", str: "text",
                "duration": "a duration (5m, 1h, 30s) or seconds (-1 keeps the model loaded, 0 "
                            "unloads it)",
-               "think": "true or false, or low, medium or high"}
-_EXAMPLES = {int: "42", float: "0.7", str: "'###'", "duration": "10m", "think": "false"}
+               "think": "true or false, or low, medium or high",
+               "format": "json, or a JSON schema object"}
+_EXAMPLES = {int: "42", float: "0.7", str: "'###'", "duration": "10m", "think": "false",
+             "format": "json"}
 
 OPTIONS: dict[str, OllamaOption] = {o.name: o for o in (
     OllamaOption("temperature", float, "randomness; higher is more creative (Ollama: 0.8)", least=0),
@@ -114,6 +132,8 @@ OPTIONS: dict[str, OllamaOption] = {o.name: o for o in (
                  "(5m, 1h, 30s, seconds; -1 keeps it, 0 unloads)", field="keep_alive"),
     OllamaOption("think", "think", "whether a thinking model thinks first (true, false; low, "
                  "medium, high for gpt-oss)", field="reasoning"),
+    OllamaOption("format", "format", "the answer's shape: json, or a JSON schema object",
+                 field="format"),
 )}
 
 

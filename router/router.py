@@ -220,7 +220,8 @@ class Router:
     def stream(self, request_type: str, messages: list, tools: list | None = None,
                pinned_model_id: str | None = None, on_notice=None,
                options: dict | None = None, *, model_id: str | None = None,
-               session_id: str | None = None, on_trim=None, on_route=None) -> RoutedStream:
+               session_id: str | None = None, on_trim=None, on_route=None,
+               face: str | None = None) -> RoutedStream:
         """Iterate the result for `AIMessageChunk`s; see `RoutedStream` for failover.
 
         `options`: Ollama options for this request (router/options.py), passed to `ChatOllama`.
@@ -228,14 +229,14 @@ class Router:
         pinned and the active model, with the same failover (and notices) when it cannot answer.
         `session_id` goes into the answer log; `on_trim` (default `on_notice`) gets the one line
         saying what was left out to fit the model's window; `on_route` the route chosen (again
-        after a failover).
+        after a failover); `face` names where the request came from in the log ("api").
         """
         return RoutedStream(self, request_type, messages, tools, pinned_model_id, on_notice,
                             options=options, model_id=model_id, session_id=session_id,
-                            on_trim=on_trim, on_route=on_route)
+                            on_trim=on_trim, on_route=on_route, face=face)
 
     def finish(self, attempt, session_id: str | None = None,
-               exchange: Callable[[], dict] | None = None) -> None:
+               exchange: Callable[[], dict] | None = None, face: str | None = None) -> None:
         """An attempt ended: calibrate the model's token estimate, log the answer. Best effort.
         `exchange` gives the log entry's pointer and text (message_id, prompt, response)."""
         try:
@@ -247,7 +248,7 @@ class Router:
                 self.checker.answered(attempt.model)  # no probe before the next message
             if attempt.fit is not None and attempt.status == "ok" and attempt.input_tokens:
                 self.context.observe(attempt.model, attempt.fit, attempt.input_tokens)
-            record = attempt.record(session_id)
+            record = replace(attempt.record(session_id), face=face)
             if exchange is not None:
                 record = replace(record, **exchange())
             self.answers.append(record)

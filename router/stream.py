@@ -45,7 +45,7 @@ class RoutedStream:
                  pinned_model_id: str | None, on_notice: Callable[[str], None] | None = None,
                  options: dict | None = None, *, model_id: str | None = None,
                  session_id: str | None = None, on_trim: Callable[[str], None] | None = None,
-                 on_route: Callable[[Route], None] | None = None):
+                 on_route: Callable[[Route], None] | None = None, face: str | None = None):
         self.router = router
         self.request_type = request_type
         self.messages = messages
@@ -55,6 +55,7 @@ class RoutedStream:
         self.options = dict(options or {})  # Ollama options for the request (`-o KEY VALUE`)
         self.model_id = model_id
         self.session_id = session_id  # for the answer log
+        self.face = face  # for the answer log: "api" through the gateway
         self.exchange: Callable[[], dict] | None = None  # the log's message_id, prompt, response
         self.on_trim = on_trim or on_notice
         self.attempts: list[Attempt] = []  # one per model asked, in order
@@ -240,7 +241,8 @@ class _Measured:
     def __exit__(self, kind, exc, tb) -> None:
         stopped = kind is not None and issubclass(kind, (KeyboardInterrupt, GeneratorExit))
         self.attempt.end("ok" if kind is None else "stopped" if stopped else "broken")
-        self.stream.router.finish(self.attempt, self.stream.session_id, self.stream.exchange)
+        self.stream.router.finish(self.attempt, self.stream.session_id, self.stream.exchange,
+                                  self.stream.face)
 
 
 def _each_within(chunks, seconds: float) -> Iterator:

@@ -78,7 +78,7 @@ def _active_problems(client, prefix, model_type, hashes) -> list[str]:
 
 ANSWER_FIELDS = {"time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
                  "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
-                 "message_id", "prompt", "response", "failure", "preset"}
+                 "message_id", "prompt", "response", "failure", "preset", "face"}
 STREAM_NODE = 100  # MAXLEN ~ trims whole stream nodes (stream-node-max-entries, default 100)
 
 

@@ -11,7 +11,7 @@ from registry.manager import ModelRegistry
 
 LOG_FIELDS = {"time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
               "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
-              "message_id", "prompt", "response", "failure", "preset"}
+              "message_id", "prompt", "response", "failure", "preset", "face"}
 
 
 def add_general(real_redis, key_prefix, server, name="llama3", active=True):

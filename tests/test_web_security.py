@@ -84,7 +84,7 @@ def test_host_check_on_a_wildcard_bind_accepts_ip_literals_only():
 
 
 def test_refusal_names_the_host_check():
-    status, message = refusal("GET", "/api/models", {"host": "evil.example.test"}, LOCAL)
+    status, message = refusal("GET", "/models", {"host": "evil.example.test"}, LOCAL)
     assert status == 403 and "Host header" in message and "http://127.0.0.1:8765/" in message
 
 
@@ -113,9 +113,9 @@ def test_token_check_refuses_anything_else(authorization):
 
 def test_refusal_names_the_token_check_and_spares_only_the_page():
     policy = Policy("127.0.0.1", 8765, token=TOKEN)
-    status, message = refusal("GET", "/api/models", headers(), policy)
+    status, message = refusal("GET", "/models", headers(), policy)
     assert status == 401 and "Authorization: Bearer" in message
-    assert refusal("GET", "/api/models", headers(authorization=f"Bearer {TOKEN}"), policy) is None
+    assert refusal("GET", "/models", headers(authorization=f"Bearer {TOKEN}"), policy) is None
     assert refusal("GET", "/", headers(), policy) is None  # the page asks for it (page_answer)
     assert refusal("HEAD", "/static/app.js", headers(), policy)[0] == 401
     assert refusal("POST", "/", headers(content_type="application/json"), policy)[0] == 401
@@ -140,12 +140,12 @@ def test_origin_check_refuses_another_origin(origin):
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_refusal_names_the_origin_check_for_every_change(method):
     given = headers(origin="http://evil.example.test", content_type="application/json")
-    status, message = refusal(method, "/api/models", given, LOCAL)
+    status, message = refusal(method, "/models", given, LOCAL)
     assert status == 403 and "Origin" in message
 
 
 def test_a_read_from_another_origin_is_not_refused():
-    assert refusal("GET", "/api/models", headers(origin="http://evil.example.test"), LOCAL) is None
+    assert refusal("GET", "/models", headers(origin="http://evil.example.test"), LOCAL) is None
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "Application/JSON; charset=utf-8",
@@ -163,17 +163,17 @@ def test_is_json_refuses_what_a_form_can_send(content_type):
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_refusal_names_the_content_type_check_for_every_change(method):
-    status, message = refusal(method, "/api/models",
+    status, message = refusal(method, "/models",
                               headers(content_type="text/plain", content_length="2"), LOCAL)
     assert status == 415 and "Content-Type: application/json" in message
     chunked = headers(content_type="text/plain", transfer_encoding="chunked")
-    assert refusal(method, "/api/models", chunked, LOCAL)[0] == 415
-    assert refusal(method, "/api/models", headers(content_type="application/json"), LOCAL) is None
-    assert refusal(method, "/api/models", headers(content_length="0"), LOCAL) is None  # no body
+    assert refusal(method, "/models", chunked, LOCAL)[0] == 415
+    assert refusal(method, "/models", headers(content_type="application/json"), LOCAL) is None
+    assert refusal(method, "/models", headers(content_length="0"), LOCAL) is None  # no body
 
 
 def test_a_read_needs_no_content_type():
-    assert refusal("GET", "/api/models", headers(), LOCAL) is None
+    assert refusal("GET", "/models", headers(), LOCAL) is None
 
 
 # --- body size ------------------------------------------------------------------------------
@@ -182,14 +182,14 @@ def test_a_read_needs_no_content_type():
 def test_refusal_names_the_body_size_check():
     small = Policy("127.0.0.1", 8765, max_body=10)
     json_post = {"content_type": "application/json"}
-    assert refusal("POST", "/api/x", headers(content_length="10", **json_post), small) is None
-    status, message = refusal("POST", "/api/x", headers(content_length="11", **json_post), small)
+    assert refusal("POST", "/sessions/x", headers(content_length="10", **json_post), small) is None
+    status, message = refusal("POST", "/sessions/x", headers(content_length="11", **json_post), small)
     assert status == 413 and "larger than 10 bytes" in message
 
 
 @pytest.mark.parametrize("length", ["ten", "-1", "1.5", ""])
 def test_refusal_names_a_content_length_that_is_not_a_number(length):
-    status, message = refusal("GET", "/api/x", headers(content_length=length), LOCAL)
+    status, message = refusal("GET", "/sessions/x", headers(content_length=length), LOCAL)
     assert status == 400 and "Content-Length" in message
 
 
@@ -242,7 +242,7 @@ def guarded(raw_headers):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": "/api/models", "headers": raw_headers}
+    scope = {"type": "http", "method": "GET", "path": "/models", "headers": raw_headers}
     asyncio.run(Guard(app, LOCAL)(scope, receive, send))
     if not sent:
         return None, None, bool(reached)
@@ -282,7 +282,7 @@ def body_through_guard(chunks, limit=10):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/api/x",
+    scope = {"type": "http", "method": "POST", "path": "/sessions/x",
              "headers": [(b"host", b"127.0.0.1:8765"), (b"content-type", b"application/json")]}
     asyncio.run(Guard(app, Policy("127.0.0.1", 8765, max_body=limit))(scope, receive, send))
     return (sent[0]["status"] if sent else None), (read[0] if read else None)
@@ -300,20 +300,20 @@ def test_the_guard_counts_the_body_as_it_streams_in():
 @pytest.mark.parametrize(
     "method, path, given, policy, status, message",
     [
-        ("GET", "/api/models", {"host": "evil.example.test"}, LOCAL, 403,
+        ("GET", "/models", {"host": "evil.example.test"}, LOCAL, 403,
          "Refused: the Host header does not name this server. Open the page at "
          "http://127.0.0.1:8765/ (or the address ai-cli serve printed)."),
-        ("GET", "/api/models", headers(), Policy("127.0.0.1", 8765, token=TOKEN), 401,
+        ("GET", "/models", headers(), Policy("127.0.0.1", 8765, token=TOKEN), 401,
          "Refused: this server needs its token. Open the address 'ai-cli serve' printed "
          "(it carries ?token=), or send 'Authorization: Bearer <token>' (the token is in "
          "the file web-token in ai-cli's data dir, or AI_CLI_API_TOKEN)."),
-        ("POST", "/api/models", headers(origin="http://evil.example.test"), LOCAL, 403,
+        ("POST", "/models", headers(origin="http://evil.example.test"), LOCAL, 403,
          "Refused: a request from another web page (Origin) cannot change anything here."),
-        ("POST", "/api/models", headers(content_type="text/plain", content_length="2"), LOCAL,
+        ("POST", "/models", headers(content_type="text/plain", content_length="2"), LOCAL,
          415, "Refused: send the request body with 'Content-Type: application/json'."),
-        ("GET", "/api/models", headers(content_length="ten"), LOCAL, 400,
+        ("GET", "/models", headers(content_length="ten"), LOCAL, 400,
          "Refused: the Content-Length header is not a number."),
-        ("GET", "/api/models", headers(content_length=str(2 ** 20 + 1)), LOCAL, 413,
+        ("GET", "/models", headers(content_length=str(2 ** 20 + 1)), LOCAL, 413,
          "Refused: the request body is larger than 1048576 bytes."),
     ],
     ids=["host", "token", "origin", "content-type", "content-length", "body-size"],
@@ -334,7 +334,7 @@ def test_a_refusal_is_sent_as_json_with_lower_case_header_names_and_its_length()
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": "/api/models",
+    scope = {"type": "http", "method": "GET", "path": "/models",
              "headers": [(b"host", b"evil.example.test")]}
     asyncio.run(Guard(app, LOCAL)(scope, None, send))
     body = sent[1]["body"]
@@ -365,7 +365,7 @@ def messages_through_guard(messages):
     async def send(message):
         raise AssertionError(f"Guard refused: {message}")
 
-    scope = {"type": "http", "method": "POST", "path": "/api/x",
+    scope = {"type": "http", "method": "POST", "path": "/sessions/x",
              "headers": [(b"host", b"127.0.0.1:8765"), (b"content-type", b"application/json")]}
     asyncio.run(Guard(app, LOCAL)(scope, receive, send))
     return got

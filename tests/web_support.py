@@ -64,7 +64,8 @@ def start_web(cli, *, host: str = "127.0.0.1", token: str | None = TEST_TOKEN,
     listener.bind((host, 0))
     listener.listen(64)
     port = listener.getsockname()[1]
-    web = create_app(web_context(app), host=host, port=port, token=token)
+    web = create_app(web_context(app), host=host, port=port, token=token,
+                     gateway_auth=config.gateway_auth)
     server = uvicorn.Server(uvicorn.Config(web, log_level="warning", access_log=False,
                                           timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)

@@ -34,11 +34,13 @@ REFUSALS = {  # what ui/security.py may answer before any route runs
 BODY_REFUSALS = {413: "The body is over 1 MiB", 415: "The body is not application/json"}
 
 
-def create_app(app, *, host: str = "127.0.0.1", port: int = 8765, token: str | None = None) -> FastAPI:
-    """`token` None: no token is asked (`ai-cli serve --no-auth`, loopback only)."""
+def create_app(app, *, host: str = "127.0.0.1", port: int = 8765, token: str | None = None,
+               gateway_auth: bool = False) -> FastAPI:
+    """`token` None: no token is asked (`ai-cli serve --no-auth`, loopback only).
+    `gateway_auth`: the gateway's routes ask for the token on loopback too (ui/security.py)."""
     from contextlib import asynccontextmanager
 
-    from ui.routes import chat, commands, presets
+    from ui.routes import chat, commands, ollama_api, openai_api, presets
 
     @asynccontextmanager
     async def lifespan(web: FastAPI):
@@ -57,6 +59,8 @@ def create_app(app, *, host: str = "127.0.0.1", port: int = 8765, token: str | N
     web.include_router(commands.router)
     web.include_router(chat.router)
     web.include_router(presets.router)
+    web.include_router(ollama_api.router)
+    web.include_router(openai_api.router)
     _error_handlers(web)
     _openapi_with_refusals(web)
 
@@ -65,7 +69,8 @@ def create_app(app, *, host: str = "127.0.0.1", port: int = 8765, token: str | N
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
-    web.add_middleware(Guard, policy=Policy(host, port, token), login_page=login_page)
+    web.add_middleware(Guard, policy=Policy(host, port, token, gateway_auth=gateway_auth),
+                       login_page=login_page)
     return web
 
 

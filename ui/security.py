@@ -17,6 +17,14 @@
 - A request body is at most `MAX_BODY` bytes: by `Content-Length` and by what actually arrives;
   a JSON body whose text holds a lone UTF-16 surrogate (`"\ud800"`, which no model server can
   take) is a 400.
+- The gateway's routes (`/api/...`, Ollama's API, and `/v1/...`, OpenAI's) are for local programs,
+  which send no Origin: on a loopback bind they need no token, as Ollama's own API needs none,
+  unless `serve.gateway_auth: true`; off loopback the token is always required. There the token
+  is also taken as the password of basic auth (`http://user:TOKEN@host/`, which Ollama clients
+  send). Their bodies may be up to `GATEWAY_MAX_BODY` (images travel in them) and are JSON
+  whatever their type says, as Ollama reads them (`curl -d '{...}'` sends a form's type); a body
+  that comes with an `Origin` (a browser's) must still say JSON. The Host, Origin and
+  Sec-Fetch-Site rules hold for them as for every route, so a browser page is still held off.
 - Every response carries the framing and sniffing headers (`SECURITY_HEADERS`): HTTP headers,
   since browsers ignore a `frame-ancestors` given in a `<meta>`.
 
@@ -33,6 +41,8 @@ from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
 
 MAX_BODY = 1024 * 1024
+GATEWAY_MAX_BODY = 64 * 1024 * 1024  # a few base64 images (the attachment cap is 20 MB each)
+GATEWAY_PATHS = ("/api/", "/v1/")
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost"})
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})
@@ -88,6 +98,17 @@ class Policy:
     port: int
     token: str | None = None
     max_body: int = MAX_BODY
+    gateway_auth: bool = False  # `serve.gateway_auth`: the gateway asks for the token on loopback
+    gateway_max_body: int = GATEWAY_MAX_BODY
+
+    @property
+    def gateway_open(self) -> bool:
+        """Whether the gateway's routes answer without a token: on a loopback bind, unless
+        `serve.gateway_auth` asks for it."""
+        return not self.gateway_auth and is_loopback(self.bound_host)
+
+    def body_limit(self, path: str) -> int:
+        return self.gateway_max_body if is_gateway(path) else self.max_body
 
     def host_allowed(self, header: str | None) -> bool:
         name = host_name(header or "")
@@ -111,11 +132,15 @@ class Policy:
             return False
         return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.token.encode())
 
-    def token_ok(self, authorization: str | None, cookie: str | None = None) -> bool:
+    def token_ok(self, authorization: str | None, cookie: str | None = None,
+                 basic: bool = False) -> bool:
+        """`basic`: the token may also come as basic auth's password (the gateway's routes)."""
         if self.token is None:
             return True
         scheme, _, given = (authorization or "").partition(" ")
         if scheme.lower() == "bearer" and self.token_matches(given.strip()):
+            return True
+        if basic and scheme.lower() == "basic" and self.token_matches(basic_password(given)):
             return True
         return self.token_matches(cookie_value(cookie, self.cookie_name))
 
@@ -127,6 +152,23 @@ class Policy:
         if origin is None:
             return True
         return origin.strip().lower() == f"{scheme}://{host_header.strip().lower()}"
+
+
+def is_gateway(path: str) -> bool:
+    return path.startswith(GATEWAY_PATHS)
+
+
+def basic_password(credentials: str) -> str | None:
+    """The password of basic auth's `base64(user:password)`, None when it is not that."""
+    import base64
+    import binascii
+
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    user, colon, password = decoded.partition(":")
+    return password if colon else None
 
 
 def cookie_value(header: str | None, name: str) -> str | None:
@@ -167,19 +209,24 @@ def refusal(method: str, path: str, headers: dict[str, str], policy: Policy) -> 
     if not page and headers.get("sec-fetch-site", "").strip().lower() in FOREIGN_SITES:
         return 403, ("Refused: a request from another web page (Sec-Fetch-Site) cannot use this "
                      "server. Open the page ai-cli serve printed instead.")
-    if not page and not policy.token_ok(headers.get("authorization"), headers.get("cookie")):
+    gateway = is_gateway(path)
+    if gateway and policy.gateway_open:
+        pass
+    elif not page and not policy.token_ok(headers.get("authorization"), headers.get("cookie"),
+                                          basic=gateway):
         return 401, UNAUTHORIZED
     if method in STATE_CHANGING:
         if not policy.origin_ok(headers.get("origin"), host or ""):
             return 403, "Refused: a request from another web page (Origin) cannot change anything here."
-        if has_body(headers) and not is_json(headers.get("content-type")):
+        if (has_body(headers) and not is_json(headers.get("content-type"))
+                and not (gateway and headers.get("origin") is None)):
             return 415, "Refused: send the request body with 'Content-Type: application/json'."
     length = headers.get("content-length")
     if length is not None:
         if not length.strip().isdigit():
             return 400, "Refused: the Content-Length header is not a number."
-        if int(length) > policy.max_body:
-            return 413, f"Refused: the request body is larger than {policy.max_body} bytes."
+        if int(length) > policy.body_limit(path):
+            return 413, f"Refused: the request body is larger than {policy.body_limit(path)} bytes."
     return None
 
 
@@ -271,11 +318,12 @@ class Guard:
                 return await _redirect_home(send, detail)
             if kind == "login":
                 return await _login(send, self.login_page(detail))
-        body, complete = await _read_body(receive, self.policy.max_body)
+        limit = self.policy.body_limit(path)
+        body, complete = await _read_body(receive, limit)
         if not complete:
-            return await _refuse(
-                send, 413, f"Refused: the request body is larger than {self.policy.max_body} bytes.")
-        problem = surrogate_refusal(body, headers.get("content-type"))
+            return await _refuse(send, 413, f"Refused: the request body is larger than {limit} bytes.")
+        problem = surrogate_refusal(body, "application/json" if is_gateway(path)
+                                    else headers.get("content-type"))
         if problem is not None:
             return await _refuse(send, *problem)
         return await self.app(scope, _replay(body, receive), send)

@@ -30,7 +30,8 @@ def serve_forever(app: App, listener: socket.socket, *, host: str, port: int,
     from ui.app import create_app
     from ui.log import log_config
 
-    web = create_app(web_context(app), host=host, port=port, token=token)
+    web = create_app(web_context(app), host=host, port=port, token=token,
+                     gateway_auth=app.config.gateway_auth)
     config = uvicorn.Config(web, log_level="warning", timeout_graceful_shutdown=2,
                             access_log=False, log_config=log_config())
     # uvicorn catches SIGTERM, shuts down, then raises it again: let that be an exit, not a kill.

@@ -28,7 +28,7 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _MISSING = object()
 # Every section ai-cli reads settings from: each must be a mapping (or empty). The legacy model
 # sections are the migration's to check (a bad one stops only the migration).
-SECTIONS = ("tinyollama", "redis", "defaults", "sessions", "code", "log", "routing")
+SECTIONS = ("tinyollama", "redis", "defaults", "sessions", "code", "log", "routing", "serve")
 DEFAULTS: dict[str, Any] = {
     "tinyollama": {
         "url": "http://localhost:11434",
@@ -95,6 +95,7 @@ SHOWN_DEFAULTS: dict[str, Any] = {
     "code": {"max_steps": 12, "max_tool_output": 20000},
     "log": {"store_text": True},
     "routing": {"balance": True},
+    "serve": {"gateway_auth": False},
 }
 # Settings the environment (or a flag) may set over the file: name -> (env var, override key).
 FROM_OUTSIDE = {
@@ -205,6 +206,7 @@ class ConfigManager:
         self.embedded_linger
         self.log_store_text
         self.routing_balance
+        self.gateway_auth
 
     # --- the seed's API ----------------------------------------------------------------------
 
@@ -391,6 +393,17 @@ class ConfigManager:
             return True
         if not isinstance(value, bool):
             raise self._error(("routing", "balance"), "must be true or false")
+        return value
+
+    @property
+    def gateway_auth(self) -> bool:
+        """`serve.gateway_auth` (default false): the gateway's `/api` and `/v1` ask for the
+        server's token on loopback too (off loopback they always do)."""
+        value = _lookup(self.data, ("serve", "gateway_auth"))
+        if value is _MISSING or value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self._error(("serve", "gateway_auth"), "must be true or false")
         return value
 
     def ignores(self, path: tuple) -> bool:

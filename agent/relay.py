@@ -1,0 +1,180 @@
+"""One request from another program (the gateway's `/api/chat`, `/v1/chat/completions`), relayed
+through the router: its model named in any form `-m` takes, or a request type; its own messages,
+tools and options; the answer reported piece by piece as the chat exchange reports it
+(agent/events.py), and the numbers of the final chunk kept for the client.
+
+Unlike a chat exchange it keeps no session (the client holds its history) and takes the client's
+options as given: Ollama itself decides about a key it does not know, as it would without ai-cli
+in between. Every attempt goes into the answer log with face `api`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from agent.chat import AnswerReader
+from agent.events import Broken, Done, Event, Notice, RouteChosen, Stopped, Trimmed
+from registry.errors import InvalidInput
+from router.chain import REQUEST_TYPES
+from router.errors import StreamBroken
+
+Report = Callable[[Event], None]
+ROLES = ("system", "user", "assistant", "tool")
+FACE = "api"  # how the answer log names requests that came through the gateway
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request's `model` field means: a request type's route, or a model `-m` would
+    name (`model_key` as the router takes it, router/chain.py `request_key`)."""
+
+    request_type: str
+    model_key: str | None = None
+    name: str = ""  # as the client wrote it, which its answer echoes
+
+
+@dataclass(frozen=True)
+class RelayedMessage:
+    """A message as both APIs carry it: text, base64 images, tool calls (name + arguments as a
+    dict), and for a tool's result the id of the call it answers."""
+
+    role: str
+    content: str = ""
+    images: tuple[str, ...] = ()
+    tool_calls: tuple[dict, ...] = ()  # [{"id", "name", "args"}]
+    tool_call_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RelayRequest:
+    target: Target
+    messages: tuple[RelayedMessage, ...]
+    tools: tuple[dict, ...] = ()  # OpenAI-style function tools (both APIs send that shape)
+    options: dict = field(default_factory=dict)  # Ollama options and request fields
+
+
+@dataclass
+class Relayed:
+    """The answer: its text, thinking, tool calls, the route that answered and the numbers of
+    Ollama's final chunk (`done_reason`, durations in ns, `prompt_eval_count`, `eval_count`)."""
+
+    text: str = ""
+    thinking: str = ""
+    tool_calls: list = field(default_factory=list)
+    route: Any = None
+    final: dict = field(default_factory=dict)
+    stopped: bool = False
+    record: Any = None  # the answer log's record of the attempt that answered
+
+
+def resolve_target(models, text: str) -> Target:
+    """A `model` field: a request type (`general`, `coder`), else a model named as `-m` names
+    one (id, prefix, name, `name@host`, tagless name). UnknownModel when nothing has the name:
+    the client gets a 404, never another model answering under that name."""
+    from registry.lookup import resolve
+    from router.chain import request_key
+
+    wanted = (text or "").strip()
+    if not wanted:
+        raise InvalidInput("The request names no model: set \"model\" to a model's name, an id, "
+                           "or 'general' / 'coder'.")
+    if wanted.lower() in REQUEST_TYPES:
+        return Target(wanted.lower(), None, wanted)
+    named = resolve(models, wanted, prefer="general")
+    return Target(named.model.model_type, request_key(named.model.model_id, named.pinned), wanted)
+
+
+def relay(router, request: RelayRequest, report: Report) -> Relayed:
+    """Ask the target's route with the client's messages; report the route, notices and each
+    piece; return the whole answer. A failure before the first piece raises (the gateway turns
+    it into the API's error); `StreamBroken` after it reports `Broken`, then raises."""
+    target = request.target
+    stream = router.stream(
+        target.request_type, to_langchain(request.messages), tools=list(request.tools) or None,
+        options=request.options or None, model_id=target.model_key,
+        on_notice=lambda text: report(Notice(text)),
+        on_trim=lambda text: report(Trimmed(text)),
+        on_route=lambda route: report(RouteChosen(route)), face=FACE,
+    )
+    reader = _FinalKeepingReader(stream, report)
+    try:
+        reader.read()
+    except StreamBroken as exc:
+        report(Broken(reader.text, exc.message))
+        raise
+    result = Relayed(reader.text, "".join(reader.thinking), list(reader.tool_calls),
+                     stream.route, reader.final, reader.interrupted, stream.answer)
+    report(Stopped(reader.text) if reader.interrupted else Done(reader.text))
+    return result
+
+
+class _FinalKeepingReader(AnswerReader):
+    """The chat exchange's reader, also keeping the thinking text and the final chunk's numbers."""
+
+    def __init__(self, stream, report: Report):
+        super().__init__(stream, report)
+        self.thinking: list[str] = []
+        self.final: dict = {}
+
+    def _see(self, chunk) -> None:
+        from agent.chat import chunk_thinking
+
+        thinking = chunk_thinking(chunk)
+        if thinking:
+            self.thinking.append(thinking)
+        meta = getattr(chunk, "response_metadata", None) or {}
+        if meta.get("done"):
+            self.final = {key: meta[key] for key in FINAL_FIELDS if key in meta}
+        super()._see(chunk)
+
+
+FINAL_FIELDS = ("done_reason", "total_duration", "load_duration", "prompt_eval_count",
+                "prompt_eval_duration", "eval_count", "eval_duration")
+
+
+def to_langchain(messages) -> list:
+    """The relayed messages as LangChain messages for ChatOllama (images as data-URL parts,
+    which it sends as the message's `images`; tool calls with their ids)."""
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+
+    built = []
+    for message in messages:
+        content = _content(message)
+        if message.role == "system":
+            built.append(SystemMessage(content))
+        elif message.role == "user":
+            built.append(HumanMessage(content))
+        elif message.role == "assistant":
+            calls = [{"name": c["name"], "args": c.get("args") or {}, "id": c.get("id") or f"call_{i}",
+                      "type": "tool_call"} for i, c in enumerate(message.tool_calls)]
+            built.append(AIMessage(content, tool_calls=calls))
+        else:
+            built.append(ToolMessage(content, tool_call_id=message.tool_call_id or "call_0"))
+    return built
+
+
+def _content(message: RelayedMessage):
+    if not message.images:
+        return message.content
+    parts: list = [{"type": "text", "text": message.content}] if message.content else []
+    parts += [{"type": "image_url", "image_url": f"data:image;base64,{image}"}
+              for image in message.images]
+    return parts
+
+
+def checked_image(value, where: str) -> str:
+    """An image as both APIs send it: base64 text (a data URL's payload is taken as such).
+    InvalidInput when it is not base64, so a bad image is a 400, not a model server's error."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{where} is not an image: send it as base64 text.")
+    payload = value.split(",", 1)[1] if value.startswith("data:") else value
+    try:
+        base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(f"{where} is not valid base64: send the image's bytes base64-encoded."
+                           ) from None
+    return payload
+
