@@ -28,12 +28,14 @@ FACE = "api"  # how the answer log names requests that came through the gateway
 
 @dataclass(frozen=True)
 class Target:
-    """What a request's `model` field means: a request type's route, or a model `-m` would
-    name (`model_key` as the router takes it, router/chain.py `request_key`)."""
+    """What a request's `model` field means: a request type's route, a model `-m` would name
+    (`model_key` as the router takes it, router/chain.py `request_key`), or a preset (its model,
+    system prompt and options, under the request's own)."""
 
     request_type: str
     model_key: str | None = None
     name: str = ""  # as the client wrote it, which its answer echoes
+    preset: Any = None  # registry.presets.Preset
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,55 @@ def resolve_target(models, text: str) -> Target:
     return Target(named.model.model_type, request_key(named.model.model_id, named.pinned), wanted)
 
 
+def target_for(app, text: str, registry=None) -> Target:
+    """`resolve_target`, and a preset's name too (`fast`, or `fast:latest` as Ollama clients
+    tag every name): its model as `chat -p` takes it (agent/preset_request.py). A model's name
+    wins over a preset's (a preset is never saved under a registered model's name)."""
+    from registry.errors import UnknownModel
+
+    registry = registry or app.registry
+    try:
+        return resolve_target(registry.list_models(), text)
+    except UnknownModel:
+        preset = _preset_named(app, text)
+        if preset is None:
+            raise
+    from agent.preset_request import plan_request
+
+    planned = plan_request(app, preset, "general", [])
+    return Target(planned.request_type, planned.model_id, text.strip(), preset)
+
+
+def _preset_named(app, text: str):
+    from agent.commands.preset import preset_store
+    from registry.errors import AiCliError
+
+    name = text.strip().removesuffix(":latest")
+    try:
+        preset = preset_store(app).get(name)
+    except AiCliError:  # no such preset, or a name no preset could have
+        return None
+    return None if preset.corrupt else preset
+
+
+def with_preset(request: RelayRequest) -> RelayRequest:
+    """The request with its preset applied as the command line applies one: the preset's
+    options under the request's, key by key; its system prompt when the client sent none."""
+    preset = request.target.preset
+    if preset is None:
+        return request
+    messages = request.messages
+    if preset.system and not any(m.role == "system" for m in messages):
+        messages = (RelayedMessage("system", preset.system), *messages)
+    return RelayRequest(request.target, messages, request.tools,
+                        {**preset.options, **request.options})
+
+
 def relay(router, request: RelayRequest, report: Report) -> Relayed:
     """Ask the target's route with the client's messages; report the route, notices and each
     piece; return the whole answer. A failure before the first piece raises (the gateway turns
     it into the API's error); `StreamBroken` after it reports `Broken`, then raises."""
+    request = with_preset(request)
     target = request.target
     stream = router.stream(
         target.request_type, to_langchain(request.messages), tools=list(request.tools) or None,
@@ -99,6 +146,8 @@ def relay(router, request: RelayRequest, report: Report) -> Relayed:
         on_trim=lambda text: report(Trimmed(text)),
         on_route=lambda route: report(RouteChosen(route)), face=FACE,
     )
+    preset = None if target.preset is None else target.preset.name
+    stream.exchange = lambda: {"preset": preset}  # the answer log names the preset used
     reader = _FinalKeepingReader(stream, report)
     try:
         reader.read()

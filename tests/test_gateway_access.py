@@ -54,7 +54,7 @@ def test_gateway_auth_asks_for_the_token_as_bearer_or_basic_password(cli, ollama
         import ollama  # the ollama client sends OLLAMA_API_KEY as a bearer token
 
         monkeypatch.setenv("OLLAMA_API_KEY", TEST_TOKEN)
-        assert [m.model for m in ollama.Client(host=web.url).list().models] == ["llama3:latest"]
+        assert "llama3:latest" in [m.model for m in ollama.Client(host=web.url).list().models]
     finally:
         web.stop()
 
@@ -121,13 +121,13 @@ def test_a_bad_openai_request_is_an_error_object(served, body, words):
 
 def test_a_client_that_leaves_stops_the_request_to_the_box(served):
     web, box = served
-    box.reply(*[f"w{i} " for i in range(60)])
-    box.chat_mode, box.delay = "slow", 0.05  # three seconds in all
+    box.reply(*[f"w{i} " for i in range(400)])
+    box.chat_mode, box.delay = "slow", 0.05  # twenty seconds in all: far longer than the wait
     with httpx.stream("POST", web.url + "/api/chat",
                       json={**HI, "stream": True}) as response:
         first = json.loads(next(response.iter_lines()))
         assert first["message"]["content"] == "w0 " and first["done"] is False
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 15
     while box.streams_cut == 0:  # the gateway closed its own request to the box
         assert time.monotonic() < deadline, "the box kept generating for a client that left"
         time.sleep(0.05)

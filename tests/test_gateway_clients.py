@@ -94,8 +94,11 @@ def test_ollama_client_generate_tags_show_version(cli, gateway, ollama_servers):
     register(cli, second)  # the same model on a second host: one name to a client
     register(cli, first, "qwen2.5-coder:7b", "coder")
     client = ollama.Client(host=gateway.url)
-    names = sorted(m.model for m in client.list().models)
+    listed = client.list().models
+    names = sorted(m.model for m in listed if m.details.family != "ai-cli preset")
     assert names == ["llama3:latest", "qwen2.5-coder:7b"]
+    presets = sorted(m.model for m in listed if m.details.family == "ai-cli preset")
+    assert presets == ["accurate:latest", "coding:latest", "fast:latest"]  # the shipped ones
     first.reply("generated")
     second.reply("generated")
     done = client.generate(model="llama3", prompt="say it", system="be short", stream=False)
@@ -157,7 +160,8 @@ def test_openai_client_chat_stream_tools_models(cli, gateway, ollama_server):
 
     register(cli, ollama_server)
     client = openai.OpenAI(base_url=gateway.url + "/v1", api_key="unused-on-loopback")
-    assert [m.id for m in client.models.list().data] == ["llama3:latest"]
+    assert [m.id for m in client.models.list().data] == ["llama3:latest", "accurate", "coding",
+                                                         "fast"]
 
     ollama_server.reply("Hello", " world")
     whole = client.chat.completions.create(
@@ -216,3 +220,30 @@ def test_llm_with_llm_ollama_lists_and_answers(cli, gateway, ollama_server, tmp_
                               capture_output=True, text=True, timeout=60)
     assert answered.returncode == 0, answered.stderr
     assert answered.stdout.strip() == "hello from the gateway"
+
+
+def test_a_preset_is_a_model_name_with_its_system_prompt_and_options(cli, gateway, ollama_server):
+    import openai
+
+    register(cli, ollama_server)
+    added = cli.run("preset", "add", "terse", "-m", "llama3", "-s", "Answer in one word.",
+                    "-o", "temperature", "0.1", "-o", "num_predict", "20", "--json")
+    assert added.returncode == 0, added.stderr
+    ollama_server.reply("Paris")
+    response = httpx.post(gateway.url + "/api/chat", json={
+        "model": "terse:latest", "stream": False, "options": {"num_predict": 5},
+        "messages": [{"role": "user", "content": "capital of France?"}]})
+    assert response.status_code == 200 and response.json()["model"] == "terse:latest"
+    sent = ollama_server.chat_requests[-1].body
+    assert sent["model"] == "llama3" and sent["messages"][0] == {
+        "role": "system", "content": "Answer in one word."}
+    assert (sent["options"]["temperature"], sent["options"]["num_predict"]) == (0.1, 5)
+
+    ollama_server.reply("Paris")  # the client's own system prompt wins over the preset's
+    openai.OpenAI(base_url=gateway.url + "/v1", api_key="x").chat.completions.create(
+        model="terse", messages=[{"role": "system", "content": "Be verbose."},
+                                 {"role": "user", "content": "capital?"}])
+    sent = ollama_server.chat_requests[-1].body
+    assert [m["content"] for m in sent["messages"] if m["role"] == "system"] == ["Be verbose."]
+    records = AnswerLog(gateway.app.registry).recent(10)
+    assert [(r.face, r.preset) for r in records][:2] == [("api", "terse"), ("api", "terse")]

@@ -1,6 +1,7 @@
 """`/api/tags`, `/api/ps`, `/v1/models`: the registry's models as one server's list. Pure.
 
-One entry per model name: the replicas of a model on several hosts (and one name registered as
+One entry per model name, then one per preset (a name that runs the preset's model with its
+system prompt and options): the replicas of a model on several hosts (and one name registered as
 both a general and a coder model) are one model to a client, which names it and lets the router
 pick the host. Sizes, digests and details come from the first host that reported the model;
 a model whose hosts did not answer is still listed, with what the registry knows.
@@ -47,6 +48,22 @@ def tags(models: Iterable[ModelConfig], per_host: Mapping[str, list[dict]]) -> l
             else dict(EMPTY_DETAILS),
         })
     return listed
+
+
+def preset_tags(presets: Iterable) -> list[dict]:
+    """Each preset as a model name of `/api/tags` (`fast:latest`: Ollama's names carry a tag),
+    so a client's model picker offers it; what it runs is the preset's model."""
+    return [{"name": f"{p.name}:latest", "model": f"{p.name}:latest",
+             "modified_at": p.updated_at or "", "size": 0,
+             "digest": _name_digest("preset " + p.name),
+             "details": {**EMPTY_DETAILS, "family": "ai-cli preset"}}
+            for p in presets if not p.corrupt]
+
+
+def preset_models(presets: Iterable) -> list[dict]:
+    """Each preset as a model of `/v1/models`."""
+    return [{"id": p.name, "object": "model", "created": 0, "owned_by": "ai-cli preset"}
+            for p in presets if not p.corrupt]
 
 
 def loaded(models: Iterable[ModelConfig], per_host: Mapping[str, list[dict]]) -> list[dict]:

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from agent.events import Thinking, Token
-from agent.relay import RelayRequest, Target, resolve_target
+from agent.relay import RelayRequest, Target, target_for
 from registry.errors import AiCliError, InvalidInput, UnknownModel
 from ui.gateway import listing, ollama_shapes, upstream
 from ui.gateway.relaying import GatewayAnswer
@@ -46,7 +46,7 @@ def _failure(exc: AiCliError, name: str) -> JSONResponse:
 
 
 def _target(app, name: str) -> Target:
-    return app.read_registry(lambda registry: resolve_target(registry.list_models(), name))
+    return app.read_registry(lambda registry: target_for(app, name, registry))
 
 
 async def _answer(request: Request, read: Callable, chunk: Callable, done: Callable):
@@ -111,10 +111,22 @@ def _models(app):
 
 @router.get("/tags")
 def tags(request: Request):
-    """The registry's models, one per name, with what their hosts report of them."""
-    models = _models(request.app.state.app)
+    """The registry's models, one per name, with what their hosts report of them; then the
+    presets."""
+    app = request.app.state.app
+    models = _models(app)
     per_host = upstream.listed((m.url for m in models if not m.corrupt), "/api/tags")
-    return {"models": listing.tags(models, per_host)}
+    return {"models": listing.tags(models, per_host) + listing.preset_tags(presets(app))}
+
+
+def presets(app) -> list:
+    """The stored presets; none when they cannot be read (the models are still listed)."""
+    from agent.commands.preset import preset_store
+
+    try:
+        return preset_store(app).list()
+    except AiCliError:
+        return []
 
 
 @router.get("/ps")

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from agent.events import Token
-from agent.relay import RelayRequest, resolve_target
+from agent.relay import RelayRequest, target_for
 from registry.errors import AiCliError, UnknownModel
 from ui.gateway import listing, openai_shapes
 from ui.gateway.relaying import GatewayAnswer
@@ -48,8 +48,8 @@ async def chat_completions(request: Request):
 
             raise InvalidInput("The request body is not JSON.") from None
         call = openai_shapes.completion_call(body)
-        target = await run_in_threadpool(app.read_registry, lambda registry: resolve_target(
-            registry.list_models(), call.model))
+        target = await run_in_threadpool(app.read_registry, lambda registry: target_for(
+            app, call.model, registry))
         wanted = RelayRequest(target, call.messages, call.tools, call.options)
         answer = await run_in_threadpool(GatewayAnswer, request.app, wanted)
         ident = openai_shapes.completion_id()
@@ -88,4 +88,7 @@ def _data(payload: dict) -> str:
 def models(request: Request):
     app = request.app.state.app
     found = app.read_registry(lambda registry: registry.list_models())
-    return {"object": "list", "data": listing.openai_models(found)}
+    from ui.routes.ollama_api import presets
+
+    return {"object": "list",
+            "data": listing.openai_models(found) + listing.preset_models(presets(app))}
