@@ -102,16 +102,15 @@ class Balancer:
         if load_ms >= balance.LOADED_MS:  # this request loaded the model there
             self.state.store_load(model.model_id, load_ms)
             self.state.mark_loaded(model.url.rstrip("/"), tagged_name(model.model_name))
+        state = self.state.host(model.model_id)
+        if state is not None and state.cool_s:
+            self.state.recovered(model.model_id)
         warm = attempt.warm_ttft_ms
-        if warm is not None and not queued:
-            state = self.state.host(model.model_id)
-            if state is not None:
-                now = self.clock()
-                average, weight = balance.decayed(state.ttft_ms, state.weight, state.ttft_at,
-                                                  warm, now)
-                self.state.store_ttft(model.model_id, average, weight, now)
-                if state.cool_s:
-                    self.state.recovered(model.model_id)
+        if state is not None and warm is not None and not queued:
+            now = self.clock()
+            average, weight = balance.decayed(state.ttft_ms, state.weight, state.ttft_at, warm,
+                                              now)
+            self.state.store_ttft(model.model_id, average, weight, now)
         self.state.remember_session(session_id, model.model_id)
 
     def failed(self, model, kind_name: str, hosts: Iterable[ModelConfig]) -> None:

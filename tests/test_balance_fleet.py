@@ -315,12 +315,18 @@ def test_api_ps_is_read_in_the_background_once_per_15_s_for_every_process(fleet,
     def asked() -> int:
         return sum(r.path == "/api/ps" for s in (a, b, c) for r in s.requests)
 
+    def refreshed() -> None:
+        for thread in [t for t in threading.enumerate() if t.name == "fleet-ps"]:
+            thread.join(BOUND_S)
+
+    assert poll(lambda: state.read(entries).loaded[c.url] is not None)
+    refreshed()
     before = asked()
+    assert before == 3  # one /api/ps per host
     state.read(entries)  # fresh: no refresh
     other = FleetState(real_registry, clock=lambda: now[0] + 20)  # another process, 20 s on
     other.read(entries)  # stale for it, but the refresh lock (15 s) is held: nobody asks
-    for thread in [t for t in threading.enumerate() if t.name == "fleet-ps"]:
-        thread.join(BOUND_S)
+    refreshed()
     assert asked() == before
 
 
