@@ -8,7 +8,8 @@ MODEL_FIELDS = {
     "model_id", "model_type", "url", "model_name", "timeout",
     "is_active", "added_at", "last_checked", "is_available",
 }
-LATER_FIELDS = {"num_ctx", "parallel"}  # written by every add since; older hashes lack them
+LATER_FIELDS = {"num_ctx", "parallel",  # written by every add since; older hashes lack them
+                "capabilities", "capabilities_source", "capabilities_digest", "capabilities_user"}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
 
 

@@ -56,6 +56,7 @@ Scripting (all thread-safe; change anything at any time, also while a request is
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -133,7 +134,9 @@ class OllamaTestServer:
         self.streams_cut = 0  # chat streams whose client closed the connection before the end
         self._mode = "normal"
         self.chat_mode: str | None = None
-        self._models: dict[str, tuple[str, ...]] = {}
+        self._models: dict[str, tuple[str, ...] | None] = {}
+        self.digests: dict[str, str] = {}  # name -> digest on /api/tags
+        self.show_info: dict = {}  # extra model_info keys on /api/show (a vision projector...)
         self._replies: deque[ScriptedReply] = deque()
         self._requests: list[ReceivedRequest] = []
         self._lock = threading.Lock()
@@ -197,10 +200,14 @@ class OllamaTestServer:
         elif was == "down" and value != "down" and self._httpd is None:
             self.start()  # same port again
 
-    def add_model(self, name: str, capabilities=("completion", "tools")) -> str:
+    def add_model(self, name: str, capabilities=("completion", "tools"),
+                  digest: str | None = None) -> str:
+        """`capabilities=None`: an old server's /api/show, without the field. `digest`: what
+        /api/tags reports (default: one derived from the name)."""
         full = normalize_name(name)
         with self._lock:
-            self._models[full] = tuple(capabilities)
+            self._models[full] = None if capabilities is None else tuple(capabilities)
+            self.digests[full] = digest or hashlib.sha256(full.encode()).hexdigest()
         return full
 
     def remove_model(self, name: str) -> None:
@@ -256,8 +263,10 @@ class OllamaTestServer:
             self._requests.append(request)
 
     def _capabilities(self, name: str) -> tuple[str, ...] | None:
+        """The model's capabilities (() for one served without the field); None: unknown."""
         with self._lock:
-            return self._models.get(normalize_name(name))
+            full = normalize_name(name)
+            return None if full not in self._models else (self._models[full] or ())
 
     def _next_reply(self) -> ScriptedReply:
         with self._lock:
@@ -343,25 +352,29 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"version": self.server_state.version})
 
     def _tags(self, body, mode) -> None:
-        self._json(200, {"models": [_tag_entry(n) for n in self.server_state.models]})
+        state = self.server_state
+        self._json(200, {"models": [{**_tag_entry(n), "digest": state.digests.get(n, "0" * 64)}
+                                    for n in state.models]})
 
     def _show(self, body, mode) -> None:
         name = body.get("model") or body.get("name") or ""
         capabilities = self.server_state._capabilities(name)
         if capabilities is None:
             return self._not_found(name)
-        self._json(
-            200,
-            {
-                "modelfile": f"FROM {normalize_name(name)}",
-                "parameters": "stop \"<|eot_id|>\"",
-                "template": "{{ .Prompt }}",
-                "details": _details(),
-                "model_info": _model_info(self.server_state.context_length),
-                "capabilities": list(capabilities),
-                "modified_at": _now(),
-            },
-        )
+        state = self.server_state
+        answer = {
+            "modelfile": f"FROM {normalize_name(name)}",
+            "parameters": "stop \"<|eot_id|>\"",
+            "template": "{{ .Prompt }}",
+            "details": _details(),
+            "model_info": {**_model_info(state.context_length), **state.show_info},
+            "capabilities": list(capabilities),
+            "modified_at": _now(),
+        }
+        with state._lock:
+            if state._models.get(normalize_name(name)) is None:  # an old server: no field
+                del answer["capabilities"]
+        self._json(200, answer)
 
     def _chat(self, body, mode) -> None:
         name = body.get("model") or ""

@@ -51,7 +51,8 @@ def test_add_json_is_the_model(cli, ollama_server):
     ollama_server.add_model("qwen2.5-coder:7b")
     model = cli.json("model", "coder", "add", ollama_server.url + "/", "qwen2.5-coder:7b")
     assert set(model) == {"model_id", "model_type", "url", "model_name", "timeout", "is_active",
-                          "added_at", "last_checked", "is_available", "num_ctx", "parallel"}
+                          "added_at", "last_checked", "is_available", "num_ctx", "parallel",
+                          "capabilities", "capabilities_source", "capabilities_user"}
     assert model["num_ctx"] is None and model["parallel"] == 1
     assert model["model_type"] == "coder" and model["url"] == ollama_server.url
     assert model["timeout"] == 30 and model["is_active"] is True and model["is_available"] is True

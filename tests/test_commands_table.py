@@ -102,7 +102,7 @@ def test_a_group_lists_its_commands_one_a_line():
         table.parse_argv(["model"])
     lines = caught.value.message.splitlines()
     assert lines[0] == "'ai-cli model' is not a whole command. Use one of:"
-    assert "  ai-cli model use <model_id>" in lines and "  ai-cli model list" in lines
+    assert "  ai-cli model use <model_id>" in lines and "  ai-cli model list [--capability NAME]" in lines
     assert [c.usage("ai-cli ") for c in table.group(["session", "model"], "subcommand")] == [
         "ai-cli session model {general|coder} <model_id>"]
 

@@ -85,6 +85,7 @@ def test_json_shape_is_typed():
         "model_name": "llama3.1:8b", "timeout": 120, "is_active": True,
         "added_at": "2026-11-24T10:00:00+00:00", "last_checked": "2026-11-24T10:00:00+00:00",
         "is_available": True, "num_ctx": None, "parallel": 1,
+        "capabilities": None, "capabilities_source": None, "capabilities_user": [],
     }
     assert make().to_json()["last_checked"] is None
     assert make().to_json()["is_available"] is None

@@ -48,9 +48,12 @@ class Arg:
     optional: bool = False
     rest: bool = False  # takes the rest of the line verbatim (an instruction, a chat message)
     complete: str | None = None  # what tab completion offers: "model_id", "url"
+    # The last argument only: every word left, as a list, where `-word` (not an option of the
+    # command) is a word too: `model caps llama3 +vision -tools`.
+    signed: bool = False
 
     def usage(self) -> str:
-        shown = f"<{self.name}>" + ("..." if self.rest else "")
+        shown = f"<{self.name}>" + ("..." if self.rest or self.signed else "")
         return f"[{shown}]" if self.optional else shown
 
 

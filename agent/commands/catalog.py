@@ -18,6 +18,8 @@ MODEL_ID = Arg("model_id", "a model id, or the model's name (e.g. llama3.1:8b)",
                complete="model_id")
 SESSION_ID = Arg("session_id", help="a session id from /session list", complete="session_id")
 DEFAULT_LOG_COUNT = 20
+CAPABILITY_FILTER = Option("--capability", "only models with this capability (vision, tools, "
+                           "thinking, embedding, completion, insert)", "NAME")
 
 CHAT_OPTIONS = (
     Option("--model", "the model for this request only: an id or a name (failover still applies)",
@@ -66,9 +68,19 @@ MODEL = [
                 "and how to fix it; --force (or answering yes in the REPL) adds it anyway.",
     ),
     Command(("model", "list"), "List every registered model", "agent.commands.model:list_models",
-            synonyms=("models", "ls")),
+            synonyms=("models", "ls"), options=(CAPABILITY_FILTER,)),
     Command(("model", TYPE, "list"), "List the registered models of one type",
-            "agent.commands.model:list_models"),
+            "agent.commands.model:list_models", options=(CAPABILITY_FILTER,)),
+    Command(("model", "caps"), "Show a model's capabilities, or override them (+vision -tools)",
+            "agent.commands.capabilities:caps",
+            args=(MODEL_ID, Arg("changes", "+NAME adds a capability, -NAME removes one",
+                                optional=True, signed=True)),
+            options=(Option("--reset", "drop your override: the server's list counts again"),),
+            details="Capabilities come from the server (/api/show, read once per model digest), "
+                    "are guessed from the model's details when the server does not report them, "
+                    "and your override wins: 'model caps llava +vision -tools'. Routing uses "
+                    "them: images go to a vision model, --think to a thinking one, /code tool "
+                    "mode to a tools one. See docs/CAPABILITIES.md."),
     Command(("model", TYPE, "use"), "Make a model the active one of its type",
             "agent.commands.model:use", args=(MODEL_ID,)),
     Command(("model", "use"), "Make a model the active one of its type (the id tells the type)",

@@ -95,6 +95,10 @@ def add(app, args: Args) -> ModelAdded:
 
 def list_models(app, args: Args) -> ModelList:
     models = app.read_registry(lambda r: r.list_models(args.model_type))
+    if args.get("capability"):
+        from registry.capabilities import having
+
+        models = having(models, args.capability)
     _warn_damaged_keys(app)
     # The speed column is for people: JSON has no place for it, so the log is not read for it.
     return ModelList(models, args.model_type, speeds={} if app.flags.json else _speeds(app))
@@ -211,7 +215,10 @@ def check(app, args: Args) -> CheckResult:
         result.rows[index].result = probe
         app.face.report(Progress(result))
 
-    app.checker.check_many(targets, force=True, on_result=answered)
+    probes = app.checker.check_many(targets, force=True, on_result=answered)
+    # What each answering model can do, read once per digest (registry/capabilities.py).
+    app.checker.learn_capabilities(t for t, p in zip(targets, probes)
+                                   if isinstance(t, ModelConfig) and p.is_available)
     return result
 
 

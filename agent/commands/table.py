@@ -139,6 +139,9 @@ class CommandTable:
         args = Args({o.dest: o.default() for o in command.options})
         usage = f"Usage: {command.usage(prefix)}"
         positional = command.args
+        if positional and positional[-1].signed:
+            return _bind_signed(command, argv if argv is not None else _split(remainder, usage),
+                                args, usage)
         if positional and positional[-1].rest:
             if argv is not None:  # argv: flags anywhere, the other words form the text
                 words = _take_flags(command, argv, args, usage)
@@ -178,6 +181,23 @@ class CommandTable:
 
 FLAG_RE = re.compile(r"^--?[A-Za-z]")  # `-m`, `--model`; `-5` and `-` are words
 END_OF_FLAGS = "--"
+SIGNED_RE = re.compile(r"^-[a-z][a-z0-9_-]*\Z")  # `-tools`: a word for a `signed` argument
+
+
+def _bind_signed(command: Command, tokens: list[str], args: Args, usage: str) -> Args:
+    """Plain args take one word each; the last (`signed`) the list of the words left, `-word`
+    among them (hidden from the flag parser behind a NUL, which no typed word holds)."""
+    hidden = ["\0" + t if SIGNED_RE.match(t) and command.option(t) is None else t
+              for t in tokens]
+    values = [v.removeprefix("\0") for v in _take_flags(command, hidden, args, usage)]
+    *before, last = command.args
+    required = [a for a in before if not a.optional]
+    if len(values) < len(required):
+        raise UsageError(f"Missing <{required[len(values)].name}>. {usage}")
+    for arg, value in zip(before, values):
+        args[arg.name] = value
+    args[last.name] = values[len(before):]
+    return args
 
 
 def _is_flag(token: str) -> bool:

@@ -20,6 +20,7 @@ VIEWS = {
     "CheckResult": ("models", "show_check"),
     "Status": ("models", "show_status"),
     "RepairReport": ("models", "show_repair"),
+    "CapsShown": ("models", "show_caps"),
     "SessionResult": ("sessions", "show_session_result"),
     "SessionList": ("sessions", "show_session_list"),
     "SessionShow": ("sessions", "show_session"),
