@@ -57,10 +57,22 @@ class Router:
         return Snapshot(models, self.fallback, pinned=pinned, requested=model_id)
 
     def route(self, request_type: str, pinned_model_id: str | None = None,
-              model_id: str | None = None) -> Route:
+              model_id: str | None = None, needs: tuple[str, ...] = ()) -> Route:
+        """`needs`: capabilities the request requires (router/requirements.py)."""
         validate_model_type(request_type)
         snapshot = self.snapshot(request_type, pinned_model_id, model_id)
+        if needs:
+            from router.requirements import choose_capable
+
+            return choose_capable(request_type, snapshot, self.checker.check, self.has, needs)
         return choose(request_type, snapshot, self.checker.check)
+
+    def has(self, model, capability: str) -> bool:
+        """Whether `model` has the capability (the user's override applied); the tinyllama
+        fallback, whose capabilities nobody set, has none that a request needs."""
+        if not isinstance(model, ModelConfig):
+            return False
+        return capability in (self.checker.capabilities(model) or ())
 
     def routes(self, probe: bool = True) -> dict[str, Route]:
         """Both routes from one registry read. `probe=False`: from what is known already (the
@@ -156,7 +168,8 @@ class Router:
     def stream(self, request_type: str, messages: list, tools: list | None = None,
                pinned_model_id: str | None = None, on_notice=None,
                options: dict | None = None, *, model_id: str | None = None,
-               session_id: str | None = None, on_trim=None, on_route=None) -> RoutedStream:
+               session_id: str | None = None, on_trim=None, on_route=None,
+               needs: tuple[str, ...] = ()) -> RoutedStream:
         """Iterate the result for `AIMessageChunk`s; see `RoutedStream` for failover.
 
         `options`: Ollama options for this request (router/options.py), passed to `ChatOllama`.
@@ -164,11 +177,12 @@ class Router:
         pinned and the active model, with the same failover (and notices) when it cannot answer.
         `session_id` goes into the answer log; `on_trim` (default `on_notice`) gets the one line
         saying what was left out to fit the model's window; `on_route` the route chosen (again
-        after a failover).
+        after a failover). `needs`: the capabilities every model tried must have (images:
+        vision; router/requirements.py).
         """
         return RoutedStream(self, request_type, messages, tools, pinned_model_id, on_notice,
                             options=options, model_id=model_id, session_id=session_id,
-                            on_trim=on_trim, on_route=on_route)
+                            on_trim=on_trim, on_route=on_route, needs=needs)
 
     def finish(self, attempt, session_id: str | None = None,
                exchange: Callable[[], dict] | None = None) -> None:

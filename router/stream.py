@@ -40,7 +40,7 @@ class RoutedStream:
                  pinned_model_id: str | None, on_notice: Callable[[str], None] | None = None,
                  options: dict | None = None, *, model_id: str | None = None,
                  session_id: str | None = None, on_trim: Callable[[str], None] | None = None,
-                 on_route: Callable[[Route], None] | None = None):
+                 on_route: Callable[[Route], None] | None = None, needs: tuple[str, ...] = ()):
         self.router = router
         self.request_type = request_type
         self.messages = messages
@@ -55,7 +55,8 @@ class RoutedStream:
         self.attempts: list[Attempt] = []  # one per model asked, in order
         self._trim_told = False
         self.on_route = on_route
-        self.route: Route = router.route(request_type, pinned_model_id, model_id)
+        self.needs = tuple(needs)  # capabilities every model tried must have (images: vision)
+        self.route: Route = router.route(request_type, pinned_model_id, model_id, self.needs)
         if on_route is not None:
             on_route(self.route)
         self.failovers: list[str] = []  # the notice of each failover, in order
@@ -95,7 +96,7 @@ class RoutedStream:
                     self.router.checker.mark_unavailable(model, reason)
                     tried.add(model_key(model))
                     self.route = self.router.route(self.request_type, self.pinned_model_id,
-                                                   self.model_id)
+                                                   self.model_id, self.needs)
                     if not self.route.available and _host_pinned(self.model_id):
                         raise NoModelAvailable(self.request_type, self.route.notice) from exc
                     if not self.route.available or model_key(self.route.model) in tried:
