@@ -59,6 +59,7 @@ class ChatRequest:
     model_id: str | None = None
     system: str | None = None
     say_unsaved: bool = True
+    attachments: tuple = ()  # agent/attachments.Attachment: images for a vision model
 
 
 @dataclass(frozen=True)
@@ -82,18 +83,21 @@ def exchange(router, store: SessionStore | None, request: ChatRequest, report: R
     """Ask the general route and report the answer as it arrives; record both turns."""
     session = _SessionOfExchange(store, request, report)
     stream = router.stream(
-        "general", to_messages(session.history, request.question, session.system or None),
+        "general", to_messages(session.history, request.question, session.system or None,
+                               request.attachments),
         pinned_model_id=session.pinned, options=session.options or None,
         model_id=request.model_id, session_id=session.session_id,
         on_notice=lambda text: report(Notice(text)),
         on_trim=lambda text: report(Trimmed(text)),
         on_route=lambda route: report(RouteChosen(route)),
+        needs=("vision",) if request.attachments else (),
     )
     reader = AnswerReader(stream, report, on_first_text=lambda: session.open(stream))
     answer_id = new_message_id()  # the stored answer's id, which its log entry points at
     stream.exchange = lambda: {
         "message_id": answer_id if session.saves else None,
-        "prompt": request.question, "response": reader.text}
+        "prompt": request.question, "response": reader.text,
+        "attachments": attachment_records(request.attachments)}
     try:
         reader.read()
     except StreamBroken as exc:  # what arrived is kept, marked, like a stopped answer
@@ -157,7 +161,8 @@ class _SessionOfExchange:
         try:
             record_exchange(self.store, self.session_id, self.request.question, reader.text,
                             stream.route, reader.interrupted, broken=broken,
-                            usage=answer_usage(stream), answer_id=answer_id)
+                            usage=answer_usage(stream), answer_id=answer_id,
+                            attachments=attachment_records(self.request.attachments))
         except AiCliError:
             if not broken:
                 raise
@@ -226,20 +231,33 @@ def chunk_thinking(chunk) -> str:
     return value if isinstance(value, str) else ""
 
 
-def to_messages(history: Iterable[StoredMessage], question: str, system: str | None = None) -> list:
+def to_messages(history: Iterable[StoredMessage], question: str, system: str | None = None,
+                attachments=()) -> list:
+    """The messages of a request; `attachments` (images) go on the question as image content
+    blocks, which ChatOllama sends as the message's `images`."""
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
     messages = [SystemMessage(system)] if system else []
     messages += [
         HumanMessage(m.content) if m.role == "user" else AIMessage(m.content) for m in history
     ]
-    messages.append(HumanMessage(question))
+    if attachments:
+        messages.append(HumanMessage([{"type": "text", "text": question},
+                                      *(a.content_block() for a in attachments)]))
+    else:
+        messages.append(HumanMessage(question))
     return messages
+
+
+def attachment_records(attachments) -> list | None:
+    """What is recorded about a question's attachments: name, size, type (never the bytes)."""
+    return [a.to_json() for a in attachments] or None
 
 
 def record_exchange(store: SessionStore | None, session_id: str | None, question: str,
                     answer: str, route, interrupted: bool, broken: bool = False,
-                    usage: dict | None = None, answer_id: str | None = None) -> None:
+                    usage: dict | None = None, answer_id: str | None = None,
+                    attachments: list | None = None) -> None:
     """Both turns into the session; an exchange stopped before any answer arrived is not kept.
     `interrupted` (stopped) and `broken` (the stream broke off) mark an answer that is only
     what arrived. `usage`: the answer's log record."""
@@ -248,7 +266,7 @@ def record_exchange(store: SessionStore | None, session_id: str | None, question
     model = route.model
     store.append(
         session_id,
-        StoredMessage("user", question),
+        StoredMessage("user", question, attachments=attachments),
         StoredMessage("assistant", answer, model_id=model.model_id, model_name=model.model_name,
                       interrupted=interrupted, broken=broken, usage=usage,
                       **({"message_id": answer_id} if answer_id else {})),

@@ -25,6 +25,7 @@ from agent.session_file import SESSION_ID_RE
 from registry.connection import failures as redis_failures
 from agent.errors import SessionDamaged, SessionNotFound
 from registry.errors import CorruptRegistryKey
+from registry.answer_log import attachment_records
 from registry.model import MODEL_TYPES, encode_time, now_utc, validate_model_type
 
 DEFAULT_MAX_HISTORY = 40  # messages sent with each request
@@ -62,9 +63,17 @@ class StoredMessage:
     broken: bool = False  # the stream broke off (server died, timed out): what arrived
     usage: dict | None = None  # an answer's log record (tokens, timing, status; docs/CONTEXT.md)
     message_id: str = field(default_factory=lambda: new_message_id())  # the answer log's pointer
+    # A question's attachments (name, size, type; never the bytes: agent/attachments.py), and
+    # an answer's thinking, kept apart from its content (never sent back to the model).
+    attachments: list | None = None
+    thinking: str | None = None
 
     def to_json(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        for later in ("attachments", "thinking"):  # only where there is one
+            if data[later] is None:
+                del data[later]
+        return data
 
     @classmethod
     def from_raw(cls, raw) -> "StoredMessage | None":
@@ -88,6 +97,8 @@ class StoredMessage:
             broken=bool(data.get("broken", False)),
             usage=data.get("usage") if isinstance(data.get("usage"), dict) else None,
             message_id=str(data.get("message_id") or ""),  # "" for one stored before ids
+            attachments=attachment_records(data.get("attachments")),
+            thinking=data.get("thinking") if isinstance(data.get("thinking"), str) else None,
         )
 
 

@@ -222,6 +222,12 @@ class TerminalFace:
             return None
         return sys.stdin.read().strip()
 
+    def piped_bytes(self) -> bytes | None:
+        """The bytes piped to `ai-cli chat -a -`; never in the REPL."""
+        if self.name != "shell" or sys.stdin is None or sys.stdin.isatty():
+            return None
+        return sys.stdin.buffer.read()
+
 
 def _shown_args(args) -> str:
     """A tool call's arguments as one short line (file contents and replacements left out)."""

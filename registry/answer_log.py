@@ -55,6 +55,10 @@ class AnswerRecord:
     message_id: str | None = None  # the stored answer in the session (agent/sessions.py)
     prompt: str | None = None  # the question, as sent (None: not kept, log.store_text false)
     response: str | None = None  # the answer's text, what arrived
+    # What the question carried (name, size, type each: never the bytes), and the tokens a
+    # thinking model spent thinking (None: it did not think, or the server did not say).
+    attachments: list | None = None
+    thinking_tokens: int | None = None
 
     def without_text(self) -> "AnswerRecord":
         return replace(self, prompt=None, response=None)
@@ -85,6 +89,8 @@ class AnswerRecord:
             trimmed=int(data.get("trimmed") or 0), time=str(data.get("time", "")),
             message_id=_opt(data.get("message_id"), str), prompt=_opt(data.get("prompt"), str),
             response=_opt(data.get("response"), str),
+            attachments=attachment_records(data.get("attachments")),
+            thinking_tokens=_opt(data.get("thinking_tokens"), int),
         )
 
     @property
@@ -94,7 +100,16 @@ class AnswerRecord:
 
 FIELDS = ("time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
           "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
-          "message_id", "prompt", "response")
+          "message_id", "prompt", "response", "attachments", "thinking_tokens")
+
+
+def attachment_records(value) -> list | None:
+    """What a stored entry says was attached: only well-formed records, never raised."""
+    if not isinstance(value, list):
+        return None
+    return [{"name": str(a.get("name", "")), "size": a.get("size") if isinstance(
+        a.get("size"), int) and not isinstance(a.get("size"), bool) else None,
+        "type": str(a.get("type", ""))} for a in value if isinstance(a, dict)] or None
 
 
 def _opt(value, kind):

@@ -32,6 +32,8 @@ CHAT_OPTIONS = (
     Option("--continue", "continue the conversation of the most recent exchange", short="-c"),
     Option("--file", "put this file's text into the prompt, under its name", "PATH", short="-f",
            repeat=True),
+    Option("--attach", "send an image (PNG, JPEG, WebP, GIF; a path, an http(s) URL, or - for "
+           "stdin) to a vision model", "PATH|URL|-", short="-a", repeat=True),
 )
 
 CHAT = [

@@ -15,7 +15,9 @@ def chat(app, args: Args):
     from router.options import parse_options
 
     options = parse_options(args.option)  # checked before anything is read, sent or stored
-    question = compose_prompt(args.message, _piped(app, args.message),
+    attachments = _attachments(app, args.attach or ())
+    stdin_attached = "-" in (args.attach or ())
+    question = compose_prompt(args.message, None if stdin_attached else _piped(app, args.message),
                               [_read_file(path) for path in args.file or ()])
     model_id = _requested_model(app, args.model)
     continuing = bool(args.get("continue"))
@@ -23,7 +25,7 @@ def chat(app, args: Args):
     # every exchange is kept: with no session in use (or with Redis gone) it opens its own
     request = ChatRequest(question, session_id=app.session_id, open_session=True,
                           options=options or None, model_id=model_id, system=args.system,
-                          say_unsaved=app.in_repl or continuing)
+                          say_unsaved=app.in_repl or continuing, attachments=attachments)
 
     def report(event) -> None:
         if isinstance(event, SessionStarted):  # the REPL's next message continues it
@@ -102,6 +104,19 @@ def _piped(app, message: str | None) -> str | None:
                              'message in).')
         raise UsageError("The message on stdin is empty.")
     return text or None
+
+
+def _attachments(app, specs) -> tuple:
+    """Every `-a` image, read (and each URL fetched) before anything is sent; the first that
+    cannot be is refused in one line and nothing is sent."""
+    if not specs:
+        return ()
+    from agent.attachments import STDIN, load
+
+    if list(specs).count(STDIN) > 1:
+        raise InvalidInput("-a - (stdin) can be given once.")
+    piped = app.face.piped_bytes() if STDIN in specs else None
+    return tuple(load(spec, piped) for spec in specs)
 
 
 def _read_file(path: str) -> tuple[str, str]:
