@@ -72,7 +72,8 @@ class AnswerRecord:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        return {name: data[name] for name in FIELDS}
+        return {name: data[name] for name in FIELDS
+                if name not in OPTIONAL_FIELDS or data[name] is not None}
 
     @classmethod
     def from_json(cls, data: dict) -> "AnswerRecord":
@@ -101,6 +102,7 @@ class AnswerRecord:
 FIELDS = ("time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
           "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
           "message_id", "prompt", "response", "attachments", "thinking_tokens")
+OPTIONAL_FIELDS = ("attachments", "thinking_tokens")  # in an entry only where there is one
 
 
 def attachment_records(value) -> list | None:

@@ -79,6 +79,7 @@ def _active_problems(client, prefix, model_type, hashes) -> list[str]:
 ANSWER_FIELDS = {"time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
                  "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
                  "message_id", "prompt", "response"}
+OPTIONAL_ANSWER_FIELDS = {"attachments", "thinking_tokens"}  # only in entries that have one
 STREAM_NODE = 100  # MAXLEN ~ trims whole stream nodes (stream-node-max-entries, default 100)
 
 
@@ -102,7 +103,7 @@ def answer_log_problems(client, prefix: str = "", cap: int = 10_000) -> list[str
         except (KeyError, ValueError):
             problems.append(f"{entry_id}: no answer JSON")
             continue
-        if set(entry) != ANSWER_FIELDS:
+        if not ANSWER_FIELDS <= set(entry) <= ANSWER_FIELDS | OPTIONAL_ANSWER_FIELDS:
             problems.append(f"{entry_id}: fields {sorted(entry)}")
         elif entry["status"] not in ("ok", "stopped", "broken", "failed_over"):
             problems.append(f"{entry_id}: status {entry['status']!r}")
