@@ -90,14 +90,15 @@ def exchange(router, store: SessionStore | None, request: ChatRequest, report: R
         on_notice=lambda text: report(Notice(text)),
         on_trim=lambda text: report(Trimmed(text)),
         on_route=lambda route: report(RouteChosen(route)),
-        needs=("vision",) if request.attachments else (),
+        needs=needs_of(request),
     )
     reader = AnswerReader(stream, report, on_first_text=lambda: session.open(stream))
     answer_id = new_message_id()  # the stored answer's id, which its log entry points at
     stream.exchange = lambda: {
         "message_id": answer_id if session.saves else None,
         "prompt": request.question, "response": reader.text,
-        "attachments": attachment_records(request.attachments)}
+        "attachments": attachment_records(request.attachments),
+        "thinking_tokens": reader.thinking_pieces or None}
     try:
         reader.read()
     except StreamBroken as exc:  # what arrived is kept, marked, like a stopped answer
@@ -162,7 +163,8 @@ class _SessionOfExchange:
             record_exchange(self.store, self.session_id, self.request.question, reader.text,
                             stream.route, reader.interrupted, broken=broken,
                             usage=answer_usage(stream), answer_id=answer_id,
-                            attachments=attachment_records(self.request.attachments))
+                            attachments=attachment_records(self.request.attachments),
+                            thinking=reader.thinking or None)
         except AiCliError:
             if not broken:
                 raise
@@ -179,12 +181,22 @@ class AnswerReader:
         self.report = report
         self.on_first_text = on_first_text
         self.parts: list[str] = []
+        self.thoughts: list[str] = []  # a thinking model's reasoning, never part of the answer
         self.tool_calls: list = []  # malformed ones as they are: the /code loop answers those
         self.interrupted = False
 
     @property
     def text(self) -> str:
         return "".join(self.parts)
+
+    @property
+    def thinking(self) -> str:
+        return "".join(self.thoughts)
+
+    @property
+    def thinking_pieces(self) -> int:
+        """Ollama streams one token per piece: the thinking's token count."""
+        return len(self.thoughts)
 
     def read(self) -> "AnswerReader":
         self.report(Waiting(WAITING))
@@ -202,6 +214,7 @@ class AnswerReader:
     def _see(self, chunk) -> None:
         thinking = chunk_thinking(chunk)
         if thinking:
+            self.thoughts.append(thinking)
             self.report(Thinking(thinking))
         self.tool_calls.extend(chunk.tool_calls or ())
         self.tool_calls.extend(chunk.invalid_tool_calls or ())
@@ -249,6 +262,15 @@ def to_messages(history: Iterable[StoredMessage], question: str, system: str | N
     return messages
 
 
+def needs_of(request: ChatRequest) -> tuple[str, ...]:
+    """The capabilities the request needs: `vision` for images, `thinking` when it asks to
+    think (`--think`, `-o think true|low|medium|high`; a session's default never refuses)."""
+    needs = ["vision"] if request.attachments else []
+    if (request.options or {}).get("think") not in (None, False):
+        needs.append("thinking")
+    return tuple(needs)
+
+
 def attachment_records(attachments) -> list | None:
     """What is recorded about a question's attachments: name, size, type (never the bytes)."""
     return [a.to_json() for a in attachments] or None
@@ -257,7 +279,7 @@ def attachment_records(attachments) -> list | None:
 def record_exchange(store: SessionStore | None, session_id: str | None, question: str,
                     answer: str, route, interrupted: bool, broken: bool = False,
                     usage: dict | None = None, answer_id: str | None = None,
-                    attachments: list | None = None) -> None:
+                    attachments: list | None = None, thinking: str | None = None) -> None:
     """Both turns into the session; an exchange stopped before any answer arrived is not kept.
     `interrupted` (stopped) and `broken` (the stream broke off) mark an answer that is only
     what arrived. `usage`: the answer's log record."""
@@ -268,7 +290,7 @@ def record_exchange(store: SessionStore | None, session_id: str | None, question
         session_id,
         StoredMessage("user", question, attachments=attachments),
         StoredMessage("assistant", answer, model_id=model.model_id, model_name=model.model_name,
-                      interrupted=interrupted, broken=broken, usage=usage,
+                      interrupted=interrupted, broken=broken, usage=usage, thinking=thinking,
                       **({"message_id": answer_id} if answer_id else {})),
     )
 

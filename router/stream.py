@@ -146,8 +146,21 @@ class RoutedStream:
         from router.options import request_fields
 
         model_options, fields = request_fields(self.options)
+        fields = self._think(model, fields)
         return chat.stream(fitted.messages, options={**model_options, "num_ctx": fitted.num_ctx},
                            **fields)
+
+    def _think(self, model, fields: dict) -> dict:
+        """`think` goes only to a model with the thinking capability (another answers it with
+        HTTP 400), and always to one that has it: the request's choice, else `defaults.think`,
+        so the server never decides silently (and ChatOllama keeps the thinking apart only when
+        asked to think)."""
+        fields = dict(fields)
+        if not self.router.has(model, "thinking"):
+            fields.pop("reasoning", None)
+        elif "reasoning" not in fields:
+            fields["reasoning"] = self.router.config.default_think
+        return fields
 
     def _tell(self, notice: str) -> None:
         self.failovers.append(notice)

@@ -100,6 +100,7 @@ class ReceivedRequest:
 class ScriptedReply:
     chunks: list[str] = field(default_factory=list)
     tool_calls: list[dict] = field(default_factory=list)
+    thinking: list[str] = field(default_factory=list)  # message.thinking pieces, sent first
 
 
 def normalize_name(name: str) -> str:
@@ -224,6 +225,13 @@ class OllamaTestServer:
         parts = list(chunks) if len(chunks) != 1 else _split_words(chunks[0])
         with self._lock:
             self._replies.append(ScriptedReply(chunks=parts))
+
+    def reply_thinking(self, thinking: str, answer: str) -> None:
+        """Queue one reply that thinks first (word pieces in `message.thinking`, sent only when
+        the request asked to think, as Ollama does), then answers."""
+        with self._lock:
+            self._replies.append(ScriptedReply(chunks=_split_words(answer),
+                                               thinking=_split_words(thinking)))
 
     def reply_tool_call(self, name: str, arguments: dict | None = None, text: str = "") -> None:
         """Queue one reply that calls a tool (several calls: call `reply_tool_calls`)."""
@@ -378,9 +386,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _chat(self, body, mode) -> None:
         name = body.get("model") or ""
-        if self.server_state._capabilities(name) is None:
+        capabilities = self.server_state._capabilities(name)
+        if capabilities is None:
             return self._not_found(name)
+        if body.get("think") not in (None, False) and "thinking" not in capabilities:
+            return self._json(400, {"error": f'"{name}" does not support thinking'})  # as Ollama
         reply = self.server_state._next_reply()
+        if body.get("think") in (None, False):
+            reply = ScriptedReply(reply.chunks, reply.tool_calls)  # no thinking unless asked
         if body.get("stream", True) is False:
             return self._chat_whole(name, reply, mode)
         self._chat_stream(name, reply, mode)
@@ -413,6 +426,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._end_chunks()
         state = self.server_state
         parts = [
+            {"model": name, "created_at": _now(),
+             "message": {"role": "assistant", "content": "", "thinking": t}, "done": False}
+            for t in reply.thinking
+        ] + [
             {"model": name, "created_at": _now(),
              "message": {"role": "assistant", "content": c}, "done": False}
             for c in reply.chunks

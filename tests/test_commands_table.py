@@ -121,11 +121,12 @@ def test_the_terminal_table_is_the_catalog_plus_its_own_two_each_at_the_end_of_i
     engine, terminal = command_table(), terminal_table()
     names = {c.words[0] for c in terminal.commands}
     assert names == {"chat", "model", "session", "log", "code", "undo", "migrate", "config",
-                     "serve", "help", "quit", "raw", "edit", "completion"}
+                     "serve", "help", "quit", "raw", "edit", "thinking", "completion"}
     assert "serve" not in {c.words[0] for c in engine.commands}  # the web face's, not the engine's
     own = [c for c in terminal.commands if c not in engine.commands]
     own_words = [tuple(w if isinstance(w, str) else w.name for w in c.words) for c in own]
-    assert own_words == [("raw", "state"), ("edit",), ("model", "wizard"), ("serve",),
+    assert own_words == [("raw", "state"), ("edit",), ("thinking", "state"), ("model", "wizard"),
+                         ("serve",),
                          ("completion", "shell"), ("completion", "names", "kind")]
     headings = [c.heading for c in terminal.commands]
     assert headings == sorted(headings, key=headings.index)  # each group in one run

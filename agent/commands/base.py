@@ -67,6 +67,9 @@ class Option:
     short: str | None = None  # "-m"
     repeat: bool = False  # may be given again: the values collect into a list, in order
     values: int = 1  # words a value takes: 2 binds a (KEY, VALUE) pair
+    # A flag without a metavar that may be followed by one of these words, its value
+    # (`--think`, `--think high`); alone it binds True.
+    maybe: tuple[str, ...] = ()
 
     @property
     def dest(self) -> str:
@@ -84,6 +87,8 @@ class Option:
     def shown(self) -> str:
         """`-m/--model ID|NAME`, as help and the docs list it."""
         names = "/".join(self.names)
+        if self.maybe:
+            return f"{names} [{'|'.join(self.maybe)}]"
         return f"{names} {self.metavar}" if self.takes_value else names
 
     def default(self):
@@ -93,6 +98,8 @@ class Option:
 
     def usage(self) -> str:
         shown = f"{self.names[0]} {self.metavar}" if self.takes_value else self.names[0]
+        if self.maybe:
+            shown = f"{self.names[0]} [{'|'.join(self.maybe)}]"
         return f"[{shown}]" + ("..." if self.repeat else "")
 
 

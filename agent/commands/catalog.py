@@ -32,6 +32,9 @@ CHAT_OPTIONS = (
     Option("--continue", "continue the conversation of the most recent exchange", short="-c"),
     Option("--file", "put this file's text into the prompt, under its name", "PATH", short="-f",
            repeat=True),
+    Option("--think", "let a thinking model think first (optionally how hard); the thinking "
+           "shows dimmed, apart from the answer. A model without thinking is never asked to",
+           maybe=("low", "medium", "high")),
     Option("--attach", "send an image (PNG, JPEG, WebP, GIF; a path, an http(s) URL, or - for "
            "stdin) to a vision model", "PATH|URL|-", short="-a", repeat=True),
 )

@@ -15,6 +15,8 @@ def chat(app, args: Args):
     from router.options import parse_options
 
     options = parse_options(args.option)  # checked before anything is read, sent or stored
+    if args.think:  # `--think` (True) or `--think high`
+        options["think"] = args.think
     attachments = _attachments(app, args.attach or ())
     stdin_attached = "-" in (args.attach or ())
     question = compose_prompt(args.message, None if stdin_attached else _piped(app, args.message),

@@ -234,7 +234,7 @@ def _leading_flags(command: Command, text: str, args: Args, usage: str) -> str:
         if match is None:
             break
         word = match.group(1)
-        if not tokens or not _wants_value(command, tokens):
+        if not tokens or not (_wants_value(command, tokens) or _maybe_value(command, tokens, word)):
             if word == END_OF_FLAGS:
                 position = match.end()
                 break
@@ -247,6 +247,12 @@ def _leading_flags(command: Command, text: str, args: Args, usage: str) -> str:
         if leftover:  # an option's value went missing at the end of the line
             raise UsageError(f"Unexpected {leftover[0]!r}. {usage}")
     return text[position:]
+
+
+def _maybe_value(command: Command, tokens: list[str], word: str) -> bool:
+    """Whether `word` is the optional value of the flag just before it (`--think high`)."""
+    option = command.option(tokens[-1]) if _is_flag(tokens[-1]) else None
+    return option is not None and word in option.maybe and "=" not in tokens[-1]
 
 
 def _wants_value(command: Command, tokens: list[str]) -> bool:
@@ -267,8 +273,14 @@ def _take_option(command: Command, tokens: list[str], i: int, args: Args, usage:
         known = ", ".join("/".join(o.names) for o in command.options) or "none"
         raise UsageError(f"Unknown option {token.split('=', 1)[0]!r} (options here: {known}). {usage}")
     if not option.takes_value:
+        if option.maybe and "=" in token and token.split("=", 1)[1] in option.maybe:
+            args[option.dest] = token.split("=", 1)[1]
+            return i + 1
         if "=" in token:
             raise UsageError(f"{option.flag} takes no value. {usage}")
+        if option.maybe and i + 1 < len(tokens) and tokens[i + 1] in option.maybe:
+            args[option.dest] = tokens[i + 1]
+            return i + 2
         args[option.dest] = True
         return i + 1
     if "=" in token and option.values == 1:
