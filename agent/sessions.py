@@ -26,7 +26,9 @@ from registry.connection import failures as redis_failures
 from agent.errors import SessionDamaged, SessionNotFound
 from registry.errors import CorruptRegistryKey
 from registry.answer_log import attachment_records
-from registry.model import MODEL_TYPES, encode_time, now_utc, validate_model_type
+from registry.model import encode_time, now_utc, validate_model_type
+
+PINNED_TYPES = ("general", "coder")  # the request types a session pins a model for
 
 DEFAULT_MAX_HISTORY = 40  # messages sent with each request
 DEFAULT_MAX_STORED = 1000  # messages kept per session
@@ -130,7 +132,7 @@ class Session:
     @classmethod
     def damaged(cls, session_id: str, problem: str) -> "Session":
         """A session whose hash cannot be read: shown with its problem, and deletable."""
-        return cls(session_id, "", "", "", {t: None for t in MODEL_TYPES}, problem=problem)
+        return cls(session_id, "", "", "", {t: None for t in PINNED_TYPES}, problem=problem)
 
     @classmethod
     def from_hash(cls, fields: dict, message_count: int = 0,
@@ -151,7 +153,7 @@ class Session:
             title=fields.get("title", ""),
             created_at=fields.get("created_at", ""),
             updated_at=fields.get("updated_at", ""),
-            pinned={t: fields.get(f"pinned_{t}") or None for t in MODEL_TYPES},
+            pinned={t: fields.get(f"pinned_{t}") or None for t in PINNED_TYPES},
             message_count=message_count,
             system=fields.get("system", ""),
             options=options,

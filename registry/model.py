@@ -19,7 +19,9 @@ from registry.errors import (
     InvalidUrl,
 )
 
-MODEL_TYPES = ("general", "coder")
+# `embedding`: models that turn text into vectors (`ai-cli embed`), with their own active
+# pointer and chain, and no tinyllama fallback.
+MODEL_TYPES = ("general", "coder", "embedding")
 MAX_MODEL_NAME = 200
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 3600
 MIN_NUM_CTX, MAX_NUM_CTX = 256, 1_048_576  # Ollama refuses less; no model has more
@@ -182,7 +184,7 @@ class ModelConfig:
                     problems.append(f"{name}: {trouble}")
         model_type = f.get("model_type", "")
         if "model_type" in f and model_type not in MODEL_TYPES:
-            problems.append(f"model_type {_show(model_type)} is not general or coder")
+            problems.append(f"model_type {_show(model_type)} is not general, coder or embedding")
         timeout = _lenient_int(f.get("timeout", "0"))
         if "timeout" in f and (timeout is None or not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT):
             problems.append(f"timeout {_show(f.get('timeout'))} is not a whole number of seconds "
@@ -372,7 +374,8 @@ def validate_model_id(model_id) -> str:
 def validate_model_type(model_type) -> str:
     if model_type not in MODEL_TYPES:
         raise InvalidModelType(
-            f"Unknown model type {_show(model_type)}: use 'general' (chat) or 'coder' (code work)."
+            f"Unknown model type {_show(model_type)}: use 'general' (chat), 'coder' (code work) "
+            "or 'embedding' (ai-cli embed)."
         )
     return model_type
 

@@ -348,6 +348,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("GET", "/api/tags"): self._tags,
             ("POST", "/api/show"): self._show,
             ("POST", "/api/chat"): self._chat,
+            ("POST", "/api/embed"): self._embed,
         }.get((method, path))
         if route is None:
             return self._text(404, "404 page not found")
@@ -397,6 +398,19 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("stream", True) is False:
             return self._chat_whole(name, reply, mode)
         self._chat_stream(name, reply, mode)
+
+    def _embed(self, body, mode) -> None:
+        """Ollama's /api/embed: one vector per input (derived from the text), for a model with
+        the embedding capability; 400 for one without, as Ollama answers."""
+        name = body.get("model") or ""
+        capabilities = self.server_state._capabilities(name)
+        if capabilities is None:
+            return self._not_found(name)
+        if "embedding" not in capabilities:
+            return self._json(400, {"error": f'"{name}" does not support embeddings'})
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else texts if isinstance(texts, list) else []
+        self._json(200, {"model": name, "embeddings": [embedding_of(t) for t in texts]})
 
     # --- /api/chat ---------------------------------------------------------------------------
 
@@ -532,6 +546,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def embedding_of(text) -> list[float]:
+    """The test server's vector for a text: four numbers, the same for the same text."""
+    digest = hashlib.sha256(str(text).encode()).digest()
+    return [round(b / 255, 4) for b in digest[:4]]
 
 
 def _chunked(data: bytes) -> bytes:

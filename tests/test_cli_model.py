@@ -243,7 +243,7 @@ def test_redis_down_gives_one_line_naming_the_url(cli, dead_url):
 def test_version_and_help(cli):
     assert cli.run("--version").stdout.strip() == "ai-cli 1.0.0"
     helped = cli.run("--help")
-    assert helped.returncode == 0 and "ai-cli model {general|coder} add" in helped.stdout
+    assert helped.returncode == 0 and "ai-cli model {general|coder|embedding} add" in helped.stdout
     one = cli.run("model", "general", "add", "--help")
     assert one.returncode == 0 and "--no-activate" in one.stdout
     assert cli.run("nothing", "--help").returncode == 2

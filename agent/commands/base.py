@@ -179,11 +179,12 @@ class Command:
         return app.feature_off_reason(self.needs)
 
 
-def model_type_slot() -> Slot:
-    """The `{general|coder}` word of the /model grammar, checked with the registry's own message."""
+def model_type_slot(types: tuple[str, ...] | None = None) -> Slot:
+    """The `{general|coder|embedding}` word of the /model grammar (or just `types`), checked
+    with the registry's own message."""
     from registry.model import MODEL_TYPES, validate_model_type
 
-    return Slot("model_type", MODEL_TYPES, validate_model_type)
+    return Slot("model_type", types or MODEL_TYPES, validate_model_type)
 
 
 class LeaveRepl(BaseException):

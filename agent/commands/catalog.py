@@ -14,6 +14,7 @@ from __future__ import annotations
 from agent.commands.base import REPL, SUBCOMMAND, Arg, Command, Option, model_type_slot
 
 TYPE = model_type_slot()
+CHAT_TYPE = model_type_slot(("general", "coder"))  # what a session pins a model for
 MODEL_ID = Arg("model_id", "a model id, or the model's name (e.g. llama3.1:8b)",
                complete="model_id")
 SESSION_ID = Arg("session_id", help="a session id from /session list", complete="session_id")
@@ -161,7 +162,7 @@ SESSION = [
             options=(Option("--format", "markdown (default) or json", "FORMAT"),),
             details="To stdout: 'ai-cli session export ID > chat.md'. JSON is the `session "
                     "show --json` shape, every stored message included."),
-    Command(("session", "model", TYPE), "Pin a model for this session ('none' unpins)",
+    Command(("session", "model", CHAT_TYPE), "Pin a model for this session ('none' unpins)",
             "agent.commands.session:pin_model",
             args=(Arg("model_id", help="a model id or name, or 'none'", complete="model_id"),)),
     Command(("session", "system"), "Show or set this session's system prompt ('none' clears)",
@@ -241,4 +242,22 @@ PROGRAM = [
             faces=frozenset({REPL}), aliases=(("exit",),), group="program"),
 ]
 
-COMMANDS = [*CHAT, *MODEL, *SESSION, *LOG, *CODE, *PROGRAM]
+EMBED = [
+    Command(
+        ("embed",), "Turn text into a vector with the embedding model (JSON)",
+        "agent.commands.embed:embed",
+        args=(Arg("text", help="the text; else -f FILE, else piped stdin", optional=True,
+                  rest=True),),
+        options=(
+            Option("--model", "the model for this request only: an id or a name", "MODEL",
+                   short="-m"),
+            Option("--file", "embed this file's text", "PATH", short="-f"),
+            Option("--lines", "one vector per non-empty input line, one JSON array a line"),
+        ),
+        details="Routed to the active model of type embedding ('/model embedding add URL "
+                "nomic-embed-text'), else any model with the embedding capability; never the "
+                "fallback. --json gives {model_id, model_name, embeddings}. Also POST /embed.",
+    ),
+]
+
+COMMANDS = [*CHAT, *EMBED, *MODEL, *SESSION, *LOG, *CODE, *PROGRAM]

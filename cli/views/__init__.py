@@ -36,6 +36,7 @@ VIEWS = {
     "ChatReply": ("general", "show_chat_reply"),
     "MigrationResult": ("general", "show_migration"),
     "CompletionText": ("general", "show_exactly"),
+    "EmbedResult": ("general", "show_exactly"),
 }
 
 
