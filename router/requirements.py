@@ -24,7 +24,7 @@ from router.chain import REQUEST_TYPES, Availability, Route, Snapshot, choose, d
 # capability -> (what a model without it cannot do, what the request carries, a model to pull)
 WORDS = {
     "vision": ("see images", "for the image", "llava"),
-    "thinking": ("think (--think)", "to think", "qwen3"),
+    "thinking": ("think", "to think", "qwen3"),
     "tools": ("call tools", "for tool mode", "llama3.1"),
     "embedding": ("make embeddings", "for the embedding", "nomic-embed-text"),
 }

@@ -89,6 +89,8 @@ def add(app, args: Args) -> ModelAdded:
         num_ctx=candidate.num_ctx, parallel=candidate.parallel,
     )
     registry.update_availability(model.model_id, probe.is_available)
+    if probe.is_available:  # what it can do, read now while its server answers
+        app.checker.learn_capabilities([model])
     hosts = len(group_of(model, [*of_type, model]).entries)
     return ModelAdded(registry.get_model(model.model_id) or model, forced_reason, hosts=hosts)
 

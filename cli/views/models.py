@@ -166,6 +166,7 @@ def _show_stacked(result: ModelList, out: Output) -> None:
                 more.append(f"  {speed:,.1f} tok/s")
             for line in fitted_lines(mark, [host, state, more], out.out.width):
                 out.print(line, overflow="fold")
+    out.notice(CAPS_KEY)
     out.notice(f"{ACTIVE_MARK} = active model of its type")
     _warn_corrupt(result, out)
 
@@ -198,6 +199,8 @@ def show_model_added(result: ModelAdded, out: Output) -> None:
                  "chain. Run '/model check' to probe it again.")
     elif m.is_active and m.model_type == "general":
         out.line("You can now start chatting!")
+    elif m.is_active and m.model_type == "embedding":
+        out.line("Embeddings are now available via 'ai-cli embed'.")
     elif m.is_active:
         out.line("Code features are now available via '/code'.")
     else:
