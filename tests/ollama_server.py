@@ -7,6 +7,8 @@ server would be reached. It speaks the parts of the Ollama API ai-cli uses:
     GET  /api/version   {"version": "..."}
     GET  /api/tags      {"models": [{"name": "llama3:latest", "model": ..., "details": ...}]}
     POST /api/show      {"capabilities": [...], "details": ..., ...}   404 for unknown models
+    POST /api/embed     {"embeddings": [[...], ...]}: `embedding_of(text)` per input; 400 for a
+                        model without `embedding`
     POST /api/chat      NDJSON stream (default) or one JSON object ("stream": false);
                         tool calls in message.tool_calls; 404 {"error": ...} for unknown models
 
@@ -18,6 +20,13 @@ Scripting (all thread-safe; change anything at any time, also while a request is
     server.url                                  # "http://127.0.0.1:PORT"
     server.add_model("llama3")                  # capabilities default to ("completion", "tools")
     server.add_model("tiny", capabilities=("completion",))
+    server.add_model("old", capabilities=None)  # an old server: /api/show has no capabilities
+    server.add_model("m", digest="sha256:…")    # /api/tags' digest (default: from the name)
+    server.show_info = {"clip.vision.image_size": 336}  # extra model_info keys on /api/show
+    server.reply_thinking("hmm", "answer")      # message.thinking pieces, then the answer; only
+                                                # when the request asks to think, and a `think`
+                                                # to a model without `thinking` is a 400
+
     server.remove_model("llama3")
     server.reply("Hello there")                 # queued; the next /api/chat answers with it
     server.reply("a", "b", "c")                 # one reply streamed as exactly these chunks
