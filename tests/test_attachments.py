@@ -169,3 +169,15 @@ def test_the_session_keeps_the_name_size_and_type(real_registry, ollama_servers,
     question, answer = store.history(session.session_id)
     assert question.attachments == [{"name": "dog.gif", "size": len(GIF), "type": "image/gif"}]
     assert "R0lG" not in str(question.to_json())  # no base64 of the GIF anywhere
+
+
+def test_the_repl_line_takes_attachments_and_think_like_argv():
+    from agent.commands import command_table
+
+    table = command_table()
+    line = table.parse_line("/chat -a cat.png -a https://127.0.0.1/d.gif --think high what is it?")
+    argv = table.parse_argv(["chat", "-a", "cat.png", "--think", "what", "is", "it?"])
+    assert line.args.attach == ["cat.png", "https://127.0.0.1/d.gif"]
+    assert line.args.think == "high" and line.args.message == "what is it?"
+    assert argv.args.attach == ["cat.png"] and argv.args.think is True
+    assert argv.args.message == "what is it?"
