@@ -96,7 +96,7 @@ class AvailabilityChecker:
         self.ttl = ttl
         self.clock = clock
         self._results: dict[tuple[str, str], tuple[float, ProbeResult]] = {}
-        self._shown: dict[tuple[str, str], ShowFacts] = {}
+        self._shown: dict[tuple, ShowFacts] = {}  # (url, name, digest): a new pull, a new read
         # A server's answer serves every model on it: a hung server costs one probe timeout for
         # all its models, not one each as the fallback chain walks them.
         self._servers: dict[str, tuple[float, _TagsAnswer]] = {}
@@ -219,11 +219,12 @@ class AvailabilityChecker:
     def shown(self, model) -> ShowFacts | None:
         """The `/api/show` facts already read, without asking the server (None: not read yet)."""
         with self._lock:
-            return self._shown.get(model_key(model))
+            return self._shown.get((*model_key(model), self.digest(model)))
 
     def show(self, model) -> ShowFacts | None:
-        """The model's `/api/show` facts, read once per model; None (not cached) if unknown."""
-        key = model_key(model)
+        """The model's `/api/show` facts, read once per model and digest (the one its host last
+        reported); None (not cached) if unknown."""
+        key = (*model_key(model), self.digest(model))
         with self._lock:
             if key in self._shown:
                 return self._shown[key]
