@@ -218,8 +218,9 @@ class AvailabilityChecker:
 
     def shown(self, model) -> ShowFacts | None:
         """The `/api/show` facts already read, without asking the server (None: not read yet)."""
+        key = (*model_key(model), self.digest(model))  # digest() takes the lock itself
         with self._lock:
-            return self._shown.get((*model_key(model), self.digest(model)))
+            return self._shown.get(key)
 
     def show(self, model) -> ShowFacts | None:
         """The model's `/api/show` facts, read once per model and digest (the one its host last

@@ -107,6 +107,7 @@ def test_capabilities_are_read_once_per_digest_across_processes(ollama_server, r
     first = AvailabilityChecker(registry)
     first.check(added)
     assert first.capabilities(added) == ("completion", "vision")
+    assert first.shown(added).capabilities == ("completion", "vision")  # cached, not asked
     stored = registry.get_model(added.model_id)
     assert stored.capabilities_source == "server"
     assert stored.capabilities_digest == ollama_server.digests["llava:latest"]
