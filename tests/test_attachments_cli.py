@@ -9,11 +9,13 @@ import subprocess
 import pytest
 from ollama_fixtures import dead_url, ollama_servers  # noqa: F401
 from test_cli_support import PROGRAM, cli  # noqa: F401
+from web_support import api, read_events, web  # noqa: F401
 
 from registry.manager import ModelRegistry
 
 pytestmark = pytest.mark.process
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
+PROMPT = r">(\x08)?(\x1b\[\d*C| )"
 
 
 def fleet(real_redis, key_prefix, ollama_servers):
@@ -78,3 +80,50 @@ def test_m_naming_a_text_model_with_an_image_is_refused(cli, ollama_servers, rea
     assert proc.returncode == 1
     assert "cannot see images" in proc.stderr and "-m llava:13b" in proc.stderr
     assert a.chat_requests == b.chat_requests == []
+
+
+def test_web_chat_images_go_to_the_vision_model_or_are_refused(api, ollama_servers):
+    a, b = ollama_servers(2)
+    a.add_model("llama3.1:8b", ("completion", "tools"))
+    b.add_model("llava:13b", ("completion", "vision"))
+    for server, name in ((a, "llama3.1:8b"), (b, "llava:13b")):
+        added = api.post("/models/general?force=true", json={
+            "url": server.url, "model_name": name, "activate": name == "llama3.1:8b"})
+        assert added.status_code == 201, added.text
+    image = base64.b64encode(PNG).decode()
+    b.reply("A square.")
+    with api.stream("POST", "/chat", json={"message": "what?", "images": [
+            "data:image/png;base64," + image]}) as response:
+        assert response.status_code == 200
+        events = read_events(response)
+    assert "for the image: llama3.1:8b cannot see images" in events[0][1]["notice"]
+    assert b.chat_requests[-1].body["messages"][-1]["images"] == [image]
+    refused = api.post("/chat", json={"message": "what?", "images": [image],
+                                      "model_id": "llama3.1:8b"})
+    assert refused.status_code == 503 and "cannot see images" in refused.json()["error"]
+    wrong = api.post("/chat", json={"message": "what?",
+                                    "images": [base64.b64encode(b"text").decode()]})
+    assert wrong.status_code == 400 and "image 1 is not an image" in wrong.json()["error"]
+    assert a.chat_requests == [] and len(b.chat_requests) == 1
+
+
+def test_repl_chat_attach(cli, ollama_servers, real_redis, key_prefix, tmp_path):
+    import pexpect
+
+    a, b = fleet(real_redis, key_prefix, ollama_servers)
+    photo = tmp_path / "p.png"
+    photo.write_bytes(PNG)
+    b.reply("Seen in the REPL.")
+    child = cli.spawn()
+    child.expect(PROMPT)
+    child.sendline(f"/chat -a {photo} what is this?")
+    child.expect("for the image: llama3.1:8b cannot see images")
+    child.expect("Seen in the REPL.")
+    child.expect(PROMPT)
+    child.sendline(f"/chat -a {tmp_path / 'missing.png'} and this?")
+    child.expect("Cannot read")
+    child.expect(PROMPT)
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+    assert b.chat_requests[-1].body["messages"][-1]["images"] == [base64.b64encode(PNG).decode()]
+    assert len(b.chat_requests) == 1 and a.chat_requests == []
