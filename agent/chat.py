@@ -66,6 +66,7 @@ class ChatRequest:
     preset_system: str | None = None
     preset_options: dict | None = None
     request_type: str = "general"
+    attachments: tuple = ()  # agent/attachments.Attachment: images for a vision model
 
 
 @dataclass(frozen=True)
@@ -89,18 +90,22 @@ def exchange(router, store: SessionStore | None, request: ChatRequest, report: R
     """Ask the general route and report the answer as it arrives; record both turns."""
     session = _SessionOfExchange(store, request, report)
     stream = router.stream(
-        request.request_type, to_messages(session.history, request.question, session.system or None),
+        request.request_type, to_messages(session.history, request.question,
+                                          session.system or None, request.attachments),
         pinned_model_id=session.pinned, options=session.options or None,
         model_id=request.model_id, session_id=session.session_id,
         on_notice=lambda text: report(Notice(text)),
         on_trim=lambda text: report(Trimmed(text)),
         on_route=lambda route: report(RouteChosen(route)),
+        needs=needs_of(request),
     )
     reader = AnswerReader(stream, report, on_first_text=lambda: session.open(stream))
     answer_id = new_message_id()  # the stored answer's id, which its log entry points at
     stream.exchange = lambda: {
         "message_id": answer_id if session.saves else None,
-        "prompt": request.question, "response": reader.text, "preset": request.preset}
+        "prompt": request.question, "response": reader.text, "preset": request.preset,
+        "attachments": attachment_records(request.attachments),
+        "thinking_tokens": reader.thinking_pieces or None}
     try:
         reader.read()
     except StreamBroken as exc:  # what arrived is kept, marked, like a stopped answer
@@ -168,7 +173,9 @@ class _SessionOfExchange:
         try:
             record_exchange(self.store, self.session_id, self.request.question, reader.text,
                             stream.route, reader.interrupted, broken=broken,
-                            usage=answer_usage(stream), answer_id=answer_id)
+                            usage=answer_usage(stream), answer_id=answer_id,
+                            attachments=attachment_records(self.request.attachments),
+                            thinking=reader.thinking or None)
         except AiCliError:
             if not broken:
                 raise
@@ -185,12 +192,22 @@ class AnswerReader:
         self.report = report
         self.on_first_text = on_first_text
         self.parts: list[str] = []
+        self.thoughts: list[str] = []  # a thinking model's reasoning, never part of the answer
         self.tool_calls: list = []  # malformed ones as they are: the /code loop answers those
         self.interrupted = False
 
     @property
     def text(self) -> str:
         return "".join(self.parts)
+
+    @property
+    def thinking(self) -> str:
+        return "".join(self.thoughts)
+
+    @property
+    def thinking_pieces(self) -> int:
+        """Ollama streams one token per piece: the thinking's token count."""
+        return len(self.thoughts)
 
     def read(self) -> "AnswerReader":
         self.report(Waiting(WAITING))
@@ -208,6 +225,7 @@ class AnswerReader:
     def _see(self, chunk) -> None:
         thinking = chunk_thinking(chunk)
         if thinking:
+            self.thoughts.append(thinking)
             self.report(Thinking(thinking))
         self.tool_calls.extend(chunk.tool_calls or ())
         self.tool_calls.extend(chunk.invalid_tool_calls or ())
@@ -237,20 +255,42 @@ def chunk_thinking(chunk) -> str:
     return value if isinstance(value, str) else ""
 
 
-def to_messages(history: Iterable[StoredMessage], question: str, system: str | None = None) -> list:
+def to_messages(history: Iterable[StoredMessage], question: str, system: str | None = None,
+                attachments=()) -> list:
+    """The messages of a request; `attachments` (images) go on the question as image content
+    blocks, which ChatOllama sends as the message's `images`."""
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
     messages = [SystemMessage(system)] if system else []
     messages += [
         HumanMessage(m.content) if m.role == "user" else AIMessage(m.content) for m in history
     ]
-    messages.append(HumanMessage(question))
+    if attachments:
+        messages.append(HumanMessage([{"type": "text", "text": question},
+                                      *(a.content_block() for a in attachments)]))
+    else:
+        messages.append(HumanMessage(question))
     return messages
+
+
+def needs_of(request: ChatRequest) -> tuple[str, ...]:
+    """The capabilities the request needs: `vision` for images, `thinking` when it asks to
+    think (`--think`, `-o think true|low|medium|high`; a session's default never refuses)."""
+    needs = ["vision"] if request.attachments else []
+    if (request.options or {}).get("think") not in (None, False):
+        needs.append("thinking")
+    return tuple(needs)
+
+
+def attachment_records(attachments) -> list | None:
+    """What is recorded about a question's attachments: name, size, type (never the bytes)."""
+    return [a.to_json() for a in attachments] or None
 
 
 def record_exchange(store: SessionStore | None, session_id: str | None, question: str,
                     answer: str, route, interrupted: bool, broken: bool = False,
-                    usage: dict | None = None, answer_id: str | None = None) -> None:
+                    usage: dict | None = None, answer_id: str | None = None,
+                    attachments: list | None = None, thinking: str | None = None) -> None:
     """Both turns into the session; an exchange stopped before any answer arrived is not kept.
     `interrupted` (stopped) and `broken` (the stream broke off) mark an answer that is only
     what arrived. `usage`: the answer's log record."""
@@ -259,9 +299,9 @@ def record_exchange(store: SessionStore | None, session_id: str | None, question
     model = route.model
     store.append(
         session_id,
-        StoredMessage("user", question),
+        StoredMessage("user", question, attachments=attachments),
         StoredMessage("assistant", answer, model_id=model.model_id, model_name=model.model_name,
-                      interrupted=interrupted, broken=broken, usage=usage,
+                      interrupted=interrupted, broken=broken, usage=usage, thinking=thinking,
                       **({"message_id": answer_id} if answer_id else {})),
     )
 

@@ -101,3 +101,9 @@ class WorkspaceBusy(AiCliError):
     """Another ai-cli held a /code lock (workspace or undo journal) for too long."""
 
     http_status = 409
+
+
+class AttachmentNotFetched(AiCliError):
+    """An attachment's URL did not give its bytes (refused, timed out, HTTP error)."""
+
+    http_status = 502

@@ -36,6 +36,9 @@ class Face(Protocol):
     def piped_text(self) -> str | None:
         """Text piped into the program for this request (the shell's stdin), or None."""
 
+    def piped_bytes(self) -> bytes | None:
+        """The bytes piped into the program (`-a -`: an image on the shell's stdin), or None."""
+
 
 class QuietFace:
     """Shows nothing, asks nobody: every question is answered no."""
@@ -60,4 +63,7 @@ class QuietFace:
         return None
 
     def piped_text(self) -> str | None:
+        return None
+
+    def piped_bytes(self) -> bytes | None:
         return None

@@ -25,7 +25,10 @@ from agent.session_file import SESSION_ID_RE
 from registry.connection import failures as redis_failures
 from agent.errors import SessionDamaged, SessionNotFound
 from registry.errors import CorruptRegistryKey
-from registry.model import MODEL_TYPES, encode_time, now_utc, validate_model_type
+from registry.answer_log import attachment_records
+from registry.model import encode_time, now_utc, validate_model_type
+
+PINNED_TYPES = ("general", "coder")  # the request types a session pins a model for
 
 DEFAULT_MAX_HISTORY = 40  # messages sent with each request
 DEFAULT_MAX_STORED = 1000  # messages kept per session
@@ -62,9 +65,17 @@ class StoredMessage:
     broken: bool = False  # the stream broke off (server died, timed out): what arrived
     usage: dict | None = None  # an answer's log record (tokens, timing, status; docs/CONTEXT.md)
     message_id: str = field(default_factory=lambda: new_message_id())  # the answer log's pointer
+    # A question's attachments (name, size, type; never the bytes: agent/attachments.py), and
+    # an answer's thinking, kept apart from its content (never sent back to the model).
+    attachments: list | None = None
+    thinking: str | None = None
 
     def to_json(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        for later in ("attachments", "thinking"):  # only where there is one
+            if data[later] is None:
+                del data[later]
+        return data
 
     @classmethod
     def from_raw(cls, raw) -> "StoredMessage | None":
@@ -88,6 +99,8 @@ class StoredMessage:
             broken=bool(data.get("broken", False)),
             usage=data.get("usage") if isinstance(data.get("usage"), dict) else None,
             message_id=str(data.get("message_id") or ""),  # "" for one stored before ids
+            attachments=attachment_records(data.get("attachments")),
+            thinking=data.get("thinking") if isinstance(data.get("thinking"), str) else None,
         )
 
 
@@ -121,7 +134,7 @@ class Session:
     @classmethod
     def damaged(cls, session_id: str, problem: str) -> "Session":
         """A session whose hash cannot be read: shown with its problem, and deletable."""
-        return cls(session_id, "", "", "", {t: None for t in MODEL_TYPES}, problem=problem)
+        return cls(session_id, "", "", "", {t: None for t in PINNED_TYPES}, problem=problem)
 
     @classmethod
     def from_hash(cls, fields: dict, message_count: int = 0,
@@ -142,7 +155,7 @@ class Session:
             title=fields.get("title", ""),
             created_at=fields.get("created_at", ""),
             updated_at=fields.get("updated_at", ""),
-            pinned={t: fields.get(f"pinned_{t}") or None for t in MODEL_TYPES},
+            pinned={t: fields.get(f"pinned_{t}") or None for t in PINNED_TYPES},
             message_count=message_count,
             system=fields.get("system", ""),
             options=options,

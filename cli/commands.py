@@ -43,6 +43,15 @@ EDIT = Command(
             "lines without an editor: start the message with triple quotes (\"\"\"), end it "
             "with them; Alt-Enter (Esc Enter) also adds a line.",
 )
+THINKING = Command(
+    ("thinking", Slot("state", ("show", "hide"))),
+    "Show a thinking model's reasoning dimmed above its answers (show), or not (hide)",
+    "cli.repl_commands:set_thinking", faces=frozenset({REPL}), group="chat",
+    details="Hidden thinking is still stored with the answer (session show lists it) and "
+            "counted in the answer log (thinking_tokens).",
+)
+
+
 def _check_shell(word: str) -> None:
     from cli.completion import check_shell  # the scripts' module loads only when one is asked for
 
@@ -65,7 +74,7 @@ COMPLETION_NAMES = Command(
     "scripts call)",
     "cli.completion:completion_names", faces=frozenset({SUBCOMMAND}), group="program",
 )
-FACE_COMMANDS = [WIZARD, SERVE, RAW, EDIT, COMPLETION, COMPLETION_NAMES]
+FACE_COMMANDS = [WIZARD, SERVE, RAW, EDIT, THINKING, COMPLETION, COMPLETION_NAMES]
 
 
 def terminal_table() -> CommandTable:

@@ -22,6 +22,14 @@ def set_raw(app, args: Args) -> Message:
     return Message("Answers now show rendered (/raw on shows the model's markdown).")
 
 
+def set_thinking(app, args: Args) -> Message:
+    """`/thinking show|hide`: a thinking model's reasoning above its answers, or not."""
+    app.face.answer_mode.thinking = args.state == "show"
+    if app.face.answer_mode.thinking:
+        return Message("A thinking model's reasoning now shows dimmed above its answers.")
+    return Message("Thinking is hidden now (still stored with each answer; /thinking show).")
+
+
 def edit(app, args: Args):
     """`/edit`: a new message written in $VISUAL or $EDITOR (as click and git choose), sent as
     chat; an empty file sends nothing."""

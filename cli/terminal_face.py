@@ -32,6 +32,7 @@ class AnswerMode:
     raw: bool = False
     stream: bool = True
     extract: bool = False
+    thinking: bool = True  # a thinking model's reasoning, dimmed on stderr (`/thinking hide`)
 
     @property
     def holds(self) -> bool:
@@ -51,6 +52,7 @@ class TerminalFace:
         self._spinner = None
         self._live = None  # a rich Live on stderr showing a result as it fills in (`Progress`)
         self._route_told = False  # this answer's route notice was said (not again on failover)
+        self._thought_since: float | None = None  # when this answer's shown thinking began
 
     # --- the engine's events -------------------------------------------------------------------
 
@@ -78,6 +80,7 @@ class TerminalFace:
             ProposedEdit,
             RouteChosen,
             Stopped,
+            Thinking,
             Token,
             ToolCall,
             Trimmed,
@@ -87,7 +90,11 @@ class TerminalFace:
         waits = self.answer_mode.holds and isinstance(event, Token)  # the spinner goes on
         if not isinstance(event, (Notice, Trimmed, RouteChosen)) and not waits:
             self._stop_spinner()  # notices print above it
-        if isinstance(event, Token):
+        if isinstance(event, (Token, Done, Stopped, Broken)):
+            self._end_thinking()
+        if isinstance(event, Thinking):
+            self._thinking(event.text)
+        elif isinstance(event, Token):
             self._answer_view().add(event.text)
         elif isinstance(event, Waiting):
             self._start_spinner(event.text)
@@ -122,6 +129,31 @@ class TerminalFace:
             self.output.notice(event.text)
         elif not self.quiet:  # "step": a /code step's detail
             self.output.notice(f"  {event.text}")
+
+    def _thinking(self, text: str) -> None:
+        """The reasoning as it arrives, dimmed, on stderr (never in the answer on stdout)."""
+        if not self.answer_mode.thinking or self.quiet:
+            return
+        import time
+
+        from rich.text import Text
+
+        from cli.inert import inert
+
+        if self._thought_since is None:
+            self._thought_since = time.monotonic()
+        self.output.err.print(Text(inert(text), style="dim italic"), end="")
+
+    def _end_thinking(self) -> None:
+        """The thinking is over: one line saying how long it took."""
+        if self._thought_since is None:
+            return
+        import time
+
+        seconds = time.monotonic() - self._thought_since
+        self._thought_since = None
+        self.output.err.print()
+        self.output.notice(f"thought for {seconds:.0f} s")
 
     def _answer_view(self):
         if self._answer is None:
@@ -221,6 +253,12 @@ class TerminalFace:
         if self.name != "shell" or sys.stdin is None or sys.stdin.isatty():
             return None
         return sys.stdin.read().strip()
+
+    def piped_bytes(self) -> bytes | None:
+        """The bytes piped to `ai-cli chat -a -`; never in the REPL."""
+        if self.name != "shell" or sys.stdin is None or sys.stdin.isatty():
+            return None
+        return sys.stdin.buffer.read()
 
 
 def _shown_args(args) -> str:

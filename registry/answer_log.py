@@ -58,6 +58,10 @@ class AnswerRecord:
     failure: str | None = None  # why it failed: "unreachable", "busy", ... (router/failures.py)
     preset: str | None = None  # the preset the request was made through (registry/presets.py)
     face: str | None = None  # "api": a request through the gateway (/api, /v1); None: ai-cli's own
+    # What the question carried (name, size, type each: never the bytes), and the tokens a
+    # thinking model spent thinking (None: it did not think, or the server did not say).
+    attachments: list | None = None
+    thinking_tokens: int | None = None
 
     def without_text(self) -> "AnswerRecord":
         return replace(self, prompt=None, response=None)
@@ -71,7 +75,8 @@ class AnswerRecord:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        return {name: data[name] for name in FIELDS}
+        return {name: data[name] for name in FIELDS
+                if name not in OPTIONAL_FIELDS or data[name] is not None}
 
     @classmethod
     def from_json(cls, data: dict) -> "AnswerRecord":
@@ -90,6 +95,8 @@ class AnswerRecord:
             response=_opt(data.get("response"), str), failure=_opt(data.get("failure"), str),
             preset=_opt(data.get("preset"), str),
             face=_opt(data.get("face"), str),
+            attachments=attachment_records(data.get("attachments")),
+            thinking_tokens=_opt(data.get("thinking_tokens"), int),
         )
 
     @property
@@ -99,7 +106,18 @@ class AnswerRecord:
 
 FIELDS = ("time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
           "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
-          "message_id", "prompt", "response", "failure", "preset", "face")
+          "message_id", "prompt", "response", "failure", "preset", "face", "attachments",
+          "thinking_tokens")
+OPTIONAL_FIELDS = ("attachments", "thinking_tokens")  # in an entry only where there is one
+
+
+def attachment_records(value) -> list | None:
+    """What a stored entry says was attached: only well-formed records, never raised."""
+    if not isinstance(value, list):
+        return None
+    return [{"name": str(a.get("name", "")), "size": a.get("size") if isinstance(
+        a.get("size"), int) and not isinstance(a.get("size"), bool) else None,
+        "type": str(a.get("type", ""))} for a in value if isinstance(a, dict)] or None
 
 
 def _opt(value, kind):

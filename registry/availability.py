@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
+from registry import capabilities as caps
 from registry.config import FallbackModel
 from registry.errors import AiCliError, OllamaUnreachable, RegistryRefusesWrites, say_once
 from registry.model import ModelConfig, mask_url
@@ -50,16 +51,20 @@ class ShowFacts:
 
     tools: bool
     context_length: int | None  # None: the server did not say
+    capabilities: tuple[str, ...] = ()
+    source: str = "server"  # "guessed": the server did not report capabilities
 
 
 def show_facts(body) -> ShowFacts | None:
-    """The facts in an `/api/show` answer; None when it is not one (nothing to cache)."""
-    if not isinstance(body, dict) or not isinstance(body.get("capabilities"), list):
+    """The facts in an `/api/show` answer; None when it is not one (nothing to cache). A server
+    that reports no `capabilities` has them guessed (registry/capabilities.py)."""
+    found = caps.from_show(body)
+    if found is None:
         return None
     info = body.get("model_info") if isinstance(body.get("model_info"), dict) else {}
     length = info.get(f"{info.get('general.architecture')}.context_length")
     valid = isinstance(length, int) and not isinstance(length, bool) and length > 0
-    return ShowFacts("tools" in body["capabilities"], length if valid else None)
+    return ShowFacts("tools" in found[0], length if valid else None, found[0], found[1])
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class _TagsAnswer:
     names: frozenset[str] | None
     problem: str | None
     latency_ms: int | None
+    digests: tuple[tuple[str, str], ...] = ()  # (normalised name, digest) the server reported
 
 
 def normalize_model_name(name: str) -> str:
@@ -90,7 +96,7 @@ class AvailabilityChecker:
         self.ttl = ttl
         self.clock = clock
         self._results: dict[tuple[str, str], tuple[float, ProbeResult]] = {}
-        self._shown: dict[tuple[str, str], ShowFacts] = {}
+        self._shown: dict[tuple, ShowFacts] = {}  # (url, name, digest): a new pull, a new read
         # A server's answer serves every model on it: a hung server costs one probe timeout for
         # all its models, not one each as the fallback chain walks them.
         self._servers: dict[str, tuple[float, _TagsAnswer]] = {}
@@ -164,9 +170,46 @@ class AvailabilityChecker:
         return sorted(answer.names)
 
     def supports_tools(self, model) -> bool:
-        """Whether the model can call tools (`/api/show` capabilities); False if unknown."""
+        """Whether the model can call tools (its capabilities, the user's override included);
+        False if unknown."""
+        return "tools" in (self.capabilities(model) or ())
+
+    def capabilities(self, model) -> tuple[str, ...] | None:
+        """What the model can do, the user's override applied; None when unknown.
+
+        A registry entry keeps what its server said with the digest it was about: that is
+        trusted while the host reports the same digest (or none is known yet), so the server is
+        asked (`/api/show`) at most once per digest, in any process. Fresh answers are written
+        back to the entry."""
+        if isinstance(model, ModelConfig):
+            digest = self.digest(model)
+            stored = model.server_capabilities is not None and (
+                digest is None or digest == model.capabilities_digest)
+            if stored:
+                return model.capabilities
+            facts = self.show(model)
+            if facts is None:
+                return model.capabilities  # the override alone, or what was known before
+            return caps.apply_override(facts.capabilities, model.capabilities_user)
         facts = self.show(model)
-        return facts is not None and facts.tools
+        return None if facts is None else facts.capabilities
+
+    def learn_capabilities(self, models) -> None:
+        """Read the capabilities of every model not known for its current digest (`check`),
+        concurrently; each answer is written onto its entry."""
+        models = list(models)
+        if not models:
+            return
+        with ThreadPoolExecutor(max_workers=min(len(models), MAX_PARALLEL_PROBES),
+                                thread_name_prefix="show") as pool:
+            list(pool.map(self.capabilities, models))
+
+    def digest(self, model) -> str | None:
+        """The digest the model's host last reported for it (`/api/tags`); None if unknown."""
+        url, name = model_key(model)
+        with self._lock:
+            entry = self._servers.get(url)
+        return None if entry is None else dict(entry[1].digests).get(name)
 
     def context_length(self, model) -> int | None:
         """The model's context window from `/api/show`; None when the server does not say."""
@@ -175,12 +218,14 @@ class AvailabilityChecker:
 
     def shown(self, model) -> ShowFacts | None:
         """The `/api/show` facts already read, without asking the server (None: not read yet)."""
+        key = (*model_key(model), self.digest(model))  # digest() takes the lock itself
         with self._lock:
-            return self._shown.get(model_key(model))
+            return self._shown.get(key)
 
     def show(self, model) -> ShowFacts | None:
-        """The model's `/api/show` facts, read once per model; None (not cached) if unknown."""
-        key = model_key(model)
+        """The model's `/api/show` facts, read once per model and digest (the one its host last
+        reported); None (not cached) if unknown."""
+        key = (*model_key(model), self.digest(model))
         with self._lock:
             if key in self._shown:
                 return self._shown[key]
@@ -192,7 +237,28 @@ class AvailabilityChecker:
         if facts is not None:
             with self._lock:
                 self._shown[key] = facts
+            self._keep_capabilities(model, facts)
         return facts
+
+    def _keep_capabilities(self, model, facts: ShowFacts) -> None:
+        """Write a fresh `/api/show` answer onto the entry, when it says something new."""
+        if not isinstance(model, ModelConfig):
+            return
+        digest = self.digest(model) or ""
+        if (model.server_capabilities == facts.capabilities and model.capabilities_digest == digest
+                and model.server_capabilities_source == facts.source):
+            return
+        kept = model.with_changes(server_capabilities=facts.capabilities,
+                                  server_capabilities_source=facts.source,
+                                  capabilities_digest=digest)
+        fields = kept.capability_fields()
+        fields.pop("capabilities_user")  # the user's, never the probe's to write
+        try:
+            self.registry.update_capabilities(model.model_id, fields)
+        except RegistryRefusesWrites as refused:
+            say_once(self.registry, refused, self._said)
+        except AiCliError:
+            pass  # Redis down or read-only: the answer still holds in this process
 
     def close(self) -> None:
         if self._http is not None:
@@ -264,11 +330,13 @@ class AvailabilityChecker:
                                      "check the Ollama server's log", latency)
         try:
             entries = response.json()["models"]
-            names = {normalize_model_name(e.get("model") or e["name"]) for e in entries}
+            named = [(normalize_model_name(e.get("model") or e["name"]), e) for e in entries]
         except (ValueError, KeyError, TypeError, AttributeError):
             return _TagsAnswer(None, f"{shown} answered, but not like an Ollama server: "
                                      "check the URL", latency)
-        return _TagsAnswer(frozenset(names), None, latency)
+        digests = tuple((n, e["digest"][:200]) for n, e in named
+                        if isinstance(e.get("digest"), str) and e["digest"])
+        return _TagsAnswer(frozenset(n for n, _ in named), None, latency, digests)
 
     def _client(self):
         if self._http is None:

@@ -145,6 +145,9 @@ class ConfigYamlRegistry:
             self._probes[model_id] = (bool(is_available), now_utc())
         return True
 
+    def update_capabilities(self, model_id: str, fields: dict[str, str]) -> bool:
+        raise RegistryReadOnly(self.read_only_message)
+
     def damaged_keys(self) -> list:
         return []  # no Redis keys here
 

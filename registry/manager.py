@@ -19,6 +19,7 @@ import redis
 from registry.connection import failures as redis_failures
 from registry.errors import AiCliError, CorruptModel, CorruptRegistryKey, UnknownModel, WrongModelType
 from registry.model import (
+    CAPABILITY_FIELDS,
     MODEL_ID_RE,
     MODEL_TYPES,
     ModelConfig,
@@ -360,6 +361,26 @@ class ModelRegistry:
             return True
 
         return self.transaction(attempt)
+
+    def update_capabilities(self, model_id: str, fields: dict[str, str]) -> bool:
+        """Write capability fields of an entry (`ModelConfig.capability_fields`: what its server
+        reported, or the user's override); False when the model is gone."""
+        fields = {k: v for k, v in fields.items() if k in CAPABILITY_FIELDS}
+
+        def attempt(pipe) -> bool:
+            key = self.keys.model(model_id)
+            pipe.watch(key)
+            if _text(pipe.type(key)) != "hash":
+                return False
+            model_type = pipe.hget(key, "model_type")
+            if model_type is None:
+                return False
+            pipe.multi()
+            pipe.hset(key, mapping=fields)
+            self._queue_event(pipe, _event("capabilities", model_id, _text(model_type)))
+            return True
+
+        return self.transaction(attempt) if fields else False
 
     # --- plumbing ----------------------------------------------------------------------------
 

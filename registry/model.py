@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+from registry import capabilities as caps
 from registry.errors import (
     AiCliError,
     InvalidModelId,
@@ -18,7 +19,9 @@ from registry.errors import (
     InvalidUrl,
 )
 
-MODEL_TYPES = ("general", "coder")
+# `embedding`: models that turn text into vectors (`ai-cli embed`), with their own active
+# pointer and chain, and no tinyllama fallback.
+MODEL_TYPES = ("general", "coder", "embedding")
 MAX_MODEL_NAME = 200
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 3600
 MIN_NUM_CTX, MAX_NUM_CTX = 256, 1_048_576  # Ollama refuses less; no model has more
@@ -36,7 +39,12 @@ HASH_FIELDS = (
     "is_available",
     "num_ctx",
     "parallel",
+    "capabilities",
+    "capabilities_source",
+    "capabilities_digest",
+    "capabilities_user",
 )
+CAPABILITY_FIELDS = HASH_FIELDS[-4:]  # a cache and an override, written apart from the rest
 MAX_URL = 2048
 # Whitespace, C0 and C1 controls, DEL, and the bidi marks, embeddings, overrides and isolates that
 # can make a name read differently from what it is (U+061C, U+200E/F, U+202A-E, U+2066-9).
@@ -64,6 +72,13 @@ class ModelConfig:
     # reloads a model whose `num_ctx` changes.
     num_ctx: int | None = None
     parallel: int = 1  # requests its server runs at once (its OLLAMA_NUM_PARALLEL)
+    # What the model can do as its server said (or as guessed from its `/api/show`), and the
+    # digest that answer was about: read again only when the host reports another digest.
+    # None: never read. `capabilities_user`: the user's `+vision -tools` override, which wins.
+    server_capabilities: tuple[str, ...] | None = None
+    server_capabilities_source: str | None = None  # "server" | "guessed"
+    capabilities_digest: str = ""
+    capabilities_user: tuple[str, ...] = ()
     problem: str | None = None  # set when the stored hash is corrupt: what is wrong with it
 
     @property
@@ -99,7 +114,34 @@ class ModelConfig:
             "is_available": "" if self.is_available is None else _encode_bool(self.is_available),
             "num_ctx": "" if self.num_ctx is None else str(self.num_ctx),
             "parallel": str(self.parallel),
+            # Only once known: an entry nobody asked about keeps the hash of the first design.
+            **{k: v for k, v in self.capability_fields().items() if v},
         }
+
+    def capability_fields(self) -> dict[str, str]:
+        """The capability fields of the hash (registry/capabilities.py encodes them)."""
+        return {
+            "capabilities": "" if self.server_capabilities is None
+            else caps.encode(self.server_capabilities),
+            "capabilities_source": self.server_capabilities_source or "",
+            "capabilities_digest": self.capabilities_digest,
+            "capabilities_user": ",".join(self.capabilities_user),
+        }
+
+    @property
+    def capabilities(self) -> tuple[str, ...] | None:
+        """What the model can do: the server's (or guessed) list with the user's override
+        applied; None when nothing is known and there is no override."""
+        if self.server_capabilities is None and not self.capabilities_user:
+            return None
+        return caps.apply_override(self.server_capabilities or (), self.capabilities_user)
+
+    @property
+    def capabilities_source(self) -> str | None:
+        """"user" (an override), "server", "guessed", or None (not known yet)."""
+        if self.capabilities_user:
+            return "user"
+        return self.server_capabilities_source if self.server_capabilities is not None else None
 
     @classmethod
     def from_hash(cls, fields: dict, model_id: str | None = None) -> "ModelConfig":
@@ -142,7 +184,7 @@ class ModelConfig:
                     problems.append(f"{name}: {trouble}")
         model_type = f.get("model_type", "")
         if "model_type" in f and model_type not in MODEL_TYPES:
-            problems.append(f"model_type {_show(model_type)} is not general or coder")
+            problems.append(f"model_type {_show(model_type)} is not general, coder or embedding")
         timeout = _lenient_int(f.get("timeout", "0"))
         if "timeout" in f and (timeout is None or not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT):
             problems.append(f"timeout {_show(f.get('timeout'))} is not a whole number of seconds "
@@ -185,6 +227,7 @@ class ModelConfig:
             else flags["is_available"] == "1",
             num_ctx=counts["num_ctx"],
             parallel=counts["parallel"],
+            **_capability_values(f),
             problem="; ".join(problems) or None,
         )
 
@@ -202,8 +245,26 @@ class ModelConfig:
             "is_available": self.is_available,
             "num_ctx": self.num_ctx,
             "parallel": self.parallel,
+            "capabilities": None if self.capabilities is None else list(self.capabilities),
+            "capabilities_source": self.capabilities_source,
+            "capabilities_user": list(self.capabilities_user),
             **({"problem": self.problem} if self.problem is not None else {}),
         }
+
+
+def _capability_values(f: dict[str, str]) -> dict:
+    """The capability fields of a stored hash; whatever is wrong in them is dropped (they are a
+    cache and an override, never a reason to call the entry corrupt)."""
+    from registry import capabilities as caps
+
+    source = f.get("capabilities_source", "")
+    known = source in ("server", "guessed")
+    return {
+        "server_capabilities": caps.decode(f.get("capabilities", "")) if known else None,
+        "server_capabilities_source": source if known else None,
+        "capabilities_digest": f.get("capabilities_digest", "")[:200] if known else "",
+        "capabilities_user": caps.decode_override(f.get("capabilities_user", "")),
+    }
 
 
 def _refusal(validate, value: str) -> str | None:
@@ -313,7 +374,8 @@ def validate_model_id(model_id) -> str:
 def validate_model_type(model_type) -> str:
     if model_type not in MODEL_TYPES:
         raise InvalidModelType(
-            f"Unknown model type {_show(model_type)}: use 'general' (chat) or 'coder' (code work)."
+            f"Unknown model type {_show(model_type)}: use 'general' (chat), 'coder' (code work) "
+            "or 'embedding' (ai-cli embed)."
         )
     return model_type
 

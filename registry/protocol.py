@@ -62,6 +62,9 @@ class Registry(Protocol):
     def update_availability(self, model_id: str, is_available: bool) -> bool:
         """Record a probe result; False when the model is gone."""
 
+    def update_capabilities(self, model_id: str, fields: dict[str, str]) -> bool:
+        """Write an entry's capability fields; False when the model is gone."""
+
     def damaged_keys(self) -> "list[CorruptRegistryKey]":
         """Registry keys of a fixed name holding another Redis type (none without Redis)."""
         ...

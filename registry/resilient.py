@@ -143,6 +143,9 @@ class ResilientRegistry:
     def update_availability(self, model_id: str, is_available: bool) -> bool:
         return self._read(lambda r: r.update_availability(model_id, is_available))
 
+    def update_capabilities(self, model_id: str, fields: dict[str, str]) -> bool:
+        return self._write(lambda r: r.update_capabilities(model_id, fields))
+
     def damaged_keys(self) -> list:
         """Registry keys holding another Redis type (none while Redis is away)."""
         return self._read(lambda r: r.damaged_keys())

@@ -37,7 +37,8 @@ def request_key(model_id: str, pinned: bool = False, any_host: bool = False) -> 
 
 REQUEST_TYPES = ("general", "coder")
 # The feature tinyllama's `disabled_features` names to keep it off a request type's chain.
-FEATURE_OF = {"general": "chat", "coder": "code"}
+FEATURE_OF = {"general": "chat", "coder": "code", "embedding": "embed"}
+FALLBACK_TYPES = ("general", "coder")  # tinyllama makes no embeddings: never on that chain
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,8 @@ def _choose_own_type(model_type: str, snapshot: Snapshot, availability: Availabi
 def _choose_fallback(request_type: str, snapshot: Snapshot, availability: Availability, why: str):
     fallback = snapshot.fallback
     feature = FEATURE_OF[request_type]
-    if fallback is not None and feature not in fallback.disabled_features:
+    if (fallback is not None and feature not in fallback.disabled_features
+            and request_type in FALLBACK_TYPES):
         if availability(fallback).is_available:
             return Route(
                 request_type, fallback, "fallback",

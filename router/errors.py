@@ -15,6 +15,8 @@ class FeatureOff(AiCliError):
 NO_MODEL_WARNINGS = {
     "general": "⚠ No general model available. Use '/model general add' to configure a model.",
     "coder": "⚠ No coder model available. Use '/model coder add' to configure a model.",
+    "embedding": "⚠ No embedding model available. Use '/model embedding add' to configure one "
+                 "(for example nomic-embed-text, after 'ollama pull nomic-embed-text').",
 }
 
 

@@ -61,17 +61,30 @@ class Router:
         return Snapshot(models, self.fallback, pinned=pinned, requested=model_id)
 
     def route(self, request_type: str, pinned_model_id: str | None = None,
-              model_id: str | None = None, *, balanced: bool = False,
-              avoid: frozenset = frozenset(), session_id: str | None = None) -> Route:
-        """`balanced`: order the first model's hosts by the balancer (a request about to be
-        sent does; status and listings do not). `avoid`: entries this request already tried."""
+              model_id: str | None = None, needs: tuple[str, ...] = (), *,
+              balanced: bool = False, avoid: frozenset = frozenset(),
+              session_id: str | None = None) -> Route:
+        """`needs`: capabilities the request requires (router/requirements.py). `balanced`:
+        order the first model's hosts by the balancer (a request about to be sent does; status
+        and listings do not). `avoid`: entries this request already tried."""
         validate_model_type(request_type)
         snapshot = self.snapshot(request_type, pinned_model_id, model_id)
         if avoid:
             snapshot = replace(snapshot, avoid=frozenset(avoid))
         if balanced:
             snapshot = self._balanced(request_type, snapshot, session_id)
+        if needs:
+            from router.requirements import choose_capable
+
+            return choose_capable(request_type, snapshot, self.checker.check, self.has, needs)
         return choose(request_type, snapshot, self.checker.check)
+
+    def has(self, model, capability: str) -> bool:
+        """Whether `model` has the capability (the user's override applied); the tinyllama
+        fallback, whose capabilities nobody set, has none that a request needs."""
+        if not isinstance(model, ModelConfig):
+            return False
+        return capability in (self.checker.capabilities(model) or ())
 
     def _balanced(self, request_type: str, snapshot: Snapshot, session_id: str | None):
         """The snapshot with the balancer's order of the first model's usable hosts; a host
@@ -221,7 +234,7 @@ class Router:
                pinned_model_id: str | None = None, on_notice=None,
                options: dict | None = None, *, model_id: str | None = None,
                session_id: str | None = None, on_trim=None, on_route=None,
-               face: str | None = None) -> RoutedStream:
+               face: str | None = None, needs: tuple[str, ...] = ()) -> RoutedStream:
         """Iterate the result for `AIMessageChunk`s; see `RoutedStream` for failover.
 
         `options`: Ollama options for this request (router/options.py), passed to `ChatOllama`.
@@ -230,10 +243,12 @@ class Router:
         `session_id` goes into the answer log; `on_trim` (default `on_notice`) gets the one line
         saying what was left out to fit the model's window; `on_route` the route chosen (again
         after a failover); `face` names where the request came from in the log ("api").
+        `needs`: the capabilities every model tried must have (images: vision;
+        router/requirements.py).
         """
         return RoutedStream(self, request_type, messages, tools, pinned_model_id, on_notice,
                             options=options, model_id=model_id, session_id=session_id,
-                            on_trim=on_trim, on_route=on_route, face=face)
+                            on_trim=on_trim, on_route=on_route, face=face, needs=needs)
 
     def finish(self, attempt, session_id: str | None = None,
                exchange: Callable[[], dict] | None = None, face: str | None = None) -> None:

@@ -45,7 +45,8 @@ class RoutedStream:
                  pinned_model_id: str | None, on_notice: Callable[[str], None] | None = None,
                  options: dict | None = None, *, model_id: str | None = None,
                  session_id: str | None = None, on_trim: Callable[[str], None] | None = None,
-                 on_route: Callable[[Route], None] | None = None, face: str | None = None):
+                 on_route: Callable[[Route], None] | None = None, face: str | None = None,
+                 needs: tuple[str, ...] = ()):
         self.router = router
         self.request_type = request_type
         self.messages = messages
@@ -61,8 +62,9 @@ class RoutedStream:
         self.attempts: list[Attempt] = []  # one per model asked, in order
         self._trim_told = False
         self.on_route = on_route
-        self.route: Route = router.route(request_type, pinned_model_id, model_id, balanced=True,
-                                         session_id=session_id)
+        self.needs = tuple(needs)  # capabilities every model tried must have (images: vision)
+        self.route: Route = router.route(request_type, pinned_model_id, model_id, self.needs,
+                                         balanced=True, session_id=session_id)
         if on_route is not None:
             on_route(self.route)
         self.failovers: list[str] = []  # the notice of each failover, in order
@@ -111,7 +113,7 @@ class RoutedStream:
                     tried.add(model_key(model))
                     avoid.add(model.model_id)
                     self.route = self.router.route(self.request_type, self.pinned_model_id,
-                                                   self.model_id, balanced=True,
+                                                   self.model_id, self.needs, balanced=True,
                                                    avoid=frozenset(avoid) - {None},
                                                    session_id=self.session_id)
                     if not self.route.available and _host_pinned(self.model_id):
@@ -195,8 +197,21 @@ class RoutedStream:
         from router.options import request_fields
 
         model_options, fields = request_fields(self.options)
+        fields = self._think(model, fields)
         return chat.stream(fitted.messages, options={**model_options, "num_ctx": fitted.num_ctx},
                            **fields)
+
+    def _think(self, model, fields: dict) -> dict:
+        """`think` goes only to a model with the thinking capability (another answers it with
+        HTTP 400), and always to one that has it: the request's choice, else `defaults.think`,
+        so the server never decides silently (and ChatOllama keeps the thinking apart only when
+        asked to think)."""
+        fields = dict(fields)
+        if not self.router.has(model, "thinking"):
+            fields.pop("reasoning", None)
+        elif "reasoning" not in fields:
+            fields["reasoning"] = self.router.config.default_think
+        return fields
 
     def _tell(self, notice: str) -> None:
         self.failovers.append(notice)

@@ -9,7 +9,8 @@ MODEL_FIELDS = {
     "model_id", "model_type", "url", "model_name", "timeout",
     "is_active", "added_at", "last_checked", "is_available",
 }
-LATER_FIELDS = {"num_ctx", "parallel"}  # written by every add since; older hashes lack them
+LATER_FIELDS = {"num_ctx", "parallel",  # written by every add since; older hashes lack them
+                "capabilities", "capabilities_source", "capabilities_digest", "capabilities_user"}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
 
 
@@ -79,6 +80,7 @@ def _active_problems(client, prefix, model_type, hashes) -> list[str]:
 ANSWER_FIELDS = {"time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
                  "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
                  "message_id", "prompt", "response", "failure", "preset", "face"}
+OPTIONAL_ANSWER_FIELDS = {"attachments", "thinking_tokens"}  # only in entries that have one
 STREAM_NODE = 100  # MAXLEN ~ trims whole stream nodes (stream-node-max-entries, default 100)
 
 
@@ -102,7 +104,7 @@ def answer_log_problems(client, prefix: str = "", cap: int = 10_000) -> list[str
         except (KeyError, ValueError):
             problems.append(f"{entry_id}: no answer JSON")
             continue
-        if set(entry) != ANSWER_FIELDS:
+        if not ANSWER_FIELDS <= set(entry) <= ANSWER_FIELDS | OPTIONAL_ANSWER_FIELDS:
             problems.append(f"{entry_id}: fields {sorted(entry)}")
         elif entry["status"] not in ("ok", "stopped", "broken", "failed_over"):
             problems.append(f"{entry_id}: status {entry['status']!r}")

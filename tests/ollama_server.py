@@ -7,6 +7,8 @@ server would be reached. It speaks the parts of the Ollama API ai-cli uses:
     GET  /api/version   {"version": "..."}
     GET  /api/tags      {"models": [{"name": "llama3:latest", "model": ..., "details": ...}]}
     POST /api/show      {"capabilities": [...], "details": ..., ...}   404 for unknown models
+    POST /api/embed     {"embeddings": [[...], ...]}: `embedding_of(text)` per input; 400 for a
+                        model without `embedding`
     POST /api/chat      NDJSON stream (default) or one JSON object ("stream": false);
                         tool calls in message.tool_calls; 404 {"error": ...} for unknown models
 
@@ -18,6 +20,13 @@ Scripting (all thread-safe; change anything at any time, also while a request is
     server.url                                  # "http://127.0.0.1:PORT"
     server.add_model("llama3")                  # capabilities default to ("completion", "tools")
     server.add_model("tiny", capabilities=("completion",))
+    server.add_model("old", capabilities=None)  # an old server: /api/show has no capabilities
+    server.add_model("m", digest="sha256:…")    # /api/tags' digest (default: from the name)
+    server.show_info = {"clip.vision.image_size": 336}  # extra model_info keys on /api/show
+    server.reply_thinking("hmm", "answer")      # message.thinking pieces, then the answer; only
+                                                # when the request asks to think, and a `think`
+                                                # to a model without `thinking` is a 400
+
     server.remove_model("llama3")
     server.reply("Hello there")                 # queued; the next /api/chat answers with it
     server.reply("a", "b", "c")                 # one reply streamed as exactly these chunks
@@ -74,6 +83,7 @@ Slots and load, as a real box has them (for balancing):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -118,6 +128,7 @@ class ReceivedRequest:
 class ScriptedReply:
     chunks: list[str] = field(default_factory=list)
     tool_calls: list[dict] = field(default_factory=list)
+    thinking: list[str] = field(default_factory=list)  # message.thinking pieces, sent first
 
 
 def normalize_name(name: str) -> str:
@@ -160,9 +171,10 @@ class OllamaTestServer:
         self.loaded: set | None = None
         self.in_slots = 0
         self.queued = 0
-        self._digests: dict[str, str] = {}
+        self.digests: dict[str, str] = {}  # name -> digest on /api/tags
+        self.show_info: dict = {}  # extra model_info keys on /api/show (a vision projector...)
         self._slot_free = threading.Condition()
-        self._models: dict[str, tuple[str, ...]] = {}
+        self._models: dict[str, tuple[str, ...] | None] = {}
         self._replies: deque[ScriptedReply] = deque()
         self._requests: list[ReceivedRequest] = []
         self._lock = threading.Lock()
@@ -228,10 +240,12 @@ class OllamaTestServer:
 
     def add_model(self, name: str, capabilities=("completion", "tools"),
                   digest: str | None = None) -> str:
+        """`capabilities=None`: an old server's /api/show, without the field. `digest`: what
+        /api/tags reports (default: one derived from the name)."""
         full = normalize_name(name)
         with self._lock:
-            self._models[full] = tuple(capabilities)
-            self._digests[full] = digest or _digest_of(full)
+            self._models[full] = None if capabilities is None else tuple(capabilities)
+            self.digests[full] = digest or _digest_of(full)
         return full
 
     def remove_model(self, name: str) -> None:
@@ -248,6 +262,13 @@ class OllamaTestServer:
         parts = list(chunks) if len(chunks) != 1 else _split_words(chunks[0])
         with self._lock:
             self._replies.append(ScriptedReply(chunks=parts))
+
+    def reply_thinking(self, thinking: str, answer: str) -> None:
+        """Queue one reply that thinks first (word pieces in `message.thinking`, sent only when
+        the request asked to think, as Ollama does), then answers."""
+        with self._lock:
+            self._replies.append(ScriptedReply(chunks=_split_words(answer),
+                                               thinking=_split_words(thinking)))
 
     def reply_tool_call(self, name: str, arguments: dict | None = None, text: str = "") -> None:
         """Queue one reply that calls a tool (several calls: call `reply_tool_calls`)."""
@@ -287,8 +308,10 @@ class OllamaTestServer:
             self._requests.append(request)
 
     def _capabilities(self, name: str) -> tuple[str, ...] | None:
+        """The model's capabilities (() for one served without the field); None: unknown."""
         with self._lock:
-            return self._models.get(normalize_name(name))
+            full = normalize_name(name)
+            return None if full not in self._models else (self._models[full] or ())
 
     def _next_reply(self) -> ScriptedReply:
         with self._lock:
@@ -402,6 +425,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", "/api/show"): self._show,
             ("POST", "/api/chat"): self._chat,
             ("GET", "/api/ps"): self._ps,
+            ("POST", "/api/embed"): self._embed,
         }.get((method, path))
         if route is None:
             return self._text(404, "404 page not found")
@@ -416,7 +440,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _tags(self, body, mode) -> None:
         state = self.server_state
         with state._lock:
-            digests = dict(state._digests)
+            digests = dict(state.digests)
         self._json(200, {"models": [_tag_entry(n, digests.get(n)) for n in state.models]})
 
     def _ps(self, body, mode) -> None:
@@ -433,23 +457,28 @@ class _Handler(BaseHTTPRequestHandler):
         capabilities = self.server_state._capabilities(name)
         if capabilities is None:
             return self._not_found(name)
-        self._json(
-            200,
-            {
-                "modelfile": f"FROM {normalize_name(name)}",
-                "parameters": "stop \"<|eot_id|>\"",
-                "template": "{{ .Prompt }}",
-                "details": _details(),
-                "model_info": _model_info(self.server_state.context_length),
-                "capabilities": list(capabilities),
-                "modified_at": _now(),
-            },
-        )
+        state = self.server_state
+        answer = {
+            "modelfile": f"FROM {normalize_name(name)}",
+            "parameters": "stop \"<|eot_id|>\"",
+            "template": "{{ .Prompt }}",
+            "details": _details(),
+            "model_info": {**_model_info(state.context_length), **state.show_info},
+            "capabilities": list(capabilities),
+            "modified_at": _now(),
+        }
+        with state._lock:
+            if state._models.get(normalize_name(name)) is None:  # an old server: no field
+                del answer["capabilities"]
+        self._json(200, answer)
 
     def _chat(self, body, mode) -> None:
         name = body.get("model") or ""
-        if self.server_state._capabilities(name) is None:
+        capabilities = self.server_state._capabilities(name)
+        if capabilities is None:
             return self._not_found(name)
+        if body.get("think") not in (None, False) and "thinking" not in capabilities:
+            return self._json(400, {"error": f'"{name}" does not support thinking'})  # as Ollama
         if mode == "busy":
             return self._json(503, {"error": BUSY_ERROR})
         if mode == "bad_request":
@@ -463,11 +492,26 @@ class _Handler(BaseHTTPRequestHandler):
             if state.first_token_delay:
                 state._release.wait(state.first_token_delay)
             reply = state._next_reply()
+            if body.get("think") in (None, False):
+                reply = ScriptedReply(reply.chunks, reply.tool_calls)  # no thinking unless asked
             if body.get("stream", True) is False:
                 return self._chat_whole(name, reply, mode)
             self._chat_stream(name, reply, mode)
         finally:
             state._free_slot()
+
+    def _embed(self, body, mode) -> None:
+        """Ollama's /api/embed: one vector per input (derived from the text), for a model with
+        the embedding capability; 400 for one without, as Ollama answers."""
+        name = body.get("model") or ""
+        capabilities = self.server_state._capabilities(name)
+        if capabilities is None:
+            return self._not_found(name)
+        if "embedding" not in capabilities:
+            return self._json(400, {"error": f'"{name}" does not support embeddings'})
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else texts if isinstance(texts, list) else []
+        self._json(200, {"model": name, "embeddings": [embedding_of(t) for t in texts]})
 
     # --- /api/chat ---------------------------------------------------------------------------
 
@@ -497,6 +541,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._end_chunks()
         state = self.server_state
         parts = [
+            {"model": name, "created_at": _now(),
+             "message": {"role": "assistant", "content": "", "thinking": t}, "done": False}
+            for t in reply.thinking
+        ] + [
             {"model": name, "created_at": _now(),
              "message": {"role": "assistant", "content": c}, "done": False}
             for c in reply.chunks
@@ -600,6 +648,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def embedding_of(text) -> list[float]:
+    """The test server's vector for a text: four numbers, the same for the same text."""
+    digest = hashlib.sha256(str(text).encode()).digest()
+    return [round(b / 255, 4) for b in digest[:4]]
 
 
 def _chunked(data: bytes) -> bytes:

@@ -52,7 +52,8 @@ def test_add_json_is_the_model(cli, ollama_server):
     ollama_server.add_model("qwen2.5-coder:7b")
     model = cli.json("model", "coder", "add", ollama_server.url + "/", "qwen2.5-coder:7b")
     assert set(model) == {"model_id", "model_type", "url", "model_name", "timeout", "is_active",
-                          "added_at", "last_checked", "is_available", "num_ctx", "parallel"}
+                          "added_at", "last_checked", "is_available", "num_ctx", "parallel",
+                          "capabilities", "capabilities_source", "capabilities_user"}
     assert model["num_ctx"] is None and model["parallel"] == 1
     assert model["model_type"] == "coder" and model["url"] == ollama_server.url
     assert model["timeout"] == 30 and model["is_active"] is True and model["is_available"] is True
@@ -243,7 +244,7 @@ def test_redis_down_gives_one_line_naming_the_url(cli, dead_url):
 def test_version_and_help(cli):
     assert cli.run("--version").stdout.strip() == "ai-cli 1.0.0"
     helped = cli.run("--help")
-    assert helped.returncode == 0 and "ai-cli model {general|coder} add" in helped.stdout
+    assert helped.returncode == 0 and "ai-cli model {general|coder|embedding} add" in helped.stdout
     one = cli.run("model", "general", "add", "--help")
     assert one.returncode == 0 and "--no-activate" in one.stdout
     assert cli.run("nothing", "--help").returncode == 2

@@ -72,7 +72,7 @@ def test_rest_argument_is_taken_verbatim():
     ("/model general add u n --force=1", UsageError, "--force takes no value"),
     ("/model general add u n --nope", UsageError, "Unknown option '--nope'"),
     ("/model general add 'u n", UsageError, "A quote is not closed"),
-    ("/model general", UsageError, "Use one of:\n  /model {general|coder} add"),
+    ("/model general", UsageError, "Use one of:\n  /model {general|coder|embedding} add"),
     ("/wat", UnknownCommand, "Unknown command '/wat'. Type /help"),
     ("/", UnknownCommand, "Type a command after '/'"),
     ("/code", UsageError, "Missing <instruction>"),
@@ -102,7 +102,7 @@ def test_a_group_lists_its_commands_one_a_line():
         table.parse_argv(["model"])
     lines = caught.value.message.splitlines()
     assert lines[0] == "'ai-cli model' is not a whole command. Use one of:"
-    assert "  ai-cli model use <model_id>" in lines and "  ai-cli model list" in lines
+    assert "  ai-cli model use <model_id>" in lines and "  ai-cli model list [--capability NAME]" in lines
     assert [c.usage("ai-cli ") for c in table.group(["session", "model"], "subcommand")] == [
         "ai-cli session model {general|coder} <model_id>"]
 
@@ -121,11 +121,13 @@ def test_the_terminal_table_is_the_catalog_plus_its_own_two_each_at_the_end_of_i
     engine, terminal = command_table(), terminal_table()
     names = {c.words[0] for c in terminal.commands}
     assert names == {"chat", "model", "session", "preset", "log", "code", "undo", "migrate",
-                     "config", "serve", "help", "quit", "raw", "edit", "completion"}
+                     "config", "serve", "help", "quit", "raw", "edit", "thinking", "completion",
+                     "embed"}
     assert "serve" not in {c.words[0] for c in engine.commands}  # the web face's, not the engine's
     own = [c for c in terminal.commands if c not in engine.commands]
     own_words = [tuple(w if isinstance(w, str) else w.name for w in c.words) for c in own]
-    assert own_words == [("raw", "state"), ("edit",), ("model", "wizard"), ("serve",),
+    assert own_words == [("raw", "state"), ("edit",), ("thinking", "state"), ("model", "wizard"),
+                         ("serve",),
                          ("completion", "shell"), ("completion", "names", "kind")]
     headings = [c.heading for c in terminal.commands]
     assert headings == sorted(headings, key=headings.index)  # each group in one run
@@ -164,7 +166,7 @@ def test_completion_offers_words_slots_options_and_ids(real_redis, redis_url, ke
     general = app.registry.add_model("general", "http://127.0.0.1:9", "a")
     coder = app.registry.add_model("coder", "http://127.0.0.1:9", "b")
     assert set(completions(app, [], "mo")) == {"model"}
-    assert set(completions(app, ["model"], "")) == {"general", "coder", "list"}
+    assert set(completions(app, ["model"], "")) == {"general", "coder", "embedding", "list"}
     assert set(completions(app, ["model", "general", "add", "u", "n"], "--t")) == {"--timeout"}
     ids = set(completions(app, ["model", "coder", "list"], ""))
     assert ids == set()  # list takes no id

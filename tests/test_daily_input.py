@@ -39,7 +39,7 @@ def test_only_a_groups_words_show_its_commands():
     table = terminal_table()
     usage = group_usage(table, "/model")
     assert usage[0].startswith("/model needs more:")
-    assert "  /model list" in usage and "  /model {general|coder} add <url> <model_name> " \
+    assert "  /model list [--capability NAME]" in usage and "  /model {general|coder|embedding} add <url> <model_name> " \
         "[--timeout SECONDS] [--num-ctx TOKENS] [--parallel N] [--no-activate] [--force]" in usage
     assert group_usage(table, "/model list") is None and group_usage(table, "hello") is None
 
@@ -98,7 +98,7 @@ def test_typing_several_lines_on_a_terminal(cli, ollama_server, real_redis, key_
     count = len(ollama_server.chat_requests)
     child.send("/model\r")  # the group's commands; the line stays to be finished
     child.expect(r"/model needs more:")
-    child.expect(r"/model \{general\|coder\} add <url> <model_name>")
+    child.expect(r"/model \{general\|coder\|embedding\} add <url> <model_name>")
     child.send(" list\r")
     child.expect("active model of its type")
     child.expect(PROMPT)

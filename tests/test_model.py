@@ -85,6 +85,7 @@ def test_json_shape_is_typed():
         "model_name": "llama3.1:8b", "timeout": 120, "is_active": True,
         "added_at": "2026-11-24T10:00:00+00:00", "last_checked": "2026-11-24T10:00:00+00:00",
         "is_available": True, "num_ctx": None, "parallel": 1,
+        "capabilities": None, "capabilities_source": None, "capabilities_user": [],
     }
     assert make().to_json()["last_checked"] is None
     assert make().to_json()["is_available"] is None
@@ -127,7 +128,7 @@ def test_a_key_without_a_hash_decodes_as_an_empty_corrupt_model(fields, key, mod
          "model_id field 'model_00000000' differs from its key model_1a2b3c4d"),
         ({"model_id": "index:general"}, None,
          "model_id 'index:general' is not model_ + 8 hex digits"),
-        ({"model_type": "chat"}, None, "model_type 'chat' is not general or coder"),
+        ({"model_type": "chat"}, None, "model_type 'chat' is not general, coder or embedding"),
         ({"timeout": "0"}, None, "timeout '0' is not a whole number of seconds from 1 to 3600"),
         ({"timeout": "3601"}, None,
          "timeout '3601' is not a whole number of seconds from 1 to 3600"),
@@ -239,7 +240,8 @@ def test_a_long_value_is_cut_to_eighty_characters(length, shown):
     with pytest.raises(InvalidModelType) as caught:
         validate_model_type("x" * length)
     assert str(caught.value) == (
-        f"Unknown model type {shown}: use 'general' (chat) or 'coder' (code work).")
+        f"Unknown model type {shown}: use 'general' (chat), 'coder' (code work) or 'embedding' "
+        "(ai-cli embed).")
 
 
 # --- URLs ------------------------------------------------------------------------------------

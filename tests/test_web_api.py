@@ -14,7 +14,8 @@ from web_support import api, read_events, start_web, web  # noqa: F401
 from router.errors import NO_MODEL_WARNINGS
 
 MODEL_KEYS = {"model_id", "model_type", "url", "model_name", "timeout", "is_active", "added_at",
-              "last_checked", "is_available", "num_ctx", "parallel"}
+              "last_checked", "is_available", "num_ctx", "parallel", "capabilities",
+              "capabilities_source", "capabilities_user"}
 
 
 def add(api, server, name="llama3", model_type="general", **extra):

@@ -26,6 +26,10 @@ def test_generated_requests_never_get_a_server_error(web, ollama_server):
                            json={"url": ollama_server.url, "model_name": "llama3"},
                            headers=web.auth, timeout=30)
         assert added.status_code == 201, added.text
+    ollama_server.add_model("nomic-embed-text", ("embedding",))  # POST /embed answers too
+    added = httpx.post(f"{web.url}/models/embedding", headers=web.auth, timeout=30,
+                       json={"url": ollama_server.url, "model_name": "nomic-embed-text"})
+    assert added.status_code == 201, added.text
     schema = schemathesis.openapi.from_url(f"{web.url}/openapi.json", headers=web.auth)
     seen: list[tuple[str, str, int]] = []
     checked = []
@@ -35,7 +39,7 @@ def test_generated_requests_never_get_a_server_error(web, ollama_server):
             continue
         checked.append((operation.method.upper(), operation.path))
         run_operation(operation, seen, web.auth)
-    assert len(checked) == 16, checked  # presets: GET, POST, DELETE
+    assert len(checked) == 17, checked  # presets: GET, POST, DELETE; POST /embed
     server_errors = [s for s in seen if s[2] >= 500]
     assert server_errors == []
     assert {s[2] for s in seen} & {200, 201}, seen  # some generated requests did succeed

@@ -14,10 +14,10 @@ import queue
 import threading
 from typing import Any, Callable, Iterator
 
-from agent.events import Broken, Done, Event, Stop, Stopped, Token
+from agent.events import Broken, Done, Event, Stop, Stopped, Thinking, Token
 
 _EVENT, _RESULT, _ERROR = "event", "result", "error"
-ANSWER_BEGAN = (Token, Done, Stopped, Broken)  # the first of these ends the waiting
+ANSWER_BEGAN = (Thinking, Token, Done, Stopped, Broken)  # the first of these ends the waiting
 
 
 class EventStream:

@@ -48,9 +48,12 @@ class Arg:
     optional: bool = False
     rest: bool = False  # takes the rest of the line verbatim (an instruction, a chat message)
     complete: str | None = None  # what tab completion offers: "model_id", "url"
+    # The last argument only: every word left, as a list, where `-word` (not an option of the
+    # command) is a word too: `model caps llama3 +vision -tools`.
+    signed: bool = False
 
     def usage(self) -> str:
-        shown = f"<{self.name}>" + ("..." if self.rest else "")
+        shown = f"<{self.name}>" + ("..." if self.rest or self.signed else "")
         return f"[{shown}]" if self.optional else shown
 
 
@@ -64,6 +67,9 @@ class Option:
     short: str | None = None  # "-m"
     repeat: bool = False  # may be given again: the values collect into a list, in order
     values: int = 1  # words a value takes: 2 binds a (KEY, VALUE) pair
+    # A flag without a metavar that may be followed by one of these words, its value
+    # (`--think`, `--think high`); alone it binds True.
+    maybe: tuple[str, ...] = ()
 
     @property
     def dest(self) -> str:
@@ -81,6 +87,8 @@ class Option:
     def shown(self) -> str:
         """`-m/--model ID|NAME`, as help and the docs list it."""
         names = "/".join(self.names)
+        if self.maybe:
+            return f"{names} [{'|'.join(self.maybe)}]"
         return f"{names} {self.metavar}" if self.takes_value else names
 
     def default(self):
@@ -90,6 +98,8 @@ class Option:
 
     def usage(self) -> str:
         shown = f"{self.names[0]} {self.metavar}" if self.takes_value else self.names[0]
+        if self.maybe:
+            shown = f"{self.names[0]} [{'|'.join(self.maybe)}]"
         return f"[{shown}]" + ("..." if self.repeat else "")
 
 
@@ -169,11 +179,12 @@ class Command:
         return app.feature_off_reason(self.needs)
 
 
-def model_type_slot() -> Slot:
-    """The `{general|coder}` word of the /model grammar, checked with the registry's own message."""
+def model_type_slot(types: tuple[str, ...] | None = None) -> Slot:
+    """The `{general|coder|embedding}` word of the /model grammar (or just `types`), checked
+    with the registry's own message."""
     from registry.model import MODEL_TYPES, validate_model_type
 
-    return Slot("model_type", MODEL_TYPES, validate_model_type)
+    return Slot("model_type", types or MODEL_TYPES, validate_model_type)
 
 
 class LeaveRepl(BaseException):

@@ -14,10 +14,13 @@ from __future__ import annotations
 from agent.commands.base import REPL, SUBCOMMAND, Arg, Command, Option, model_type_slot
 
 TYPE = model_type_slot()
+CHAT_TYPE = model_type_slot(("general", "coder"))  # what a session pins a model for
 MODEL_ID = Arg("model_id", "a model id, or the model's name (e.g. llama3.1:8b)",
                complete="model_id")
 SESSION_ID = Arg("session_id", help="a session id from /session list", complete="session_id")
 DEFAULT_LOG_COUNT = 20
+CAPABILITY_FILTER = Option("--capability", "only models with this capability (vision, tools, "
+                           "thinking, embedding, completion, insert)", "NAME")
 
 CHAT_OPTIONS = (
     Option("--model", "the model for this request only: an id or a name (failover still applies)",
@@ -36,6 +39,11 @@ CHAT_OPTIONS = (
            "nothing", "NAME"),
     Option("--explain", "show the request it would send (model and host, system prompt, "
            "options, each with its source); send nothing"),
+    Option("--think", "let a thinking model think first (optionally how hard); the thinking "
+           "shows dimmed, apart from the answer. A model without thinking is never asked to",
+           maybe=("low", "medium", "high")),
+    Option("--attach", "send an image (PNG, JPEG, WebP, GIF; a path, an http(s) URL, or - for "
+           "stdin) to a vision model", "PATH|URL|-", short="-a", repeat=True),
 )
 PRESET_NAME = Arg("name", "a preset name from /preset list", complete="preset")
 
@@ -73,9 +81,19 @@ MODEL = [
                 "and how to fix it; --force (or answering yes in the REPL) adds it anyway.",
     ),
     Command(("model", "list"), "List every registered model", "agent.commands.model:list_models",
-            synonyms=("models", "ls")),
+            synonyms=("models", "ls"), options=(CAPABILITY_FILTER,)),
     Command(("model", TYPE, "list"), "List the registered models of one type",
-            "agent.commands.model:list_models"),
+            "agent.commands.model:list_models", options=(CAPABILITY_FILTER,)),
+    Command(("model", "caps"), "Show a model's capabilities, or override them (+vision -tools)",
+            "agent.commands.capabilities:caps",
+            args=(MODEL_ID, Arg("changes", "+NAME adds a capability, -NAME removes one",
+                                optional=True, signed=True)),
+            options=(Option("--reset", "drop your override: the server's list counts again"),),
+            details="Capabilities come from the server (/api/show, read once per model digest), "
+                    "are guessed from the model's details when the server does not report them, "
+                    "and your override wins: 'model caps llava +vision -tools'. Routing uses "
+                    "them: images go to a vision model, --think to a thinking one, /code tool "
+                    "mode to a tools one. See docs/CAPABILITIES.md."),
     Command(("model", TYPE, "use"), "Make a model the active one of its type",
             "agent.commands.model:use", args=(MODEL_ID,)),
     Command(("model", "use"), "Make a model the active one of its type (the id tells the type)",
@@ -164,7 +182,7 @@ SESSION = [
             options=(Option("--format", "markdown (default) or json", "FORMAT"),),
             details="To stdout: 'ai-cli session export ID > chat.md'. JSON is the `session "
                     "show --json` shape, every stored message included."),
-    Command(("session", "model", TYPE), "Pin a model for this session ('none' unpins)",
+    Command(("session", "model", CHAT_TYPE), "Pin a model for this session ('none' unpins)",
             "agent.commands.session:pin_model",
             args=(Arg("model_id", help="a model id or name, or 'none'", complete="model_id"),)),
     Command(("session", "system"), "Show or set this session's system prompt ('none' clears)",
@@ -293,4 +311,22 @@ PROGRAM = [
             faces=frozenset({REPL}), aliases=(("exit",),), group="program"),
 ]
 
-COMMANDS = [*CHAT, *MODEL, *SESSION, *PRESET, *LOG, *CODE, *PROGRAM]
+EMBED = [
+    Command(
+        ("embed",), "Turn text into a vector with the embedding model (JSON)",
+        "agent.commands.embed:embed",
+        args=(Arg("text", help="the text; else -f FILE, else piped stdin", optional=True,
+                  rest=True),),
+        options=(
+            Option("--model", "the model for this request only: an id or a name", "MODEL",
+                   short="-m"),
+            Option("--file", "embed this file's text", "PATH", short="-f"),
+            Option("--lines", "one vector per non-empty input line, one JSON array a line"),
+        ),
+        details="Routed to the active model of type embedding ('/model embedding add URL "
+                "nomic-embed-text'), else any model with the embedding capability; never the "
+                "fallback. --json gives {model_id, model_name, embeddings}. Also POST /embed.",
+    ),
+]
+
+COMMANDS = [*CHAT, *EMBED, *MODEL, *SESSION, *PRESET, *LOG, *CODE, *PROGRAM]

@@ -18,10 +18,15 @@ def chat(app, args: Args):
     from router.options import parse_options
 
     options = parse_options(args.option)  # checked before anything is read, sent or stored
+    if args.think:  # `--think` (True) or `--think high`
+        options["think"] = args.think
     if args.save is not None:
         return _save_preset(app, args, options)  # as `llm --save`: stored, nothing sent
+    attachments = _attachments(app, args.attach or ())
+    stdin_attached = "-" in (args.attach or ())
     question = None if args.explain and not args.message else compose_prompt(
-        args.message, _piped(app, args.message), [_read_file(path) for path in args.file or ()])
+        args.message, None if stdin_attached else _piped(app, args.message),
+        [_read_file(path) for path in args.file or ()])
     continuing = bool(args.get("continue"))
     store = _sessions(app, continuing)
     preset = preset_for_request(app, args.preset)  # -p, else the session's (/preset use)
@@ -38,7 +43,7 @@ def chat(app, args: Args):
                           preset=preset.name if preset else None,
                           preset_system=(preset.system or None) if preset else None,
                           preset_options=dict(preset.options) if preset else None,
-                          request_type=planned.request_type)
+                          request_type=planned.request_type, attachments=attachments)
 
     def report(event) -> None:
         if isinstance(event, SessionStarted):  # the REPL's next message continues it
@@ -117,6 +122,19 @@ def _piped(app, message: str | None) -> str | None:
                              'message in).')
         raise UsageError("The message on stdin is empty.")
     return text or None
+
+
+def _attachments(app, specs) -> tuple:
+    """Every `-a` image, read (and each URL fetched) before anything is sent; the first that
+    cannot be is refused in one line and nothing is sent."""
+    if not specs:
+        return ()
+    from agent.attachments import STDIN, load
+
+    if list(specs).count(STDIN) > 1:
+        raise InvalidInput("-a - (stdin) can be given once.")
+    piped = app.face.piped_bytes() if STDIN in specs else None
+    return tuple(load(spec, piped) for spec in specs)
 
 
 def _read_file(path: str) -> tuple[str, str]:

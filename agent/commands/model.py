@@ -89,12 +89,18 @@ def add(app, args: Args) -> ModelAdded:
         num_ctx=candidate.num_ctx, parallel=candidate.parallel,
     )
     registry.update_availability(model.model_id, probe.is_available)
+    if probe.is_available:  # what it can do, read now while its server answers
+        app.checker.learn_capabilities([model])
     hosts = len(group_of(model, [*of_type, model]).entries)
     return ModelAdded(registry.get_model(model.model_id) or model, forced_reason, hosts=hosts)
 
 
 def list_models(app, args: Args) -> ModelList:
     models = app.read_registry(lambda r: r.list_models(args.model_type))
+    if args.get("capability"):
+        from registry.capabilities import having
+
+        models = having(models, args.capability)
     _warn_damaged_keys(app)
     # The speed column is for people: JSON has no place for it, so the log is not read for it.
     return ModelList(models, args.model_type, speeds={} if app.flags.json else _speeds(app),
@@ -229,7 +235,10 @@ def check(app, args: Args) -> CheckResult:
         result.rows[index].result = probe
         app.face.report(Progress(result))
 
-    app.checker.check_many(targets, force=True, on_result=answered)
+    probes = app.checker.check_many(targets, force=True, on_result=answered)
+    # What each answering model can do, read once per digest (registry/capabilities.py).
+    app.checker.learn_capabilities(t for t, p in zip(targets, probes)
+                                   if isinstance(t, ModelConfig) and p.is_available)
     return result
 
 

@@ -139,6 +139,9 @@ class CommandTable:
         args = Args({o.dest: o.default() for o in command.options})
         usage = f"Usage: {command.usage(prefix)}"
         positional = command.args
+        if positional and positional[-1].signed:
+            return _bind_signed(command, argv if argv is not None else _split(remainder, usage),
+                                args, usage)
         if positional and positional[-1].rest:
             if argv is not None:  # argv: flags anywhere, the other words form the text
                 words = _take_flags(command, argv, args, usage)
@@ -178,6 +181,23 @@ class CommandTable:
 
 FLAG_RE = re.compile(r"^--?[A-Za-z]")  # `-m`, `--model`; `-5` and `-` are words
 END_OF_FLAGS = "--"
+SIGNED_RE = re.compile(r"^-[a-z][a-z0-9_-]*\Z")  # `-tools`: a word for a `signed` argument
+
+
+def _bind_signed(command: Command, tokens: list[str], args: Args, usage: str) -> Args:
+    """Plain args take one word each; the last (`signed`) the list of the words left, `-word`
+    among them (hidden from the flag parser behind a NUL, which no typed word holds)."""
+    hidden = ["\0" + t if SIGNED_RE.match(t) and command.option(t) is None else t
+              for t in tokens]
+    values = [v.removeprefix("\0") for v in _take_flags(command, hidden, args, usage)]
+    *before, last = command.args
+    required = [a for a in before if not a.optional]
+    if len(values) < len(required):
+        raise UsageError(f"Missing <{required[len(values)].name}>. {usage}")
+    for arg, value in zip(before, values):
+        args[arg.name] = value
+    args[last.name] = values[len(before):]
+    return args
 
 
 def _is_flag(token: str) -> bool:
@@ -214,7 +234,7 @@ def _leading_flags(command: Command, text: str, args: Args, usage: str) -> str:
         if match is None:
             break
         word = match.group(1)
-        if not tokens or not _wants_value(command, tokens):
+        if not tokens or not (_wants_value(command, tokens) or _maybe_value(command, tokens, word)):
             if word == END_OF_FLAGS:
                 position = match.end()
                 break
@@ -227,6 +247,12 @@ def _leading_flags(command: Command, text: str, args: Args, usage: str) -> str:
         if leftover:  # an option's value went missing at the end of the line
             raise UsageError(f"Unexpected {leftover[0]!r}. {usage}")
     return text[position:]
+
+
+def _maybe_value(command: Command, tokens: list[str], word: str) -> bool:
+    """Whether `word` is the optional value of the flag just before it (`--think high`)."""
+    option = command.option(tokens[-1]) if _is_flag(tokens[-1]) else None
+    return option is not None and word in option.maybe and "=" not in tokens[-1]
 
 
 def _wants_value(command: Command, tokens: list[str]) -> bool:
@@ -247,8 +273,14 @@ def _take_option(command: Command, tokens: list[str], i: int, args: Args, usage:
         known = ", ".join("/".join(o.names) for o in command.options) or "none"
         raise UsageError(f"Unknown option {token.split('=', 1)[0]!r} (options here: {known}). {usage}")
     if not option.takes_value:
+        if option.maybe and "=" in token and token.split("=", 1)[1] in option.maybe:
+            args[option.dest] = token.split("=", 1)[1]
+            return i + 1
         if "=" in token:
             raise UsageError(f"{option.flag} takes no value. {usage}")
+        if option.maybe and i + 1 < len(tokens) and tokens[i + 1] in option.maybe:
+            args[option.dest] = tokens[i + 1]
+            return i + 2
         args[option.dest] = True
         return i + 1
     if "=" in token and option.values == 1:

@@ -20,6 +20,7 @@ VIEWS = {
     "CheckResult": ("models", "show_check"),
     "Status": ("models", "show_status"),
     "RepairReport": ("models", "show_repair"),
+    "CapsShown": ("models", "show_caps"),
     "SessionResult": ("sessions", "show_session_result"),
     "SessionList": ("sessions", "show_session_list"),
     "SessionShow": ("sessions", "show_session"),
@@ -44,6 +45,7 @@ VIEWS = {
     "PresetsImported": ("presets", "show_presets_imported"),
     "PresetInUse": ("presets", "show_preset_in_use"),
     "ChatExplained": ("presets", "show_chat_explained"),
+    "EmbedResult": ("general", "show_exactly"),
 }
 
 

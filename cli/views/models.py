@@ -51,6 +51,21 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
 
 # --- model list ------------------------------------------------------------------------------
 
+CAPS_KEY = ("caps: C completion, T tools, V vision, R thinking, E embedding, I insert; "
+            "* set by you, ~ guessed, ? not read yet")
+
+
+def caps_text(model) -> Text:
+    """The compact capability column: `CTV`, marked `*` for the user's override, `~` guessed."""
+    from rich.text import Text
+
+    from registry.capabilities import compact
+
+    mark = {"user": "*", "guessed": "~"}.get(model.capabilities_source, "")
+    return Text(compact(model.capabilities) + mark,
+                style="dim" if model.capabilities is None else "")
+
+
 
 def where(model) -> str:
     """Where an entry is served, as the list shows it: `host:port`, and the path when the URL
@@ -74,13 +89,13 @@ def show_model_list(result: ModelList, out: Output) -> None:
         _show_stacked(result, out)
         return
     table = Table(title="Registered models", title_justify="left")
-    columns = ("", "Model", "Type", "Host", "ID", "Timeout", "Availability", "Checked")
+    columns = ("", "Model", "Type", "Caps", "Host", "ID", "Timeout", "Availability", "Checked")
     with_speed = any(m.model_id in result.speeds for m in result.models)  # once answers exist
     with_load = any(load.known for load in result.load.values())
     extra = (("Speed",) if with_speed else ()) + (("Load",) if with_load else ())
     for column in columns + extra:
         # Names and hosts wrap at their words (folded, never cut); ids and numbers never wrap.
-        table.add_column(column, no_wrap=column in ("ID", "Timeout", "Speed", "Load"),
+        table.add_column(column, no_wrap=column in ("ID", "Timeout", "Speed", "Load", "Caps"),
                          overflow="fold")
     for group in result.groups:
         for index, m in enumerate(group.entries):
@@ -88,14 +103,15 @@ def show_model_list(result: ModelList, out: Output) -> None:
             name = Text(m.model_name) if index == 0 else ""
             kind = Text(m.model_type) if index == 0 else ""
             if m.corrupt:
-                row = [Text("!", style="bold red"), name, kind, Text(where(m)), Text(m.model_id),
+                row = [Text("!", style="bold red"), name, kind, "", Text(where(m)),
+                       Text(m.model_id),
                        "", Text(f"corrupt: {m.problem}", style="red"), ""]
                 table.add_row(*row, *([""] * len(extra)))
                 continue
             speed = result.speeds.get(m.model_id)
             row = [
                 Text(ACTIVE_MARK, style="bold green") if m.is_active else "",
-                name, kind, Text(where(m)), Text(m.model_id), f"{m.timeout}s",
+                name, kind, caps_text(m), Text(where(m)), Text(m.model_id), f"{m.timeout}s",
                 availability_text(m.is_available), ago(m.last_checked),
             ]
             if with_speed:
@@ -109,7 +125,7 @@ def show_model_list(result: ModelList, out: Output) -> None:
         _show_stacked(result, out)
         return
     out.print(table)
-    out.notice(f"{ACTIVE_MARK} = active model of its type")
+    out.notice(f"{ACTIVE_MARK} = active model of its type; {CAPS_KEY}")
     _warn_corrupt(result, out)
 
 
@@ -152,7 +168,8 @@ def _show_stacked(result: ModelList, out: Output) -> None:
         active = any(m.is_active for m in group.entries)
         head = Text(f"{ACTIVE_MARK if active else ' '} ", style="bold green")
         head.append(first.model_name, style="bold")
-        head.append(f"  {first.model_type}")
+        head.append(f"  {first.model_type}  ")
+        head.append_text(caps_text(first))
         if len(group.entries) > 1:
             head.append(f"  {len(group.entries)} hosts", style="dim")
         out.print(head, overflow="fold")
@@ -168,6 +185,7 @@ def _show_stacked(result: ModelList, out: Output) -> None:
             load = [Text(part) for part in load_parts(result.load.get(m.model_id))]
             for line in fitted_lines(mark, [host, state, more, *load], out.out.width):
                 out.print(line, overflow="fold")
+    out.notice(CAPS_KEY)
     out.notice(f"{ACTIVE_MARK} = active model of its type")
     _warn_corrupt(result, out)
 
@@ -200,6 +218,8 @@ def show_model_added(result: ModelAdded, out: Output) -> None:
                  "chain. Run '/model check' to probe it again.")
     elif m.is_active and m.model_type == "general":
         out.line("You can now start chatting!")
+    elif m.is_active and m.model_type == "embedding":
+        out.line("Embeddings are now available via 'ai-cli embed'.")
     elif m.is_active:
         out.line("Code features are now available via '/code'.")
     else:
@@ -299,3 +319,18 @@ def show_repair(result: RepairReport, out: Output) -> None:
         out.warn(f"Not fixed: {text}")
     if result.dry_run and result.fixes:
         out.line("Nothing was changed (--dry-run). Run '/model repair' to apply these fixes.")
+
+
+def show_caps(result, out: Output) -> None:
+    """`model caps`: the model's capabilities in words, and where they came from."""
+    m = result.model
+    known = m.capabilities
+    listed = ", ".join(known) if known else ("none" if known is not None else "not known yet")
+    source = {"server": "as its server reports them", "guessed": "guessed from its details "
+              "(the server does not report them)", "user": "with your override "
+              f"({' '.join(m.capabilities_user)})"}.get(m.capabilities_source, "")
+    verb = {"reset": "Override dropped: ", "changed": "Now: "}.get(result.what, "")
+    out.line(f"{verb}{esc(m.model_name)} @ {esc(m.host)} ({m.model_id}): {esc(listed)}"
+             + (f" — {source}" if source else ""))
+    if m.capabilities is None:
+        out.notice("Its server did not answer about it: '/model check' reads it once it does.")

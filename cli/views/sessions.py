@@ -72,12 +72,25 @@ def show_session(result: SessionShow, out: Output) -> None:
     for m in result.messages:
         if m.role == "user":
             out.line(f"you: {m.content}", style="cyan")
+            for attached in m.attachments or ():
+                out.line(f"  attached: {attachment_text(attached)}", style="dim")
         else:
+            if m.thinking:
+                out.line(f"  thought: {m.thinking}", style="dim")
             who = m.model_name or "model"
             stopped = " (stopped)" if m.interrupted else " (broke off)" if m.broken else ""
             out.line(f"{who}{stopped}: {m.content}")
             if usage_line(m.usage):
                 out.line(f"  {usage_line(m.usage)}", style="dim")
+
+
+def attachment_text(attached: dict) -> str:
+    """`cat.png (12.3 KB, image/png)`: what a session or the log recorded about an image."""
+    size = attached.get("size")
+    shown = "? bytes" if not isinstance(size, int) else (
+        f"{size:,} bytes" if size < 1024 else f"{size / 1024:,.1f} KB" if size < 1024 ** 2
+        else f"{size / 1024 ** 2:,.1f} MB")
+    return f"{attached.get('name', '')} ({shown}, {attached.get('type', '')})"
 
 
 def _defaults_lines(out: Output, session: Session) -> None:

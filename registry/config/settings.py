@@ -375,6 +375,18 @@ class ConfigManager:
         return value
 
     @property
+    def default_think(self) -> bool | str:
+        """`defaults.think` (default true): what a thinking model is sent as `think` when the
+        request does not say (true, false, or low / medium / high), so the server never decides
+        silently; a model without thinking is sent nothing."""
+        value = _lookup(self.data, ("defaults", "think"))
+        if value is _MISSING or value is None:
+            return True
+        if isinstance(value, bool) or value in ("low", "medium", "high"):
+            return value
+        raise self._error(("defaults", "think"), "must be true, false, low, medium or high")
+
+    @property
     def log_store_text(self) -> bool:
         """`log.store_text` (default true): the answer log keeps each prompt and answer."""
         value = _lookup(self.data, ("log", "store_text"))

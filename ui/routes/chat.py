@@ -1,7 +1,7 @@
 """Chat, /code proposals and the live model events: the routes that talk to models or stream.
 
-- `POST /chat` streams Server-Sent Events: `route` (the route JSON), `token` ({"text"}) per piece,
-  then `done` ({"session_id", "model_id", "model_name"}); `error` ({"error"}) if the answer breaks
+- `POST /chat` streams Server-Sent Events: `route` (the route JSON), `thinking` ({"text"}) per
+  piece of a thinking model's reasoning, `token` ({"text"}) per piece of the answer, then `done` ({"session_id", "model_id", "model_name"}); `error` ({"error"}) if the answer breaks
   after it began. Anything that fails before the first piece (no route: 503 with the seed's
   warning) is a plain JSON error instead. Both turns go into the session, like the terminal's chat.
 - `POST /code` runs the /code loop with a `ProposingApplier`: nothing is written until
@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from agent.code.proposal import Proposals, ProposingApplier, apply_proposal
 from agent.commands.session import session_store
-from agent.events import Broken, Notice, RouteChosen, SessionStarted, Token
+from agent.events import Broken, Notice, RouteChosen, SessionStarted, Thinking, Token
 from registry.errors import AiCliError, InvalidInput, RegistryUnavailable
 from router.options import parse_options
 from ui.events import EventStream
@@ -52,6 +52,12 @@ class ChatRequest(BaseModel):
         None, description='Ollama options (like -o), e.g. {"temperature": 0.2, "stop": ["###"]}')
     preset: str | None = Field(None, description="Start from this preset (like -p): model_id, "
                                "system and options override it, as the session does")
+    images: list[str] | None = Field(
+        None, description="Images for a vision model (like -a): base64, or data: URLs; PNG, "
+                          "JPEG, WebP or GIF, 20 MB each", max_length=16)
+    think: bool | str | None = Field(
+        None, description='Let a thinking model think (like --think): true, or "low", "medium", '
+                          '"high"; false asks it not to')
 
 
 class CodeRequest(BaseModel):
@@ -80,6 +86,9 @@ def chat(request: Request, body: ChatRequest) -> StreamingResponse:
     if not question:
         raise InvalidInput("The message is empty. Send {\"message\": \"...\"}.")
     options = parse_options(_option_pairs(body.options))
+    if body.think is not None:
+        options.update(parse_options([("think", str(body.think).lower())]))
+    images = _images(body.images or ())
     preset, notices, planned = _preset_plan(app, body.preset, "general")
     model_id = _requested_model(app, body.model_id) if body.model_id is not None \
         else planned.model_id
@@ -89,7 +98,7 @@ def chat(request: Request, body: ChatRequest) -> StreamingResponse:
                       preset=preset.name if preset else None,
                       preset_system=(preset.system or None) if preset else None,
                       preset_options=dict(preset.options) if preset else None,
-                      request_type=planned.request_type)
+                      request_type=planned.request_type, attachments=images)
     slot = request.app.state.model_slots.take()
 
     def work(report):
@@ -119,11 +128,11 @@ def _sse_events(stream: EventStream) -> Iterator[str]:
             notices.append(event.text)
         elif isinstance(event, SessionStarted):
             session_id = event.session_id
-        elif isinstance(event, Token):
+        elif isinstance(event, (Token, Thinking)):
             if route is not None:
                 yield sse("route", _route_json(route, notices))
                 route = None
-            yield sse("token", {"text": event.text})
+            yield sse("token" if isinstance(event, Token) else "thinking", {"text": event.text})
         elif isinstance(event, Broken):
             yield sse("error", {"error": event.error})
             return
@@ -135,6 +144,28 @@ def _sse_events(stream: EventStream) -> Iterator[str]:
         model = reply.route.model
         yield sse("done", {"session_id": reply.session_id or session_id,
                            "model_id": model.model_id, "model_name": model.model_name})
+
+
+def _images(encoded) -> tuple:
+    """The request's images, each checked as `-a` checks a file (named `image 1`, ...)."""
+    import base64
+    import binascii
+
+    from agent.attachments import MAX_BYTES, check
+
+    images = []
+    for number, text in enumerate(encoded, 1):
+        name = f"image {number}"
+        data = text.split(",", 1)[1] if text.startswith("data:") else text
+        if len(data) > MAX_BYTES * 4 // 3 + 4:
+            raise InvalidInput(f"{name} is more than 20 MB; attachments are limited to that.")
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput(f"{name} is not base64: send each image as base64 or a data: "
+                               "URL.") from None
+        images.append(check(name, raw))
+    return tuple(images)
 
 
 def _route_json(route, notices: list[str]) -> dict:

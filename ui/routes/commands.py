@@ -152,3 +152,28 @@ def show_session(request: Request, session_id: str) -> dict:
 def undo(request: Request) -> dict:
     """Restore the files the last /code run (terminal or web) changed in the workspace."""
     return run(request, code_commands.undo)
+
+
+class EmbedRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: str | list[str] = Field(description="A text, or several: one vector each, in order",
+                                   max_length=1024)
+    model_id: str | None = Field(None, description="Use this model (like -m): an id or a name")
+
+
+@router.post("/embed", tags=["embed"], responses=errors(404, 502, 504))
+def embed(request: Request, body: EmbedRequest) -> dict:
+    """The vector of each text from the embedding route (`ai-cli embed --json`):
+    `{"model_id", "model_name", "embeddings": [[...], ...]}`."""
+    from registry.errors import InvalidInput
+    from router.embed import embed as embed_texts
+
+    texts = [body.input] if isinstance(body.input, str) else list(body.input)
+    if not texts or not all(t.strip() for t in texts):
+        raise InvalidInput('Nothing to embed: send {"input": "text"} or {"input": ["a", "b"]} '
+                           "without empty texts.")
+    app = request.app.state.app
+    model_id = (None if body.model_id is None
+                else model_commands.requested_model(app, body.model_id, "embedding"))
+    return embed_texts(app.router, texts, model_id).to_json()

@@ -9,7 +9,7 @@
 "use strict";
 
 const TYPES = ["general", "coder"];
-const state = { sessionId: "", busy: false };
+const state = { sessionId: "", busy: false, images: [] };
 const $ = (id) => document.getElementById(id);
 
 function forgetTokenInAddress() {
@@ -336,10 +336,12 @@ async function follow() {
 
 // --- sessions and chat ----------------------------------------------------------------------
 
-function message(role, text, who) {
+function message(role, text, who, extra) {
   const item = el("li", { class: role },
     el("span", { class: "who", text: who || (role === "user" ? "you" : "model") }),
-    el("span", { class: "text", text }));
+    el("span", { class: "thinking", text: (extra && extra.thinking) || "" }),
+    el("span", { class: "text", text }),
+    el("span", { class: "attachments", text: attachedText((extra && extra.attachments) || []) }));
   $("messages").append(item);
   item.scrollIntoView({ block: "end" });
   return item;
@@ -371,10 +373,40 @@ async function openSession(id) {
   for (const m of session.messages) {
     const who = m.role === "user" ? "you"
       : (m.model_name || "model") + (m.broken ? " (broken off)" : m.interrupted ? " (stopped)" : "");
-    const item = message(m.role, m.content, who);
+    const item = message(m.role, m.content, who, m);
     if (m.broken) item.classList.add("broken");
     if (m.interrupted) item.classList.add("stopped");
   }
+}
+
+// Images picked or pasted for the next message: {name, size, type, data (base64)}. Sent as
+// `images`; the server checks each by its content, as `ai-cli chat -a` does.
+const MAX_IMAGE = 20 * 1024 * 1024;
+
+function attachedText(list) {
+  return list.map((a) => `📎 ${a.name} (${Math.ceil(a.size / 1024)} KB, ${a.type})`).join("  ");
+}
+
+function showAttached() {
+  $("attached").textContent = attachedText(state.images);
+}
+
+function attach(file) {
+  if (!/^image\/(png|jpeg|webp|gif)$/.test(file.type)) {
+    showProblem(new ApiError(`${file.name || "the pasted file"} is not a PNG, JPEG, WebP or GIF image.`));
+    return;
+  }
+  if (file.size > MAX_IMAGE) {
+    showProblem(new ApiError(`${file.name || "the pasted image"} is over 20 MB.`));
+    return;
+  }
+  const reader = new FileReader();
+  reader.onload = () => {
+    state.images.push({ name: file.name || "pasted image", size: file.size, type: file.type,
+      data: String(reader.result) });
+    showAttached();
+  };
+  reader.readAsDataURL(file);
 }
 
 async function send(event) {
@@ -385,13 +417,18 @@ async function send(event) {
   state.busy = true;
   $("send").disabled = true;
   box.value = "";
-  message("user", text);
+  const images = state.images;
+  state.images = [];
+  showAttached();
+  message("user", text, "you", { attachments: images });
   const reply = message("assistant streaming", "", "…");
   const replyText = reply.querySelector(".text");
   try {
     const body = { message: text };
     if (state.sessionId) body.session_id = state.sessionId;
     if ($("preset").value) body.preset = $("preset").value;
+    if (images.length) body.images = images.map((i) => i.data);
+    if ($("think").checked) body.think = true;
     const response = await fetch("/chat", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
     if (!response.ok) await answer(response);
     const fromHeader = response.headers.get("X-Session-Id");
@@ -400,6 +437,9 @@ async function send(event) {
       if (name === "route") {
         reply.querySelector(".who").textContent = data.model ? data.model.model_name : "model";
         $("route").textContent = data.notice || "";
+      } else if (name === "thinking") {
+        reply.querySelector(".thinking").textContent += data.text;
+        reply.scrollIntoView({ block: "end" });
       } else if (name === "token") {
         replyText.textContent += data.text;
         reply.scrollIntoView({ block: "end" });
@@ -496,6 +536,18 @@ function start() {
   $("sessions").addEventListener("change", (event) => attempt(() => openSession(event.target.value)));
   $("new-session").addEventListener("click", () => attempt(() => openSession("")));
   $("chat-form").addEventListener("submit", send);
+  $("images").addEventListener("change", (event) => {
+    for (const file of event.target.files) attach(file);
+    event.target.value = "";
+  });
+  $("message").addEventListener("paste", (event) => {
+    for (const item of event.clipboardData ? event.clipboardData.items : []) {
+      if (item.kind === "file" && item.type.startsWith("image/")) {
+        event.preventDefault();
+        attach(item.getAsFile());
+      }
+    }
+  });
   $("code-form").addEventListener("submit", (event) => attempt(() => propose(event)));
   $("apply").addEventListener("click", () => attempt(applyProposal));
   $("undo").addEventListener("click", () => attempt(undo));
