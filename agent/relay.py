@@ -83,7 +83,7 @@ def resolve_target(models, text: str) -> Target:
     if not wanted:
         raise InvalidInput("The request names no model: set \"model\" to a model's name, an id, "
                            "or 'general' / 'coder'.")
-    if wanted.lower() in REQUEST_TYPES:
+    if wanted.lower() in (*REQUEST_TYPES, "embedding"):
         return Target(wanted.lower(), None, wanted)
     named = resolve(models, wanted, prefer="general")
     return Target(named.model.model_type, request_key(named.model.model_id, named.pinned), wanted)
@@ -141,7 +141,7 @@ def relay(router, request: RelayRequest, report: Report) -> Relayed:
     target = request.target
     stream = router.stream(
         target.request_type, to_langchain(request.messages), tools=list(request.tools) or None,
-        options=request.options or None, model_id=target.model_key,
+        options=request.options or None, model_id=target.model_key, needs=needs_of(request),
         on_notice=lambda text: report(Notice(text)),
         on_trim=lambda text: report(Trimmed(text)),
         on_route=lambda route: report(RouteChosen(route)), face=FACE,
@@ -154,26 +154,39 @@ def relay(router, request: RelayRequest, report: Report) -> Relayed:
     except StreamBroken as exc:
         report(Broken(reader.text, exc.message))
         raise
-    result = Relayed(reader.text, "".join(reader.thinking), list(reader.tool_calls),
+    result = Relayed(reader.text, reader.thinking, list(reader.tool_calls),
                      stream.route, reader.final, reader.interrupted, stream.answer)
     report(Stopped(reader.text) if reader.interrupted else Done(reader.text))
     return result
 
 
+def needs_of(request: RelayRequest) -> tuple[str, ...]:
+    """What the models asked must be able to do, as for a chat (agent/chat.py): see the
+    images the messages carry, think when the request asks it to."""
+    needs = ["vision"] if any(m.images for m in request.messages) else []
+    if request.options.get("think") not in (None, False):
+        needs.append("thinking")
+    return tuple(needs)
+
+
+def embed_texts(router, target: Target, texts: list, report: Report):
+    """Vectors for a gateway's embedding request (router/embed.py): the target's model when it
+    names one, else the embedding route."""
+    from router.embed import embed
+
+    if not texts or not all(isinstance(t, str) for t in texts):
+        raise InvalidInput("\"input\" must be a string or a list of strings.")
+    return embed(router, texts, target.model_key, on_notice=lambda text: report(Notice(text)))
+
+
 class _FinalKeepingReader(AnswerReader):
-    """The chat exchange's reader, also keeping the thinking text and the final chunk's numbers."""
+    """The chat exchange's reader, also keeping the numbers of Ollama's final chunk."""
 
     def __init__(self, stream, report: Report):
         super().__init__(stream, report)
-        self.thinking: list[str] = []
         self.final: dict = {}
 
     def _see(self, chunk) -> None:
-        from agent.chat import chunk_thinking
-
-        thinking = chunk_thinking(chunk)
-        if thinking:
-            self.thinking.append(thinking)
         meta = getattr(chunk, "response_metadata", None) or {}
         if meta.get("done"):
             self.final = {key: meta[key] for key in FINAL_FIELDS if key in meta}

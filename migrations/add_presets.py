@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 
-from registry.errors import AiCliError, InvalidInput, RegistryReadOnly, RegistryUnavailable
+from registry.errors import (AiCliError, InvalidInput, RegistryReadOnly, RegistryRefusesWrites,
+                             RegistryUnavailable)
 from registry.model import encode_time, now_utc
 from registry.presets import OptionsCheck, Preset, clashing_model, presets_from_mapping
 
@@ -143,8 +144,9 @@ def presets_on_start(registry, config, check_options: OptionsCheck) -> str | Non
         if registry.live().damaged_keys():
             return None  # a damaged registry writes nothing; the model migration says why
         return migrate_presets(registry, config, check_options).summary()
-    except (RegistryUnavailable, RegistryReadOnly):
-        return None
+    except (RegistryUnavailable, RegistryReadOnly, RegistryRefusesWrites):
+        return None  # Redis away or refusing writes: the next start tries again, unsaid (the
+        # command's own line says what is wrong with that Redis when it matters)
     except AiCliError as exc:
         return (f"The config.yaml presets were not migrated: {exc.message.rstrip('.')}. "
                 "Fix config.yaml, or set AI_CLI_SKIP_MODEL_MIGRATION=true to stop trying.")

@@ -32,6 +32,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from registry import background
 from registry.model import ModelConfig
 
 PS_FRESH = 15.0  # seconds an /api/ps answer is trusted; also the refresh lock's life
@@ -311,8 +312,7 @@ class FleetState:
                 if url in self._refreshing:
                     continue
                 self._refreshing.add(url)
-            threading.Thread(target=self._refresh, args=(url,), daemon=True,
-                             name="fleet-ps").start()
+            background.start(lambda url=url: self._refresh(url), name="fleet-ps")
 
     def refresh_now(self, url: str) -> None:
         """Read one host's /api/ps into the shared cache (the background job; tests call it)."""

@@ -124,7 +124,9 @@ class Router:
                 with self._lock:
                     self._probing.discard(model.model_id)
 
-        threading.Thread(target=probe, daemon=True, name="probe-later").start()
+        from registry import background
+
+        background.start(probe, name="probe-later")
 
     def recheck(self, model, lease, avoid: frozenset = frozenset()):
         """Another host of `model` when the lease just taken shows it oversubscribed (several

@@ -23,8 +23,9 @@ PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGA
        "JRU5ErkJggg==")
 
 
-def register(cli, server, name="llama3", model_type="general", activate=True):
-    server.add_model(name)
+def register(cli, server, name="llama3", model_type="general", activate=True,
+             capabilities=("completion", "tools")):
+    server.add_model(name, capabilities)
     args = ["model", model_type, "add", server.url, name, "--json"]
     if not activate:
         args.append("--no-activate")
@@ -67,7 +68,7 @@ def test_ollama_client_chat_whole_and_streamed(cli, gateway, ollama_server):
 def test_ollama_client_tools_and_images(cli, gateway, ollama_server):
     import ollama
 
-    register(cli, ollama_server)
+    register(cli, ollama_server, capabilities=("completion", "tools", "vision"))
     client = ollama.Client(host=gateway.url)
     tool = {"type": "function", "function": {
         "name": "weather", "description": "the weather in a city",
@@ -247,3 +248,39 @@ def test_a_preset_is_a_model_name_with_its_system_prompt_and_options(cli, gatewa
     assert [m["content"] for m in sent["messages"] if m["role"] == "system"] == ["Be verbose."]
     records = AnswerLog(gateway.app.registry).recent(10)
     assert [(r.face, r.preset) for r in records][:2] == [("api", "terse"), ("api", "terse")]
+
+
+def test_embeddings_through_both_apis(cli, gateway, ollama_server):
+    import ollama
+    import openai
+
+    ollama_server.add_model("nomic-embed-text", ("embedding",))
+    added = cli.run("model", "embedding", "add", ollama_server.url, "nomic-embed-text", "--json")
+    assert added.returncode == 0, added.stderr
+    vectors = ollama.Client(host=gateway.url).embed(model="nomic-embed-text",
+                                                     input=["a", "b"]).embeddings
+    assert len(vectors) == 2 and vectors[0] != vectors[1]
+    answer = openai.OpenAI(base_url=gateway.url + "/v1", api_key="x").embeddings.create(
+        model="embedding", input="a")
+    assert answer.data[0].embedding == vectors[0]  # the same model, by its route's name
+    assert [r.body["model"] for r in ollama_server.requests if r.path == "/api/embed"] == [
+        "nomic-embed-text", "nomic-embed-text"]
+
+
+def test_an_image_goes_to_a_model_that_sees(cli, gateway, ollama_servers):
+    text_box, vision_box = ollama_servers(2)
+    register(cli, text_box)  # the active general model: it cannot see
+    vision_box.add_model("llava", ("completion", "vision"))
+    added = cli.run("model", "general", "add", vision_box.url, "llava", "--no-activate", "--json")
+    assert added.returncode == 0, added.stderr
+    vision_box.reply("a red dot")
+    response = httpx.post(gateway.url + "/api/chat", json={
+        "model": "general", "stream": False,
+        "messages": [{"role": "user", "content": "what is this?", "images": [PNG]}]})
+    assert response.status_code == 200 and response.json()["message"]["content"] == "a red dot"
+    assert text_box.chat_requests == []
+    assert "llava" in response.headers["X-AI-CLI-Route"]
+    refused = httpx.post(gateway.url + "/api/chat", json={
+        "model": "llama3", "stream": False,
+        "messages": [{"role": "user", "content": "what is this?", "images": [PNG]}]})
+    assert refused.status_code in (400, 422, 503) and "llava" in refused.json()["error"]

@@ -3,6 +3,7 @@ registered model through the router (balancing, failover, context fitting, the a
 
     POST /api/chat      NDJSON stream, or one object with "stream": false
     POST /api/generate  the same, in generate's shape (`response` in place of `message`)
+    POST /api/embed     `{"model", "input": text | [texts]}` -> `{"model", "embeddings"}`
     GET  /api/tags      the registry's models, one per name
     POST /api/show      the details of the model that would serve the name
     GET  /api/ps        the registered models some host has loaded
@@ -103,6 +104,27 @@ async def generate(request: Request):
                          lambda name, text="", thinking="": ollama_shapes.generate_chunk(
                              name, text, thinking),
                          ollama_shapes.generate_done)
+
+
+@router.post("/embed")
+async def embed(request: Request):
+    """Ollama's `/api/embed`, through the embedding route (router/embed.py)."""
+    from agent.relay import embed_texts
+
+    app = request.app.state.app
+    name = ""
+    try:
+        body = await _body(request)
+        if not isinstance(body, dict):
+            raise InvalidInput("The request body is not a JSON object.")
+        name = body.get("model") if isinstance(body.get("model"), str) else ""
+        texts = [body["input"]] if isinstance(body.get("input"), str) else body.get("input")
+        target = await run_in_threadpool(_target, app, name)
+        embedded = await run_in_threadpool(embed_texts, app.router, target, texts, lambda _: None)
+    except AiCliError as exc:
+        return _failure(exc, name)
+    return {"model": target.name, "embeddings": embedded.vectors, "total_duration": 0,
+            "load_duration": 0, "prompt_eval_count": 0}
 
 
 def _models(app):

@@ -2,6 +2,7 @@
 every tool built on it: the same router behind it as Ollama's API.
 
     POST /v1/chat/completions   `chat.completion`, or SSE chunks ending with `data: [DONE]`
+    POST /v1/embeddings         `{"model", "input": text | [texts]}`, as OpenAI answers it
     GET  /v1/models             the registry's models, one per name
 
 Errors are OpenAI's error objects; an unknown model is a 404 `model_not_found`.
@@ -82,6 +83,33 @@ def _events(answer: GatewayAnswer, ident: str, name: str, include_usage: bool) -
 
 def _data(payload: dict) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+
+@router.post("/embeddings")
+async def embeddings(request: Request):
+    from agent.relay import embed_texts
+    from registry.errors import InvalidInput
+
+    app = request.app.state.app
+    name = ""
+    try:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            raise InvalidInput("The request body is not JSON.") from None
+        if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+            raise InvalidInput("\"model\" is required: an embedding model's name, or 'embedding'.")
+        name = body["model"]
+        texts = [body["input"]] if isinstance(body.get("input"), str) else body.get("input")
+        target = await run_in_threadpool(app.read_registry, lambda registry: target_for(
+            app, name, registry))
+        embedded = await run_in_threadpool(embed_texts, app.router, target, texts, lambda _: None)
+    except AiCliError as exc:
+        return _failure(exc, name)
+    return {"object": "list", "model": name,
+            "data": [{"object": "embedding", "index": i, "embedding": vector}
+                     for i, vector in enumerate(embedded.vectors)],
+            "usage": {"prompt_tokens": 0, "total_tokens": 0}}
 
 
 @router.get("/models")
