@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -35,6 +36,6 @@ def test_a_process_that_exits_waits_for_its_background_work(tmp_path):
             f"background.start(lambda: (time.sleep(0.3), open({str(marker)!r}, 'w').close()),"
             f" name='late')\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
+                            timeout=60, cwd=Path(__file__).resolve().parents[1])
     assert result.returncode == 0, result.stderr
     assert marker.exists()  # the work ran to its end before the interpreter went away
