@@ -284,3 +284,13 @@ def test_an_image_goes_to_a_model_that_sees(cli, gateway, ollama_servers):
         "model": "llama3", "stream": False,
         "messages": [{"role": "user", "content": "what is this?", "images": [PNG]}]})
     assert refused.status_code in (400, 422, 503) and "llava" in refused.json()["error"]
+
+
+def test_show_gives_the_capabilities_ai_cli_routes_by(cli, gateway, ollama_server):
+    import ollama
+
+    register(cli, ollama_server)
+    assert "vision" not in ollama.Client(host=gateway.url).show("llama3").capabilities
+    changed = cli.run("model", "caps", "llama3", "+vision", "--json")
+    assert changed.returncode == 0, changed.stderr
+    assert "vision" in ollama.Client(host=gateway.url).show("llama3").capabilities

@@ -5,7 +5,8 @@ registered model through the router (balancing, failover, context fitting, the a
     POST /api/generate  the same, in generate's shape (`response` in place of `message`)
     POST /api/embed     `{"model", "input": text | [texts]}` -> `{"model", "embeddings"}`
     GET  /api/tags      the registry's models, one per name
-    POST /api/show      the details of the model that would serve the name
+    POST /api/show      the details of the model that would serve the name (capabilities as
+                        ai-cli routes by them: `model caps` overrides included)
     GET  /api/ps        the registered models some host has loaded
     GET  /api/version   the Ollama API version this gateway follows
 
@@ -179,6 +180,9 @@ async def show(request: Request):
     facts = await run_in_threadpool(upstream.shown, route.model.url, route.model.model_name)
     if facts is None:
         return JSONResponse(ollama_shapes.not_found(name), status_code=404)
+    known = await run_in_threadpool(app.router.checker.capabilities, route.model)
+    if known is not None:  # what ai-cli routes by: the server's, or the user's override
+        facts["capabilities"] = list(known)
     return facts
 
 
