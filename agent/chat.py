@@ -65,6 +65,7 @@ class ChatRequest:
     preset: str | None = None
     preset_system: str | None = None
     preset_options: dict | None = None
+    preset_requires: tuple = ()  # capabilities the preset requires of its model (`requires`)
     request_type: str = "general"
     attachments: tuple = ()  # agent/attachments.Attachment: images for a vision model
 
@@ -275,10 +276,12 @@ def to_messages(history: Iterable[StoredMessage], question: str, system: str | N
 
 def needs_of(request: ChatRequest) -> tuple[str, ...]:
     """The capabilities the request needs: `vision` for images, `thinking` when it asks to
-    think (`--think`, `-o think true|low|medium|high`; a session's default never refuses)."""
+    think (`--think`, `-o think true|low|medium|high`; a session's default never refuses), and
+    what its preset `requires`."""
     needs = ["vision"] if request.attachments else []
     if (request.options or {}).get("think") not in (None, False):
         needs.append("thinking")
+    needs += [c for c in request.preset_requires if c not in needs and c != "completion"]
     return tuple(needs)
 
 

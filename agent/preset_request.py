@@ -66,12 +66,14 @@ def route_json(app, route, request: PlannedRequest) -> dict:
 
 
 def unmet_requirements(app, preset: Preset | None, model) -> list[str]:
-    """The capabilities the preset requires that the model is known to lack. Only `tools` is
-    known today (the server's /api/show); a requirement that cannot be checked is not listed."""
-    if preset is None or "tools" not in preset.requires or model is None:
+    """The capabilities the preset requires that the model is known to lack (its server's, or
+    the user's override: `model caps`); one whose capabilities are unknown is not listed."""
+    if preset is None or not preset.requires or model is None:
         return []
-    facts = app.checker.show(model)
-    return ["tools"] if facts is not None and not facts.tools else []
+    known = app.checker.capabilities(model)
+    if known is None:
+        return []
+    return [c for c in preset.requires if c not in known]
 
 
 def plan_request(app, preset: Preset | None, request_type: str, notices: list,

@@ -162,10 +162,13 @@ def relay(router, request: RelayRequest, report: Report) -> Relayed:
 
 def needs_of(request: RelayRequest) -> tuple[str, ...]:
     """What the models asked must be able to do, as for a chat (agent/chat.py): see the
-    images the messages carry, think when the request asks it to."""
+    images the messages carry, think when the request asks it to, and what a preset requires."""
     needs = ["vision"] if any(m.images for m in request.messages) else []
     if request.options.get("think") not in (None, False):
         needs.append("thinking")
+    preset = request.target.preset
+    needs += [c for c in (preset.requires if preset else ()) if c not in needs
+              and c != "completion"]
     return tuple(needs)
 
 

@@ -43,6 +43,7 @@ def chat(app, args: Args):
                           preset=preset.name if preset else None,
                           preset_system=(preset.system or None) if preset else None,
                           preset_options=dict(preset.options) if preset else None,
+                          preset_requires=tuple(preset.requires) if preset else (),
                           request_type=planned.request_type, attachments=attachments)
 
     def report(event) -> None:

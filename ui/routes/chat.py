@@ -98,6 +98,7 @@ def chat(request: Request, body: ChatRequest) -> StreamingResponse:
                       preset=preset.name if preset else None,
                       preset_system=(preset.system or None) if preset else None,
                       preset_options=dict(preset.options) if preset else None,
+                      preset_requires=tuple(preset.requires) if preset else (),
                       request_type=planned.request_type, attachments=images)
     slot = request.app.state.model_slots.take()
 
