@@ -154,10 +154,11 @@ def test_piped_list_keeps_long_names_whole(cli, ollama_server):
     url = ollama_server.url + "/behind/a/long/reverse/proxy/path"
     added = cli.json("model", "general", "add", url, name, "--force")
     del cli.env["COLUMNS"]  # as in a real pipe
-    row = next(line for line in cli.run("model", "list").stdout.splitlines()
-               if added["model_id"] in line)
-    # the host and the proxy's path, without the scheme (docs/MODEL_MANAGEMENT.md, `list`)
-    assert name in row and url.removeprefix("http://") in row and "…" not in row
+    listed = cli.run("model", "list").stdout
+    row = next(line for line in listed.splitlines() if added["model_id"] in line)
+    # the host and the proxy's path, without the scheme (docs/MODEL_MANAGEMENT.md, `list`); the
+    # name on this row, or on its model's line above it when the list is stacked
+    assert url.removeprefix("http://") in row and name in listed and "…" not in listed
 
 
 def test_use_switches_and_refuses_unknown_or_wrong_type(cli, ollama_server, real_redis, key_prefix):

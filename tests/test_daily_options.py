@@ -51,7 +51,7 @@ def test_keep_alive_and_think_go_beside_options():
 @pytest.mark.process
 def test_the_request_carries_them_where_ollama_reads_them(cli, ollama_server, real_redis,
                                                           key_prefix):
-    ollama_server.add_model("qwen3")
+    ollama_server.add_model("qwen3", ("completion", "tools", "thinking"))  # think goes to those only
     ModelRegistry(real_redis, key_prefix=key_prefix).add_model("general", ollama_server.url,
                                                                "qwen3", timeout=10)
     ollama_server.reply("ok")
