@@ -8,6 +8,8 @@ Screenshots go to the test's tmp dir. A machine without /usr/bin/chromium fails 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import os
 from pathlib import Path
 
@@ -35,6 +37,22 @@ def open_browser(playwright, profile: Path):
     return playwright.chromium.launch_persistent_context(
         str(profile), executable_path=CHROMIUM, headless=True, args=FLAGS,
         viewport={"width": 1280, "height": 860})
+
+
+@contextmanager
+def page_opened_with_the_token(web, tmp_path):
+    """(browser context, page) after opening the printed address, its token in the URL."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = open_browser(playwright, tmp_path / "profile")
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            page.set_default_timeout(WAIT_MS)
+            page.goto(f"{web.url}/?token={web.token}")
+            yield context, page
+        finally:
+            context.close()
 
 
 def test_page_adds_chats_and_follows_the_cli(web, cli, ollama_server, tmp_path):

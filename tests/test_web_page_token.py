@@ -4,32 +4,14 @@ it, a broken answer is marked, and file names with invisible characters are show
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 
 from ollama_fixtures import dead_url, ollama_server  # noqa: F401
 from test_cli_support import cli  # noqa: F401
-from test_web_browser import WAIT_MS, open_browser
+from test_web_browser import WAIT_MS, open_browser, page_opened_with_the_token
 from web_support import NO_AUTH, start_web, web  # noqa: F401
 
 pytestmark = pytest.mark.browser  # Chromium, through Playwright
-
-
-@contextmanager
-def page_opened_with_the_token(web, tmp_path):
-    """(browser context, page) after opening the printed address, its token in the URL."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = open_browser(playwright, tmp_path / "profile")
-        try:
-            page = context.pages[0] if context.pages else context.new_page()
-            page.set_default_timeout(WAIT_MS)
-            page.goto(f"{web.url}/?token={web.token}")
-            yield context, page
-        finally:
-            context.close()
 
 
 def test_the_page_takes_the_token_out_of_the_address_bar(web, tmp_path):

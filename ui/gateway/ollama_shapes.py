@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from agent.relay import RelayedMessage, checked_image
 from registry.errors import InvalidInput
+from ui.gateway.tools import checked_tool_calls, checked_tools, object_arguments
 
 # The request fields that are Ollama options or request fields of the router (router/options.py).
 REQUEST_FIELDS = ("format", "keep_alive", "think")
@@ -63,33 +64,6 @@ def _options(body: dict) -> dict:
     return merged
 
 
-def _tools(body: dict) -> tuple[dict, ...]:
-    tools = body.get("tools") or []
-    if not isinstance(tools, list) or not all(
-            isinstance(t, dict) and isinstance(t.get("function"), dict)
-            and isinstance(t["function"].get("name"), str) for t in tools):
-        raise InvalidInput("\"tools\" must be a list of {\"type\": \"function\", \"function\": "
-                           "{\"name\", \"description\", \"parameters\"}}.")
-    return tuple(tools)
-
-
-def _tool_calls(value, where: str) -> tuple[dict, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise InvalidInput(f"{where} must be a list.")
-    calls = []
-    for index, call in enumerate(value):
-        function = call.get("function") if isinstance(call, dict) else None
-        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-            raise InvalidInput(f"{where}[{index}] has no function name.")
-        args = function.get("arguments") or {}
-        if not isinstance(args, dict):
-            raise InvalidInput(f"{where}[{index}].function.arguments must be an object.")
-        calls.append({"id": call.get("id"), "name": function["name"], "args": args})
-    return tuple(calls)
-
-
 def _message(value, index: int) -> RelayedMessage:
     where = f"messages[{index}]"
     message = _object(value, where)
@@ -102,7 +76,7 @@ def _message(value, index: int) -> RelayedMessage:
     return RelayedMessage(
         role, _text(message.get("content"), f"{where}.content"),
         tuple(checked_image(image, f"{where}.images[{i}]") for i, image in enumerate(images)),
-        _tool_calls(message.get("tool_calls"), f"{where}.tool_calls"),
+        checked_tool_calls(message.get("tool_calls"), f"{where}.tool_calls", object_arguments),
         _text(message.get("tool_call_id"), f"{where}.tool_call_id") or None,
     )
 
@@ -115,7 +89,7 @@ def chat_call(body) -> OllamaCall:
     if not isinstance(messages, list):
         raise InvalidInput("\"messages\" must be a list of {\"role\", \"content\"}.")
     return OllamaCall(_text(body.get("model"), "\"model\""),
-                      tuple(_message(m, i) for i, m in enumerate(messages)), _tools(body),
+                      tuple(_message(m, i) for i, m in enumerate(messages)), checked_tools(body.get("tools")),
                       _options(body), body.get("stream") is not False)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from agent.relay import RelayedMessage, checked_image
 from registry.errors import InvalidInput
+from ui.gateway.tools import checked_tool_calls, checked_tools, json_arguments
 
 
 @dataclass(frozen=True)
@@ -55,27 +56,6 @@ def _text_of(content, where: str) -> tuple[str, tuple[str, ...]]:
     return "".join(texts), tuple(images)
 
 
-def _tool_calls(value, where: str) -> tuple[dict, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise InvalidInput(f"{where} must be a list.")
-    calls = []
-    for index, call in enumerate(value):
-        function = call.get("function") if isinstance(call, dict) else None
-        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-            raise InvalidInput(f"{where}[{index}] has no function name.")
-        raw = function.get("arguments") or "{}"
-        try:
-            args = json.loads(raw) if isinstance(raw, str) else raw
-        except ValueError:
-            raise InvalidInput(f"{where}[{index}].function.arguments is not JSON.") from None
-        if not isinstance(args, dict):
-            raise InvalidInput(f"{where}[{index}].function.arguments must be a JSON object.")
-        calls.append({"id": call.get("id"), "name": function["name"], "args": args})
-    return tuple(calls)
-
-
 def _message(value, index: int) -> RelayedMessage:
     where = f"messages[{index}]"
     if not isinstance(value, dict):
@@ -87,8 +67,9 @@ def _message(value, index: int) -> RelayedMessage:
         raise InvalidInput(f"{where}.role must be system, developer, user, assistant or tool.")
     text, images = _text_of(value.get("content"), f"{where}.content")
     call_id = value.get("tool_call_id")
-    return RelayedMessage(role, text, images, _tool_calls(value.get("tool_calls"),
-                                                          f"{where}.tool_calls"),
+    return RelayedMessage(role, text, images,
+                          checked_tool_calls(value.get("tool_calls"), f"{where}.tool_calls",
+                                             json_arguments),
                           call_id if isinstance(call_id, str) else None)
 
 
@@ -140,14 +121,9 @@ def completion_call(body) -> OpenAICall:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise InvalidInput("\"messages\" must be a non-empty list of {\"role\", \"content\"}.")
-    tools = body.get("tools") or []
-    if not isinstance(tools, list) or not all(
-            isinstance(t, dict) and isinstance(t.get("function"), dict)
-            and isinstance(t["function"].get("name"), str) for t in tools):
-        raise InvalidInput("\"tools\" must be a list of {\"type\": \"function\", \"function\": "
-                           "{\"name\", \"description\", \"parameters\"}}.")
+    tools = checked_tools(body.get("tools"))
     usage = body.get("stream_options") or {}
-    return OpenAICall(model, tuple(_message(m, i) for i, m in enumerate(messages)), tuple(tools),
+    return OpenAICall(model, tuple(_message(m, i) for i, m in enumerate(messages)), tools,
                       _options(body), body.get("stream") is True,
                       isinstance(usage, dict) and usage.get("include_usage") is True)
 
