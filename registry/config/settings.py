@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
         "disabled_features": ["code"],
     },
     "redis": {"url": EMBEDDED, "key_prefix": "", "cluster": False, "embedded_linger": 30},
-    "defaults": {"timeout": 120, "probe_timeout": 2, "availability_ttl": 30},
+    "defaults": {"timeout": 120, "probe_timeout": 2, "availability_ttl": 30, "think": True},
 }
 
 
