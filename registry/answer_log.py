@@ -55,6 +55,7 @@ class AnswerRecord:
     message_id: str | None = None  # the stored answer in the session (agent/sessions.py)
     prompt: str | None = None  # the question, as sent (None: not kept, log.store_text false)
     response: str | None = None  # the answer's text, what arrived
+    failure: str | None = None  # why it failed: "unreachable", "busy", ... (router/failures.py)
 
     def without_text(self) -> "AnswerRecord":
         return replace(self, prompt=None, response=None)
@@ -84,7 +85,7 @@ class AnswerRecord:
             tokens_per_s=_opt(data.get("tokens_per_s"), float),
             trimmed=int(data.get("trimmed") or 0), time=str(data.get("time", "")),
             message_id=_opt(data.get("message_id"), str), prompt=_opt(data.get("prompt"), str),
-            response=_opt(data.get("response"), str),
+            response=_opt(data.get("response"), str), failure=_opt(data.get("failure"), str),
         )
 
     @property
@@ -94,7 +95,7 @@ class AnswerRecord:
 
 FIELDS = ("time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
           "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
-          "message_id", "prompt", "response")
+          "message_id", "prompt", "response", "failure")
 
 
 def _opt(value, kind):
@@ -159,6 +160,10 @@ class AnswerLog:
             if count is not None and len(records) >= count:
                 break
         return records
+
+    def newest(self, window: int) -> list[AnswerRecord]:
+        """The newest `window` entries, newest first (RegistryUnavailable when Redis is away)."""
+        return self._newest(window)
 
     def stats(self, window: int = STATS_WINDOW) -> list["ModelStats"]:
         """Per-model numbers over the newest `window` entries."""

@@ -12,7 +12,12 @@ logs the model that failed and the one that answered). Per group:
   asked);
 - `ttft_ms_p50` / `ttft_ms_p90`: time to first token, nearest-rank percentiles over the requests
   that got a first token; `tokens_per_s_p50`: the median speed over those that report one;
-- `in_flight` and `cooling_down_until`: always None until balancing keeps them.
+- `busy`: attempts a host turned away with 503 "server busy" (the next host was asked): no
+  failure of the model, so not in `failures` nor in the success rate;
+- `in_flight` (requests running there now, from the balancer's leases) and `cooling_down_until`
+  (a host: when its cooldown after refused or timed-out requests ends; None when it is not
+  cooling down), filled in by `with_load` from the shared fleet state (registry/fleet_state.py);
+  None when that state could not be read.
 
 A model is its name (its replicas on several hosts are one model); a host is the `host:port` of
 the entry's URL (password masked, as logged). `parallel` comes from the registry: the highest
@@ -44,12 +49,13 @@ class GroupStats:
     tokens_per_s_p50: float | None
     model_ids: tuple[str, ...] = ()  # a model: its registry ids (none for the fallback)
     parallel: int | None = None  # a host: its OLLAMA_NUM_PARALLEL, from the registry
-    in_flight: int | None = None  # kept by balancing, later
-    cooling_down_until: str | None = None  # kept by balancing, later
+    in_flight: int | None = None  # requests running there now (the balancer's leases)
+    cooling_down_until: str | None = None  # a host cooling down: until when (ISO-8601)
+    busy: int = 0  # attempts turned away with 503 "server busy": no failure
 
     @property
     def success_rate(self) -> float | None:
-        ended = self.requests - self.stopped
+        ended = self.requests - self.stopped - self.busy
         return round(self.ok / ended, 3) if ended else None
 
     def to_json(self, kind: str) -> dict:
@@ -61,6 +67,7 @@ class GroupStats:
             data["parallel"] = self.parallel
         return {**data, "requests": self.requests, "ok": self.ok, "stopped": self.stopped,
                 "success_rate": self.success_rate, "failures": dict(self.failures),
+                "busy": self.busy,
                 "ttft_ms_p50": self.ttft_ms_p50, "ttft_ms_p90": self.ttft_ms_p90,
                 "tokens_per_s_p50": self.tokens_per_s_p50, "in_flight": self.in_flight,
                 "cooling_down_until": self.cooling_down_until}
@@ -92,6 +99,7 @@ class _Tally:
     failures: dict = field(default_factory=lambda: dict.fromkeys(FAILURE_KINDS, 0))
     ttfts: list = field(default_factory=list)
     speeds: list = field(default_factory=list)
+    busy: int = 0
 
     def add(self, record, member: str) -> None:
         self.members[member] = None
@@ -102,6 +110,8 @@ class _Tally:
             self.ok += 1
         elif record.status == "stopped":
             self.stopped += 1
+        elif record.failure == "busy":
+            self.busy += 1
         elif record.status in self.failures:
             self.failures[record.status] += 1
         if record.ttft_ms is not None:
@@ -117,7 +127,7 @@ class _Tally:
         return GroupStats(
             name, tuple(sorted(self.members)), self.requests, self.ok, self.stopped,
             dict(self.failures), p50, p90, None if speed is None else round(speed, 1),
-            tuple(sorted(self.model_ids)), parallel)
+            tuple(sorted(self.model_ids)), parallel, busy=self.busy)
 
 
 def nearest_rank(ordered: list, share: float):
@@ -168,3 +178,51 @@ def parallel_by_host(models: Iterable) -> dict[str, int]:
 
 def _busiest(groups: Iterable[GroupStats]) -> list[GroupStats]:
     return sorted(groups, key=lambda g: (-g.requests, g.name))
+
+
+def with_load(stats: LogStats, models: Iterable, load: dict | None, now: float) -> LogStats:
+    """`stats` with each model's and host's in-flight count and each host's cooldown, from
+    `load`: model id -> (in flight, cooling until as unix seconds or None) for the registry's
+    `models`; None (fleet state unreadable) leaves them None. Pure."""
+    if load is None:
+        return stats
+    from dataclasses import replace
+
+    by_model: dict[str, int] = {}
+    by_host: dict[str, int] = {}
+    cooling: dict[str, float] = {}
+    for model in models:
+        if model.corrupt or model.model_id not in load:
+            continue
+        count, until = load[model.model_id]
+        host = host_of(model.shown_url)
+        by_model[model.model_name] = by_model.get(model.model_name, 0) + count
+        by_host[host] = by_host.get(host, 0) + count
+        if until is not None and until > now:
+            cooling[host] = max(cooling.get(host, 0.0), until)
+    return replace(
+        stats,
+        models=[replace(g, in_flight=by_model.get(g.name)) for g in stats.models],
+        hosts=[replace(g, in_flight=by_host.get(g.name),
+                       cooling_down_until=_iso(cooling.get(g.name))) for g in stats.hosts])
+
+
+def entry_numbers(records: Iterable) -> dict[str, tuple[int | None, float | None]]:
+    """model id -> (p50 time to first token in ms, success rate) over answer-log records."""
+    tallies: dict[str, _Tally] = {}
+    for record in records:
+        if record.model_id:
+            tallies.setdefault(record.model_id, _Tally()).add(record, host_of(record.url))
+    numbers = {}
+    for model_id, tally in tallies.items():
+        result = tally.result(model_id)
+        numbers[model_id] = (result.ttft_ms_p50, result.success_rate)
+    return numbers
+
+
+def _iso(unix: float | None) -> str | None:
+    if unix is None:
+        return None
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(unix, timezone.utc).replace(microsecond=0).isoformat()

@@ -23,11 +23,14 @@ from registry.replicas import replicas_of
 from router.errors import NO_MODEL_WARNINGS
 
 PINNED = "@"  # after a requested model's id: the user pinned its host (`name@host`)
+ANY_HOST = "*"  # after a requested model's id: the user named the model, any of its hosts
 
 
-def request_key(model_id: str, pinned: bool = False) -> str:
-    """How a face hands the router the model `-m` named (`Snapshot.requested`)."""
-    return model_id + (PINNED if pinned else "")
+def request_key(model_id: str, pinned: bool = False, any_host: bool = False) -> str:
+    """How a face hands the router the model `-m` named (`Snapshot.requested`): an id alone
+    names that entry (tried first, then its other hosts), `*` the model on any of its hosts
+    (balanced), `@` that one host only."""
+    return model_id + (PINNED if pinned else ANY_HOST if any_host else "")
 
 REQUEST_TYPES = ("general", "coder")
 # The feature tinyllama's `disabled_features` names to keep it off a request type's chain.
@@ -63,10 +66,19 @@ class Snapshot:
     pinned: dict = field(default_factory=dict)  # request_type -> model_id chosen for a session
     # a model asked for one request (`-m`), of any type: `request_key`'s id, `@` when pinned
     requested: str | None = None
+    # the balancer's order of the first model's hosts (router/fleet.py); () = active host first
+    order: tuple[str, ...] = ()
+    avoid: frozenset = frozenset()  # entry ids this request already tried (busy, failed)
 
     @property
     def requested_id(self) -> str | None:
-        return None if self.requested is None else self.requested.removesuffix(PINNED)
+        return (None if self.requested is None
+                else self.requested.removesuffix(PINNED).removesuffix(ANY_HOST))
+
+    @property
+    def entry_named(self) -> bool:
+        """`-m` named one entry (its id): it is tried first, not balanced among its hosts."""
+        return self.requested is not None and self.requested[-1:] not in (PINNED, ANY_HOST)
 
     @property
     def host_pinned(self) -> bool:
@@ -87,6 +99,17 @@ class Snapshot:
                     return model
         return next((m for m in self.models if m.model_type == model_type and m.is_active), None)
 
+    def first_hosts(self, chosen: ModelConfig) -> list[ModelConfig]:
+        """The first model's entry and its other hosts (its replicas), in registry order."""
+        return [chosen, *replicas_of(chosen, self.models)]
+
+    def first_tries(self, chosen: ModelConfig) -> list[ModelConfig]:
+        """The hosts of the first model, tried before anything else: in the balancer's order
+        when it gave one (the model served by several hosts), else the model's own entry."""
+        by_id = {m.model_id: m for m in self.first_hosts(chosen)}
+        ids = self.order if chosen.model_id in self.order else (chosen.model_id,)
+        return [by_id[i] for i in ids if i in by_id and i not in self.avoid]
+
     def others(self, model_type: str) -> list[ModelConfig]:
         """What is tried after the first model: its other hosts, then every other model of the
         type; within each, ones last seen available first, then oldest first."""
@@ -95,7 +118,8 @@ class Snapshot:
         taken = {m.model_id for m in hosts} | {None if chosen is None else chosen.model_id}
         rest = [m for m in self.models if m.model_type == model_type and m.model_id not in taken]
         seen_first = lambda m: m.is_available is not True  # noqa: E731
-        return sorted(hosts, key=seen_first) + sorted(rest, key=seen_first)
+        return [m for m in sorted(hosts, key=seen_first) + sorted(rest, key=seen_first)
+                if m.model_id not in self.avoid]
 
 
 Availability = Callable[[object], "ProbeResult"]  # noqa: F821 - registry.availability.ProbeResult
@@ -144,11 +168,15 @@ def _choose_own_type(model_type: str, snapshot: Snapshot, availability: Availabi
         configured = any(m.model_type == model_type for m in snapshot.models)
         why = f"no {model_type} model is {'active' if configured else 'configured'}"
     else:
-        result = availability(active)
-        if result.is_available:
-            via = "requested" if active.model_id == snapshot.requested_id else "active"  # `-m`
-            return Route(model_type, _seen_available(active), via, None), None
-        why = f"{model_type} model {describe(active)} is unavailable ({result.reason})"
+        via = "requested" if active.model_id == snapshot.requested_id else "active"  # `-m`
+        results = {}
+        for first in snapshot.first_tries(active):  # one model: another host is no notice
+            results[first.model_id] = availability(first)
+            if results[first.model_id].is_available:
+                return Route(model_type, _seen_available(first), via, None), None
+        result = results.get(active.model_id) or availability(active)
+        reason = result.reason if not result.is_available else "busy, or already tried"
+        why = f"{model_type} model {describe(active)} is unavailable ({reason})"
     for other in snapshot.others(model_type):
         if availability(other).is_available:
             notice = f"ℹ Using {describe(other)}: {why}."

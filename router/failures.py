@@ -7,6 +7,9 @@ failures into `ConnectionError` and pydantic errors):
     connect did not finish       httpx.ConnectTimeout                   -> unreachable (fail over)
     model not pulled             ollama.ResponseError, status_code 404  -> model missing (fail over)
     no token within the timeout  httpx.ReadTimeout (TimeoutException)   -> timed out (fail over)
+    server busy (queue full)     ollama.ResponseError, status_code 503  -> busy (another host,
+                                                                           no cooldown)
+    request refused              ollama.ResponseError, status_code 400  -> bad request (no retry)
     HTTP 5xx (any other status)  ollama.ResponseError with that status  -> server error
     connection dropped mid-body  httpx.RemoteProtocolError / ReadError  -> dropped
     answer not in Ollama's shape pydantic ValidationError (ollama client), -> unreadable reply
@@ -63,6 +66,10 @@ CONNECT_TIMEOUT = FailureKind("unreachable", True, OllamaUnreachable,
 MODEL_MISSING = FailureKind("model missing", True, ModelNotPulled,
                             "model not pulled (HTTP 404): run 'ollama pull {name}' on that server")
 TIMED_OUT = FailureKind("timed out", True, ModelTimedOut, "no answer within its timeout")
+BUSY = FailureKind("busy", True, OllamaServerError,
+                  "the server is busy (HTTP 503: every slot and its queue are taken)")
+BAD_REQUEST = FailureKind("bad request", False, OllamaServerError,
+                          "the server refused the request (HTTP 400: {detail})")
 SERVER_ERROR = FailureKind("server error", False, OllamaServerError,
                            "HTTP {status} from the server ({detail}): check the Ollama server's log")
 DROPPED = FailureKind("dropped", False, OllamaServerError,
@@ -87,7 +94,8 @@ def classify(exc: BaseException) -> FailureKind | None:
     if isinstance(exc, httpx.TimeoutException):
         return TIMED_OUT
     if isinstance(exc, ollama.ResponseError):
-        return MODEL_MISSING if exc.status_code == 404 else SERVER_ERROR
+        return {404: MODEL_MISSING, 503: BUSY, 400: BAD_REQUEST}.get(exc.status_code,
+                                                                    SERVER_ERROR)
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         return DROPPED
     if isinstance(exc, (ValidationError, OutputParserException, json.JSONDecodeError)):

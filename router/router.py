@@ -20,6 +20,7 @@ from registry.config import ConfigManager, FallbackModel
 from registry.errors import RegistryUnavailable
 from registry.model import ModelConfig, validate_model_type
 from router.chain import REQUEST_TYPES, Route, Snapshot, choose
+from router.fleet import Balancer
 from router.features import Features, features_from_routes
 from router.fitter import ContextFitter
 from router.stream import RoutedStream
@@ -36,6 +37,8 @@ class Router:
         self.fallback: FallbackModel = config.get_fallback_model()
         self.context = ContextFitter(registry, config, checker)  # num_ctx and trimming
         self.answers = AnswerLog(registry, store_text=config.log_store_text)  # log:answers
+        # host choice between replicas, shared through Redis (router/fleet.py)
+        self.balancer = Balancer(registry, enabled_by_default=config.routing_balance)
         self._chat_models: dict[tuple, object] = {}
         self._lock = threading.Lock()
 
@@ -57,10 +60,32 @@ class Router:
         return Snapshot(models, self.fallback, pinned=pinned, requested=model_id)
 
     def route(self, request_type: str, pinned_model_id: str | None = None,
-              model_id: str | None = None) -> Route:
+              model_id: str | None = None, *, balanced: bool = False,
+              avoid: frozenset = frozenset(), session_id: str | None = None) -> Route:
+        """`balanced`: order the first model's hosts by the balancer (a request about to be
+        sent does; status and listings do not). `avoid`: entries this request already tried."""
         validate_model_type(request_type)
         snapshot = self.snapshot(request_type, pinned_model_id, model_id)
+        if avoid:
+            snapshot = replace(snapshot, avoid=frozenset(avoid))
+        if balanced:
+            snapshot = self._balanced(request_type, snapshot, session_id)
         return choose(request_type, snapshot, self.checker.check)
+
+    def _balanced(self, request_type: str, snapshot: Snapshot, session_id: str | None):
+        """The snapshot with the balancer's order of the first model's usable hosts; a host
+        pinned with `name@host` is never balanced away."""
+        chosen = snapshot.active(request_type)
+        if (chosen is None or snapshot.host_pinned or snapshot.entry_named
+                or snapshot.registry_problem):
+            return snapshot
+        hosts = [m for m in snapshot.first_hosts(chosen)
+                 if m.model_id not in snapshot.avoid and self.known(m).is_available]
+        try:
+            order = self.balancer.order(hosts, session_id)
+        except Exception:  # noqa: BLE001 - balancing never breaks a request: active host first
+            return snapshot
+        return replace(snapshot, order=order) if order else snapshot
 
     def routes(self, probe: bool = True) -> dict[str, Route]:
         """Both routes from one registry read. `probe=False`: from what is known already (the
@@ -174,6 +199,10 @@ class Router:
                exchange: Callable[[], dict] | None = None) -> None:
         """An attempt ended: calibrate the model's token estimate, log the answer. Best effort.
         `exchange` gives the log entry's pointer and text (message_id, prompt, response)."""
+        try:
+            self.balancer.ended(attempt, attempt.lease, session_id)
+        except Exception:  # noqa: BLE001 - accounting never breaks an answer
+            pass
         try:
             if attempt.status == "ok":
                 self.checker.answered(attempt.model)  # no probe before the next message

@@ -30,7 +30,7 @@ from registry.availability import model_key
 from router.errors import NoModelAvailable
 from router.chain import PINNED, Route, describe
 from router.deadline import token_wait
-from router.failures import EMPTY_REPLY, classify, to_error
+from router.failures import BUSY, EMPTY_REPLY, MODEL_MISSING, classify, to_error
 
 MAX_FAILOVERS = 1
 
@@ -55,7 +55,8 @@ class RoutedStream:
         self.attempts: list[Attempt] = []  # one per model asked, in order
         self._trim_told = False
         self.on_route = on_route
-        self.route: Route = router.route(request_type, pinned_model_id, model_id)
+        self.route: Route = router.route(request_type, pinned_model_id, model_id, balanced=True,
+                                         session_id=session_id)
         if on_route is not None:
             on_route(self.route)
         self.failovers: list[str] = []  # the notice of each failover, in order
@@ -71,6 +72,7 @@ class RoutedStream:
     def _chunks(self) -> Iterator:
         failovers = 0  # moves to another model (another host of the same one is not counted)
         tried: set = set()
+        avoid: set = set()  # entry ids tried: the next route leaves them out (a busy one too)
         while True:
             if not self.route.available:
                 raise NoModelAvailable(self.request_type, self.route.notice)
@@ -83,19 +85,24 @@ class RoutedStream:
                                               model.timeout):
                         output_began = True
                         attempt.see(chunk)
+                        self.router.balancer.renew(attempt.lease)  # a long stream keeps its slot
                         yield chunk
                 except Exception as exc:  # noqa: BLE001 - classified below; unknown ones re-raised
                     kind = classify(exc)
                     if kind is None:
                         raise
+                    attempt.failure = kind.name
                     error = to_error(kind, model, describe(model), exc, output_began)
                     if output_began or not kind.fail_over:
                         raise error from exc
                     reason = kind.explain(model.model_name, exc)
-                    self.router.checker.mark_unavailable(model, reason)
+                    self._learn(model, kind, reason)
                     tried.add(model_key(model))
+                    avoid.add(model.model_id)
                     self.route = self.router.route(self.request_type, self.pinned_model_id,
-                                                   self.model_id)
+                                                   self.model_id, balanced=True,
+                                                   avoid=frozenset(avoid) - {None},
+                                                   session_id=self.session_id)
                     if not self.route.available and _host_pinned(self.model_id):
                         raise NoModelAvailable(self.request_type, self.route.notice) from exc
                     if not self.route.available or model_key(self.route.model) in tried:
@@ -123,6 +130,20 @@ class RoutedStream:
     def answer(self):
         """The answer-log record of the attempt that answered (the last), or None."""
         return self.attempts[-1].record(self.session_id) if self.attempts else None
+
+    def _learn(self, model, kind, reason: str) -> None:
+        """What a failure before the first token says about that host: busy (503) passes it
+        over for a moment and is no failure; a model missing there re-reads its /api/tags;
+        refused or timed out cools it down (router/fleet.py); all but busy mark it unavailable."""
+        if kind is not BUSY:
+            if kind is MODEL_MISSING:
+                self.router.checker.check(model, force=True)
+            self.router.checker.mark_unavailable(model, reason)
+        try:
+            hosts = self.router.snapshot().first_hosts(model) if _registered(model) else []
+            self.router.balancer.failed(model, kind.name, hosts)
+        except Exception:  # noqa: BLE001 - balancing never breaks a request
+            pass
 
     def _fit(self, model):
         self.uses_tools = bool(self.tools) and self.router.checker.supports_tools(model)
@@ -154,6 +175,12 @@ class RoutedStream:
             self.on_notice(notice)
 
 
+def _registered(model) -> bool:
+    from registry.model import ModelConfig
+
+    return isinstance(model, ModelConfig)
+
+
 def _host_pinned(requested: str | None) -> bool:
     return requested is not None and requested.endswith(PINNED)
 
@@ -174,6 +201,8 @@ class _Measured:
 
     def __enter__(self) -> Attempt:
         self.stream.attempts.append(self.attempt)
+        # counted in flight from the moment the host is used, before it answers (router/fleet.py)
+        self.attempt.lease = self.stream.router.balancer.take(self.attempt.model)
         return self.attempt
 
     def __exit__(self, kind, exc, tb) -> None:

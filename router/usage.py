@@ -31,6 +31,9 @@ class Attempt:
     input_tokens: int | None = None
     output_tokens: int | None = None
     eval_duration_ns: int | None = None
+    load_duration_ns: int | None = None  # what loading the model cost (Ollama's load_duration)
+    failure: str | None = None  # the failure kind's name when it failed (router/failures.py)
+    lease: Any = None  # the in-flight lease held while it runs (registry/fleet_state.py)
     started: float = field(default=0.0)
     first_token: float | None = None
     ended: float | None = None
@@ -56,6 +59,8 @@ class Attempt:
         meta = getattr(chunk, "response_metadata", None) or {}
         if isinstance(meta.get("eval_duration"), int):
             self.eval_duration_ns = meta["eval_duration"]
+        if isinstance(meta.get("load_duration"), int):
+            self.load_duration_ns = meta["load_duration"]
 
     def end(self, status: str) -> None:
         if self.ended is None:
@@ -65,6 +70,14 @@ class Attempt:
     @property
     def ttft_ms(self) -> int | None:
         return None if self.first_token is None else round((self.first_token - self.started) * 1000)
+
+    @property
+    def warm_ttft_ms(self) -> int | None:
+        """The time to first token without the model's load time: what the host costs once
+        the model is loaded (the balancer adds a load estimate where it is not)."""
+        if self.ttft_ms is None:
+            return None
+        return max(0, self.ttft_ms - round((self.load_duration_ns or 0) / 1_000_000))
 
     @property
     def total_ms(self) -> int | None:
@@ -90,7 +103,7 @@ class Attempt:
             url=self.model.url, via=self.via, status=self.status, session_id=session_id,
             input_tokens=self.input_tokens, output_tokens=self.output_tokens,
             ttft_ms=self.ttft_ms, total_ms=self.total_ms, tokens_per_s=self.tokens_per_s,
-            trimmed=self.trimmed,
+            trimmed=self.trimmed, failure=self.failure,
         )
 
 

@@ -51,6 +51,22 @@ Scripting (all thread-safe; change anything at any time, also while a request is
     server.clear_requests()
     server.stop()
 
+Slots and load, as a real box has them (for balancing):
+
+    server.parallel = 2             # chat requests served at once (OLLAMA_NUM_PARALLEL); more
+                                    # wait in a queue for a free slot. None (default): no limit
+    server.max_queue = 0            # waiting requests beyond this get 503 "server busy" (as
+                                    # OLLAMA_MAX_QUEUE); None (default): the queue is unbounded
+    server.first_token_delay = 0.05 # seconds a chat request waits in its slot before its first
+                                    # chunk (a box's time to first token; default 0)
+    server.held = True              # chat requests take their slot, then wait before their
+                                    # first chunk until `held` is False (or the server stops)
+    server.in_slots / server.queued # chat requests in a slot / waiting for one, right now
+    server.chat_mode = "busy"       # only /api/chat: 503 {"error": "server busy, ..."}
+    server.chat_mode = "bad_request"  # only /api/chat: 400 {"error": ...}
+    server.loaded = {"llama3:latest"}  # GET /api/ps lists these; None (default): every model
+    server.add_model("llama3", digest="ab12...")  # /api/tags digest (default: one per name)
+
 `refused_url()` gives a loopback URL where nothing listens (connection refused).
 """
 
@@ -69,7 +85,8 @@ from typing import Any
 PROMPT_CHARS_PER_TOKEN = 3  # the test server's "tokenizer" for prompt_eval_count
 MESSAGE_TOKENS = 4  # and the template tokens it adds per message
 MODES = ("normal", "hang", "error_500", "slow", "down", "die_mid_stream", "empty_stream",
-         "garbage", "trickle", "hang_mid_stream")
+         "garbage", "trickle", "hang_mid_stream", "busy", "bad_request")
+BUSY_ERROR = "server busy, please try again.  maximum pending requests exceeded"  # Ollama's
 HANG_LIMIT = 120.0  # a hung request is released at the latest after this, so nothing leaks
 
 
@@ -133,6 +150,15 @@ class OllamaTestServer:
         self.streams_cut = 0  # chat streams whose client closed the connection before the end
         self._mode = "normal"
         self.chat_mode: str | None = None
+        self.parallel: int | None = None  # slots (see "Slots and load" above)
+        self.max_queue: int | None = None
+        self.held = False
+        self.first_token_delay = 0.0
+        self.loaded: set | None = None
+        self.in_slots = 0
+        self.queued = 0
+        self._digests: dict[str, str] = {}
+        self._slot_free = threading.Condition()
         self._models: dict[str, tuple[str, ...]] = {}
         self._replies: deque[ScriptedReply] = deque()
         self._requests: list[ReceivedRequest] = []
@@ -197,10 +223,12 @@ class OllamaTestServer:
         elif was == "down" and value != "down" and self._httpd is None:
             self.start()  # same port again
 
-    def add_model(self, name: str, capabilities=("completion", "tools")) -> str:
+    def add_model(self, name: str, capabilities=("completion", "tools"),
+                  digest: str | None = None) -> str:
         full = normalize_name(name)
         with self._lock:
             self._models[full] = tuple(capabilities)
+            self._digests[full] = digest or _digest_of(full)
         return full
 
     def remove_model(self, name: str) -> None:
@@ -264,6 +292,31 @@ class OllamaTestServer:
             if self._replies:
                 return self._replies.popleft()
         return ScriptedReply(chunks=_split_words(self.default_reply))
+
+    def _take_slot(self) -> bool:
+        """Wait for a free chat slot (False: the queue is full, answer 503)."""
+        with self._slot_free:
+            if self.parallel is not None and self.in_slots >= self.parallel:
+                if self.max_queue is not None and self.queued >= self.max_queue:
+                    return False
+                self.queued += 1
+                deadline = time.monotonic() + HANG_LIMIT
+                while self.in_slots >= self.parallel and time.monotonic() < deadline:
+                    self._slot_free.wait(0.05)
+                self.queued -= 1
+            self.in_slots += 1
+        return True
+
+    def _free_slot(self) -> None:
+        with self._slot_free:
+            self.in_slots -= 1
+            self._slot_free.notify_all()
+
+    def _wait_while_held(self) -> None:
+        deadline = time.monotonic() + HANG_LIMIT
+        while self.held and time.monotonic() < deadline:
+            if self._release.wait(0.02):
+                return
 
     def _mode_for(self, path: str) -> str:
         if path == "/api/chat" and self.chat_mode is not None:
@@ -331,6 +384,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("GET", "/api/tags"): self._tags,
             ("POST", "/api/show"): self._show,
             ("POST", "/api/chat"): self._chat,
+            ("GET", "/api/ps"): self._ps,
         }.get((method, path))
         if route is None:
             return self._text(404, "404 page not found")
@@ -343,7 +397,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"version": self.server_state.version})
 
     def _tags(self, body, mode) -> None:
-        self._json(200, {"models": [_tag_entry(n) for n in self.server_state.models]})
+        state = self.server_state
+        with state._lock:
+            digests = dict(state._digests)
+        self._json(200, {"models": [_tag_entry(n, digests.get(n)) for n in state.models]})
+
+    def _ps(self, body, mode) -> None:
+        state = self.server_state
+        loaded = state.models if state.loaded is None else [normalize_name(n)
+                                                            for n in state.loaded]
+        self._json(200, {"models": [{"name": n, "model": n, "size": 4661224676,
+                                     "digest": _digest_of(n), "details": _details(),
+                                     "expires_at": _now(), "size_vram": 4661224676}
+                                    for n in loaded]})
 
     def _show(self, body, mode) -> None:
         name = body.get("model") or body.get("name") or ""
@@ -367,10 +433,23 @@ class _Handler(BaseHTTPRequestHandler):
         name = body.get("model") or ""
         if self.server_state._capabilities(name) is None:
             return self._not_found(name)
-        reply = self.server_state._next_reply()
-        if body.get("stream", True) is False:
-            return self._chat_whole(name, reply, mode)
-        self._chat_stream(name, reply, mode)
+        if mode == "busy":
+            return self._json(503, {"error": BUSY_ERROR})
+        if mode == "bad_request":
+            return self._json(400, {"error": "the test server was told to refuse (bad_request)"})
+        state = self.server_state
+        if not state._take_slot():
+            return self._json(503, {"error": BUSY_ERROR})
+        try:
+            state._wait_while_held()
+            if state.first_token_delay:
+                state._release.wait(state.first_token_delay)
+            reply = state._next_reply()
+            if body.get("stream", True) is False:
+                return self._chat_whole(name, reply, mode)
+            self._chat_stream(name, reply, mode)
+        finally:
+            state._free_slot()
 
     # --- /api/chat ---------------------------------------------------------------------------
 
@@ -538,9 +617,16 @@ def _prompt_tokens(body) -> int:
     return -(-chars // PROMPT_CHARS_PER_TOKEN) + MESSAGE_TOKENS * len(messages)
 
 
-def _tag_entry(name: str) -> dict:
+def _tag_entry(name: str, digest: str | None = None) -> dict:
     return {"name": name, "model": name, "modified_at": _now(), "size": 4661224676,
-            "digest": "0" * 64, "details": _details()}
+            "digest": digest or _digest_of(name), "details": _details()}
+
+
+def _digest_of(name: str) -> str:
+    """A stable sha256-looking digest per model name (the same name: the same digest)."""
+    import hashlib
+
+    return hashlib.sha256(name.encode()).hexdigest()
 
 
 def _final(name: str, message: dict) -> dict:

@@ -11,7 +11,7 @@ from registry.manager import ModelRegistry
 
 LOG_FIELDS = {"time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
               "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
-              "message_id", "prompt", "response"}
+              "message_id", "prompt", "response", "failure"}
 
 
 def add_general(real_redis, key_prefix, server, name="llama3", active=True):
@@ -68,7 +68,7 @@ def test_model_stats_json_per_model_and_per_host(cli, ollama_servers, real_redis
     assert llama["tokens_per_s_p50"] == round(2 / 700_000 * 1e9, 1)
     assert llama["ttft_ms_p50"] is not None
     assert llama["ttft_ms_p90"] >= llama["ttft_ms_p50"]
-    assert (llama["in_flight"], llama["cooling_down_until"]) == (None, None)
+    assert (llama["in_flight"], llama["cooling_down_until"]) == (0, None)  # none running now
     assert (stats["mistral"]["requests"], stats["mistral"]["success_rate"]) == (1, 1.0)
     hosts = {h["host"]: h for h in report["hosts"]}
     assert hosts[fast.url[7:]]["models"] == ["llama3"] and hosts[fast.url[7:]]["parallel"] == 1

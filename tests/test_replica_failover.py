@@ -32,6 +32,7 @@ def fleet(real_registry, ollama_servers):
     mistral = real_registry.add_model("general", m.url, "mistral:7b", timeout=1,
                                       set_active=False)
     router = make_router(real_registry, tiny.url)
+    router.balancer.enabled_by_default = False  # failover order: the active host is tried first
     assert all(r.is_available for r in router.checker.check_many([llamas[0], mistral]))
     return router, (a, b, c, m, tiny), llamas, mistral
 

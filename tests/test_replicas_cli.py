@@ -75,7 +75,7 @@ def test_list_json_gives_each_entry_its_model_s_replicas(cli, real_redis, key_pr
         assert set(replica) == {"model_id", "host", "url", "is_active", "is_available",
                                 "last_checked", "in_flight", "ttft_p50_ms", "success_rate"}
         assert replica["is_active"] is (replica["model_id"] == entries[0].model_id)
-        assert replica["in_flight"] is None and replica["url"].startswith("http://")
+        assert replica["in_flight"] == 0 and replica["url"].startswith("http://")
     assert [r["model_id"] for r in listed[mistral.model_id]["replicas"]] == [mistral.model_id]
 
 
@@ -176,6 +176,7 @@ def test_chat_by_name_with_a_host_down_answers_from_another_and_says_which(
     for server in servers:
         server.reply("hello")
     servers[0].chat_mode = "hang"  # the active host; its /api/tags still answers
+    assert cli.run("model", "general", "balance", "off").returncode == 0  # active host first
     ModelRegistry(real_redis, key_prefix=key_prefix).update_availability(mistral.model_id, True)
     real_redis.hset(f"{key_prefix}models:{entries[0].model_id}", "timeout", "1")
     proc = cli.run("chat", "-m", "llama3.1:8b", "hi")

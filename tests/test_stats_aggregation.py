@@ -57,8 +57,8 @@ def test_groups_come_busiest_first_and_json_has_every_column():
     model = data["models"][0]
     assert set(model) == {"model_name", "hosts", "model_ids", "requests", "ok", "stopped",
                           "success_rate", "failures", "ttft_ms_p50", "ttft_ms_p90",
-                          "tokens_per_s_p50", "in_flight", "cooling_down_until"}
-    assert (model["in_flight"], model["cooling_down_until"]) == (None, None)  # not kept yet
+                          "tokens_per_s_p50", "in_flight", "cooling_down_until", "busy"}
+    assert (model["in_flight"], model["cooling_down_until"]) == (None, None)  # with_load: later
     host = data["hosts"][0]
     assert (host["host"], host["models"], host["parallel"]) == ("127.0.0.1:11434", ["llama3"], 4)
     assert data["hosts"][1]["parallel"] is None

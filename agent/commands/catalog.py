@@ -108,6 +108,17 @@ MODEL = [
                 "/models/stats. See docs/CONTEXT.md.",
     ),
     Command(
+        ("model", TYPE, "balance"), "Spread requests over a model's hosts (on), or use the "
+        "active host first (off); no word: say which",
+        "agent.commands.balance:balance",
+        args=(Arg("state", "on or off", optional=True),),
+        details="On (the default, or routing.balance in config.yaml) a model served by two or "
+                "more hosts has each request sent where the first token is predicted soonest "
+                "(recent time to first token, requests in flight, whether the model is loaded), "
+                "shared by every ai-cli process through Redis. Stored in Redis; wins over "
+                "config.yaml. See docs/MODEL_MANAGEMENT.md.",
+    ),
+    Command(
         ("model", "repair"), "Check the registry's invariants and fix dangling entries",
         "agent.commands.repair:repair",
         options=(Option("--dry-run",

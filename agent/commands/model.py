@@ -48,7 +48,7 @@ def requested_model(app, text: str | None, prefer: str, registry=None) -> str | 
     from router.chain import request_key
 
     named = find_named(app, text, prefer=prefer, registry=registry)
-    return request_key(named.model.model_id, pinned=named.pinned)
+    return request_key(named.model.model_id, pinned=named.pinned, any_host=named.any_host)
 
 
 def add(app, args: Args) -> ModelAdded:
@@ -97,7 +97,25 @@ def list_models(app, args: Args) -> ModelList:
     models = app.read_registry(lambda r: r.list_models(args.model_type))
     _warn_damaged_keys(app)
     # The speed column is for people: JSON has no place for it, so the log is not read for it.
-    return ModelList(models, args.model_type, speeds={} if app.flags.json else _speeds(app))
+    return ModelList(models, args.model_type, speeds={} if app.flags.json else _speeds(app),
+                     load=_load(app, models))
+
+
+def _load(app, models) -> dict:
+    """model id -> HostLoad: in flight now (fleet state), p50 TTFT and success (answer log)."""
+    from agent.commands.model_list import HostLoad
+    from registry.answer_log import SPEED_WINDOW, AnswerLog
+    from registry.fleet_state import FleetState
+    from registry.stats import entry_numbers
+
+    ids = [m.model_id for m in models if not m.corrupt]
+    try:
+        numbers = entry_numbers(AnswerLog(app.registry).newest(SPEED_WINDOW))
+    except AiCliError:
+        numbers = {}
+    flights = FleetState(app.registry).loads(ids) or {}
+    return {i: HostLoad(flights[i][0] if i in flights else None, *numbers.get(i, (None, None)))
+            for i in ids}
 
 
 def _warn_damaged_keys(app) -> None:

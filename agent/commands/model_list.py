@@ -11,8 +11,9 @@ from registry.model import ModelConfig
 from registry.replicas import ReplicaGroup, replica_groups
 
 
-def replica_json(model: ModelConfig) -> dict:
-    """One host of a model. The load figures come with load balancing: null until then."""
+def replica_json(model: ModelConfig, load: dict | None = None) -> dict:
+    """One host of a model, with its load figures (`HostLoad`; null when not known)."""
+    figures = (load or {}).get(model.model_id) or HostLoad()
     return {
         "model_id": model.model_id,
         "host": model.host,
@@ -20,10 +21,24 @@ def replica_json(model: ModelConfig) -> dict:
         "is_active": model.is_active,
         "is_available": model.is_available,
         "last_checked": model.to_json()["last_checked"],
-        "in_flight": None,
-        "ttft_p50_ms": None,
-        "success_rate": None,
+        "in_flight": figures.in_flight,
+        "ttft_p50_ms": figures.ttft_p50_ms,
+        "success_rate": figures.success_rate,
     }
+
+
+@dataclass(frozen=True)
+class HostLoad:
+    """One entry's load: requests in flight now (the balancer's leases), and from the answer
+    log its p50 time to first token and success rate. None: not known."""
+
+    in_flight: int | None = None
+    ttft_p50_ms: int | None = None
+    success_rate: float | None = None
+
+    @property
+    def known(self) -> bool:
+        return any(v is not None for v in (self.in_flight, self.ttft_p50_ms, self.success_rate))
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,7 @@ class ModelList:
     models: list[ModelConfig]
     model_type: str | None = None
     speeds: dict[str, float] = field(default_factory=dict)  # model id -> median tokens/s (log)
+    load: dict[str, HostLoad] = field(default_factory=dict)  # model id -> its load figures
 
     @property
     def groups(self) -> list[ReplicaGroup]:
@@ -42,7 +58,7 @@ class ModelList:
         with `replicas`: every host of its model, itself included, the same list for each."""
         shown = []
         for group in self.groups:
-            replicas = [replica_json(m) for m in group.entries]
+            replicas = [replica_json(m, self.load) for m in group.entries]
             for model in group.entries:
                 shown.append({**model.to_json(), "replicas": replicas})
         order = {m.model_id: i for i, m in enumerate(self.models)}

@@ -5,6 +5,7 @@ neither the router nor langchain."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +25,16 @@ class ModelStatsReport:
 
 def stats(app, args: Args) -> ModelStatsReport:
     from registry.answer_log import STATS_WINDOW, AnswerLog
-    from registry.stats import log_stats, parallel_by_host
+    from registry.stats import log_stats, parallel_by_host, with_load
 
     records = AnswerLog(app.registry).recent(STATS_WINDOW)
     models = app.read_registry(lambda r: r.list_models())
-    return ModelStatsReport(log_stats(records, parallel_by_host(models)))
+    stats = log_stats(records, parallel_by_host(models))
+    return ModelStatsReport(with_load(stats, models, _loads(app, models), time.time()))
+
+
+def _loads(app, models) -> dict | None:
+    """In-flight counts and cooldowns of the entries, from the balancer's shared state."""
+    from registry.fleet_state import FleetState
+
+    return FleetState(app.registry).loads(m.model_id for m in models if not m.corrupt)

@@ -32,6 +32,7 @@ VIEWS = {
     "ConfigPath": ("config", "show_config_path"),
     "ConfigShow": ("config", "show_config_show"),
     "Message": ("general", "show_message"),
+    "BalanceState": ("general", "show_message"),
     "ChatReply": ("general", "show_chat_reply"),
     "MigrationResult": ("general", "show_migration"),
     "CompletionText": ("general", "show_exactly"),

@@ -76,9 +76,12 @@ def show_model_list(result: ModelList, out: Output) -> None:
     table = Table(title="Registered models", title_justify="left")
     columns = ("", "Model", "Type", "Host", "ID", "Timeout", "Availability", "Checked")
     with_speed = any(m.model_id in result.speeds for m in result.models)  # once answers exist
-    for column in columns + (("Speed",) if with_speed else ()):
+    with_load = any(load.known for load in result.load.values())
+    extra = (("Speed",) if with_speed else ()) + (("Load",) if with_load else ())
+    for column in columns + extra:
         # Names and hosts wrap at their words (folded, never cut); ids and numbers never wrap.
-        table.add_column(column, no_wrap=column in ("ID", "Timeout", "Speed"), overflow="fold")
+        table.add_column(column, no_wrap=column in ("ID", "Timeout", "Speed", "Load"),
+                         overflow="fold")
     for group in result.groups:
         for index, m in enumerate(group.entries):
             # The model's name and type once, on its first host's row.
@@ -87,7 +90,7 @@ def show_model_list(result: ModelList, out: Output) -> None:
             if m.corrupt:
                 row = [Text("!", style="bold red"), name, kind, Text(where(m)), Text(m.model_id),
                        "", Text(f"corrupt: {m.problem}", style="red"), ""]
-                table.add_row(*row, *([""] if with_speed else []))
+                table.add_row(*row, *([""] * len(extra)))
                 continue
             speed = result.speeds.get(m.model_id)
             row = [
@@ -97,6 +100,8 @@ def show_model_list(result: ModelList, out: Output) -> None:
             ]
             if with_speed:
                 row.append("-" if speed is None else f"{speed:,.1f} tok/s")
+            if with_load:
+                row.append(" · ".join(load_parts(result.load.get(m.model_id))) or "-")
             table.add_row(*row, end_section=index == len(group.entries) - 1)
     from cli.views import fits
 
@@ -106,6 +111,20 @@ def show_model_list(result: ModelList, out: Output) -> None:
     out.print(table)
     out.notice(f"{ACTIVE_MARK} = active model of its type")
     _warn_corrupt(result, out)
+
+
+def load_parts(load) -> list[str]:
+    """A host's load as the list shows it: `1 in flight`, `p50 320 ms`, `98% ok` (known ones)."""
+    from cli.views.usage import seconds
+
+    if load is None:
+        return []
+    parts = [] if load.in_flight is None else [f"{load.in_flight} in flight"]
+    if load.ttft_p50_ms is not None:
+        parts.append(f"p50 {seconds(load.ttft_p50_ms)}")
+    if load.success_rate is not None:
+        parts.append(f"{load.success_rate:.0%} ok")
+    return parts
 
 
 def _warn_corrupt(result: ModelList, out: Output) -> None:
@@ -146,7 +165,8 @@ def _show_stacked(result: ModelList, out: Output) -> None:
             speed = result.speeds.get(m.model_id)
             if speed is not None:
                 more.append(f"  {speed:,.1f} tok/s")
-            for line in fitted_lines(mark, [host, state, more], out.out.width):
+            load = [Text(part) for part in load_parts(result.load.get(m.model_id))]
+            for line in fitted_lines(mark, [host, state, more, *load], out.out.width):
                 out.print(line, overflow="fold")
     out.notice(f"{ACTIVE_MARK} = active model of its type")
     _warn_corrupt(result, out)

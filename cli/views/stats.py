@@ -11,9 +11,9 @@ if TYPE_CHECKING:
     from agent.commands.stats import ModelStatsReport
     from registry.stats import GroupStats
 
-# In-flight counts and cool-downs are in the JSON (null) but not shown: nothing keeps them yet.
+# A host cooling down is said under the tables (one line each), not in a column of its own.
 COLUMNS = ("requests", "success", "broken", "failed over", "first token p50", "p90",
-           "tokens/s p50")
+           "tokens/s p50", "in flight")
 
 
 def show_model_stats(result: ModelStatsReport, out: Output) -> None:
@@ -23,6 +23,10 @@ def show_model_stats(result: ModelStatsReport, out: Output) -> None:
         return
     _show_groups(out, "Per model", "model", "hosts", stats.models, parallel=False)
     _show_groups(out, "Per host", "host", "parallel", stats.hosts, parallel=True)
+    for host in stats.hosts:
+        if host.cooling_down_until:
+            out.warn(f"{host.name} is cooling down until {_when(host.cooling_down_until)} "
+                     "(refused or timed out lately): other hosts answer meanwhile.")
     span = f", {_when(stats.oldest)} to {_when(stats.newest)}" if stats.oldest else ""
     out.notice(f"From the newest {stats.entries:,} answer-log entries{span}. success: ok "
                "answers of the requests not stopped by you; failed over: failed before any "
@@ -44,7 +48,7 @@ def _cells(g: GroupStats, parallel: bool) -> list[str]:
     second = number(g.parallel) if parallel else str(len(g.members))  # the hosts are listed below
     return [second, str(g.requests), _rate(g.success_rate), str(g.failures["broken"]),
             str(g.failures["failed_over"]), seconds(g.ttft_ms_p50), seconds(g.ttft_ms_p90),
-            number(g.tokens_per_s_p50)]
+            number(g.tokens_per_s_p50), number(g.in_flight)]
 
 
 def _table(title: str, name: str, second: str, groups: list[GroupStats], parallel: bool):

@@ -29,7 +29,7 @@ _MISSING = object()
 LEGACY_SECTIONS = {"ollama": "general", "general": "general", "coder": "coder"}
 # Every section ai-cli reads settings from: each must be a mapping (or empty). The legacy model
 # sections are the migration's to check (a bad one stops only the migration).
-SECTIONS = ("tinyollama", "redis", "defaults", "sessions", "code", "log")
+SECTIONS = ("tinyollama", "redis", "defaults", "sessions", "code", "log", "routing")
 # A config file is a few dozen nodes. Aliases may repeat a node; expanded past this many nodes
 # the file is refused (a "billion laughs" of nested aliases would otherwise take the time and
 # memory of every expansion), as is nesting deeper than MAX_DEPTH.
@@ -109,6 +109,7 @@ SHOWN_DEFAULTS: dict[str, Any] = {
     "sessions": {"max_history": 40, "max_stored": 1000},
     "code": {"max_steps": 12, "max_tool_output": 20000},
     "log": {"store_text": True},
+    "routing": {"balance": True},
 }
 # Settings the environment (or a flag) may set over the file: name -> (env var, override key).
 FROM_OUTSIDE = {
@@ -238,6 +239,7 @@ class ConfigManager:
         self.redis_cluster
         self.embedded_linger
         self.log_store_text
+        self.routing_balance
 
     # --- the seed's API ----------------------------------------------------------------------
 
@@ -407,6 +409,17 @@ class ConfigManager:
             return True
         if not isinstance(value, bool):
             raise self._error(("log", "store_text"), "must be true or false")
+        return value
+
+    @property
+    def routing_balance(self) -> bool:
+        """`routing.balance` (default true): spread requests over a model's hosts (router/
+        fleet.py); false keeps "active host first". `model TYPE balance on|off` wins when set."""
+        value = _lookup(self.data, ("routing", "balance"))
+        if value is _MISSING or value is None:
+            return True
+        if not isinstance(value, bool):
+            raise self._error(("routing", "balance"), "must be true or false")
         return value
 
     def ignores(self, path: tuple) -> bool:

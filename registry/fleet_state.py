@@ -1,0 +1,352 @@
+"""What every ai-cli process knows about the hosts of the registry's models, shared in Redis.
+
+Beside the registry, under the same key prefix (so, on a Redis Cluster, the same hash tag and
+slot as every registry key). Keys (docs/ARCHITECTURE.md, "Redis keys"), `{id}` a model entry:
+
+    fleet:{id}:leases        sorted set  one member per request in flight there, scored by the
+                                         unix time its lease expires
+    fleet:{id}               hash        ttft_ms weight ttft_at (decayed warm TTFT), cool_s
+                                         cool_until (cooldown), busy_until (503 "server busy")
+    fleet:ps:{host:port}     string      JSON {"at": unix s, "models": [names /api/ps lists]}
+    fleet:ps:{host:port}:lock string     set while one process refreshes that cache (15 s)
+    fleet:balance:{type}     string      "on" | "off": `ai-cli model TYPE balance on|off`
+    fleet:session:{session}  string      the entry that gave the session's last answer (1 h)
+
+A lease is taken when a host is picked and released when the attempt ends; a stream renews it
+as its tokens come; an expired member counts for nothing (members past their score are dropped
+whenever the count is read), so a process killed mid-request leaves no count stuck.
+
+Everything here is best effort: a Redis that is down, refuses or holds something else under a
+key makes reads return "nothing known" and writes do nothing; balancing then falls back to
+"active host first". Nothing here ever raises into a request.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from registry.model import ModelConfig
+
+PS_FRESH = 15.0  # seconds an /api/ps answer is trusted; also the refresh lock's life
+SESSION_S = 3600  # how long a session's last host is remembered
+LEASE_MARGIN = 5.0  # seconds a lease outlives the model's token deadline
+REST_S = 5.0  # after a Redis failure, seconds the fleet state answers "nothing known" at once
+
+
+@dataclass(frozen=True)
+class HostState:
+    """One entry's shared numbers (absent ones are None / 0)."""
+
+    in_flight: int = 0
+    ttft_ms: float | None = None
+    weight: float = 0.0
+    ttft_at: float | None = None
+    cool_s: float = 0.0
+    cool_until: float | None = None
+    busy_until: float | None = None
+
+
+@dataclass(frozen=True)
+class FleetView:
+    """What one pipelined read found: per entry id, per URL (models loaded: None = unknown),
+    and the entry of the session's previous answer."""
+
+    hosts: dict = field(default_factory=dict)
+    loaded: dict = field(default_factory=dict)
+    previous: str | None = None
+
+
+@dataclass
+class Lease:
+    model_id: str
+    lease_id: str
+    seconds: float
+    renewed: float
+    count: int = 1  # requests in flight there once this one was counted (it included)
+
+
+class FleetState:
+    """The shared fleet state over a registry's Redis (`registry.redis`, `registry.keys.prefix`).
+    `clock` gives unix seconds (every process compares lease expiries on one scale)."""
+
+    def __init__(self, registry, clock: Callable[[], float] = time.time,
+                 fetch_ps: Callable[[str], list[str] | None] | None = None):
+        self.registry = registry
+        self.clock = clock
+        self.fetch_ps = fetch_ps or fetch_loaded_models
+        self._refreshing: set[str] = set()
+        self._lock = threading.Lock()
+        self._resting_until = 0.0  # monotonic time: Redis is not asked before it
+
+    # --- keys --------------------------------------------------------------------------------
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.registry.keys.prefix}fleet:"
+
+    def leases_key(self, model_id: str) -> str:
+        return f"{self.prefix}{model_id}:leases"
+
+    def host_key(self, model_id: str) -> str:
+        return f"{self.prefix}{model_id}"
+
+    def ps_key(self, url: str) -> str:
+        return f"{self.prefix}ps:{_host_port(url)}"
+
+    def balance_key(self, model_type: str) -> str:
+        return f"{self.prefix}balance:{model_type}"
+
+    def session_key(self, session_id: str) -> str:
+        return f"{self.prefix}session:{session_id}"
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def read(self, entries: Iterable[ModelConfig], session_id: str | None = None) -> FleetView | None:
+        """Everything the balancer needs about `entries`, in one round trip; None when Redis
+        could not be read. Kicks off a background /api/ps refresh for stale hosts."""
+        entries = list(entries)
+        urls = sorted({m.url.rstrip("/") for m in entries})
+        now = self.clock()
+        try:
+            pipe = self._redis().pipeline(transaction=False)
+            for m in entries:
+                pipe.zremrangebyscore(self.leases_key(m.model_id), "-inf", now)
+                pipe.zcard(self.leases_key(m.model_id))
+                pipe.hgetall(self.host_key(m.model_id))
+            for url in urls:
+                pipe.get(self.ps_key(url))
+            if session_id:
+                pipe.get(self.session_key(session_id))
+            replies = pipe.execute()
+        except Exception:  # noqa: BLE001 - best effort: no state is "nothing known"
+            self._failed()
+            return None
+        hosts = {}
+        for i, m in enumerate(entries):
+            count, fields = replies[3 * i + 1], replies[3 * i + 2]
+            hosts[m.model_id] = _host_state(int(count or 0), fields)
+        loaded, stale = {}, []
+        for url, raw in zip(urls, replies[3 * len(entries):]):
+            names, at = _ps_entry(raw)
+            loaded[url] = names
+            if at is None or now - at >= PS_FRESH:
+                stale.append(url)
+        previous = _text(replies[-1]) if session_id else None
+        self._refresh_later(stale)
+        return FleetView(hosts, loaded, previous)
+
+    def in_flight(self, model_id: str) -> int | None:
+        """Requests in flight on that entry now (expired leases not counted); None: unknown."""
+        key = self.leases_key(model_id)
+        try:
+            pipe = self._redis().pipeline(transaction=False)
+            pipe.zremrangebyscore(key, "-inf", self.clock())
+            pipe.zcard(key)
+            return int(pipe.execute()[1])
+        except Exception:  # noqa: BLE001
+            self._failed()
+            return None
+
+    def loads(self, model_ids: Iterable[str]) -> dict | None:
+        """model id -> (in flight now, cooling until as unix seconds or None), in one round
+        trip, for `model stats` and `model list`; None when Redis could not be read."""
+        model_ids = list(model_ids)
+        now = self.clock()
+        try:
+            pipe = self._redis().pipeline(transaction=False)
+            for model_id in model_ids:
+                pipe.zcount(self.leases_key(model_id), now, "+inf")
+                pipe.hget(self.host_key(model_id), "cool_until")
+            replies = pipe.execute()
+        except Exception:  # noqa: BLE001
+            self._failed()
+            return None
+        return {model_id: (int(replies[2 * i] or 0), _number(_text(replies[2 * i + 1])))
+                for i, model_id in enumerate(model_ids)}
+
+    def balance_setting(self, model_type: str) -> bool | None:
+        """`model TYPE balance on|off` as stored; None when never set (or unreadable)."""
+        try:
+            value = _text(self._redis().get(self.balance_key(model_type)))
+        except Exception:  # noqa: BLE001
+            self._failed()
+            return None
+        return {"on": True, "off": False}.get(value or "")
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def take(self, model_id: str, seconds: float) -> Lease | None:
+        """A lease on one slot of that entry for `seconds` (renew it to keep it)."""
+        lease = Lease(model_id, uuid.uuid4().hex, seconds, self.clock())
+        try:
+            pipe = self._redis().pipeline(transaction=False)
+            pipe.zadd(self.leases_key(model_id), {lease.lease_id: lease.renewed + seconds})
+            pipe.zcount(self.leases_key(model_id), lease.renewed, "+inf")
+            lease.count = int(pipe.execute()[1])
+        except Exception:  # noqa: BLE001
+            self._failed()
+            return None
+        return lease
+
+    def renew(self, lease: Lease | None) -> None:
+        """Push the lease's expiry on, at most every third of its length (one write then)."""
+        if lease is None:
+            return
+        now = self.clock()
+        if now - lease.renewed < lease.seconds / 3:
+            return
+        lease.renewed = now
+        try:
+            self._redis().zadd(self.leases_key(lease.model_id),
+                                     {lease.lease_id: now + lease.seconds}, xx=True)
+        except Exception:  # noqa: BLE001
+            self._failed()
+            pass
+
+    def release(self, lease: Lease | None) -> None:
+        if lease is None:
+            return
+        self._write(lambda r: r.zrem(self.leases_key(lease.model_id), lease.lease_id))
+
+    def store_ttft(self, model_id: str, average: float, weight: float, at: float) -> None:
+        """The entry's decaying TTFT average (router/balance.py `decayed` computes it)."""
+        self._write(lambda r: r.hset(self.host_key(model_id), mapping={
+            "ttft_ms": f"{average:.1f}", "weight": f"{weight:.4f}", "ttft_at": f"{at:.3f}"}))
+
+    def store_cooldown(self, model_id: str, seconds: float, until: float) -> bool:
+        """The entry's cooldown (`router/balance.py` `next_cooldown` gives its length)."""
+        return self._write(lambda r: r.hset(self.host_key(model_id), mapping={
+            "cool_s": f"{seconds:g}", "cool_until": f"{until:.3f}"}))
+
+    def recovered(self, model_id: str) -> None:
+        """The entry answered: its cooldown (and the doubling) starts over."""
+        self._write(lambda r: r.hdel(self.host_key(model_id), "cool_s", "cool_until"))
+
+    def busy(self, model_id: str, seconds: float) -> None:
+        until = self.clock() + seconds
+        self._write(lambda r: r.hset(self.host_key(model_id), "busy_until", f"{until:.3f}"))
+
+    def remember_session(self, session_id: str | None, model_id: str) -> None:
+        if session_id:
+            self._write(lambda r: r.set(self.session_key(session_id), model_id, ex=SESSION_S))
+
+    def set_balance(self, model_type: str, on: bool) -> None:
+        """Raises the registry's error when Redis will not take it (the command says so)."""
+        self.registry.redis.set(self.balance_key(model_type), "on" if on else "off")
+
+    def store_ps(self, url: str, names: list[str]) -> None:
+        payload = json.dumps({"at": self.clock(), "models": sorted(names)})
+        self._write(lambda r: r.set(self.ps_key(url), payload))
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _redis(self):
+        """The registry's client, unless Redis failed in the last REST_S seconds: then every
+        call fails at once (a dead Redis must not cost each request its connect timeouts)."""
+        if time.monotonic() < self._resting_until:
+            raise ConnectionError("fleet state resting after a Redis failure")
+        return self.registry.redis
+
+    def _failed(self) -> None:
+        self._resting_until = time.monotonic() + REST_S
+
+    def host(self, model_id: str) -> HostState | None:
+        """One entry's shared numbers (in-flight not counted); None when unreadable."""
+        try:
+            return _host_state(0, self._redis().hgetall(self.host_key(model_id)))
+        except Exception:  # noqa: BLE001
+            self._failed()
+            return None
+
+    def _write(self, operation) -> bool:
+        try:
+            operation(self._redis())
+        except Exception:  # noqa: BLE001 - best effort
+            self._failed()
+            return False
+        return True
+
+    def _refresh_later(self, urls: list[str]) -> None:
+        """A background /api/ps read for each stale host (never on the request path): one
+        thread per host in this process, one process per host fleet-wide (a 15 s lock)."""
+        for url in urls:
+            with self._lock:
+                if url in self._refreshing:
+                    continue
+                self._refreshing.add(url)
+            threading.Thread(target=self._refresh, args=(url,), daemon=True,
+                             name="fleet-ps").start()
+
+    def refresh_now(self, url: str) -> None:
+        """Read one host's /api/ps into the shared cache (the background job; tests call it)."""
+        try:
+            got = self._redis().set(f"{self.ps_key(url)}:lock", "1", nx=True,
+                                          ex=int(PS_FRESH))
+        except Exception:  # noqa: BLE001
+            self._failed()
+            return
+        if not got:
+            return  # another process is at it
+        names = self.fetch_ps(url)
+        if names is not None:
+            self.store_ps(url, names)
+
+    def _refresh(self, url: str) -> None:
+        try:
+            self.refresh_now(url)
+        finally:
+            with self._lock:
+                self._refreshing.discard(url)
+
+
+def fetch_loaded_models(url: str, timeout: float = 2.0) -> list[str] | None:
+    """The models `GET /api/ps` says are loaded there (names with tags); None if it did not say."""
+    import httpx
+
+    from registry.availability import normalize_model_name
+
+    try:
+        response = httpx.get(url.rstrip("/") + "/api/ps", timeout=timeout, trust_env=False)
+        if response.status_code != 200:
+            return None
+        return [normalize_model_name(m.get("model") or m["name"])
+                for m in response.json()["models"]]
+    except Exception:  # noqa: BLE001 - unknown is fine: no load cost is assumed
+        return None
+
+
+def _host_state(in_flight: int, fields) -> HostState:
+    fields = {_text(k): _text(v) for k, v in (fields or {}).items()} if isinstance(fields, dict) \
+        else {}
+    return HostState(in_flight, _number(fields.get("ttft_ms")),
+                     _number(fields.get("weight")) or 0.0, _number(fields.get("ttft_at")),
+                     _number(fields.get("cool_s")) or 0.0, _number(fields.get("cool_until")),
+                     _number(fields.get("busy_until")))
+
+
+def _ps_entry(raw) -> tuple[frozenset | None, float | None]:
+    try:
+        data = json.loads(_text(raw))
+        return frozenset(str(n) for n in data["models"]), float(data["at"])
+    except (TypeError, ValueError, KeyError):
+        return None, None
+
+
+def _number(text) -> float | None:
+    try:
+        return float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _text(value):
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _host_port(url: str) -> str:
+    return url.rstrip("/").split("://", 1)[-1]

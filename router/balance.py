@@ -1,0 +1,142 @@
+"""Choosing the host of a model served by several hosts (replicas). Pure: no I/O, no clock.
+
+Per request, each candidate host gets a predicted time to first token:
+
+    score = warm TTFT × (1 + in-flight / parallel) + load-time estimate (when /api/ps does not
+            show the model loaded there)
+
+- warm TTFT: a time-decayed average of that host's recent TTFTs for that model (`decayed`);
+  samples lose half their weight every `HALF_LIFE` seconds, so a host that slowed down or
+  recovered is judged by what it does now, not by an hour-old average. A host with no recent
+  sample is scored with the median of the others (or `UNKNOWN_TTFT_MS`).
+- in-flight: requests every ai-cli process sent there and that have not ended, counted when a
+  host is PICKED (leases, registry/fleet_state.py), so processes choosing at once see each
+  other's choices instead of all herding onto the host that was fastest a moment ago.
+- parallel: the slots of that host (its OLLAMA_NUM_PARALLEL, `--parallel` on add).
+
+`pick` then spreads the load: random among the candidates within `NEAR` (15%) of the best (the
+best alone when no other is that close: "power of two choices" would send a third of the
+requests to a host predicted far slower, and herding is already checked by the in-flight term,
+counted at pick time); a host without a recent sample
+gets an `EXPLORE` share so a host that recovered wins traffic back; a session stays on the host
+of its previous answer while that host is usable and within `STICKY` (1.5×) of the best (its
+cache of the conversation is then reused). Hosts cooling down (refused or timed out lately) or
+busy (answered 503 "server busy") are left out, unless no host is left: the last one is always
+tried.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+HALF_LIFE = 60.0  # seconds for a TTFT sample to lose half its weight
+RECENT_WEIGHT = 0.25  # decayed weight below which a host has "no recent sample" (2 half-lives)
+UNKNOWN_TTFT_MS = 1000.0  # a host's TTFT when no host of the model has a sample yet
+LOAD_MS = 5000.0  # what loading a model costs when no load was measured on that host
+NEAR = 1.15  # candidates within 15% of the best score are equally good
+STICKY = 1.5  # a session keeps its host while within 1.5× the best score
+EXPLORE = 0.1  # share of picks that go to a host with no recent sample, when there is one
+COOL_FIRST = 5.0  # seconds of the first cooldown after a refused or timed-out request
+COOL_MOST = 300.0  # the longest cooldown (doubling from COOL_FIRST)
+BUSY_FOR = 2.0  # seconds a host that answered 503 "server busy" is passed over
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One host of the model, as the shared fleet state saw it at pick time."""
+
+    key: str  # the registry entry's id
+    entry: Any = None  # the ModelConfig, carried through for the caller
+    ttft_ms: float | None = None  # decayed warm TTFT; None: never sampled
+    weight: float = 0.0  # decayed sample weight (about "samples in the last HALF_LIFE")
+    in_flight: int = 0
+    parallel: int = 1
+    loaded: bool | None = None  # /api/ps says loaded; None: not known (no load cost assumed)
+    load_ms: float = LOAD_MS
+    cooling_until: float | None = None  # unix seconds
+    busy_until: float | None = None
+
+    @property
+    def recent(self) -> bool:
+        return self.ttft_ms is not None and self.weight >= RECENT_WEIGHT
+
+    def usable(self, now: float) -> bool:
+        return not ((self.cooling_until or 0) > now or (self.busy_until or 0) > now)
+
+
+def score(candidate: Candidate, prior_ms: float = UNKNOWN_TTFT_MS) -> float:
+    """Predicted time to first token in ms (lower is better)."""
+    warm = candidate.ttft_ms if candidate.ttft_ms is not None else prior_ms
+    queued = warm * (1 + candidate.in_flight / max(1, candidate.parallel))
+    return queued + (candidate.load_ms if candidate.loaded is False else 0.0)
+
+
+def prior(candidates: Sequence[Candidate]) -> float:
+    """The TTFT assumed for a host without a sample: the median of the sampled ones."""
+    known = sorted(c.ttft_ms for c in candidates if c.ttft_ms is not None)
+    if not known:
+        return UNKNOWN_TTFT_MS
+    middle = len(known) // 2
+    return known[middle] if len(known) % 2 else (known[middle - 1] + known[middle]) / 2
+
+
+def pick(candidates: Sequence[Candidate], now: float, rng: random.Random | None = None,
+         previous: str | None = None) -> list[Candidate]:
+    """The candidates in the order to try them: the chosen host first, the rest by score.
+    `previous`: the key of the host of the session's previous answer. Empty in, empty out."""
+    if not candidates:
+        return []
+    rng = rng or random.Random()
+    usable = [c for c in candidates if c.usable(now)]
+    if not usable:  # every host cooling or busy: the one free soonest is still tried
+        return sorted(candidates, key=lambda c: max(c.cooling_until or 0, c.busy_until or 0))
+    guess = prior(candidates)
+    scores = {c.key: score(c, guess) for c in usable}
+    ranked = sorted(usable, key=lambda c: scores[c.key])
+    chosen = _choose(ranked, scores, rng, previous)
+    rest = [c for c in ranked if c.key != chosen.key]
+    resting = [c for c in candidates if not c.usable(now)]
+    return [chosen, *rest, *resting]
+
+
+def _choose(ranked: list[Candidate], scores: dict, rng: random.Random,
+            previous: str | None) -> Candidate:
+    best = scores[ranked[0].key]
+    sticky = next((c for c in ranked if c.key == previous), None)
+    if sticky is not None and scores[sticky.key] <= best * STICKY:
+        return sticky
+    unsampled = [c for c in ranked if not c.recent]
+    if unsampled and len(unsampled) < len(ranked) and rng.random() < EXPLORE:
+        return rng.choice(unsampled)
+    near = [c for c in ranked if scores[c.key] <= best * NEAR]
+    return near[0] if len(near) == 1 else rng.choice(near)
+
+
+def decayed(average: float | None, weight: float, at: float | None, sample: float,
+            now: float, half_life: float = HALF_LIFE) -> tuple[float, float]:
+    """(average, weight) after one more sample: older samples count `0.5 ** (age / half_life)`."""
+    old = current_weight(weight, at, now, half_life) if average is not None else 0.0
+    total = old + 1.0
+    return ((average or 0.0) * old + sample) / total, total
+
+
+def current_weight(weight: float, at: float | None, now: float,
+                   half_life: float = HALF_LIFE) -> float:
+    """A stored sample weight, decayed to `now`."""
+    if at is None or weight <= 0:
+        return 0.0
+    return weight * math.pow(0.5, max(0.0, now - at) / half_life)
+
+
+def next_cooldown(previous_s: float) -> float:
+    """Seconds of the next cooldown: COOL_FIRST, doubling each time, at most COOL_MOST."""
+    return COOL_FIRST if previous_s <= 0 else min(COOL_MOST, previous_s * 2)
+
+
+def may_cool(key: str, candidates: Sequence[Candidate], now: float) -> bool:
+    """Whether the host `key` may be cooled down: not when every other host of the model is
+    already cooling down or busy (the last candidate is never cooled down)."""
+    return any(c.key != key and c.usable(now) for c in candidates)

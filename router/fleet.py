@@ -1,0 +1,126 @@
+"""`Balancer`: the router's side of load balancing — candidates from the shared fleet state
+(registry/fleet_state.py) scored and picked by router/balance.py, leases around each attempt,
+and what an attempt's end teaches (TTFT samples, cooldowns, busy hosts, the session's host).
+
+Balancing applies to a model with two or more available replicas (hosts last seen available,
+from the probe cache or the registry: nothing is probed to order them) unless it is turned off
+(`routing.balance: false` in config.yaml, or `ai-cli model TYPE balance off`, which wins when
+set). Off, or Redis unreadable: no order is given and the chain tries the active host first.
+
+A driver that wants balancing builds the `Router` as agent/app.py does and calls
+`router.stream(...)`, iterating the result: the stream asks the balancer for the order, holds a
+lease while the request runs and reports its end.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Callable, Iterable
+
+from registry.fleet_state import LEASE_MARGIN, FleetState, FleetView
+from registry.model import ModelConfig
+from registry.replicas import tagged_name
+from router import balance
+from router.balance import Candidate
+
+
+class Balancer:
+    def __init__(self, registry, enabled_by_default: bool = True, rng: random.Random | None = None,
+                 clock: Callable[[], float] = time.time, state: FleetState | None = None):
+        self.state = state or FleetState(registry, clock=clock)
+        self.enabled_by_default = enabled_by_default
+        self.rng = rng or random.Random()
+        self.clock = clock
+
+    def enabled(self, model_type: str) -> bool:
+        stored = self.state.balance_setting(model_type)
+        return self.enabled_by_default if stored is None else stored
+
+    # --- choosing ----------------------------------------------------------------------------
+
+    def order(self, hosts: Iterable[ModelConfig], session_id: str | None = None) -> tuple[str, ...]:
+        """The entry ids of one model's hosts in the order to try them; () to leave the order
+        to the chain (fewer than two hosts, balancing off, or no state readable)."""
+        hosts = list(hosts)
+        if len(hosts) < 2 or not self.enabled(hosts[0].model_type):
+            return ()
+        view = self.state.read(hosts, session_id)
+        if view is None:
+            return ()
+        chosen = balance.pick(candidates(hosts, view, self.clock()), self.clock(), self.rng,
+                              view.previous)
+        return tuple(c.key for c in chosen)
+
+    # --- around one attempt ------------------------------------------------------------------
+
+    def take(self, model):
+        """A lease on a slot of `model` (registered entries only), for its token deadline."""
+        if not isinstance(model, ModelConfig):
+            return None
+        return self.state.take(model.model_id, model.timeout + LEASE_MARGIN)
+
+    def renew(self, lease) -> None:
+        self.state.renew(lease)
+
+    def ended(self, attempt, lease, session_id: str | None) -> None:
+        """An attempt is over: release its slot; an answer teaches its warm TTFT (when it did
+        not wait in the host's queue) and ends any cooldown."""
+        self.state.release(lease)
+        model = attempt.model
+        if not isinstance(model, ModelConfig) or attempt.status != "ok":
+            return
+        queued = lease is not None and lease.count > model.parallel
+        warm = attempt.warm_ttft_ms
+        if warm is not None and not queued:
+            state = self.state.host(model.model_id)
+            if state is not None:
+                now = self.clock()
+                average, weight = balance.decayed(state.ttft_ms, state.weight, state.ttft_at,
+                                                  warm, now)
+                self.state.store_ttft(model.model_id, average, weight, now)
+                if state.cool_s:
+                    self.state.recovered(model.model_id)
+        self.state.remember_session(session_id, model.model_id)
+
+    def failed(self, model, kind_name: str, hosts: Iterable[ModelConfig]) -> None:
+        """A host failed before its first token: unreachable or timed out cools it down
+        (doubling), unless it is the model's last usable host; busy passes it over briefly."""
+        if not isinstance(model, ModelConfig):
+            return
+        if kind_name == "busy":
+            self.state.busy(model.model_id, balance.BUSY_FOR)
+            return
+        if kind_name not in ("unreachable", "timed out"):
+            return
+        hosts = list(hosts)
+        view = self.state.read(hosts) if hosts else None
+        now = self.clock()
+        if view is not None and not balance.may_cool(model.model_id,
+                                                     candidates(hosts, view, now), now):
+            return
+        state = self.state.host(model.model_id)
+        if state is not None:
+            seconds = balance.next_cooldown(state.cool_s)
+            self.state.store_cooldown(model.model_id, seconds, now + seconds)
+
+
+def candidates(hosts: list[ModelConfig], view: FleetView, now: float) -> list[Candidate]:
+    """The balancer's view of each host, from the shared state."""
+    found = []
+    for model in hosts:
+        state = view.hosts.get(model.model_id)
+        loaded = view.loaded.get(model.url.rstrip("/"))
+        found.append(Candidate(
+            model.model_id, model,
+            ttft_ms=None if state is None else state.ttft_ms,
+            weight=0.0 if state is None else balance.current_weight(state.weight, state.ttft_at,
+                                                                    now),
+            in_flight=0 if state is None else state.in_flight,
+            parallel=model.parallel,
+            loaded=None if loaded is None else tagged_name(model.model_name) in {
+                tagged_name(name) for name in loaded},
+            cooling_until=None if state is None else state.cool_until,
+            busy_until=None if state is None else state.busy_until,
+        ))
+    return found
