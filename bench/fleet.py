@@ -19,7 +19,7 @@ Every chat is recorded (`Fleet.records`): the box that served it, the tag found 
 (`[bench:ID]`, how the bench matches a client's request to the server's record), when it arrived,
 got a slot and wrote its first token (the TTFT seen by the server), whether it paid a load, and
 the free slots of every box at its arrival (for the "no herding" check). Other requests are
-counted per box and path (`Fleet.other_requests`).
+kept with their time, box and path (`Fleet.other_requests`).
 
 Simplifications, on purpose: a slot runs at the full token rate whatever the others do (a real
 GPU shares its compute between parallel requests), and a loaded model is never evicted.
@@ -472,7 +472,7 @@ class Fleet:
         self.answer_tokens = answer_tokens
         self.boxes = {spec.name: Box(spec, self, list(models)) for spec in specs}
         self.records: list[ChatRecord] = []
-        self.other_requests: dict[tuple[str, str], int] = {}
+        self.other_requests: list[tuple[float, str, str]] = []  # (time.monotonic(), box, path)
         self._lock = threading.Lock()
 
     def start(self) -> "Fleet":
@@ -508,7 +508,7 @@ class Fleet:
 
     def _count(self, box: str, path: str) -> None:
         with self._lock:
-            self.other_requests[(box, path)] = self.other_requests.get((box, path), 0) + 1
+            self.other_requests.append((time.monotonic(), box, path))
 
 
 def standard_specs() -> list[BoxSpec]:
