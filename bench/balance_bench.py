@@ -418,13 +418,18 @@ class Bench:
             run = self.run(driver, make_requests("T3", times))
             over, c_free = 0, 0
             worst = 0.0
+            patterns: dict[str, int] = {}
             for r in range(rounds):
                 burst = [x for x in run.results if int(x.id.split("-")[1]) // 10 == r]
                 counts = {name: sum(x.box == name for x in burst) for name in share}
+                pattern = "/".join(str(counts[k]) for k in share)
+                patterns[pattern] = patterns.get(pattern, 0) + 1
                 worst = max(worst, max(counts[k] - share[k] for k in share))
                 over += any(counts[k] > share[k] + 1 for k in share)
                 c_free += sum(1 for x in burst if x.box == "C" and x.record is not None
                               and (x.record.free_slots.get("A", 0) or x.record.free_slots.get("B", 0)))
+            print(f"  {driver}: {'/'.join(share)} per burst: " + ", ".join(
+                f"{p} x{c}" for p, c in sorted(patterns.items(), key=lambda i: -i[1])))
             self.figure("T3", f"{driver}: bursts where a box got more than its share + 1",
                         f"{over}/{rounds} (worst: {worst:+.1f} over its share)", "0", over == 0)
             self.figure("T3", f"{driver}: requests to C while A or B had a free slot",
