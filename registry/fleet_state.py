@@ -6,7 +6,9 @@ slot as every registry key). Keys (docs/ARCHITECTURE.md, "Redis keys"), `{id}` a
     fleet:{id}:leases        sorted set  one member per request in flight there, scored by the
                                          unix time its lease expires
     fleet:{id}               hash        ttft_ms weight ttft_at (decayed warm TTFT), cool_s
-                                         cool_until (cooldown), busy_until (503 "server busy")
+                                         cool_until (cooldown), busy_until (503 "server busy"),
+                                         load_ms (what loading the model there last cost);
+                                         expires KEEP_S after its last write
     fleet:ps:{host:port}     string      JSON {"at": unix s, "models": [names /api/ps lists]}
     fleet:ps:{host:port}:lock string     set while one process refreshes that cache (15 s)
     fleet:balance:{type}     string      "on" | "off": `ai-cli model TYPE balance on|off`
@@ -35,6 +37,7 @@ from registry.model import ModelConfig
 PS_FRESH = 15.0  # seconds an /api/ps answer is trusted; also the refresh lock's life
 SESSION_S = 3600  # how long a session's last host is remembered
 LEASE_MARGIN = 5.0  # seconds a lease outlives the model's token deadline
+KEEP_S = 86400  # an entry's hash and a host's /api/ps cache expire a day after their last write
 REST_S = 5.0  # after a Redis failure, seconds the fleet state answers "nothing known" at once
 
 
@@ -49,6 +52,7 @@ class HostState:
     cool_s: float = 0.0
     cool_until: float | None = None
     busy_until: float | None = None
+    load_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -215,13 +219,28 @@ class FleetState:
 
     def store_ttft(self, model_id: str, average: float, weight: float, at: float) -> None:
         """The entry's decaying TTFT average (router/balance.py `decayed` computes it)."""
-        self._write(lambda r: r.hset(self.host_key(model_id), mapping={
-            "ttft_ms": f"{average:.1f}", "weight": f"{weight:.4f}", "ttft_at": f"{at:.3f}"}))
+        self._hset(model_id, {"ttft_ms": f"{average:.1f}", "weight": f"{weight:.4f}",
+                              "ttft_at": f"{at:.3f}"})
 
     def store_cooldown(self, model_id: str, seconds: float, until: float) -> bool:
         """The entry's cooldown (`router/balance.py` `next_cooldown` gives its length)."""
-        return self._write(lambda r: r.hset(self.host_key(model_id), mapping={
-            "cool_s": f"{seconds:g}", "cool_until": f"{until:.3f}"}))
+        return self._hset(model_id, {"cool_s": f"{seconds:g}", "cool_until": f"{until:.3f}"})
+
+    def store_load(self, model_id: str, load_ms: float) -> None:
+        """What loading the model on that entry's host just cost (Ollama's load_duration)."""
+        self._hset(model_id, {"load_ms": f"{load_ms:.0f}"})
+
+    def mark_loaded(self, url: str, name: str) -> None:
+        """A request just loaded `name` there: the cached /api/ps says so until its next read
+        (else the host would be charged a load it no longer needs for up to 15 s)."""
+        try:
+            names, at = _ps_entry(self._redis().get(self.ps_key(url)))
+        except Exception:  # noqa: BLE001
+            self._failed()
+            return
+        if names is not None and name not in names:
+            payload = json.dumps({"at": at, "models": sorted({*names, name})})
+            self._write(lambda r: r.set(self.ps_key(url), payload, ex=KEEP_S))
 
     def recovered(self, model_id: str) -> None:
         """The entry answered: its cooldown (and the doubling) starts over."""
@@ -229,7 +248,7 @@ class FleetState:
 
     def busy(self, model_id: str, seconds: float) -> None:
         until = self.clock() + seconds
-        self._write(lambda r: r.hset(self.host_key(model_id), "busy_until", f"{until:.3f}"))
+        self._hset(model_id, {"busy_until": f"{until:.3f}"})
 
     def remember_session(self, session_id: str | None, model_id: str) -> None:
         if session_id:
@@ -241,7 +260,7 @@ class FleetState:
 
     def store_ps(self, url: str, names: list[str]) -> None:
         payload = json.dumps({"at": self.clock(), "models": sorted(names)})
-        self._write(lambda r: r.set(self.ps_key(url), payload))
+        self._write(lambda r: r.set(self.ps_key(url), payload, ex=KEEP_S))
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -262,6 +281,19 @@ class FleetState:
         except Exception:  # noqa: BLE001
             self._failed()
             return None
+
+    def _hset(self, model_id: str, mapping: dict) -> bool:
+        """Set fields of an entry's hash, which lives KEEP_S after its last write (so a removed
+        entry leaves nothing behind for long)."""
+        key = self.host_key(model_id)
+
+        def write(client) -> None:
+            pipe = client.pipeline(transaction=False)
+            pipe.hset(key, mapping=mapping)
+            pipe.expire(key, KEEP_S)
+            pipe.execute()
+
+        return self._write(write)
 
     def _write(self, operation) -> bool:
         try:
@@ -326,7 +358,7 @@ def _host_state(in_flight: int, fields) -> HostState:
     return HostState(in_flight, _number(fields.get("ttft_ms")),
                      _number(fields.get("weight")) or 0.0, _number(fields.get("ttft_at")),
                      _number(fields.get("cool_s")) or 0.0, _number(fields.get("cool_until")),
-                     _number(fields.get("busy_until")))
+                     _number(fields.get("busy_until")), _number(fields.get("load_ms")))
 
 
 def _ps_entry(raw) -> tuple[frozenset | None, float | None]:

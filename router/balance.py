@@ -6,9 +6,10 @@ Per request, each candidate host gets a predicted time to first token:
             show the model loaded there)
 
 - warm TTFT: a time-decayed average of that host's recent TTFTs for that model (`decayed`);
-  samples lose half their weight every `HALF_LIFE` seconds, so a host that slowed down or
-  recovered is judged by what it does now, not by an hour-old average. A host with no recent
-  sample is scored with the median of the others (or `UNKNOWN_TTFT_MS`).
+  samples lose half their weight every `HALF_LIFE` (30) seconds, so a host that slowed down or
+  recovered is judged by what it does now, not by an hour-old average. A host never sampled is
+  scored like the best sampled one (or `UNKNOWN_TTFT_MS`): optimistic, so a new host gets its
+  first requests and is then judged by them.
 - in-flight: requests every ai-cli process sent there and that have not ended, counted when a
   host is PICKED (leases, registry/fleet_state.py), so processes choosing at once see each
   other's choices instead of all herding onto the host that was fastest a moment ago.
@@ -17,7 +18,7 @@ Per request, each candidate host gets a predicted time to first token:
 `pick` then spreads the load: random among the candidates within `NEAR` (15%) of the best (the
 best alone when no other is that close: "power of two choices" would send a third of the
 requests to a host predicted far slower, and herding is already checked by the in-flight term,
-counted at pick time); a host without a recent sample
+counted at pick time); a host without a sample in the last `STALE_S` (30) seconds
 gets an `EXPLORE` share so a host that recovered wins traffic back; a session stays on the host
 of its previous answer while that host is usable and within `STICKY` (1.5×) of the best (its
 cache of the conversation is then reused). Hosts cooling down (refused or timed out lately) or
@@ -32,10 +33,11 @@ import random
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-HALF_LIFE = 60.0  # seconds for a TTFT sample to lose half its weight
-RECENT_WEIGHT = 0.25  # decayed weight below which a host has "no recent sample" (2 half-lives)
+HALF_LIFE = 30.0  # seconds for a TTFT sample to lose half its weight
+STALE_S = 30.0  # a host whose last sample is older has "no recent sample" (exploration)
 UNKNOWN_TTFT_MS = 1000.0  # a host's TTFT when no host of the model has a sample yet
 LOAD_MS = 5000.0  # what loading a model costs when no load was measured on that host
+LOADED_MS = 100.0  # an answer whose load_duration reached this loaded the model (else: warm)
 NEAR = 1.15  # candidates within 15% of the best score are equally good
 STICKY = 1.5  # a session keeps its host while within 1.5× the best score
 EXPLORE = 0.1  # share of picks that go to a host with no recent sample, when there is one
@@ -52,6 +54,7 @@ class Candidate:
     entry: Any = None  # the ModelConfig, carried through for the caller
     ttft_ms: float | None = None  # decayed warm TTFT; None: never sampled
     weight: float = 0.0  # decayed sample weight (about "samples in the last HALF_LIFE")
+    sampled_at: float | None = None  # unix seconds of its last sample
     in_flight: int = 0
     parallel: int = 1
     loaded: bool | None = None  # /api/ps says loaded; None: not known (no load cost assumed)
@@ -59,9 +62,10 @@ class Candidate:
     cooling_until: float | None = None  # unix seconds
     busy_until: float | None = None
 
-    @property
-    def recent(self) -> bool:
-        return self.ttft_ms is not None and self.weight >= RECENT_WEIGHT
+    def recent(self, now: float) -> bool:
+        """Sampled within STALE_S: its TTFT says what it does now."""
+        return (self.ttft_ms is not None and self.sampled_at is not None
+                and now - self.sampled_at <= STALE_S)
 
     def usable(self, now: float) -> bool:
         return not ((self.cooling_until or 0) > now or (self.busy_until or 0) > now)
@@ -75,12 +79,9 @@ def score(candidate: Candidate, prior_ms: float = UNKNOWN_TTFT_MS) -> float:
 
 
 def prior(candidates: Sequence[Candidate]) -> float:
-    """The TTFT assumed for a host without a sample: the median of the sampled ones."""
-    known = sorted(c.ttft_ms for c in candidates if c.ttft_ms is not None)
-    if not known:
-        return UNKNOWN_TTFT_MS
-    middle = len(known) // 2
-    return known[middle] if len(known) % 2 else (known[middle - 1] + known[middle]) / 2
+    """The TTFT assumed for a host never sampled: the best of the sampled ones."""
+    known = [c.ttft_ms for c in candidates if c.ttft_ms is not None]
+    return min(known) if known else UNKNOWN_TTFT_MS
 
 
 def pick(candidates: Sequence[Candidate], now: float, rng: random.Random | None = None,
@@ -96,19 +97,19 @@ def pick(candidates: Sequence[Candidate], now: float, rng: random.Random | None 
     guess = prior(candidates)
     scores = {c.key: score(c, guess) for c in usable}
     ranked = sorted(usable, key=lambda c: scores[c.key])
-    chosen = _choose(ranked, scores, rng, previous)
+    chosen = _choose(ranked, scores, rng, previous, now)
     rest = [c for c in ranked if c.key != chosen.key]
     resting = [c for c in candidates if not c.usable(now)]
     return [chosen, *rest, *resting]
 
 
-def _choose(ranked: list[Candidate], scores: dict, rng: random.Random,
-            previous: str | None) -> Candidate:
+def _choose(ranked: list[Candidate], scores: dict, rng: random.Random, previous: str | None,
+            now: float) -> Candidate:
     best = scores[ranked[0].key]
     sticky = next((c for c in ranked if c.key == previous), None)
     if sticky is not None and scores[sticky.key] <= best * STICKY:
         return sticky
-    unsampled = [c for c in ranked if not c.recent]
+    unsampled = [c for c in ranked if not c.recent(now)]
     if unsampled and len(unsampled) < len(ranked) and rng.random() < EXPLORE:
         return rng.choice(unsampled)
     near = [c for c in ranked if scores[c.key] <= best * NEAR]

@@ -7,7 +7,10 @@
 
 "Its other hosts": the replicas of the model tried first (registry/replicas.py), the same model
 served by another host; only when none of them answers does the chain move on to other models.
-A model asked for with `name@host` is pinned to that host: it is the whole chain.
+A model asked for with `name@host` is pinned to that host: it is the whole chain. With balancing
+(router/fleet.py) the snapshot carries the balancer's `order` of the first model's hosts, and the
+first of them that is available answers (the same model: no notice); `avoid` leaves out the
+entries a request already tried (a host that answered 503 "server busy" is not unavailable).
 
 No I/O here: availability arrives as a function (model -> ProbeResult), the models as a snapshot.
 """
@@ -107,7 +110,7 @@ class Snapshot:
         """The hosts of the first model, tried before anything else: in the balancer's order
         when it gave one (the model served by several hosts), else the model's own entry."""
         by_id = {m.model_id: m for m in self.first_hosts(chosen)}
-        ids = self.order if chosen.model_id in self.order else (chosen.model_id,)
+        ids = self.order if any(i in by_id for i in self.order) else (chosen.model_id,)
         return [by_id[i] for i in ids if i in by_id and i not in self.avoid]
 
     def others(self, model_type: str) -> list[ModelConfig]:

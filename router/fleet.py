@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 from typing import Callable, Iterable
 
 from registry.fleet_state import LEASE_MARGIN, FleetState, FleetView
@@ -60,6 +61,32 @@ class Balancer:
             return None
         return self.state.take(model.model_id, model.timeout + LEASE_MARGIN)
 
+    def recheck(self, model: ModelConfig, lease, hosts: list[ModelConfig]) -> ModelConfig | None:
+        """Another host to use instead of `model`, or None. Asked when the lease just taken
+        found more requests in flight there than it has slots: another process picked it at
+        the same moment. The host whose predicted first token is clearly sooner now (counting
+        everyone's leases, this one moved there) takes the request; else it stays."""
+        if lease is None or lease.count <= model.parallel or len(hosts) < 2:
+            return None
+        if not self.enabled(model.model_type):
+            return None
+        view = self.state.read(hosts)
+        if view is None:
+            return None
+        now = self.clock()
+        found = candidates(hosts, view, now)
+        guess = balance.prior(found)
+        ours = next((c for c in found if c.key == model.model_id), None)
+        if ours is None:
+            return None
+        mine = balance.score(ours, guess)
+        others = [c for c in found if c.key != model.model_id and c.usable(now)]
+        moved = [replace(c, in_flight=c.in_flight + 1) for c in others]  # with this request
+        best = min(moved, key=lambda c: balance.score(c, guess), default=None)
+        if best is None or balance.score(best, guess) * balance.NEAR >= mine:
+            return None
+        return best.entry
+
     def renew(self, lease) -> None:
         self.state.renew(lease)
 
@@ -71,16 +98,19 @@ class Balancer:
         if not isinstance(model, ModelConfig) or attempt.status != "ok":
             return
         queued = lease is not None and lease.count > model.parallel
+        load_ms = (attempt.load_duration_ns or 0) / 1_000_000
+        if load_ms >= balance.LOADED_MS:  # this request loaded the model there
+            self.state.store_load(model.model_id, load_ms)
+            self.state.mark_loaded(model.url.rstrip("/"), tagged_name(model.model_name))
+        state = self.state.host(model.model_id)
+        if state is not None and state.cool_s:
+            self.state.recovered(model.model_id)
         warm = attempt.warm_ttft_ms
-        if warm is not None and not queued:
-            state = self.state.host(model.model_id)
-            if state is not None:
-                now = self.clock()
-                average, weight = balance.decayed(state.ttft_ms, state.weight, state.ttft_at,
-                                                  warm, now)
-                self.state.store_ttft(model.model_id, average, weight, now)
-                if state.cool_s:
-                    self.state.recovered(model.model_id)
+        if state is not None and warm is not None and not queued:
+            now = self.clock()
+            average, weight = balance.decayed(state.ttft_ms, state.weight, state.ttft_at, warm,
+                                              now)
+            self.state.store_ttft(model.model_id, average, weight, now)
         self.state.remember_session(session_id, model.model_id)
 
     def failed(self, model, kind_name: str, hosts: Iterable[ModelConfig]) -> None:
@@ -117,9 +147,11 @@ def candidates(hosts: list[ModelConfig], view: FleetView, now: float) -> list[Ca
             weight=0.0 if state is None else balance.current_weight(state.weight, state.ttft_at,
                                                                     now),
             in_flight=0 if state is None else state.in_flight,
+            sampled_at=None if state is None else state.ttft_at,
             parallel=model.parallel,
             loaded=None if loaded is None else tagged_name(model.model_name) in {
                 tagged_name(name) for name in loaded},
+            load_ms=balance.LOAD_MS if state is None or state.load_ms is None else state.load_ms,
             cooling_until=None if state is None else state.cool_until,
             busy_until=None if state is None else state.busy_until,
         ))

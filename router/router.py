@@ -41,6 +41,7 @@ class Router:
         self.balancer = Balancer(registry, enabled_by_default=config.routing_balance)
         self._chat_models: dict[tuple, object] = {}
         self._lock = threading.Lock()
+        self._probing: set[str] = set()  # hosts being probed in the background
 
     # --- choosing ----------------------------------------------------------------------------
 
@@ -79,13 +80,51 @@ class Router:
         if (chosen is None or snapshot.host_pinned or snapshot.entry_named
                 or snapshot.registry_problem):
             return snapshot
-        hosts = [m for m in snapshot.first_hosts(chosen)
-                 if m.model_id not in snapshot.avoid and self.known(m).is_available]
+        hosts = []
+        for model in snapshot.first_hosts(chosen):
+            if model.model_id in snapshot.avoid:
+                continue
+            if self.known(model).is_available:
+                hosts.append(model)
+            elif self.checker.cached(model) is None:  # down when last seen, long enough ago
+                self._probe_later(model)  # so a host that came back wins traffic back
         try:
             order = self.balancer.order(hosts, session_id)
         except Exception:  # noqa: BLE001 - balancing never breaks a request: active host first
             return snapshot
         return replace(snapshot, order=order) if order else snapshot
+
+    def _probe_later(self, model) -> None:
+        """Probe a host last seen down in a background thread (never on the request path): once
+        it answers, the next request counts it among the model's hosts again."""
+        with self._lock:
+            if model.model_id in self._probing:
+                return
+            self._probing.add(model.model_id)
+
+        def probe() -> None:
+            try:
+                self.checker.check(model, force=True)
+            except Exception:  # noqa: BLE001 - a probe that fails changes nothing
+                pass
+            finally:
+                with self._lock:
+                    self._probing.discard(model.model_id)
+
+        threading.Thread(target=probe, daemon=True, name="probe-later").start()
+
+    def recheck(self, model, lease, avoid: frozenset = frozenset()):
+        """Another host of `model` when the lease just taken shows it oversubscribed (several
+        processes picked it at once: router/fleet.py `Balancer.recheck`); None to keep it."""
+        if not isinstance(model, ModelConfig) or lease is None or lease.count <= model.parallel:
+            return None
+        try:
+            snapshot = self.snapshot()
+            hosts = [m for m in snapshot.first_hosts(model)
+                     if m.model_id not in avoid and self.known(m).is_available]
+            return self.balancer.recheck(model, lease, hosts)
+        except Exception:  # noqa: BLE001 - balancing never breaks a request
+            return None
 
     def routes(self, probe: bool = True) -> dict[str, Route]:
         """Both routes from one registry read. `probe=False`: from what is known already (the

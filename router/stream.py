@@ -7,6 +7,10 @@
   next route down the chain: the same model on another host as often as it has hosts, another
   model ONCE; never past a host pinned with `name@host` (router/chain.py). `on_notice` receives
   one line per retry, naming the host that takes over, and `.route` becomes the route used.
+- A model served by several hosts is balanced (router/fleet.py): the route's host is the
+  balancer's pick, a lease counts the request in flight there from before it is sent until it
+  ends (renewed as tokens come), and a 503 "server busy" tries another host without marking the
+  busy one unavailable. A 400 is never retried.
 - After output began, any failure raises `StreamBroken`: retrying would repeat text already shown.
 - The model's timeout is a deadline for each token (router/deadline.py): the first must come
   within it, and each next one within it of the last, however the server drips its bytes. No
@@ -22,13 +26,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Iterator
 
 from router.usage import Attempt
 
 from registry.availability import model_key
 from router.errors import NoModelAvailable
-from router.chain import PINNED, Route, describe
+from router.chain import ANY_HOST, PINNED, Route, describe
 from router.deadline import token_wait
 from router.failures import BUSY, EMPTY_REPLY, MODEL_MISSING, classify, to_error
 
@@ -76,9 +81,14 @@ class RoutedStream:
         while True:
             if not self.route.available:
                 raise NoModelAvailable(self.request_type, self.route.notice)
+            lease = self._claim(frozenset(avoid) - {None})  # may move to a freer host
             model = self.route.model
-            fitted = self._fit(model)  # InputTooBig here: nothing sent, nothing logged
-            with _Measured(self, model) as attempt:
+            try:
+                fitted = self._fit(model)  # InputTooBig here: nothing sent, nothing logged
+            except BaseException:
+                self.router.balancer.state.release(lease)
+                raise
+            with _Measured(self, model, lease) as attempt:
                 output_began = False
                 try:
                     for chunk in _each_within(self._open(model, attempt, fitted),
@@ -131,6 +141,24 @@ class RoutedStream:
         """The answer-log record of the attempt that answered (the last), or None."""
         return self.attempts[-1].record(self.session_id) if self.attempts else None
 
+    def _claim(self, avoid: frozenset):
+        """Count the request in flight on the route's host (a lease) before it is sent; when
+        that shows the host oversubscribed by processes that picked it at the same moment, and
+        the request was balanced (not pinned, not named by its id), move to a host predicted
+        clearly sooner. Returns the lease (None without Redis)."""
+        balancer = self.router.balancer
+        lease = balancer.take(self.route.model)
+        if _host_pinned(self.model_id) or _entry_named(self.model_id):
+            return lease
+        other = self.router.recheck(self.route.model, lease, avoid)
+        if other is None:
+            return lease
+        balancer.state.release(lease)
+        self.route = replace(self.route, model=other)
+        if self.on_route is not None:
+            self.on_route(self.route)
+        return balancer.take(other)
+
     def _learn(self, model, kind, reason: str) -> None:
         """What a failure before the first token says about that host: busy (503) passes it
         over for a moment and is no failure; a model missing there re-reads its /api/tags;
@@ -181,6 +209,11 @@ def _registered(model) -> bool:
     return isinstance(model, ModelConfig)
 
 
+def _entry_named(requested: str | None) -> bool:
+    """`-m` gave an entry's id: that host is asked first, never balanced away."""
+    return requested is not None and not requested.endswith((PINNED, ANY_HOST))
+
+
 def _host_pinned(requested: str | None) -> bool:
     return requested is not None and requested.endswith(PINNED)
 
@@ -195,14 +228,13 @@ def _same_model(a, b) -> bool:
 class _Measured:
     """An `Attempt` for the length of one request: how it ended, then handed to the router."""
 
-    def __init__(self, stream: RoutedStream, model):
+    def __init__(self, stream: RoutedStream, model, lease=None):
         self.stream = stream
         self.attempt = Attempt(model, stream.route.via)
+        self.attempt.lease = lease  # taken when the host was picked (`RoutedStream._claim`)
 
     def __enter__(self) -> Attempt:
         self.stream.attempts.append(self.attempt)
-        # counted in flight from the moment the host is used, before it answers (router/fleet.py)
-        self.attempt.lease = self.stream.router.balancer.take(self.attempt.model)
         return self.attempt
 
     def __exit__(self, kind, exc, tb) -> None:

@@ -77,7 +77,7 @@ def _active_problems(client, prefix, model_type, hashes) -> list[str]:
 
 ANSWER_FIELDS = {"time", "session_id", "model_id", "model_name", "url", "via", "input_tokens",
                  "output_tokens", "ttft_ms", "total_ms", "tokens_per_s", "trimmed", "status",
-                 "message_id", "prompt", "response"}
+                 "message_id", "prompt", "response", "failure"}
 STREAM_NODE = 100  # MAXLEN ~ trims whole stream nodes (stream-node-max-entries, default 100)
 
 
@@ -109,4 +109,37 @@ def answer_log_problems(client, prefix: str = "", cap: int = 10_000) -> list[str
             problems.append(f"{entry_id}: url {entry['url']!r} is not masked")
         elif not ISO_UTC.match(entry["time"]):
             problems.append(f"{entry_id}: time {entry['time']!r}")
+    return problems
+
+
+FLEET_NUMBERS = {"ttft_ms", "weight", "ttft_at", "cool_s", "cool_until", "busy_until",
+                 "load_ms"}
+
+
+def fleet_problems(client, prefix: str = "") -> list[str]:
+    """The balancer's keys (registry/fleet_state.py) against docs/ARCHITECTURE.md: leases a
+    sorted set of expiry times, each entry's hash numbers only, balance "on" or "off"."""
+    problems = []
+    for key in client.scan_iter(f"{prefix}fleet:*"):
+        kind = client.type(key)
+        rest = key[len(prefix) + len("fleet:"):]
+        if rest.endswith(":leases"):
+            if kind != "zset":
+                problems.append(f"{key} is a {kind}, not a sorted set")
+        elif rest.startswith(("balance:", "session:")) or rest.startswith("ps:"):
+            if kind != "string":
+                problems.append(f"{key} is a {kind}, not a string")
+            elif rest.startswith("balance:") and client.get(key) not in ("on", "off"):
+                problems.append(f"{key} holds {client.get(key)!r}")
+        elif kind != "hash":
+            problems.append(f"{key} is a {kind}, not a hash")
+        else:
+            fields = client.hgetall(key)
+            if not set(fields) <= FLEET_NUMBERS:
+                problems.append(f"{key}: fields {sorted(fields)}")
+            for name, value in fields.items():
+                try:
+                    float(value)
+                except ValueError:
+                    problems.append(f"{key}: {name} {value!r} is not a number")
     return problems

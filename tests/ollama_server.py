@@ -65,6 +65,8 @@ Slots and load, as a real box has them (for balancing):
     server.chat_mode = "busy"       # only /api/chat: 503 {"error": "server busy, ..."}
     server.chat_mode = "bad_request"  # only /api/chat: 400 {"error": ...}
     server.loaded = {"llama3:latest"}  # GET /api/ps lists these; None (default): every model
+    server.load_time = 0.5          # a chat for a model not in `loaded` (a set) waits this long
+                                    # first, adds it to `loaded`, and reports it as load_duration
     server.add_model("llama3", digest="ab12...")  # /api/tags digest (default: one per name)
 
 `refused_url()` gives a loopback URL where nothing listens (connection refused).
@@ -154,6 +156,7 @@ class OllamaTestServer:
         self.max_queue: int | None = None
         self.held = False
         self.first_token_delay = 0.0
+        self.load_time = 0.0
         self.loaded: set | None = None
         self.in_slots = 0
         self.queued = 0
@@ -312,6 +315,19 @@ class OllamaTestServer:
             self.in_slots -= 1
             self._slot_free.notify_all()
 
+    def _load(self, name: str) -> int:
+        """Load the model when `loaded` is a set without it: wait `load_time`, then it is
+        loaded. The nanoseconds it took (Ollama's load_duration), 0 when it was loaded."""
+        full = normalize_name(name)
+        with self._lock:
+            cold = self.loaded is not None and full not in {normalize_name(n) for n in self.loaded}
+        if not cold or not self.load_time:
+            return 0
+        self._release.wait(self.load_time)
+        with self._lock:
+            self.loaded = {*self.loaded, full}
+        return int(self.load_time * 1e9)
+
     def _wait_while_held(self) -> None:
         deadline = time.monotonic() + HANG_LIMIT
         while self.held and time.monotonic() < deadline:
@@ -335,6 +351,7 @@ class _QuietServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # chunked streaming, like Ollama
     server_state: OllamaTestServer
+    _loaded_ns = 0  # what loading the model cost this request (load_time), in nanoseconds
 
     def log_message(self, *args) -> None:  # keep test output clean
         pass
@@ -442,6 +459,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(503, {"error": BUSY_ERROR})
         try:
             state._wait_while_held()
+            self._loaded_ns = state._load(name)
             if state.first_token_delay:
                 state._release.wait(state.first_token_delay)
             reply = state._next_reply()
@@ -526,7 +544,8 @@ class _Handler(BaseHTTPRequestHandler):
         counts = {"prompt_eval_count": _prompt_tokens(self._body), "eval_count": answer_tokens}
         with self.server_state._lock:
             self.server_state.counts.append(counts)
-        return {**_final(name, message), **counts}
+        loaded = {"load_duration": self._loaded_ns} if self._loaded_ns else {}
+        return {**_final(name, message), **counts, **loaded}
 
     # --- plumbing ----------------------------------------------------------------------------
 

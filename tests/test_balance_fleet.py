@@ -16,6 +16,7 @@ import time
 import pytest
 import redis
 
+from invariants import fleet_problems
 from ollama_fixtures import dead_url, ollama_servers  # noqa: F401
 from registry.fleet_state import FleetState
 from registry.manager import ModelRegistry
@@ -62,6 +63,7 @@ def test_requests_spread_over_every_host(fleet):
     for _ in range(30):
         ask(router, "general", HI)
     assert all(count > 0 for count in answered_by(servers)), answered_by(servers)
+    assert fleet_problems(router.registry.redis, router.registry.keys.prefix) == []
 
 
 def test_in_flight_is_counted_when_a_host_is_picked(fleet):
@@ -244,3 +246,98 @@ def test_a_released_lease_counts_no_more_and_a_renewed_one_stays(real_registry):
     assert fleet.in_flight("model_0000cafe") == 1
     now[0] += 11
     assert fleet.in_flight("model_0000cafe") == 0
+
+
+def test_a_host_picked_by_two_at_once_sends_the_later_one_elsewhere(fleet):
+    """Herding: another process took a's only slot between this pick and this lease. The
+    lease shows two in flight on one slot; b, idle, takes the request instead."""
+    router, servers, entries = fleet
+    a, b, c = entries
+    state = router.balancer.state
+    state.take(a.model_id, 60)  # the other process
+    mine = state.take(a.model_id, 60)
+    assert mine.count == 2
+    assert router.recheck(a, mine, frozenset({c.model_id})).model_id == b.model_id
+    state.take(b.model_id, 60)  # b as busy as a: nothing is clearly sooner, stay
+    assert router.recheck(a, mine, frozenset({c.model_id})) is None
+    free = state.take(c.model_id, 60)
+    assert free.count == 1 and router.recheck(c, free) is None  # a free slot: never moved
+
+
+def test_a_pinned_request_is_not_moved_by_the_recheck(fleet):
+    router, servers, entries = fleet
+    state = router.balancer.state
+    for server in servers:
+        server.held = True
+    state.take(entries[1].model_id, 60)  # b's slot is taken by someone else
+    done = threading.Event()
+
+    def pinned():
+        ask(router, "general", HI, model_id=request_key(entries[1].model_id, pinned=True))
+        done.set()
+
+    thread = threading.Thread(target=pinned, daemon=True)
+    thread.start()
+    try:
+        assert poll(lambda: sum(s.in_slots for s in servers) == 1)
+        assert [s.in_slots for s in servers] == [0, 1, 0]
+    finally:
+        for server in servers:
+            server.held = False
+        thread.join(BOUND_S)
+    assert done.is_set()
+
+
+def test_a_host_that_came_back_wins_traffic_back(fleet, real_registry):
+    """b was last seen down (by another process, in the registry). Requests do not wait for a
+    probe of it: one runs in the background, and once b answers it is balanced again."""
+    warm, servers, entries = fleet
+    a, b, c = entries
+    real_registry.update_availability(b.model_id, False)
+    router = make_router(real_registry, warm.fallback.url)  # a process with no probe of its own
+    ask(router, "general", HI)  # not b; kicks off b's probe
+    assert poll(lambda: (router.checker.cached(b) or False) and router.checker.cached(b)
+                .is_available)
+    for _ in range(30):
+        ask(router, "general", HI)
+    assert len(servers[1].chat_requests) > 0
+
+
+def test_api_ps_is_read_in_the_background_once_per_15_s_for_every_process(fleet, real_registry):
+    router, (a, b, c), entries = fleet
+    a.loaded = set()
+    now = [1000.0]
+    state = FleetState(real_registry, clock=lambda: now[0])
+    assert state.read(entries).loaded[a.url] is None  # nothing cached: no load cost assumed
+    assert poll(lambda: state.read(entries).loaded[a.url] == frozenset())
+    assert poll(lambda: state.read(entries).loaded[b.url] == {"llama3.1:8b"})
+
+    def asked() -> int:
+        return sum(r.path == "/api/ps" for s in (a, b, c) for r in s.requests)
+
+    def refreshed() -> None:
+        for thread in [t for t in threading.enumerate() if t.name == "fleet-ps"]:
+            thread.join(BOUND_S)
+
+    assert poll(lambda: state.read(entries).loaded[c.url] is not None)
+    refreshed()
+    before = asked()
+    assert before == 3  # one /api/ps per host
+    state.read(entries)  # fresh: no refresh
+    other = FleetState(real_registry, clock=lambda: now[0] + 20)  # another process, 20 s on
+    other.read(entries)  # stale for it, but the refresh lock (15 s) is held: nobody asks
+    refreshed()
+    assert asked() == before
+
+
+def test_a_request_that_loaded_the_model_teaches_its_load_time_and_marks_it_loaded(fleet):
+    router, (a, b, c), entries = fleet
+    a.loaded, a.load_time = set(), 0.2  # a must load the model first (Ollama's load_duration)
+    state = router.balancer.state
+    state.refresh_now(a.url)  # /api/ps of a cached: not loaded
+    assert state.read(entries).loaded[a.url] == frozenset()
+    route, _ = ask(router, "general", HI, model_id=request_key(entries[0].model_id))
+    assert route.model.model_id == entries[0].model_id
+    assert state.host(entries[0].model_id).load_ms == 200
+    assert state.read(entries).loaded[a.url] == {"llama3.1:8b"}
+    assert fleet_problems(router.registry.redis, router.registry.keys.prefix) == []

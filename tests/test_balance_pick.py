@@ -22,8 +22,8 @@ from router.balance import (
 NOW = 1_000_000.0
 
 
-def host(key, ttft=300.0, weight=5.0, **kw) -> Candidate:
-    return Candidate(key, ttft_ms=ttft, weight=weight, **kw)
+def host(key, ttft=300.0, weight=5.0, sampled_at=NOW - 1, **kw) -> Candidate:
+    return Candidate(key, ttft_ms=ttft, weight=weight, sampled_at=sampled_at, **kw)
 
 
 def firsts(candidates, n=1000, seed=7, previous=None) -> Counter:
@@ -54,20 +54,25 @@ def test_in_flight_counted_at_pick_moves_the_next_request_elsewhere():
     assert counts["a"] > counts["b"]
 
 
+def test_a_recently_sampled_slow_host_gets_nothing():
+    counts = firsts([host("a", 300), host("b", 3000, sampled_at=NOW - 29)])
+    assert counts == {"a": 1000}
+
+
 def test_a_clear_winner_takes_every_request():
     counts = firsts([host("a", 300), host("b", 300, loaded=False), host("c", 300, loaded=False)])
     assert counts == {"a": 1000}
 
 
 def test_a_host_with_no_recent_sample_gets_a_small_exploration_share():
-    # b was slow five minutes ago (its weight decayed away); a is fast now
-    counts = firsts([host("a", 300), host("b", 3000, weight=0.01)])
+    # b was slow a minute ago (no sample since: it was never picked); a is fast now
+    counts = firsts([host("a", 300), host("b", 3000, weight=0.25, sampled_at=NOW - 60)])
     assert 30 < counts["b"] < 200  # about EXPLORE of the picks, never most of them
 
 
-def test_a_never_sampled_host_is_scored_like_the_others():
-    counts = firsts([host("a", 300), host("b", 320), Candidate("new")])
-    assert counts["new"] > 100
+def test_a_never_sampled_host_is_scored_like_the_best():
+    counts = firsts([host("a", 300), host("b", 1500), Candidate("new")])
+    assert counts["new"] > 300 and counts["b"] == 0
 
 
 def test_a_session_stays_on_its_host_within_one_and_a_half_times_the_best():
@@ -106,7 +111,7 @@ def test_decayed_average_forgets_old_samples():
     # ten minutes later one slow sample outweighs the two old fast ones
     late, _ = decayed(avg, weight, NOW, 1500, NOW + 600)
     assert late > 1490
-    assert current_weight(2.0, NOW, NOW + 60) == 1.0
+    assert current_weight(2.0, NOW, NOW + 30) == 1.0
 
 
 def test_cooldown_doubles_from_five_seconds_to_five_minutes():

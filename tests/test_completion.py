@@ -38,7 +38,8 @@ def test_every_command_of_the_table_is_in_the_tree():
                 words.append(choice)
             for option in command.options:
                 assert option.flag in tree[" ".join(words)], (form, option.flag)
-    assert tree["model general"] == ("add", "list", "use", "remove", "discover")
+    assert tree["model general"] == ("add", "list", "use", "remove", "discover",
+                                   "balance")
     assert "--json" in tree[""] and "completion" in tree[""]
     names = {e.key: e.names for e in entries(TABLE) if not e.after and e.names}
     assert names["model use"] == "model" and names["session show"] == "session"
@@ -99,7 +100,7 @@ def test_bash_completes_words_options_and_names_from_ai_cli(cli, real_redis, key
     assert complete(path, ["mo"], env) == ["model"]
     assert complete(path, ["model", "g"], env) == ["general"]
     assert complete(path, ["model", "general", ""], env) == [
-        "add", "list", "use", "remove", "discover"]
+        "add", "list", "use", "remove", "discover", "balance"]
     assert complete(path, ["model", "general", "add", "--t"], env) == ["--timeout"]
     assert set(complete(path, ["model", "use", ""], env)) == {model.model_id, "llama3.1:8b", f"llama3.1:8b@{model.host}"}
     assert sorted(complete(path, ["chat", "-m", "ll"], env)) == [
@@ -142,7 +143,7 @@ def test_zsh_completes_words_and_names(cli, real_redis, key_prefix, tmp_path, de
                           cwd=cli.cwd, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     words, names = proc.stdout.split("|\n")
-    assert words.split() == ["add", "list", "use", "remove", "discover"]
+    assert words.split() == ["add", "list", "use", "remove", "discover", "balance"]
     assert set(names.split()) == {model.model_id, "llama3.1:8b", f"llama3.1:8b@{model.host}"}
 
 

@@ -79,6 +79,7 @@ def test_the_notice_is_given_once_per_request_even_across_a_failover(real_regist
     real_registry.add_model("general", first.url, "llama3", timeout=30)
     real_registry.add_model("general", second.url, "llama3", timeout=30, set_active=False)
     router = make_router(real_registry, second.url)
+    router.balancer.enabled_by_default = False  # the active host first: it is the one refused
     trims: list[str] = []
     stream = router.stream("general", long_session(), on_notice=lambda _: None,
                            on_trim=trims.append)

@@ -11,9 +11,11 @@ if TYPE_CHECKING:
     from agent.commands.stats import ModelStatsReport
     from registry.stats import GroupStats
 
-# A host cooling down is said under the tables (one line each), not in a column of its own.
+# A host cooling down is said under the tables (one line each), not in a column of its own;
+# the in-flight column shows only while requests run (at rest the table keeps its width).
 COLUMNS = ("requests", "success", "broken", "failed over", "first token p50", "p90",
-           "tokens/s p50", "in flight")
+           "tokens/s p50")
+IN_FLIGHT = "in flight"
 
 
 def show_model_stats(result: ModelStatsReport, out: Output) -> None:
@@ -44,11 +46,15 @@ def _show_groups(out: Output, title: str, name: str, second: str, groups: list[G
     _show_stacked(out, title, second, groups, parallel)  # nothing cut on a narrow terminal
 
 
-def _cells(g: GroupStats, parallel: bool) -> list[str]:
+def _columns(groups: list[GroupStats]) -> tuple[str, ...]:
+    return COLUMNS + ((IN_FLIGHT,) if any(g.in_flight for g in groups) else ())
+
+
+def _cells(g: GroupStats, parallel: bool, running: bool = False) -> list[str]:
     second = number(g.parallel) if parallel else str(len(g.members))  # the hosts are listed below
     return [second, str(g.requests), _rate(g.success_rate), str(g.failures["broken"]),
             str(g.failures["failed_over"]), seconds(g.ttft_ms_p50), seconds(g.ttft_ms_p90),
-            number(g.tokens_per_s_p50), number(g.in_flight)]
+            number(g.tokens_per_s_p50), *([number(g.in_flight)] if running else [])]
 
 
 def _table(title: str, name: str, second: str, groups: list[GroupStats], parallel: bool):
@@ -56,11 +62,12 @@ def _table(title: str, name: str, second: str, groups: list[GroupStats], paralle
     from rich.text import Text
 
     table = Table(title=title, title_justify="left")
-    for column in (name, second, *COLUMNS):
+    running = any(g.in_flight for g in groups)
+    for column in (name, second, *_columns(groups)):
         table.add_column(column, justify="left" if column == name else "right",
                          no_wrap=True)  # "10 ms" never split: the table fits whole or stacks
     for g in groups:
-        table.add_row(Text(g.name), *(Text(cell) for cell in _cells(g, parallel)))
+        table.add_row(Text(g.name), *(Text(cell) for cell in _cells(g, parallel, running)))
     return table
 
 
@@ -71,10 +78,11 @@ def _show_stacked(out: Output, title: str, second: str, groups: list[GroupStats]
     from cli.views import fitted_lines
 
     out.line(title, style="italic")
+    running = any(g.in_flight for g in groups)
     for g in groups:
         out.print(Text(g.name, style="bold"), overflow="fold")
         pairs = [Text(f"{label} {value}") for label, value in
-                 zip((second, *COLUMNS), _cells(g, parallel))]
+                 zip((second, *_columns(groups)), _cells(g, parallel, running))]
         for line in fitted_lines(Text("  "), pairs, out.out.width, sep=" · ", indent="  "):
             out.print(line, overflow="fold")
 
