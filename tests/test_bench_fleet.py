@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-from balance_bench import capacity, percentile, shares  # noqa: E402
+from balance_bench import capacity, ideal_split, percentile, shares  # noqa: E402
 from fleet import BoxKilled, BoxSpec, Slots  # noqa: E402
 
 
@@ -32,6 +32,15 @@ def test_capacity_and_shares_follow_slots_over_service_time():
     split = shares([fast, slow], 10, 10)
     assert split["A"] == pytest.approx(10 * (2 / 0.48) / (2 / 0.48 + 1 / 2.4))
     assert sum(split.values()) == pytest.approx(10)
+
+
+def test_the_ideal_split_of_a_burst_fills_the_fast_boxes_before_the_slow_one():
+    fast_a = BoxSpec("A", ttft=0.3, tok_rate=50, parallel=2)
+    fast_b = BoxSpec("B", ttft=0.3, tok_rate=50, parallel=2)
+    slow = BoxSpec("C", ttft=1.5, tok_rate=10, parallel=1)
+    # A's 5th and 6th start after two services (1.26 s) < C's 1.5 s; A's 7th would wait 1.74 s
+    assert ideal_split([fast_a, fast_b, slow], 10, 10) == {"A": 5, "B": 5, "C": 0}
+    assert ideal_split([fast_a, fast_b, slow], 10, 13) == {"A": 6, "B": 6, "C": 1}
 
 
 def _waiter(slots: Slots, order: list, name: str, alive=lambda: True) -> threading.Thread:
