@@ -512,7 +512,7 @@ class Fleet:
 
 
 def standard_specs() -> list[BoxSpec]:
-    """The bench's three boxes (issue's T1): A and B fast, C slow."""
+    """The bench's three boxes: A and B fast, C slow (T1's fleet, used by every scenario)."""
     return [
         BoxSpec("A", ttft=0.3, tok_rate=50, parallel=2, load_time=3.0),
         BoxSpec("B", ttft=0.3, tok_rate=50, parallel=2, load_time=3.0),
