@@ -89,8 +89,11 @@ def fit_columns(table, console, width: int) -> bool:
         from rich.measure import Measurement
 
         return Measurement.get(console, options, table).maximum <= width
-    least = [r.minimum for r in ranges]
     most = [max(r.maximum, r.minimum) for r in ranges]
+    # rich measures a no-wrap column's least width by its longest word, then cuts its cells
+    # ("10,000.0 t"): such a column needs its longest cell whole
+    least = [m if column.no_wrap else r.minimum
+             for r, m, column in zip(ranges, most, table.columns)]
     if sum(least) > room:
         return False
     if sum(most) <= room:
