@@ -104,16 +104,18 @@ def run_code(
     model_id: str | None = None,
     options: dict | None = None,
     preset: str | None = None,
+    system: str | None = None,
 ) -> CodeOutcome:
     """Carry out one /code instruction; files change only through `ctx.applier`. `model_id`: a
     model asked for this run only (`-m`), ahead of the pinned and active ones. `options`:
-    Ollama options (a preset's); `preset`: its name, for the answer log."""
+    Ollama options (a preset's); `preset`: its name, for the answer log; `system`: its system
+    prompt, added under /code's own guide (which the model needs to edit files at all)."""
     route = router.route("coder", pinned_model_id, model_id=model_id)
     if not route.available:
         raise NoModelAvailable("coder", route.notice)
     mode = "tools" if supports_tools(route.model) else "plaintext"
     outcome = CodeOutcome(instruction, mode, route)
-    turns = _Turns(router, report, outcome, pinned_model_id, model_id, options, preset)
+    turns = _Turns(router, report, outcome, pinned_model_id, model_id, options, preset, system)
     run = _tool_loop if mode == "tools" else _plaintext_loop
     try:
         run(turns, ctx, outcome, settings)
@@ -145,7 +147,7 @@ class _Turns:
 
     def __init__(self, router, report: Report, outcome: CodeOutcome, pinned: str | None,
                  model_id: str | None = None, options: dict | None = None,
-                 preset: str | None = None):
+                 preset: str | None = None, system: str | None = None):
         self.router = router
         self.report = report
         self.outcome = outcome
@@ -153,6 +155,11 @@ class _Turns:
         self.model_id = model_id
         self.options = options
         self.preset = preset
+        self.system = system
+
+    def guide(self, text: str) -> str:
+        """/code's own instructions, then the preset's system prompt when there is one."""
+        return f"{text}\n\n{self.system}" if self.system else text
 
     def ask(self, messages: list, tools: list | None) -> tuple[str, list]:
         """(the answer's text, the tool calls it carries); Ctrl-C raises KeyboardInterrupt."""
@@ -199,7 +206,7 @@ def _tool_loop(turns: _Turns, ctx: ToolContext, outcome: CodeOutcome,
 
     tools = langchain_tools(ctx)
     messages: list = [
-        SystemMessage(TOOLS_GUIDE.format(root=ctx.workspace.root)),
+        SystemMessage(turns.guide(TOOLS_GUIDE.format(root=ctx.workspace.root))),
         HumanMessage(outcome.instruction),
     ]
     while True:
@@ -258,7 +265,7 @@ def _plaintext_loop(turns: _Turns, ctx: ToolContext, outcome: CodeOutcome,
 
     context = plaintext.workspace_context(ctx.workspace, outcome.instruction, settings.max_tool_output)
     messages: list = [
-        SystemMessage(plaintext.FORMAT_GUIDE),
+        SystemMessage(turns.guide(plaintext.FORMAT_GUIDE)),
         HumanMessage(f"{context}\n\nInstruction: {outcome.instruction}"),
     ]
     for attempt in range(plaintext.MAX_RETRIES + 1):

@@ -33,6 +33,7 @@ def code(app, args: Args):
         settings=settings, pinned_model_id=_pinned_coder(app), model_id=model_id,
         options=dict(preset.options) if preset else None,
         preset=preset.name if preset else None,
+        system=(preset.system or None) if preset else None,
     )
     if app.flags.json and not app.flags.yes and not face.can_ask:
         from agent.code.loop import as_dry_run

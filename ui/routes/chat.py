@@ -245,6 +245,7 @@ def code(request: Request, body: CodeRequest) -> dict:
             pinned_model_id=pinned, model_id=model_for_code(app, planned),
             options=dict(preset.options) if preset else None,
             preset=preset.name if preset else None,
+            system=(preset.system or None) if preset else None,
         )
     proposals: Proposals = request.app.state.proposals
     return proposals.add(workspace.root, applier.changes(), outcome.to_json()).to_json()
