@@ -4,7 +4,9 @@ Each registry entry stays one `models:{id}` hash (docs/ARCHITECTURE.md, "Redis k
 entries are one model is derived here whenever it is needed, never stored. Two entries of one
 type are replicas when both hosts reported a digest for the model (`/api/tags`) and the digests
 are equal, or, when either digest is unknown, when their names are equal (`llama3` and
-`llama3:latest` are one name, as Ollama has it). Equal names with two known, different digests
+`llama3:latest` are one name, as Ollama has it). An entry's digest is the one a caller passes,
+else the one its host reported when the entry's capabilities were last read (registry/model.py
+`capabilities_digest`), so no request asks a host for it. Equal names with two known, different digests
 are two models (another quantisation pushed under the same tag). The relation is closed
 transitively, so a group never depends on the order of the entries.
 """
@@ -62,7 +64,8 @@ def same_model(a: ModelConfig, b: ModelConfig, digests: Mapping[str, str] | None
     if a.model_type != b.model_type or a.corrupt or b.corrupt:
         return False
     digests = digests or {}
-    digest_a, digest_b = digests.get(a.model_id), digests.get(b.model_id)
+    digest_a = digests.get(a.model_id) or a.capabilities_digest
+    digest_b = digests.get(b.model_id) or b.capabilities_digest
     if digest_a and digest_b:
         return digest_a == digest_b
     return tagged_name(a.model_name) == tagged_name(b.model_name)

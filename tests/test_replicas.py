@@ -85,3 +85,10 @@ def test_duplicate_is_the_same_type_url_and_name():
     assert duplicate_of([a], "coder", "http://127.0.0.1:11434", "llama3") is None
     assert duplicate_of([a], "general", "http://127.0.0.1:11435", "llama3") is None
     assert duplicate_of([a], "general", "http://127.0.0.1:11434", "llama3:8b") is None
+
+
+def test_the_digest_an_entry_keeps_groups_it_without_being_passed():
+    a = entry(1, "llama3:8b", 11431, capabilities_digest="d" * 64)
+    b = entry(2, "llama3:latest", 11432, capabilities_digest="d" * 64)  # the same model, retagged
+    c = entry(3, "llama3:8b", 11433, capabilities_digest="e" * 64)  # the tag, another quantisation
+    assert [ids(g) for g in replica_groups([a, b, c])] == [[a.model_id, b.model_id], [c.model_id]]
