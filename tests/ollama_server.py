@@ -9,7 +9,9 @@ server would be reached. It speaks the parts of the Ollama API ai-cli uses:
     POST /api/show      {"capabilities": [...], "details": ..., ...}   404 for unknown models
     POST /api/embed     {"embeddings": [[...], ...]}: `embedding_of(text)` per input; 400 for a
                         model without `embedding`
-    POST /api/chat      NDJSON stream (default) or one JSON object ("stream": false);
+    POST /api/chat      no messages: the model is loaded (`done_reason` "load"; "unload" with
+                        keep_alive 0), as Ollama does;
+                        else NDJSON stream (default) or one JSON object ("stream": false);
                         tool calls in message.tool_calls; 404 {"error": ...} for unknown models
 
 Names follow Ollama: `llama3` and `llama3:latest` are the same model.
@@ -477,6 +479,12 @@ class _Handler(BaseHTTPRequestHandler):
         capabilities = self.server_state._capabilities(name)
         if capabilities is None:
             return self._not_found(name)
+        if not body.get("messages"):  # Ollama: no messages loads the model (or unloads it)
+            unload = body.get("keep_alive") in (0, "0", "0s")
+            self.server_state._load(name)
+            return self._json(200, {"model": name, "created_at": _now(), "done": True,
+                                    "message": {"role": "assistant", "content": ""},
+                                    "done_reason": "unload" if unload else "load"})
         if body.get("think") not in (None, False) and "thinking" not in capabilities:
             return self._json(400, {"error": f'"{name}" does not support thinking'})  # as Ollama
         if mode == "busy":

@@ -152,3 +152,20 @@ def test_when_no_box_answers_it_is_a_503_with_the_chains_reason(served):
     openai_style = httpx.post(web.url + "/v1/chat/completions", json=HI)
     assert openai_style.status_code == 503
     assert openai_style.json()["error"]["type"] == "service_unavailable"
+
+
+def test_an_empty_chat_or_generate_loads_the_model_as_ollama_does(served):
+    web, box = served
+    box.loaded, box.load_time = set(), 0.01  # not in memory yet
+    for path, body in (("/api/chat", {"model": "llama3", "messages": [], "stream": False}),
+                       ("/api/generate", {"model": "llama3", "prompt": "", "stream": False}),
+                       ("/api/chat", {"model": "llama3", "keep_alive": 0, "stream": False})):
+        answer = httpx.post(web.url + path, json=body)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["done"] is True
+        assert answer.json()["done_reason"] == ("unload" if "keep_alive" in body else "load")
+        assert answer.json().get("message", {}).get("content", "") == ""
+        assert answer.json().get("response", "") == ""
+    assert [r.body["messages"] for r in box.chat_requests] == [[], [], []]  # nothing generated
+    assert box.chat_requests[-1].body["keep_alive"] == 0
+    assert "llama3:latest" in box.loaded

@@ -38,7 +38,8 @@ def test_requests_beyond_the_slots_wait_in_the_queue_then_503_when_it_is_full():
         second = threading.Thread(target=chat, args=(server, results))
         second.start()
         assert poll(lambda: server.queued == 1)
-        third = httpx.post(server.url + "/api/chat", json={"model": "llama3", "messages": []})
+        third = httpx.post(server.url + "/api/chat", json={
+            "model": "llama3", "messages": [{"role": "user", "content": "hi"}]})
         assert (third.status_code, third.json()["error"]) == (503, BUSY_ERROR)
         server.held = False
         first.join(BOUND_S)
@@ -49,7 +50,7 @@ def test_requests_beyond_the_slots_wait_in_the_queue_then_503_when_it_is_full():
 def test_busy_and_bad_request_modes():
     with OllamaTestServer() as server:
         server.add_model("llama3")
-        body = {"model": "llama3", "messages": []}
+        body = {"model": "llama3", "messages": [{"role": "user", "content": "hi"}]}
         server.chat_mode = "busy"
         assert httpx.post(server.url + "/api/chat", json=body).status_code == 503
         server.chat_mode = "bad_request"

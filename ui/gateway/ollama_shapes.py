@@ -29,6 +29,14 @@ class OllamaCall:
     options: dict
     stream: bool
 
+    @property
+    def loads_only(self) -> bool:
+        """Nothing to answer (no message with text, images or tool calls): as Ollama reads an
+        empty `messages` or `prompt`, a request to load the model (or, `keep_alive: 0`, to
+        unload it)."""
+        return not any(m.content or m.images or m.tool_calls
+                       for m in self.messages if m.role != "system")
+
 
 def now_text() -> str:
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
@@ -163,6 +171,17 @@ def generate_done(model: str, relayed, record, whole: bool) -> dict:
     if whole and relayed.thinking:
         done["thinking"] = relayed.thinking
     return done
+
+
+def loaded(model: str, kind: str, keep_alive) -> dict:
+    """Ollama's answer to a load (or unload) request, in chat's or generate's shape."""
+    unloading = keep_alive in (0, "0", "0s", "0m")
+    answer = {"model": model, "created_at": now_text()}
+    if kind == "chat":
+        answer["message"] = {"role": "assistant", "content": ""}
+    else:
+        answer["response"] = ""
+    return {**answer, "done_reason": "unload" if unloading else "load", "done": True}
 
 
 def error_body(message: str) -> dict:

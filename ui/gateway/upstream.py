@@ -44,6 +44,20 @@ def listed(urls: Iterable[str], path: str) -> dict[str, list[dict]]:
     return found
 
 
+def load(url: str, model_name: str, keep_alive=None, timeout: float = 120.0) -> bool:
+    """Ask the server to load the model (a chat with no messages, as Ollama's API documents),
+    or unload it (`keep_alive` 0)."""
+    import httpx
+
+    body = {"model": model_name, "messages": [], "stream": False,
+            **({"keep_alive": keep_alive} if keep_alive is not None else {})}
+    try:
+        with httpx.Client(timeout=timeout, trust_env=False) as client:
+            return client.post(url + "/api/chat", json=body).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def shown(url: str, model_name: str) -> dict | None:
     """`POST {url}/api/show` for one model, or None when the server did not answer with it."""
     answer = _get_json(url, "/api/show", {"model": model_name})

@@ -57,6 +57,9 @@ async def _answer(request: Request, read: Callable, chunk: Callable, done: Calla
     try:
         call = read(await _body(request))
         target = await run_in_threadpool(_target, app, call.model)
+        if call.loads_only:
+            return await _load(app, target, call, "chat" if read is ollama_shapes.chat_call
+                               else "generate")
         wanted = RelayRequest(target, call.messages, call.tools, call.options)
         answer = await run_in_threadpool(GatewayAnswer, request.app, wanted)
         if not call.stream:
@@ -67,6 +70,26 @@ async def _answer(request: Request, read: Callable, chunk: Callable, done: Calla
         return _failure(exc, call.model if call is not None else "")
     return StreamingResponse(_lines(answer, target.name, chunk, done), media_type=NDJSON,
                              headers=answer.headers())
+
+
+async def _load(app, target: Target, call, kind: str):
+    """An empty chat or generate: load (or unload) the model on the host the route picks now, as
+    Ollama does for itself; nothing is generated or logged."""
+    route = await run_in_threadpool(app.router.route, target.request_type, None,
+                                    target.model_key)
+    if route.model is None:
+        return JSONResponse(ollama_shapes.error_body(route.notice or "no model answers"),
+                            status_code=503)
+    keep_alive = call.options.get("keep_alive")
+    done = await run_in_threadpool(upstream.load, route.model.url, route.model.model_name,
+                                   keep_alive, float(route.model.timeout))
+    if not done:
+        return JSONResponse(ollama_shapes.error_body(
+            f"{route.model.model_name} could not be loaded at {route.model.host}"), status_code=502)
+    body = ollama_shapes.loaded(target.name, kind, keep_alive)
+    if call.stream:
+        return StreamingResponse(iter([_line(body)]), media_type=NDJSON)
+    return JSONResponse(body)
 
 
 def _lines(answer: GatewayAnswer, name: str, chunk: Callable, done: Callable) -> Iterator[str]:
