@@ -124,7 +124,8 @@ function modelRow(model) {
   row.append(
     el("td", { class: "mark", text: model.is_active ? "●" : "", title: model.is_active ? "active" : "" }),
     el("td", { text: model.model_name }),
-    el("td", { text: model.url }),
+    // host:port (and a proxy's path) as the terminal shows it; the whole URL on hover
+    el("td", { class: "server", text: model.url.replace(/^https?:\/\//, ""), title: model.url }),
     el("td", {}, availability(model)),
     el("td", { class: "actions" },
       model.is_active ? null : el("button", { type: "button", text: "Use", "data-action": "use",
