@@ -41,6 +41,8 @@ LOADED_MS = 100.0  # an answer whose load_duration reached this loaded the model
 NEAR = 1.15  # candidates within 15% of the best score are equally good
 STICKY = 1.5  # a session keeps its host while within 1.5× the best score
 EXPLORE = 0.1  # share of picks that go to a host with no recent sample, when there is one
+EXPLORE_WITHIN = 3.0  # ...if its predicted TTFT (a load included) is at most 3× the best's
+FORGET_S = 300.0  # a sample older than this says nothing more: the host is scored as unsampled
 COOL_FIRST = 5.0  # seconds of the first cooldown after a refused or timed-out request
 COOL_MOST = 300.0  # the longest cooldown (doubling from COOL_FIRST)
 BUSY_FOR = 2.0  # seconds a host that answered 503 "server busy" is passed over
@@ -67,21 +69,37 @@ class Candidate:
         return (self.ttft_ms is not None and self.sampled_at is not None
                 and now - self.sampled_at <= STALE_S)
 
+    def known_ttft(self, now: float | None) -> float | None:
+        """Its TTFT, unless its last sample is older than FORGET_S (then: as if never sampled)."""
+        if (self.ttft_ms is not None and now is not None and self.sampled_at is not None
+                and now - self.sampled_at > FORGET_S):
+            return None
+        return self.ttft_ms
+
     def usable(self, now: float) -> bool:
         return not ((self.cooling_until or 0) > now or (self.busy_until or 0) > now)
 
 
-def score(candidate: Candidate, prior_ms: float = UNKNOWN_TTFT_MS) -> float:
-    """Predicted time to first token in ms (lower is better)."""
-    warm = candidate.ttft_ms if candidate.ttft_ms is not None else prior_ms
+def score(candidate: Candidate, prior_ms: float = UNKNOWN_TTFT_MS,
+          now: float | None = None) -> float:
+    """Predicted time to first token in ms (lower is better); the load counts for a host never
+    sampled as for any other."""
+    known = candidate.known_ttft(now)
+    warm = known if known is not None else prior_ms
     queued = warm * (1 + candidate.in_flight / max(1, candidate.parallel))
     return queued + (candidate.load_ms if candidate.loaded is False else 0.0)
 
 
-def prior(candidates: Sequence[Candidate]) -> float:
+def prior(candidates: Sequence[Candidate], now: float | None = None) -> float:
     """The TTFT assumed for a host never sampled: the best of the sampled ones."""
-    known = [c.ttft_ms for c in candidates if c.ttft_ms is not None]
+    known = [t for t in (c.known_ttft(now) for c in candidates) if t is not None]
     return min(known) if known else UNKNOWN_TTFT_MS
+
+
+def scores(candidates: Sequence[Candidate], now: float | None = None) -> dict[str, float]:
+    """Every candidate's `score`, with the prior of this set of hosts."""
+    guess = prior(candidates, now)
+    return {c.key: score(c, guess, now) for c in candidates}
 
 
 def pick(candidates: Sequence[Candidate], now: float, rng: random.Random | None = None,
@@ -94,10 +112,9 @@ def pick(candidates: Sequence[Candidate], now: float, rng: random.Random | None 
     usable = [c for c in candidates if c.usable(now)]
     if not usable:  # every host cooling or busy: the one free soonest is still tried
         return sorted(candidates, key=lambda c: max(c.cooling_until or 0, c.busy_until or 0))
-    guess = prior(candidates)
-    scores = {c.key: score(c, guess) for c in usable}
-    ranked = sorted(usable, key=lambda c: scores[c.key])
-    chosen = _choose(ranked, scores, rng, previous, now)
+    scored = scores(candidates, now)
+    ranked = sorted(usable, key=lambda c: scored[c.key])
+    chosen = _choose(ranked, scored, rng, previous, now)
     rest = [c for c in ranked if c.key != chosen.key]
     resting = [c for c in candidates if not c.usable(now)]
     return [chosen, *rest, *resting]
@@ -110,9 +127,17 @@ def _choose(ranked: list[Candidate], scores: dict, rng: random.Random, previous:
     if sticky is not None and scores[sticky.key] <= best * STICKY:
         return sticky
     unsampled = [c for c in ranked if not c.recent(now)]
-    if unsampled and len(unsampled) < len(ranked) and rng.random() < EXPLORE:
-        return rng.choice(unsampled)
+    # the request that explores pays for it: never a load (that host gets the model when its
+    # score, the load included, is the best), never a host predicted far slower (a burst
+    # would send requests there while the others have free slots)
+    cheap = [c for c in unsampled
+             if c.loaded is not False and scores[c.key] <= best * EXPLORE_WITHIN]
+    if cheap and len(unsampled) < len(ranked) and rng.random() < EXPLORE:
+        return rng.choice(cheap)
     near = [c for c in ranked if scores[c.key] <= best * NEAR]
+    # at equal predicted cost a host that answered lately beats one never (or long not) seen:
+    # the unknown one gets its requests by exploration, or when it is clearly the soonest
+    near = [c for c in near if c.known_ttft(now) is not None] or near
     return near[0] if len(near) == 1 else rng.choice(near)
 
 
