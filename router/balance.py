@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 HALF_LIFE = 30.0  # seconds for a TTFT sample to lose half its weight
@@ -139,6 +139,29 @@ def _choose(ranked: list[Candidate], scores: dict, rng: random.Random, previous:
     # the unknown one gets its requests by exploration, or when it is clearly the soonest
     near = [c for c in near if c.known_ttft(now) is not None] or near
     return near[0] if len(near) == 1 else rng.choice(near)
+
+
+def crowded(count: int, seen: int | None, parallel: int) -> bool:
+    """Whether the lease just taken (`count` in flight there, this request included) shows that
+    others picked the same host since this pick read its count (`seen`): in a burst, picks made
+    in the same milliseconds read the same counts. When the pick's count is not known: more
+    in flight than the host has slots."""
+    if seen is None:
+        return count > parallel
+    return count > seen + 1
+
+
+def reconsider(ours: Candidate, others: Sequence[Candidate], now: float) -> Candidate | None:
+    """The host to move a request to once its lease is counted, or None to stay. `ours`: its
+    host with the real count (this request included); `others`: the model's other hosts as
+    read now. The request moves where its predicted first token, counting it there, is
+    clearly (NEAR) sooner."""
+    moved = [replace(c, in_flight=c.in_flight + 1) for c in others if c.usable(now)]
+    if not moved:
+        return None
+    scored = scores([ours, *moved], now)
+    best = min(moved, key=lambda c: scored[c.key])
+    return best if scored[best.key] * NEAR < scored[ours.key] else None
 
 
 def decayed(average: float | None, weight: float, at: float | None, sample: float,

@@ -129,15 +129,20 @@ class Router:
         background.start(probe, name="probe-later")
 
     def recheck(self, model, lease, avoid: frozenset = frozenset()):
-        """Another host of `model` when the lease just taken shows it oversubscribed (several
-        processes picked it at once: router/fleet.py `Balancer.recheck`); None to keep it."""
-        if not isinstance(model, ModelConfig) or lease is None or lease.count <= model.parallel:
+        """Another host of `model` when the lease just taken shows others picked it since this
+        request's pick read its count (several processes picking at once: router/fleet.py
+        `Balancer.recheck`); None to keep it."""
+        if not isinstance(model, ModelConfig) or lease is None:
             return None
         try:
-            snapshot = self.snapshot()
-            hosts = [m for m in snapshot.first_hosts(model)
-                     if m.model_id not in avoid and self.known(m).is_available]
-            return self.balancer.recheck(model, lease, hosts)
+            if not self.balancer.crowded(model, lease):
+                return None
+            _, hosts = self.balancer.last_pick(model)  # the hosts this request was picked among
+            if hosts is None:
+                hosts = [m for m in self.snapshot().first_hosts(model)
+                         if self.known(m).is_available]
+            return self.balancer.recheck(model, lease,
+                                         [m for m in hosts if m.model_id not in avoid])
         except Exception:  # noqa: BLE001 - balancing never breaks a request
             return None
 
