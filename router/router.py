@@ -71,13 +71,35 @@ class Router:
         snapshot = self.snapshot(request_type, pinned_model_id, model_id)
         if avoid:
             snapshot = replace(snapshot, avoid=frozenset(avoid))
+        availability = self.checker.check
         if balanced:
             snapshot = self._balanced(request_type, snapshot, session_id)
+            availability = self._known_for(frozenset(snapshot.order))
         if needs:
             from router.requirements import choose_capable
 
-            return choose_capable(request_type, snapshot, self.checker.check, self.has, needs)
-        return choose(request_type, snapshot, self.checker.check)
+            return choose_capable(request_type, snapshot, availability, self.has, needs)
+        return choose(request_type, snapshot, availability)
+
+    def _known_for(self, balanced: frozenset):
+        """Availability for a balanced request: the hosts the balancer ordered were chosen
+        among those known available (probe cache, else the registry's stored availability), so
+        they are not probed again on the request path; one whose cache ran out is re-probed in
+        the background. A host that went down since fails at once and the request moves to
+        another host of the model (failover). Everything else is checked as usual."""
+        if not balanced:
+            return self.checker.check
+
+        def availability(model) -> ProbeResult:
+            if not isinstance(model, ModelConfig) or model.model_id not in balanced:
+                return self.checker.check(model)
+            cached = self.checker.cached(model)
+            if cached is not None:
+                return cached
+            self._probe_later(model)
+            return self.known(model)
+
+        return availability
 
     def has(self, model, capability: str) -> bool:
         """Whether `model` has the capability (the user's override applied); the tinyllama
