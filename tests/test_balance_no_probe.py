@@ -30,7 +30,7 @@ def test_a_balanced_route_uses_the_stored_availability_and_probes_in_the_backgro
     assert route.model.model_id in {e.model_id for e in entries}
     assert route.via == "active" and route.notice is None
     background.wait_for_all()  # the background probes have found them down since
-    assert router.checker.cached(entries[0]).is_available is False
+    assert router.checker.cached(route.model).is_available is False
     unbalanced = router.route("general")  # status and listings still probe
     assert unbalanced.via == "fallback"
 
