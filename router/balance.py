@@ -151,17 +151,33 @@ def crowded(count: int, seen: int | None, parallel: int) -> bool:
     return count > seen + 1
 
 
-def reconsider(ours: Candidate, others: Sequence[Candidate], now: float) -> Candidate | None:
+def reconsider(ours: Candidate, others: Sequence[Candidate], now: float,
+               seen: int | None = None) -> Candidate | None:
     """The host to move a request to once its lease is counted, or None to stay. `ours`: its
-    host with the real count (this request included); `others`: the model's other hosts as
-    read now. The request moves where its predicted first token, counting it there, is
-    clearly (NEAR) sooner."""
-    moved = [replace(c, in_flight=c.in_flight + 1) for c in others if c.usable(now)]
-    if not moved:
+    host with the real count (this request included: its place in the crowd); `others`: the
+    model's other hosts as read now; `seen`: the count the pick read there.
+
+    The requests that took `ours` since the pick (places `seen` + 1 to this one) all read the
+    same other hosts at about the same moment; were each to compare only its own count, all
+    but the first would move to the same other host and herd there in turn. So each replays
+    the crowd in order, every place going where its first token is predicted soonest (clearly,
+    by NEAR, to leave `ours`), and goes where its own place went: the crowd splits as one
+    dispatcher would split it."""
+    usable = [c for c in others if c.usable(now)]
+    if not usable:
         return None
-    scored = scores([ours, *moved], now)
-    best = min(moved, key=lambda c: scored[c.key])
-    return best if scored[best.key] * NEAR < scored[ours.key] else None
+    first = ours.in_flight - 1 if seen is None else min(seen, ours.in_flight - 1)
+    counts = {c.key: c.in_flight for c in usable}
+    counts[ours.key] = first
+    target = ours
+    for _ in range(first, ours.in_flight):  # each place in the crowd, this request's last
+        here = replace(ours, in_flight=counts[ours.key] + 1)
+        moved = [replace(c, in_flight=counts[c.key] + 1) for c in usable]
+        scored = scores([here, *moved], now)
+        best = min(moved, key=lambda c: scored[c.key])
+        target = best if scored[best.key] * NEAR < scored[here.key] else ours
+        counts[target.key] += 1
+    return None if target is ours else next(c for c in usable if c.key == target.key)
 
 
 def decayed(average: float | None, weight: float, at: float | None, sample: float,

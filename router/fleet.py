@@ -101,7 +101,8 @@ class Balancer:
         ours = next((c for c in found if c.key == model.model_id), None)
         if ours is None:
             return None
-        best = balance.reconsider(ours, [c for c in found if c.key != model.model_id], now)
+        seen, _ = self.last_pick(model)
+        best = balance.reconsider(ours, [c for c in found if c.key != model.model_id], now, seen)
         return None if best is None else best.entry
 
     def renew(self, lease) -> None:

@@ -59,3 +59,16 @@ def test_the_balancer_moves_a_request_whose_host_was_picked_by_another_meanwhile
     # a thread that picked nothing just now keeps the old rule: over the slots only
     fresh = Balancer(real_registry, rng=random.Random(3), state=state)
     assert fresh.recheck(chosen, mine, entries) is None
+
+
+def test_a_crowd_that_picked_the_same_host_splits_instead_of_herding_again():
+    """Eight requests picked a (the pick saw it idle), b has its own two: each of the eight
+    finds its place in the crowd from its lease and reads b at the same moment. Comparing its
+    own count only, places 4 to 8 would all move (b: 7); replaying the crowd, two do (6/4)."""
+    def place(k):
+        moved = reconsider(host("a", in_flight=k, parallel=2), [host("b", in_flight=2, parallel=2)],
+                           NOW, seen=0)
+        return "a" if moved is None else moved.key
+
+    places = [place(k) for k in range(1, 9)]
+    assert places.count("b") == 2 and places.count("a") == 6
