@@ -141,6 +141,19 @@ def _choose(ranked: list[Candidate], scores: dict, rng: random.Random, previous:
     return near[0] if len(near) == 1 else rng.choice(near)
 
 
+def lease_terms(candidates: Sequence[Candidate], now: float) -> list[tuple]:
+    """Per candidate, what `score` needs besides the in-flight count, for the lease script
+    that picks among them with the counts of the very moment (registry/fleet_state.py
+    `take_soonest`): (warm TTFT ms, parallel, load ms, usable)."""
+    guess = prior(candidates, now)
+    terms = []
+    for c in candidates:
+        known = c.known_ttft(now)
+        terms.append((known if known is not None else guess, max(1, c.parallel),
+                      c.load_ms if c.loaded is False else 0.0, c.usable(now)))
+    return terms
+
+
 def crowded(count: int, seen: int | None, parallel: int) -> bool:
     """Whether the lease just taken (`count` in flight there, this request included) shows that
     others picked the same host since this pick read its count (`seen`): in a burst, picks made

@@ -57,7 +57,7 @@ class Balancer:
             return ()
         found = candidates(hosts, view, self.clock())
         chosen = balance.pick(found, self.clock(), self.rng, view.previous)
-        self._last.pick = (self.clock(), {c.key: c.in_flight for c in found}, hosts)
+        self._last.pick = (self.clock(), {c.key: c.in_flight for c in found}, hosts, found)
         return tuple(c.key for c in chosen)
 
     def last_pick(self, model: ModelConfig) -> tuple[int | None, list[ModelConfig] | None]:
@@ -69,6 +69,26 @@ class Balancer:
         return last[1][model.model_id], last[2]
 
     # --- around one attempt ------------------------------------------------------------------
+
+    def take_soonest(self, model: ModelConfig, avoid: frozenset = frozenset()):
+        """Pick and lease in one step, right after this thread's pick of `model`: the lease
+        goes to `model` unless, with everyone's leases counted at that very moment, another of
+        the hosts it was picked among is clearly sooner (registry/fleet_state.py
+        `take_soonest`). (the entry leased, its lease), or None (no fresh pick, or no Redis)."""
+        last = getattr(self._last, "pick", None)
+        if last is None or self.clock() - last[0] > PICK_FRESH or model.model_id not in last[1]:
+            return None
+        found = [c for c in last[3] if c.key not in avoid or c.key == model.model_id]
+        ordered = sorted(found, key=lambda c: c.key != model.model_id)  # the pick first
+        if len(ordered) < 2:
+            return None
+        terms = balance.lease_terms(ordered, self.clock())
+        got = self.state.take_soonest([c.key for c in ordered], terms,
+                                      model.timeout + LEASE_MARGIN, balance.NEAR)
+        if got is None:
+            return None
+        index, lease = got
+        return ordered[index].entry, lease
 
     def take(self, model):
         """A lease on a slot of `model` (registered entries only), for its token deadline."""

@@ -150,6 +150,17 @@ class Router:
 
         background.start(probe, name="probe-later")
 
+    def take_soonest(self, model, avoid: frozenset = frozenset()):
+        """(the entry, its lease): the request's host picked and leased in one step with the
+        counts of that moment (router/fleet.py `Balancer.take_soonest`); None to take a plain
+        lease on `model` (not balanced, or no Redis)."""
+        if not isinstance(model, ModelConfig):
+            return None
+        try:
+            return self.balancer.take_soonest(model, avoid)
+        except Exception:  # noqa: BLE001 - balancing never breaks a request
+            return None
+
     def recheck(self, model, lease, avoid: frozenset = frozenset()):
         """Another host of `model` when the lease just taken shows others picked it since this
         request's pick read its count (several processes picking at once: router/fleet.py
