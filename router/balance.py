@@ -154,6 +154,18 @@ def lease_terms(candidates: Sequence[Candidate], now: float) -> list[tuple]:
     return terms
 
 
+def margin(ordered: Sequence[Candidate], now: float) -> float:
+    """How much sooner another host must be, at lease time, to take the request from the pick
+    (`ordered[0]`): NEAR, times what the pick itself accepted over the best of the others (a
+    session's host within STICKY, an explored host within EXPLORE_WITHIN), so the lease undoes
+    only what others did since the pick, never the pick's own reasons."""
+    scored = scores(ordered, now)
+    others = [scored[c.key] for c in ordered[1:] if c.usable(now)]
+    if not others or min(others) <= 0:
+        return NEAR
+    return NEAR * max(1.0, scored[ordered[0].key] / min(others))
+
+
 def crowded(count: int, seen: int | None, parallel: int) -> bool:
     """Whether the lease just taken (`count` in flight there, this request included) shows that
     others picked the same host since this pick read its count (`seen`): in a burst, picks made

@@ -82,9 +82,10 @@ class Balancer:
         ordered = sorted(found, key=lambda c: c.key != model.model_id)  # the pick first
         if len(ordered) < 2:
             return None
-        terms = balance.lease_terms(ordered, self.clock())
+        now = self.clock()
+        terms = balance.lease_terms(ordered, now)
         got = self.state.take_soonest([c.key for c in ordered], terms,
-                                      model.timeout + LEASE_MARGIN, balance.NEAR)
+                                      model.timeout + LEASE_MARGIN, balance.margin(ordered, now))
         if got is None:
             return None
         index, lease = got

@@ -49,3 +49,14 @@ def test_picks_made_on_the_same_counts_split_instead_of_herding(real_registry):
         entry, lease = balancer.take_soonest(by_id[first])
         leased[entry.model_id] += 1
     assert sorted(leased.values()) == [3, 3]
+
+
+def test_the_lease_keeps_what_the_pick_chose_on_purpose():
+    from router.balance import margin
+
+    fast = Candidate("a", ttft_ms=300.0, sampled_at=NOW - 1)
+    explored = Candidate("c", ttft_ms=800.0, sampled_at=NOW - 60)  # no recent sample
+    assert margin([fast, explored], NOW) == NEAR  # an ordinary pick: moved only if clearly sooner
+    assert abs(margin([explored, fast], NOW) - NEAR * 800 / 300) < 1e-9  # exploration stands
+    idle = Candidate("b", ttft_ms=300.0, sampled_at=NOW - 1, cooling_until=NOW + 5)
+    assert margin([fast, idle], NOW) == NEAR  # no usable other: nothing to compare
