@@ -14,7 +14,9 @@ slot as every registry key). Keys (docs/ARCHITECTURE.md, "Redis keys"), `{id}` a
     fleet:balance:{type}     string      "on" | "off": `ai-cli model TYPE balance on|off`
     fleet:session:{session}  string      the entry that gave the session's last answer (1 h)
 
-A lease is taken when a host is picked and released when the attempt ends; a stream renews it
+A lease is taken when a host is picked (`take_soonest`: one server-side script that counts every
+candidate's leases and leases the pick unless another is clearly sooner at that moment, so picks
+of several processes at once are placed one after the other) and released when the attempt ends; a stream renews it
 as its tokens come; an expired member counts for nothing (members past their score are dropped
 whenever the count is read), so a process killed mid-request leaves no count stuck.
 
