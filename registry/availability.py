@@ -97,6 +97,7 @@ class AvailabilityChecker:
         self.clock = clock
         self._results: dict[tuple[str, str], tuple[float, ProbeResult]] = {}
         self._shown: dict[tuple, ShowFacts] = {}  # (url, name, digest): a new pull, a new read
+        self._showing: set[tuple] = set()  # (url, name) read in the background now
         # A server's answer serves every model on it: a hung server costs one probe timeout for
         # all its models, not one each as the fallback chain walks them.
         self._servers: dict[str, tuple[float, _TagsAnswer]] = {}
@@ -229,6 +230,32 @@ class AvailabilityChecker:
         with self._lock:
             if key in self._shown:
                 return self._shown[key]
+            twin = _twin(self._shown, key)
+        if twin is not None:  # the same model read on another host: its facts are these
+            self._show_later(model)
+            return twin
+        return self._read_show(model, key)
+
+    def _show_later(self, model) -> None:
+        """Read the model's own `/api/show` in the background (once at a time per host)."""
+        key = model_key(model)
+        with self._lock:
+            if key in self._showing:
+                return
+            self._showing.add(key)
+
+        def read() -> None:
+            try:
+                self._read_show(model, (*key, self.digest(model)))
+            finally:
+                with self._lock:
+                    self._showing.discard(key)
+
+        from registry import background
+
+        background.start(read, name="show-later")
+
+    def _read_show(self, model, key: tuple) -> ShowFacts | None:
         try:
             response = self._client().post(key[0] + "/api/show", json={"model": model.model_name})
             facts = show_facts(response.json()) if response.status_code == 200 else None
@@ -389,3 +416,15 @@ def is_refused(exc: BaseException | None) -> bool:
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return False
+
+
+def _twin(shown: dict, key: tuple) -> ShowFacts | None:
+    """The `/api/show` facts already read for the same model on another host: the same name,
+    and the same digest where both are known (a replica: the same weights, the same window and
+    capabilities). None when there is none."""
+    url, name, digest = key
+    for (other_url, other_name, other_digest), facts in shown.items():
+        if (other_url != url and other_name == name
+                and (digest is None or other_digest is None or digest == other_digest)):
+            return facts
+    return None

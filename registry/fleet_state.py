@@ -14,7 +14,9 @@ slot as every registry key). Keys (docs/ARCHITECTURE.md, "Redis keys"), `{id}` a
     fleet:balance:{type}     string      "on" | "off": `ai-cli model TYPE balance on|off`
     fleet:session:{session}  string      the entry that gave the session's last answer (1 h)
 
-A lease is taken when a host is picked and released when the attempt ends; a stream renews it
+A lease is taken when a host is picked (`take_soonest`: one server-side script that counts every
+candidate's leases and leases the pick unless another is clearly sooner at that moment, so picks
+of several processes at once are placed one after the other) and released when the attempt ends; a stream renews it
 as its tokens come; an expired member counts for nothing (members past their score are dropped
 whenever the count is read), so a process killed mid-request leaves no count stuck.
 
@@ -198,6 +200,27 @@ class FleetState:
             return None
         return lease
 
+    def take_soonest(self, model_ids: list[str], terms: list[tuple], seconds: float,
+                     near: float) -> tuple[int, Lease] | None:
+        """Pick and lease in one step: a lease on the first entry of `model_ids` (the pick),
+        unless, with the counts as they are at this very moment, another is predicted clearly
+        (`near`) sooner: then on that one. `terms` per entry: (warm TTFT ms, parallel, load ms,
+        usable 0|1), the pick's view (router/balance.py `lease_terms`). One server-side script,
+        so picks from every process are placed one after the other, never on the same stale
+        counts; its keys share the prefix's hash tag (one slot on a Redis Cluster). Returns
+        (the index leased, the lease), or None when Redis could not run it."""
+        lease = Lease(model_ids[0], uuid.uuid4().hex, seconds, self.clock())
+        args = [f"{lease.renewed:.3f}", f"{seconds:g}", lease.lease_id, f"{near:g}"]
+        for warm, parallel, load, usable in terms:
+            args += [f"{warm:.3f}", str(max(1, int(parallel))), f"{load:.3f}", "1" if usable else "0"]
+        try:
+            index, count = self._redis().eval(_TAKE_SOONEST, len(model_ids),
+                                              *[self.leases_key(i) for i in model_ids], *args)
+        except Exception:  # noqa: BLE001 - the caller takes a plain lease instead
+            return None
+        lease.model_id, lease.count = model_ids[int(index)], int(count)
+        return int(index), lease
+
     def renew(self, lease: Lease | None) -> None:
         """Push the lease's expiry on, at most every third of its length (one write then)."""
         if lease is None:
@@ -334,6 +357,27 @@ class FleetState:
         finally:
             with self._lock:
                 self._refreshing.discard(url)
+
+
+# KEYS: the leases of each entry, the pick first. ARGV: now, seconds, lease id, near, then per
+# entry warm, parallel, load, usable. Score as router/balance.py's: warm × (1 + in flight /
+# parallel) + load, in flight counted now; the pick stays unless another is clearly sooner.
+_TAKE_SOONEST = """
+local now, secs, id, near = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local chosen, first, best = 1, nil, nil
+for i = 1, #KEYS do
+  local at = 4 + (i - 1) * 4
+  local busy = redis.call('ZCOUNT', KEYS[i], '(' .. ARGV[1], '+inf')
+  local score = tonumber(ARGV[at + 1]) * (1 + busy / tonumber(ARGV[at + 2])) + tonumber(ARGV[at + 3])
+  if i == 1 then
+    first, best = score, score
+  elseif ARGV[at + 4] == '1' and score * near < first and score < best then
+    chosen, best = i, score
+  end
+end
+redis.call('ZADD', KEYS[chosen], now + secs, id)
+return {chosen - 1, redis.call('ZCOUNT', KEYS[chosen], '(' .. ARGV[1], '+inf')}
+"""
 
 
 def fetch_loaded_models(url: str, timeout: float = 2.0) -> list[str] | None:

@@ -19,7 +19,9 @@ Per request, each candidate host gets a predicted time to first token:
 best alone when no other is that close: "power of two choices" would send a third of the
 requests to a host predicted far slower, and herding is already checked by the in-flight term,
 counted at pick time); a host without a sample in the last `STALE_S` (30) seconds
-gets an `EXPLORE` share so a host that recovered wins traffic back; a session stays on the host
+gets an `EXPLORE` share so a host that recovered wins traffic back, only where that costs little
+(no model load there, predicted within `EXPLORE_WITHIN` (3×) of the best), and a host seen lately
+wins a tie against one never (or, past `FORGET_S`, long not) seen; a session stays on the host
 of its previous answer while that host is usable and within `STICKY` (1.5×) of the best (its
 cache of the conversation is then reused). Hosts cooling down (refused or timed out lately) or
 busy (answered 503 "server busy") are left out, unless no host is left: the last one is always
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 HALF_LIFE = 30.0  # seconds for a TTFT sample to lose half its weight
@@ -41,6 +43,8 @@ LOADED_MS = 100.0  # an answer whose load_duration reached this loaded the model
 NEAR = 1.15  # candidates within 15% of the best score are equally good
 STICKY = 1.5  # a session keeps its host while within 1.5× the best score
 EXPLORE = 0.1  # share of picks that go to a host with no recent sample, when there is one
+EXPLORE_WITHIN = 3.0  # ...if its predicted TTFT (a load included) is at most 3× the best's
+FORGET_S = 300.0  # a sample older than this says nothing more: the host is scored as unsampled
 COOL_FIRST = 5.0  # seconds of the first cooldown after a refused or timed-out request
 COOL_MOST = 300.0  # the longest cooldown (doubling from COOL_FIRST)
 BUSY_FOR = 2.0  # seconds a host that answered 503 "server busy" is passed over
@@ -67,21 +71,37 @@ class Candidate:
         return (self.ttft_ms is not None and self.sampled_at is not None
                 and now - self.sampled_at <= STALE_S)
 
+    def known_ttft(self, now: float | None) -> float | None:
+        """Its TTFT, unless its last sample is older than FORGET_S (then: as if never sampled)."""
+        if (self.ttft_ms is not None and now is not None and self.sampled_at is not None
+                and now - self.sampled_at > FORGET_S):
+            return None
+        return self.ttft_ms
+
     def usable(self, now: float) -> bool:
         return not ((self.cooling_until or 0) > now or (self.busy_until or 0) > now)
 
 
-def score(candidate: Candidate, prior_ms: float = UNKNOWN_TTFT_MS) -> float:
-    """Predicted time to first token in ms (lower is better)."""
-    warm = candidate.ttft_ms if candidate.ttft_ms is not None else prior_ms
+def score(candidate: Candidate, prior_ms: float = UNKNOWN_TTFT_MS,
+          now: float | None = None) -> float:
+    """Predicted time to first token in ms (lower is better); the load counts for a host never
+    sampled as for any other."""
+    known = candidate.known_ttft(now)
+    warm = known if known is not None else prior_ms
     queued = warm * (1 + candidate.in_flight / max(1, candidate.parallel))
     return queued + (candidate.load_ms if candidate.loaded is False else 0.0)
 
 
-def prior(candidates: Sequence[Candidate]) -> float:
+def prior(candidates: Sequence[Candidate], now: float | None = None) -> float:
     """The TTFT assumed for a host never sampled: the best of the sampled ones."""
-    known = [c.ttft_ms for c in candidates if c.ttft_ms is not None]
+    known = [t for t in (c.known_ttft(now) for c in candidates) if t is not None]
     return min(known) if known else UNKNOWN_TTFT_MS
+
+
+def scores(candidates: Sequence[Candidate], now: float | None = None) -> dict[str, float]:
+    """Every candidate's `score`, with the prior of this set of hosts."""
+    guess = prior(candidates, now)
+    return {c.key: score(c, guess, now) for c in candidates}
 
 
 def pick(candidates: Sequence[Candidate], now: float, rng: random.Random | None = None,
@@ -94,10 +114,9 @@ def pick(candidates: Sequence[Candidate], now: float, rng: random.Random | None 
     usable = [c for c in candidates if c.usable(now)]
     if not usable:  # every host cooling or busy: the one free soonest is still tried
         return sorted(candidates, key=lambda c: max(c.cooling_until or 0, c.busy_until or 0))
-    guess = prior(candidates)
-    scores = {c.key: score(c, guess) for c in usable}
-    ranked = sorted(usable, key=lambda c: scores[c.key])
-    chosen = _choose(ranked, scores, rng, previous, now)
+    scored = scores(candidates, now)
+    ranked = sorted(usable, key=lambda c: scored[c.key])
+    chosen = _choose(ranked, scored, rng, previous, now)
     rest = [c for c in ranked if c.key != chosen.key]
     resting = [c for c in candidates if not c.usable(now)]
     return [chosen, *rest, *resting]
@@ -110,10 +129,82 @@ def _choose(ranked: list[Candidate], scores: dict, rng: random.Random, previous:
     if sticky is not None and scores[sticky.key] <= best * STICKY:
         return sticky
     unsampled = [c for c in ranked if not c.recent(now)]
-    if unsampled and len(unsampled) < len(ranked) and rng.random() < EXPLORE:
-        return rng.choice(unsampled)
+    # the request that explores pays for it: never a load (that host gets the model when its
+    # score, the load included, is the best), never a host predicted far slower (a burst
+    # would send requests there while the others have free slots)
+    cheap = [c for c in unsampled
+             if c.loaded is not False and scores[c.key] <= best * EXPLORE_WITHIN]
+    if cheap and len(unsampled) < len(ranked) and rng.random() < EXPLORE:
+        return rng.choice(cheap)
     near = [c for c in ranked if scores[c.key] <= best * NEAR]
+    # at equal predicted cost a host that answered lately beats one never (or long not) seen:
+    # the unknown one gets its requests by exploration, or when it is clearly the soonest
+    near = [c for c in near if c.known_ttft(now) is not None] or near
     return near[0] if len(near) == 1 else rng.choice(near)
+
+
+def lease_terms(candidates: Sequence[Candidate], now: float) -> list[tuple]:
+    """Per candidate, what `score` needs besides the in-flight count, for the lease script
+    that picks among them with the counts of the very moment (registry/fleet_state.py
+    `take_soonest`): (warm TTFT ms, parallel, load ms, usable)."""
+    guess = prior(candidates, now)
+    terms = []
+    for c in candidates:
+        known = c.known_ttft(now)
+        terms.append((known if known is not None else guess, max(1, c.parallel),
+                      c.load_ms if c.loaded is False else 0.0, c.usable(now)))
+    return terms
+
+
+def margin(ordered: Sequence[Candidate], now: float) -> float:
+    """How much sooner another host must be, at lease time, to take the request from the pick
+    (`ordered[0]`): NEAR, times what the pick itself accepted over the best of the others (a
+    session's host within STICKY, an explored host within EXPLORE_WITHIN), so the lease undoes
+    only what others did since the pick, never the pick's own reasons."""
+    scored = scores(ordered, now)
+    others = [scored[c.key] for c in ordered[1:] if c.usable(now)]
+    if not others or min(others) <= 0:
+        return NEAR
+    return NEAR * max(1.0, scored[ordered[0].key] / min(others))
+
+
+def crowded(count: int, seen: int | None, parallel: int) -> bool:
+    """Whether the lease just taken (`count` in flight there, this request included) shows that
+    others picked the same host since this pick read its count (`seen`): in a burst, picks made
+    in the same milliseconds read the same counts. When the pick's count is not known: more
+    in flight than the host has slots."""
+    if seen is None:
+        return count > parallel
+    return count > seen + 1
+
+
+def reconsider(ours: Candidate, others: Sequence[Candidate], now: float,
+               seen: int | None = None) -> Candidate | None:
+    """The host to move a request to once its lease is counted, or None to stay. `ours`: its
+    host with the real count (this request included: its place in the crowd); `others`: the
+    model's other hosts as read now; `seen`: the count the pick read there.
+
+    The requests that took `ours` since the pick (places `seen` + 1 to this one) all read the
+    same other hosts at about the same moment; were each to compare only its own count, all
+    but the first would move to the same other host and herd there in turn. So each replays
+    the crowd in order, every place going where its first token is predicted soonest (clearly,
+    by NEAR, to leave `ours`), and goes where its own place went: the crowd splits as one
+    dispatcher would split it."""
+    usable = [c for c in others if c.usable(now)]
+    if not usable:
+        return None
+    first = ours.in_flight - 1 if seen is None else min(seen, ours.in_flight - 1)
+    counts = {c.key: c.in_flight for c in usable}
+    counts[ours.key] = first
+    target = ours
+    for _ in range(first, ours.in_flight):  # each place in the crowd, this request's last
+        here = replace(ours, in_flight=counts[ours.key] + 1)
+        moved = [replace(c, in_flight=counts[c.key] + 1) for c in usable]
+        scored = scores([here, *moved], now)
+        best = min(moved, key=lambda c: scored[c.key])
+        target = best if scored[best.key] * NEAR < scored[here.key] else ours
+        counts[target.key] += 1
+    return None if target is ours else next(c for c in usable if c.key == target.key)
 
 
 def decayed(average: float | None, weight: float, at: float | None, sample: float,

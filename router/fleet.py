@@ -15,8 +15,8 @@ lease while the request runs and reports its end.
 from __future__ import annotations
 
 import random
+import threading
 import time
-from dataclasses import replace
 from typing import Callable, Iterable
 
 from registry.fleet_state import LEASE_MARGIN, FleetState, FleetView
@@ -26,6 +26,9 @@ from router import balance
 from router.balance import Candidate
 
 
+PICK_FRESH = 1.0  # seconds a thread's last pick is taken as the one its next lease follows
+
+
 class Balancer:
     def __init__(self, registry, enabled_by_default: bool = True, rng: random.Random | None = None,
                  clock: Callable[[], float] = time.time, state: FleetState | None = None):
@@ -33,6 +36,9 @@ class Balancer:
         self.enabled_by_default = enabled_by_default
         self.rng = rng or random.Random()
         self.clock = clock
+        # this thread's last pick: (when, in flight seen per entry, the hosts it chose among),
+        # so the lease taken right after it can tell whether others picked the same host since
+        self._last = threading.local()
 
     def enabled(self, model_type: str) -> bool:
         stored = self.state.balance_setting(model_type)
@@ -49,11 +55,41 @@ class Balancer:
         view = self.state.read(hosts, session_id)
         if view is None:
             return ()
-        chosen = balance.pick(candidates(hosts, view, self.clock()), self.clock(), self.rng,
-                              view.previous)
+        found = candidates(hosts, view, self.clock())
+        chosen = balance.pick(found, self.clock(), self.rng, view.previous)
+        self._last.pick = (self.clock(), {c.key: c.in_flight for c in found}, hosts, found)
         return tuple(c.key for c in chosen)
 
+    def last_pick(self, model: ModelConfig) -> tuple[int | None, list[ModelConfig] | None]:
+        """What this thread's pick of a moment ago saw of `model`'s host: (in flight there, the
+        hosts it chose among); (None, None) when it did not pick that host just now."""
+        last = getattr(self._last, "pick", None)
+        if last is None or self.clock() - last[0] > PICK_FRESH or model.model_id not in last[1]:
+            return None, None
+        return last[1][model.model_id], last[2]
+
     # --- around one attempt ------------------------------------------------------------------
+
+    def take_soonest(self, model: ModelConfig, avoid: frozenset = frozenset()):
+        """Pick and lease in one step, right after this thread's pick of `model`: the lease
+        goes to `model` unless, with everyone's leases counted at that very moment, another of
+        the hosts it was picked among is clearly sooner (registry/fleet_state.py
+        `take_soonest`). (the entry leased, its lease), or None (no fresh pick, or no Redis)."""
+        last = getattr(self._last, "pick", None)
+        if last is None or self.clock() - last[0] > PICK_FRESH or model.model_id not in last[1]:
+            return None
+        found = [c for c in last[3] if c.key not in avoid or c.key == model.model_id]
+        ordered = sorted(found, key=lambda c: c.key != model.model_id)  # the pick first
+        if len(ordered) < 2:
+            return None
+        now = self.clock()
+        terms = balance.lease_terms(ordered, now)
+        got = self.state.take_soonest([c.key for c in ordered], terms,
+                                      model.timeout + LEASE_MARGIN, balance.margin(ordered, now))
+        if got is None:
+            return None
+        index, lease = got
+        return ordered[index].entry, lease
 
     def take(self, model):
         """A lease on a slot of `model` (registered entries only), for its token deadline."""
@@ -61,12 +97,20 @@ class Balancer:
             return None
         return self.state.take(model.model_id, model.timeout + LEASE_MARGIN)
 
+    def crowded(self, model: ModelConfig, lease) -> bool:
+        """Whether the lease just taken on `model` shows that others picked it since this
+        thread's pick read its count (router/balance.py `crowded`)."""
+        if lease is None:
+            return False
+        seen, _ = self.last_pick(model)
+        return balance.crowded(lease.count, seen, model.parallel)
+
     def recheck(self, model: ModelConfig, lease, hosts: list[ModelConfig]) -> ModelConfig | None:
         """Another host to use instead of `model`, or None. Asked when the lease just taken
-        found more requests in flight there than it has slots: another process picked it at
-        the same moment. The host whose predicted first token is clearly sooner now (counting
-        everyone's leases, this one moved there) takes the request; else it stays."""
-        if lease is None or lease.count <= model.parallel or len(hosts) < 2:
+        found others picked the same host meanwhile (`crowded`): the host whose predicted first
+        token is clearly sooner now (counting everyone's leases, this one moved there) takes
+        the request; else it stays."""
+        if lease is None or len(hosts) < 2 or not self.crowded(model, lease):
             return None
         if not self.enabled(model.model_type):
             return None
@@ -75,17 +119,12 @@ class Balancer:
             return None
         now = self.clock()
         found = candidates(hosts, view, now)
-        guess = balance.prior(found)
         ours = next((c for c in found if c.key == model.model_id), None)
         if ours is None:
             return None
-        mine = balance.score(ours, guess)
-        others = [c for c in found if c.key != model.model_id and c.usable(now)]
-        moved = [replace(c, in_flight=c.in_flight + 1) for c in others]  # with this request
-        best = min(moved, key=lambda c: balance.score(c, guess), default=None)
-        if best is None or balance.score(best, guess) * balance.NEAR >= mine:
-            return None
-        return best.entry
+        seen, _ = self.last_pick(model)
+        best = balance.reconsider(ours, [c for c in found if c.key != model.model_id], now, seen)
+        return None if best is None else best.entry
 
     def renew(self, lease) -> None:
         self.state.renew(lease)

@@ -71,13 +71,35 @@ class Router:
         snapshot = self.snapshot(request_type, pinned_model_id, model_id)
         if avoid:
             snapshot = replace(snapshot, avoid=frozenset(avoid))
+        availability = self.checker.check
         if balanced:
             snapshot = self._balanced(request_type, snapshot, session_id)
+            availability = self._known_for(frozenset(snapshot.order))
         if needs:
             from router.requirements import choose_capable
 
-            return choose_capable(request_type, snapshot, self.checker.check, self.has, needs)
-        return choose(request_type, snapshot, self.checker.check)
+            return choose_capable(request_type, snapshot, availability, self.has, needs)
+        return choose(request_type, snapshot, availability)
+
+    def _known_for(self, balanced: frozenset):
+        """Availability for a balanced request: the hosts the balancer ordered were chosen
+        among those known available (probe cache, else the registry's stored availability), so
+        they are not probed again on the request path; one whose cache ran out is re-probed in
+        the background. A host that went down since fails at once and the request moves to
+        another host of the model (failover). Everything else is checked as usual."""
+        if not balanced:
+            return self.checker.check
+
+        def availability(model) -> ProbeResult:
+            if not isinstance(model, ModelConfig) or model.model_id not in balanced:
+                return self.checker.check(model)
+            cached = self.checker.cached(model)
+            if cached is not None:
+                return cached
+            self._probe_later(model)
+            return self.known(model)
+
+        return availability
 
     def has(self, model, capability: str) -> bool:
         """Whether `model` has the capability (the user's override applied); the tinyllama
@@ -128,16 +150,32 @@ class Router:
 
         background.start(probe, name="probe-later")
 
-    def recheck(self, model, lease, avoid: frozenset = frozenset()):
-        """Another host of `model` when the lease just taken shows it oversubscribed (several
-        processes picked it at once: router/fleet.py `Balancer.recheck`); None to keep it."""
-        if not isinstance(model, ModelConfig) or lease is None or lease.count <= model.parallel:
+    def take_soonest(self, model, avoid: frozenset = frozenset()):
+        """(the entry, its lease): the request's host picked and leased in one step with the
+        counts of that moment (router/fleet.py `Balancer.take_soonest`); None to take a plain
+        lease on `model` (not balanced, or no Redis)."""
+        if not isinstance(model, ModelConfig):
             return None
         try:
-            snapshot = self.snapshot()
-            hosts = [m for m in snapshot.first_hosts(model)
-                     if m.model_id not in avoid and self.known(m).is_available]
-            return self.balancer.recheck(model, lease, hosts)
+            return self.balancer.take_soonest(model, avoid)
+        except Exception:  # noqa: BLE001 - balancing never breaks a request
+            return None
+
+    def recheck(self, model, lease, avoid: frozenset = frozenset()):
+        """Another host of `model` when the lease just taken shows others picked it since this
+        request's pick read its count (several processes picking at once: router/fleet.py
+        `Balancer.recheck`); None to keep it."""
+        if not isinstance(model, ModelConfig) or lease is None:
+            return None
+        try:
+            if not self.balancer.crowded(model, lease):
+                return None
+            _, hosts = self.balancer.last_pick(model)  # the hosts this request was picked among
+            if hosts is None:
+                hosts = [m for m in self.snapshot().first_hosts(model)
+                         if self.known(m).is_available]
+            return self.balancer.recheck(model, lease,
+                                         [m for m in hosts if m.model_id not in avoid])
         except Exception:  # noqa: BLE001 - balancing never breaks a request
             return None
 

@@ -150,6 +150,15 @@ class RoutedStream:
         the request was balanced (not pinned, not named by its id), move to a host predicted
         clearly sooner. Returns the lease (None without Redis)."""
         balancer = self.router.balancer
+        if not (_host_pinned(self.model_id) or _entry_named(self.model_id)):
+            taken = self.router.take_soonest(self.route.model, avoid)  # pick and lease at once
+            if taken is not None:
+                chosen, lease = taken
+                if chosen.model_id != self.route.model.model_id:
+                    self.route = replace(self.route, model=chosen)
+                    if self.on_route is not None:
+                        self.on_route(self.route)
+                return lease
         lease = balancer.take(self.route.model)
         if _host_pinned(self.model_id) or _entry_named(self.model_id):
             return lease

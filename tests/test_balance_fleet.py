@@ -295,6 +295,7 @@ def test_a_host_that_came_back_wins_traffic_back(fleet, real_registry):
     a, b, c = entries
     real_registry.update_availability(b.model_id, False)
     router = make_router(real_registry, warm.fallback.url)  # a process with no probe of its own
+    router.balancer.rng = random.Random(4)  # b, never sampled, comes back by exploration
     ask(router, "general", HI)  # not b; kicks off b's probe
     assert poll(lambda: (router.checker.cached(b) or False) and router.checker.cached(b)
                 .is_available)

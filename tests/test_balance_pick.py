@@ -65,14 +65,17 @@ def test_a_clear_winner_takes_every_request():
 
 
 def test_a_host_with_no_recent_sample_gets_a_small_exploration_share():
-    # b was slow a minute ago (no sample since: it was never picked); a is fast now
-    counts = firsts([host("a", 300), host("b", 3000, weight=0.25, sampled_at=NOW - 60)])
+    # b was slower a minute ago (no sample since: it was never picked); a is fast now
+    counts = firsts([host("a", 300), host("b", 800, weight=0.25, sampled_at=NOW - 60)])
     assert 30 < counts["b"] < 200  # about EXPLORE of the picks, never most of them
 
 
 def test_a_never_sampled_host_is_scored_like_the_best():
+    assert score(Candidate("new"), 300) == 300
     counts = firsts([host("a", 300), host("b", 1500), Candidate("new")])
-    assert counts["new"] > 300 and counts["b"] == 0
+    assert 30 < counts["new"] < 200 and counts["b"] == 0  # explored (a known host wins ties)
+    busy = firsts([host("a", 300, in_flight=2), Candidate("new")])
+    assert busy == {"new": 1000}  # clearly the soonest: it takes the request
 
 
 def test_a_session_stays_on_its_host_within_one_and_a_half_times_the_best():
