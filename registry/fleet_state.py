@@ -5,7 +5,8 @@ slot as every registry key). Keys (docs/ARCHITECTURE.md, "Redis keys"), `{id}` a
 
     fleet:{id}:leases        sorted set  one member per request in flight there, scored by the
                                          unix time its lease expires
-    fleet:{id}               hash        ttft_ms weight ttft_at (decayed warm TTFT), cool_s
+    fleet:{id}               hash        ttft_ms weight ttft_at (decayed warm TTFT), answer_ms
+                                         answer_weight (decayed time of a whole answer), cool_s
                                          cool_until (cooldown), busy_until (503 "server busy"),
                                          load_ms (what loading the model there last cost);
                                          expires KEEP_S after its last write
@@ -56,6 +57,8 @@ class HostState:
     cool_until: float | None = None
     busy_until: float | None = None
     load_ms: float | None = None
+    answer_ms: float | None = None  # decayed time of a whole (warm) answer there
+    answer_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -246,6 +249,10 @@ class FleetState:
         self._hset(model_id, {"ttft_ms": f"{average:.1f}", "weight": f"{weight:.4f}",
                               "ttft_at": f"{at:.3f}"})
 
+    def store_answer(self, model_id: str, average: float, weight: float) -> None:
+        """The entry's decaying time of a whole answer (how long a request holds a slot)."""
+        self._hset(model_id, {"answer_ms": f"{average:.1f}", "answer_weight": f"{weight:.4f}"})
+
     def store_cooldown(self, model_id: str, seconds: float, until: float) -> bool:
         """The entry's cooldown (`router/balance.py` `next_cooldown` gives its length)."""
         return self._hset(model_id, {"cool_s": f"{seconds:g}", "cool_until": f"{until:.3f}"})
@@ -402,7 +409,8 @@ def _host_state(in_flight: int, fields) -> HostState:
     return HostState(in_flight, _number(fields.get("ttft_ms")),
                      _number(fields.get("weight")) or 0.0, _number(fields.get("ttft_at")),
                      _number(fields.get("cool_s")) or 0.0, _number(fields.get("cool_until")),
-                     _number(fields.get("busy_until")), _number(fields.get("load_ms")))
+                     _number(fields.get("busy_until")), _number(fields.get("load_ms")),
+                     _number(fields.get("answer_ms")), _number(fields.get("answer_weight")) or 0.0)
 
 
 def _ps_entry(raw) -> tuple[frozenset | None, float | None]:

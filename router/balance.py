@@ -65,6 +65,8 @@ class Candidate:
     load_ms: float = LOAD_MS
     cooling_until: float | None = None  # unix seconds
     busy_until: float | None = None
+    # decayed time a whole answer holds a slot there (loaded); None: not measured (the TTFT then)
+    answer_ms: float | None = None
 
     def recent(self, now: float) -> bool:
         """Sampled within STALE_S: its TTFT says what it does now."""
@@ -84,11 +86,15 @@ class Candidate:
 
 def score(candidate: Candidate, prior_ms: float = UNKNOWN_TTFT_MS,
           now: float | None = None) -> float:
-    """Predicted time to first token in ms (lower is better); the load counts for a host never
-    sampled as for any other."""
+    """Predicted time to first token in ms (lower is better): the warm TTFT, plus the requests in
+    flight per slot times how long each holds its slot, plus the load when the model is not
+    loaded there (for a host never sampled as for any other)."""
     known = candidate.known_ttft(now)
     warm = known if known is not None else prior_ms
-    queued = warm * (1 + candidate.in_flight / max(1, candidate.parallel))
+    # Each request ahead holds its slot for a whole answer, not for one first token: with the
+    # answer's time known, the queue is priced by it (a first token's time until then).
+    each = candidate.answer_ms if known is not None and candidate.answer_ms else warm
+    queued = warm + each * candidate.in_flight / max(1, candidate.parallel)
     return queued + (candidate.load_ms if candidate.loaded is False else 0.0)
 
 

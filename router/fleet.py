@@ -150,6 +150,11 @@ class Balancer:
             average, weight = balance.decayed(state.ttft_ms, state.weight, state.ttft_at, warm,
                                               now)
             self.state.store_ttft(model.model_id, average, weight, now)
+            if attempt.total_ms is not None:  # how long it held the slot, its load left out
+                held = max(float(warm), attempt.total_ms - load_ms)
+                answer, answer_weight = balance.decayed(
+                    state.answer_ms, state.answer_weight, state.ttft_at, held, now)
+                self.state.store_answer(model.model_id, answer, answer_weight)
         self.state.remember_session(session_id, model.model_id)
 
     def failed(self, model, kind_name: str, hosts: Iterable[ModelConfig]) -> None:
@@ -193,5 +198,6 @@ def candidates(hosts: list[ModelConfig], view: FleetView, now: float) -> list[Ca
             load_ms=balance.LOAD_MS if state is None or state.load_ms is None else state.load_ms,
             cooling_until=None if state is None else state.cool_until,
             busy_until=None if state is None else state.busy_until,
+            answer_ms=None if state is None else state.answer_ms,
         ))
     return found

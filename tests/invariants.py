@@ -115,7 +115,8 @@ def answer_log_problems(client, prefix: str = "", cap: int = 10_000) -> list[str
     return problems
 
 
-FLEET_NUMBERS = {"ttft_ms", "weight", "ttft_at", "cool_s", "cool_until", "busy_until",
+FLEET_NUMBERS = {"ttft_ms", "weight", "ttft_at", "answer_ms", "answer_weight", "cool_s",
+                 "cool_until", "busy_until",
                  "load_ms"}
 
 
