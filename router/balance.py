@@ -104,8 +104,20 @@ def prior(candidates: Sequence[Candidate], now: float | None = None) -> float:
     return min(known) if known else UNKNOWN_TTFT_MS
 
 
+def assume_cold(candidates: Sequence[Candidate], now: float | None) -> list[Candidate]:
+    """A host never sampled whose /api/ps is not known yet, while another host is known to have
+    the model loaded (its /api/ps says so, or it answered lately), is taken as not having it:
+    the /api/ps cache fills in the background, and until it does a fresh host would look free
+    of any load and take requests that pay one."""
+    if now is None or not any(c.loaded is True or c.recent(now) for c in candidates):
+        return list(candidates)
+    return [replace(c, loaded=False) if c.loaded is None and c.known_ttft(now) is None else c
+            for c in candidates]
+
+
 def scores(candidates: Sequence[Candidate], now: float | None = None) -> dict[str, float]:
     """Every candidate's `score`, with the prior of this set of hosts."""
+    candidates = assume_cold(candidates, now)
     guess = prior(candidates, now)
     return {c.key: score(c, guess, now) for c in candidates}
 
@@ -117,6 +129,7 @@ def pick(candidates: Sequence[Candidate], now: float, rng: random.Random | None 
     if not candidates:
         return []
     rng = rng or random.Random()
+    candidates = assume_cold(candidates, now)
     usable = [c for c in candidates if c.usable(now)]
     if not usable:  # every host cooling or busy: the one free soonest is still tried
         return sorted(candidates, key=lambda c: max(c.cooling_until or 0, c.busy_until or 0))

@@ -50,7 +50,7 @@ def test_a_stale_host_five_times_slower_is_not_explored_while_the_others_are_fre
 
 
 def test_a_sample_older_than_the_forget_time_counts_no_more():
-    old = host("c", 3000, sampled_at=NOW - FORGET_S - 1)
+    old = host("c", 3000, sampled_at=NOW - FORGET_S - 1, loaded=True)
     assert score(old, 300, NOW) == 300  # judged like a host never sampled
     assert score(old, 300) == 3000  # without a clock: as stored
     counts = firsts([host("a"), old])
@@ -58,5 +58,5 @@ def test_a_sample_older_than_the_forget_time_counts_no_more():
 
 
 def test_at_equal_predicted_cost_a_host_seen_lately_beats_an_unknown_one():
-    counts = firsts([host("a"), Candidate("new")])
+    counts = firsts([host("a"), Candidate("new", loaded=True)])  # its /api/ps lists the model
     assert counts["a"] > 800 and counts["new"] > 30

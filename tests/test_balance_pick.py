@@ -72,9 +72,10 @@ def test_a_host_with_no_recent_sample_gets_a_small_exploration_share():
 
 def test_a_never_sampled_host_is_scored_like_the_best():
     assert score(Candidate("new"), 300) == 300
-    counts = firsts([host("a", 300), host("b", 1500), Candidate("new")])
+    new = Candidate("new", loaded=True)  # its /api/ps lists the model (unknown: see queue_price)
+    counts = firsts([host("a", 300), host("b", 1500), new])
     assert 30 < counts["new"] < 200 and counts["b"] == 0  # explored (a known host wins ties)
-    busy = firsts([host("a", 300, in_flight=2), Candidate("new")])
+    busy = firsts([host("a", 300, in_flight=2), new])
     assert busy == {"new": 1000}  # clearly the soonest: it takes the request
 
 

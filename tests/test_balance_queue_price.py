@@ -27,3 +27,19 @@ def test_a_deep_queue_of_long_answers_loses_to_a_load_elsewhere():
     assert pick([busy_b, cold_a], NOW, random.Random(1))[0].key == "a"
     short_b = host("b", in_flight=3, answer_ms=500.0)  # 1.5 s ahead: cheaper than the load
     assert pick([short_b, cold_a], NOW, random.Random(1))[0].key == "b"
+
+
+def test_a_fresh_host_of_unknown_load_is_taken_as_cold_while_another_has_the_model():
+    warm_b = host("b", in_flight=1, answer_ms=500.0)  # loaded there (its /api/ps says so)
+    fresh_a = Candidate("a", parallel=1, loaded=None, load_ms=3000.0)  # never sampled, ps unknown
+    picks = {pick([warm_b, fresh_a], NOW, random.Random(seed))[0].key for seed in range(50)}
+    assert picks == {"b"}  # never a request that pays a load while b answers in 0.55 s
+    nobody_known = [Candidate("a", parallel=1), Candidate("c", parallel=1)]
+    assert {c.key for c in pick(nobody_known, NOW, random.Random(3))} == {"a", "c"}
+
+
+def test_a_host_that_answered_lately_has_the_model_loaded():
+    answered_b = Candidate("b", ttft_ms=300.0, weight=3.0, sampled_at=NOW - 2, in_flight=1,
+                           parallel=1, loaded=None, answer_ms=500.0)  # its /api/ps not read yet
+    fresh_a = Candidate("a", parallel=1, loaded=None, load_ms=3000.0)
+    assert {pick([answered_b, fresh_a], NOW, random.Random(s))[0].key for s in range(50)} == {"b"}
