@@ -2,8 +2,11 @@
 
 Per request, each candidate host gets a predicted time to first token:
 
-    score = warm TTFT × (1 + in-flight / parallel) + load-time estimate (when /api/ps does not
-            show the model loaded there)
+    score = warm TTFT + in-flight / parallel × answer time + load-time estimate (when /api/ps
+            does not show the model loaded there; `assume_cold` for a fresh host before it does)
+
+- answer time: how long a request holds its slot there (a decayed average of whole warm
+  answers; the TTFT until known): a place in the queue costs a whole answer, not a first token.
 
 - warm TTFT: a time-decayed average of that host's recent TTFTs for that model (`decayed`);
   samples lose half their weight every `HALF_LIFE` (30) seconds, so a host that slowed down or
