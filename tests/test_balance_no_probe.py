@@ -24,12 +24,13 @@ def test_a_balanced_route_uses_the_stored_availability_and_probes_in_the_backgro
     for entry in entries:
         real_registry.update_availability(entry.model_id, True)  # another process saw them up
     router = make_router(real_registry, tiny.url)  # this process has probed nothing
-    a.stop()
-    b.stop()  # a probe on the request path would find both down and route to the fallback
+    a.mode = b.mode = "hang"  # a probe on the request path would wait, then find both down;
+    # hanging (not refusing) keeps the background probes out until the route is chosen, however
+    # slow this process is
     route = router.route("general", balanced=True)
     assert route.model.model_id in {e.model_id for e in entries}
     assert route.via == "active" and route.notice is None
-    background.wait_for_all()  # the background probes have found them down since
+    background.wait_for_all(30)  # the background probes have found them down since
     assert router.checker.cached(route.model).is_available is False
     unbalanced = router.route("general")  # status and listings still probe
     assert unbalanced.via == "fallback"
