@@ -389,33 +389,28 @@ class ConfigManager:
     @property
     def log_store_text(self) -> bool:
         """`log.store_text` (default true): the answer log keeps each prompt and answer."""
-        value = _lookup(self.data, ("log", "store_text"))
-        if value is _MISSING or value is None:
-            return True
-        if not isinstance(value, bool):
-            raise self._error(("log", "store_text"), "must be true or false")
-        return value
+        return self._flag(("log", "store_text"), True)
 
     @property
     def routing_balance(self) -> bool:
         """`routing.balance` (default true): spread requests over a model's hosts (router/
         fleet.py); false keeps "active host first". `model TYPE balance on|off` wins when set."""
-        value = _lookup(self.data, ("routing", "balance"))
-        if value is _MISSING or value is None:
-            return True
-        if not isinstance(value, bool):
-            raise self._error(("routing", "balance"), "must be true or false")
-        return value
+        return self._flag(("routing", "balance"), True)
 
     @property
     def gateway_auth(self) -> bool:
         """`serve.gateway_auth` (default false): the gateway's `/api` and `/v1` ask for the
         server's token on loopback too (off loopback they always do)."""
-        value = _lookup(self.data, ("serve", "gateway_auth"))
+        return self._flag(("serve", "gateway_auth"), False)
+
+    def _flag(self, path: tuple, default: bool) -> bool:
+        """A true/false setting: `default` when unset, ConfigError naming file and line when it
+        is anything but a boolean."""
+        value = _lookup(self.data, path)
         if value is _MISSING or value is None:
-            return False
+            return default
         if not isinstance(value, bool):
-            raise self._error(("serve", "gateway_auth"), "must be true or false")
+            raise self._error(path, "must be true or false")
         return value
 
     def ignores(self, path: tuple) -> bool:
