@@ -28,7 +28,8 @@ Scenarios (each figure is printed beside its target):
   T8 the choice costs <= 5 ms p99 (local Redis), no HTTP call on the request path in steady state
 
 Run by hand:  .venv/bin/python bench/balance_bench.py [--scenario T2 ...] [--drivers ...]
-              [--requests 200] [--time-scale 1.0] [--seed 7] [--json results.json]
+              [--requests 200] [--time-scale 1.0] [--seed 7] [--c-offload 0.44]
+              [--json results.json]
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -351,6 +352,9 @@ class Bench:
         self.args = args
         self.redis_url = redis_url
         self.specs = standard_specs()
+        if args.c_offload is not None:
+            self.specs = [replace(s, offload=args.c_offload) if s.name == "C" else s
+                          for s in self.specs]
         self.tokens = args.tokens
         self.figures: list[dict] = []
 
@@ -652,6 +656,9 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="T4/T5 phase lengths (and their targets) x this")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--c-offload", type=float, default=None, metavar="SHARE",
+                        help="the share of the model C's /api/ps shows in system memory "
+                             "(default 0.44; 0: C is slow for a reason /api/ps cannot show)")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
     if args.worker:
@@ -662,7 +669,8 @@ def main() -> None:
     print(f"balance bench at {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"load average {os.getloadavg()[0]:.1f}; boxes: "
           + "; ".join(f"{s.name} ttft {s.ttft} s {s.tok_rate:g} tok/s parallel {s.parallel} "
-                      f"load {s.load_time:g} s" for s in standard_specs())
+                      f"load {s.load_time:g} s {s.offload:.0%} in system memory"
+                      for s in Bench(args, "").specs)
           + f"; {args.tokens} tokens per answer", flush=True)
     with redis_server() as url:
         bench = Bench(args, url)

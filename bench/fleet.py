@@ -7,7 +7,8 @@ Each box (`Box`) serves the Ollama HTTP API the way a real one behaves under loa
   Ollama's 503 "server busy";
 - a time to first token (`ttft`, the prompt's evaluation) and a token rate (`tok_rate`) per slot;
 - a load time paid by the first chat of a model that is not loaded (`GET /api/ps` lists the
-  loaded ones); the chats behind it wait for the load;
+  loaded ones, with `size_vram` short of `size` by the box's `offload`: the share of the model
+  its GPU cannot hold); the chats behind it wait for the load;
 - `slow(factor)` multiplies every time of the box (the box drifts), `kill()` stops listening and
   cuts every open connection (the next connect is refused), `revive()` listens again on the same
   port;
@@ -43,6 +44,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 TAG = re.compile(r"\[bench:([^\]]+)\]")
 CONTEXT_LENGTH = 8192
 NS = 1_000_000_000
+MODEL_SIZE = 4_920_753_328  # bytes: llama3.1:8b Q4_K_M, as /api/tags and /api/ps report it
 
 
 @dataclass
@@ -54,6 +56,9 @@ class BoxSpec:
     load_time: float = 0.0  # seconds to load a model that is not loaded
     loaded: bool = True  # whether the fleet's models start loaded on this box
     max_queue: int | None = None  # None: no limit (Ollama's default is 512)
+    # share of a loaded model /api/ps reports in system memory (1 - size_vram / size): a box
+    # slow because its GPU holds only part of the model says so there
+    offload: float = 0.0
 
 
 @dataclass
@@ -305,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
         box = self.server.box
         expires = datetime.fromtimestamp(time.time() + 300, timezone.utc).isoformat()
         self._json(200, {"models": [{**_model_entry(m), "expires_at": expires,
-                                     "size_vram": 5_000_000_000}
+                                     "size_vram": int(MODEL_SIZE * (1 - box.spec.offload))}
                                     for m in box.models if m in box.loaded]})
 
     def _show(self, body) -> None:
@@ -434,7 +439,7 @@ def _known(box: Box, name: str) -> str | None:
 
 
 def _model_entry(model: str) -> dict:
-    return {"name": model, "model": model, "modified_at": _now(), "size": 4_920_753_328,
+    return {"name": model, "model": model, "modified_at": _now(), "size": MODEL_SIZE,
             "digest": digest_of(model).removeprefix("sha256:"), "details": _details()}
 
 
@@ -516,7 +521,8 @@ def standard_specs() -> list[BoxSpec]:
     return [
         BoxSpec("A", ttft=0.3, tok_rate=50, parallel=2, load_time=3.0),
         BoxSpec("B", ttft=0.3, tok_rate=50, parallel=2, load_time=3.0),
-        BoxSpec("C", ttft=1.5, tok_rate=10, parallel=1, load_time=6.0),
+        # 44% of the model in system memory: 1 + 9 × 0.44 ≈ 5× slower, as its TTFT and rate are
+        BoxSpec("C", ttft=1.5, tok_rate=10, parallel=1, load_time=6.0, offload=0.44),
     ]
 
 
@@ -525,7 +531,8 @@ def main() -> None:
     for box in fleet.boxes.values():
         spec = box.spec
         print(f"{box.name}: {box.url}  ttft {spec.ttft} s, {spec.tok_rate} tok/s, "
-              f"parallel {spec.parallel}, load {spec.load_time} s")
+              f"parallel {spec.parallel}, load {spec.load_time} s, "
+              f"{spec.offload:.0%} in system memory")
     try:
         while True:
             time.sleep(3600)

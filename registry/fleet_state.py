@@ -10,7 +10,8 @@ slot as every registry key). Keys (docs/ARCHITECTURE.md, "Redis keys"), `{id}` a
                                          cool_until (cooldown), busy_until (503 "server busy"),
                                          load_ms (what loading the model there last cost);
                                          expires KEEP_S after its last write
-    fleet:ps:{host:port}     string      JSON {"at": unix s, "models": [names /api/ps lists]}
+    fleet:ps:{host:port}     string      JSON {"at": unix s, "models": [names /api/ps lists],
+                                         "offload": {name: share of it in system memory}}
     fleet:ps:{host:port}:lock string     set while one process refreshes that cache (15 s)
     fleet:balance:{type}     string      "on" | "off": `ai-cli model TYPE balance on|off`
     fleet:session:{session}  string      the entry that gave the session's last answer (1 h)
@@ -20,6 +21,11 @@ candidate's leases and leases the pick unless another is clearly sooner at that 
 of several processes at once are placed one after the other) and released when the attempt ends; a stream renews it
 as its tokens come; an expired member counts for nothing (members past their score are dropped
 whenever the count is read), so a process killed mid-request leaves no count stuck.
+
+A host's /api/ps is never read on the request path, but once: the first time a process meets a
+host whose /api/ps nobody has cached, its request waits for that read, `COLD_WAIT` at most (all
+such hosts at once). Without it the first requests of a fresh fleet would see every host alike,
+and one of them would pay seconds of model load to save milliseconds.
 
 Everything here is best effort: a Redis that is down, refuses or holds something else under a
 key makes reads return "nothing known" and writes do nothing; balancing then falls back to
@@ -43,6 +49,7 @@ SESSION_S = 3600  # how long a session's last host is remembered
 LEASE_MARGIN = 5.0  # seconds a lease outlives the model's token deadline
 KEEP_S = 86400  # an entry's hash and a host's /api/ps cache expire a day after their last write
 REST_S = 5.0  # after a Redis failure, seconds the fleet state answers "nothing known" at once
+COLD_WAIT = 0.5  # seconds a request waits for the first /api/ps of hosts nobody has read yet
 
 
 @dataclass(frozen=True)
@@ -63,12 +70,14 @@ class HostState:
 
 @dataclass(frozen=True)
 class FleetView:
-    """What one pipelined read found: per entry id, per URL (models loaded: None = unknown),
-    and the entry of the session's previous answer."""
+    """What one pipelined read found: per entry id, per URL (models loaded: None = unknown;
+    the share of each loaded model in system memory), and the entry of the session's previous
+    answer."""
 
     hosts: dict = field(default_factory=dict)
     loaded: dict = field(default_factory=dict)
     previous: str | None = None
+    offload: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -85,11 +94,13 @@ class FleetState:
     `clock` gives unix seconds (every process compares lease expiries on one scale)."""
 
     def __init__(self, registry, clock: Callable[[], float] = time.time,
-                 fetch_ps: Callable[[str], list[str] | None] | None = None):
+                 fetch_ps: Callable[[str], dict | list | None] | None = None):
         self.registry = registry
         self.clock = clock
         self.fetch_ps = fetch_ps or fetch_loaded_models
         self._refreshing: set[str] = set()
+        self._first_reads: dict[str, threading.Event] = {}  # url -> its first /api/ps read, done
+        self._first_found: dict[str, dict] = {}  # url -> what that read found
         self._lock = threading.Lock()
         self._resting_until = 0.0  # monotonic time: Redis is not asked before it
 
@@ -140,15 +151,52 @@ class FleetState:
         for i, m in enumerate(entries):
             count, fields = replies[3 * i + 1], replies[3 * i + 2]
             hosts[m.model_id] = _host_state(int(count or 0), fields)
-        loaded, stale = {}, []
+        loaded, offload, stale = {}, {}, []
         for url, raw in zip(urls, replies[3 * len(entries):]):
-            names, at = _ps_entry(raw)
-            loaded[url] = names
+            loaded[url], at, offload[url] = _ps_entry(raw)
             if at is None or now - at >= PS_FRESH:
                 stale.append(url)
+        first = self._read_first([url for url in stale if loaded[url] is None])
+        for url, found in first.items():
+            loaded[url], offload[url] = frozenset(found), _shares(found)
         previous = _text(replies[-1]) if session_id else None
-        self._refresh_later(stale)
-        return FleetView(hosts, loaded, previous)
+        self._refresh_later([url for url in stale if url not in first])
+        return FleetView(hosts, loaded, previous, offload)
+
+    def _read_first(self, urls: list[str]) -> dict[str, dict]:
+        """The /api/ps of hosts nobody has cached, read now (all at once, COLD_WAIT at most),
+        once per host in this process: url -> {name: share in system memory}, for those read in
+        time. Requests of other threads that need the same host meanwhile wait for the same read."""
+        if not urls:
+            return {}
+        deadline = time.monotonic() + COLD_WAIT
+        reads = []
+        with self._lock:
+            for url in urls:
+                done = self._first_reads.get(url)
+                if done is None:
+                    done = self._first_reads[url] = threading.Event()
+                    background.start(lambda url=url, done=done: self._first_read(url, done),
+                                     name="fleet-ps")
+                reads.append((url, done))
+        found = {}
+        for url, done in reads:
+            if done.wait(max(0.0, deadline - time.monotonic())) and url in self._first_found:
+                found[url] = self._first_found[url]
+        return found
+
+    def _first_read(self, url: str, done: threading.Event) -> None:
+        try:
+            # read whether or not another process is at it (this request waits for it), but
+            # hold the refresh lock as a background read does: nobody reads it again for 15 s
+            self._write(lambda r: r.set(f"{self.ps_key(url)}:lock", "1", nx=True,
+                                        ex=int(PS_FRESH)))
+            got = self.fetch_ps(url)
+            if got is not None:
+                self._first_found[url] = got if isinstance(got, dict) else dict.fromkeys(got, 0.0)
+                self.store_ps(url, got)
+        finally:
+            done.set()
 
     def in_flight(self, model_id: str) -> int | None:
         """Requests in flight on that entry now (expired leases not counted); None: unknown."""
@@ -207,15 +255,17 @@ class FleetState:
                      near: float) -> tuple[int, Lease] | None:
         """Pick and lease in one step: a lease on the first entry of `model_ids` (the pick),
         unless, with the counts as they are at this very moment, another is predicted clearly
-        (`near`) sooner: then on that one. `terms` per entry: (warm TTFT ms, parallel, load ms,
-        usable 0|1), the pick's view (router/balance.py `lease_terms`). One server-side script,
+        (`near`) sooner: then on that one. `terms` per entry: (warm TTFT ms, ms each request
+        ahead holds a slot, parallel, load ms, usable), the pick's view (router/balance.py
+        `lease_terms`). One server-side script,
         so picks from every process are placed one after the other, never on the same stale
         counts; its keys share the prefix's hash tag (one slot on a Redis Cluster). Returns
         (the index leased, the lease), or None when Redis could not run it."""
         lease = Lease(model_ids[0], uuid.uuid4().hex, seconds, self.clock())
         args = [f"{lease.renewed:.3f}", f"{seconds:g}", lease.lease_id, f"{near:g}"]
-        for warm, parallel, load, usable in terms:
-            args += [f"{warm:.3f}", str(max(1, int(parallel))), f"{load:.3f}", "1" if usable else "0"]
+        for warm, each, parallel, load, usable in terms:
+            args += [f"{warm:.3f}", f"{each:.3f}", str(max(1, int(parallel))), f"{load:.3f}",
+                     "1" if usable else "0"]
         try:
             index, count = self._redis().eval(_TAKE_SOONEST, len(model_ids),
                                               *[self.leases_key(i) for i in model_ids], *args)
@@ -265,12 +315,12 @@ class FleetState:
         """A request just loaded `name` there: the cached /api/ps says so until its next read
         (else the host would be charged a load it no longer needs for up to 15 s)."""
         try:
-            names, at = _ps_entry(self._redis().get(self.ps_key(url)))
+            names, at, offload = _ps_entry(self._redis().get(self.ps_key(url)))
         except Exception:  # noqa: BLE001
             self._failed()
             return
         if names is not None and name not in names:
-            payload = json.dumps({"at": at, "models": sorted({*names, name})})
+            payload = _ps_payload(at, {**dict.fromkeys(names, 0.0), **offload, name: 0.0})
             self._write(lambda r: r.set(self.ps_key(url), payload, ex=KEEP_S))
 
     def recovered(self, model_id: str) -> None:
@@ -289,8 +339,10 @@ class FleetState:
         """Raises the registry's error when Redis will not take it (the command says so)."""
         self.registry.redis.set(self.balance_key(model_type), "on" if on else "off")
 
-    def store_ps(self, url: str, names: list[str]) -> None:
-        payload = json.dumps({"at": self.clock(), "models": sorted(names)})
+    def store_ps(self, url: str, found: dict | list) -> None:
+        """One host's /api/ps: the names loaded there, or name -> share in system memory."""
+        payload = _ps_payload(self.clock(), found if isinstance(found, dict)
+                              else dict.fromkeys(found, 0.0))
         self._write(lambda r: r.set(self.ps_key(url), payload, ex=KEEP_S))
 
     # --- plumbing ----------------------------------------------------------------------------
@@ -367,18 +419,20 @@ class FleetState:
 
 
 # KEYS: the leases of each entry, the pick first. ARGV: now, seconds, lease id, near, then per
-# entry warm, parallel, load, usable. Score as router/balance.py's: warm × (1 + in flight /
-# parallel) + load, in flight counted now; the pick stays unless another is clearly sooner.
+# entry warm, each, parallel, load, usable. Score as router/balance.py's `score`: warm + each ×
+# in flight / parallel + load, in flight counted now; the pick stays unless another is clearly
+# sooner.
 _TAKE_SOONEST = """
 local now, secs, id, near = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local chosen, first, best = 1, nil, nil
 for i = 1, #KEYS do
-  local at = 4 + (i - 1) * 4
+  local at = 4 + (i - 1) * 5
   local busy = redis.call('ZCOUNT', KEYS[i], '(' .. ARGV[1], '+inf')
-  local score = tonumber(ARGV[at + 1]) * (1 + busy / tonumber(ARGV[at + 2])) + tonumber(ARGV[at + 3])
+  local score = tonumber(ARGV[at + 1]) + tonumber(ARGV[at + 2]) * busy / tonumber(ARGV[at + 3])
+    + tonumber(ARGV[at + 4])
   if i == 1 then
     first, best = score, score
-  elseif ARGV[at + 4] == '1' and score * near < first and score < best then
+  elseif ARGV[at + 5] == '1' and score * near < first and score < best then
     chosen, best = i, score
   end
 end
@@ -387,20 +441,40 @@ return {chosen - 1, redis.call('ZCOUNT', KEYS[chosen], '(' .. ARGV[1], '+inf')}
 """
 
 
-def fetch_loaded_models(url: str, timeout: float = 2.0) -> list[str] | None:
-    """The models `GET /api/ps` says are loaded there (names with tags); None if it did not say."""
+def fetch_loaded_models(url: str, timeout: float = 2.0) -> dict[str, float] | None:
+    """The models `GET /api/ps` says are loaded there (names with tags), each with the share of
+    it in system memory rather than on a GPU (1 - size_vram / size: `ollama ps` shows it as
+    "48%/52% CPU/GPU"); None if it did not say."""
     import httpx
-
-    from registry.availability import normalize_model_name
 
     try:
         response = httpx.get(url.rstrip("/") + "/api/ps", timeout=timeout, trust_env=False)
         if response.status_code != 200:
             return None
-        return [normalize_model_name(m.get("model") or m["name"])
-                for m in response.json()["models"]]
+        return loaded_models(response.json())
     except Exception:  # noqa: BLE001 - unknown is fine: no load cost is assumed
         return None
+
+
+def loaded_models(body) -> dict[str, float]:
+    """name -> share in system memory, from an /api/ps body (a server's: checked, not trusted).
+    Raises ValueError/KeyError/TypeError on a body that is not /api/ps's shape."""
+    from registry.availability import normalize_model_name
+
+    found = {}
+    for model in body["models"]:
+        name = normalize_model_name(str(model.get("model") or model["name"]))
+        found[name] = offload_share(model.get("size"), model.get("size_vram"))
+    return found
+
+
+def offload_share(size, size_vram) -> float:
+    """The share of a loaded model not in GPU memory: 0 when the sizes are missing or odd."""
+    if isinstance(size, bool) or isinstance(size_vram, bool):
+        return 0.0
+    if not isinstance(size, (int, float)) or not isinstance(size_vram, (int, float)) or size <= 0:
+        return 0.0
+    return min(1.0, max(0.0, 1.0 - size_vram / size))
 
 
 def _host_state(in_flight: int, fields) -> HostState:
@@ -413,12 +487,28 @@ def _host_state(in_flight: int, fields) -> HostState:
                      _number(fields.get("answer_ms")), _number(fields.get("answer_weight")) or 0.0)
 
 
-def _ps_entry(raw) -> tuple[frozenset | None, float | None]:
+def _ps_payload(at, found: dict) -> str:
+    offload = {name: round(share, 3) for name, share in found.items() if share >= 0.005}
+    return json.dumps({"at": at, "models": sorted(found), "offload": offload})
+
+
+def _ps_entry(raw) -> tuple[frozenset | None, float | None, dict]:
+    """(names loaded, when read, name -> share in system memory) from the cache; (None, None,
+    {}) when absent or damaged."""
     try:
         data = json.loads(_text(raw))
-        return frozenset(str(n) for n in data["models"]), float(data["at"])
+        names, at = frozenset(str(n) for n in data["models"]), float(data["at"])
     except (TypeError, ValueError, KeyError):
-        return None, None
+        return None, None, {}
+    shares = data.get("offload") if isinstance(data, dict) else None
+    return names, at, _shares(shares if isinstance(shares, dict) else {})
+
+
+def _shares(found: dict) -> dict[str, float]:
+    """name -> share in system memory, only the sound ones (0 to 1)."""
+    return {str(name): float(share) for name, share in found.items()
+            if isinstance(share, (int, float)) and not isinstance(share, bool)
+            and 0.0 < share <= 1.0}
 
 
 def _number(text) -> float | None:

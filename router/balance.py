@@ -12,7 +12,10 @@ Per request, each candidate host gets a predicted time to first token:
   samples lose half their weight every `HALF_LIFE` (30) seconds, so a host that slowed down or
   recovered is judged by what it does now, not by an hour-old average. A host never sampled is
   scored like the best sampled one (or `UNKNOWN_TTFT_MS`): optimistic, so a new host gets its
-  first requests and is then judged by them.
+  first requests and is then judged by them; unless its /api/ps shows part of the model in
+  system memory (`offload`: Ollama's size_vram short of size, "48%/52% CPU/GPU" in `ollama
+  ps`), which makes every token slower by the share of layers the CPU runs (`CPU_SLOWER`), so
+  a burst before anything is measured does not fill the slots of a box that runs on its CPU.
 - in-flight: requests every ai-cli process sent there and that have not ended, counted when a
   host is PICKED (leases, registry/fleet_state.py), so processes choosing at once see each
   other's choices instead of all herding onto the host that was fastest a moment ago.
@@ -46,6 +49,7 @@ LOADED_MS = 100.0  # an answer whose load_duration reached this loaded the model
 NEAR = 1.15  # candidates within 15% of the best score are equally good
 STICKY = 1.5  # a session keeps its host while within 1.5× the best score
 EXPLORE = 0.1  # share of picks that go to a host with no recent sample, when there is one
+CPU_SLOWER = 10.0  # a layer in system memory runs about 10x slower than one on the GPU
 EXPLORE_WITHIN = 3.0  # ...if its predicted TTFT (a load included) is at most 3× the best's
 FORGET_S = 300.0  # a sample older than this says nothing more: the host is scored as unsampled
 COOL_FIRST = 5.0  # seconds of the first cooldown after a refused or timed-out request
@@ -70,6 +74,12 @@ class Candidate:
     busy_until: float | None = None
     # decayed time a whole answer holds a slot there (loaded); None: not measured (the TTFT then)
     answer_ms: float | None = None
+    offload: float = 0.0  # share of the model in system memory there (/api/ps), 0 to 1
+
+    def slowdown(self) -> float:
+        """How much slower than on a GPU holding the whole model its tokens are expected to
+        be, from what /api/ps says, until its own samples say how slow it is."""
+        return 1.0 + (CPU_SLOWER - 1.0) * min(1.0, max(0.0, self.offload))
 
     def recent(self, now: float) -> bool:
         """Sampled within STALE_S: its TTFT says what it does now."""
@@ -92,18 +102,26 @@ def score(candidate: Candidate, prior_ms: float = UNKNOWN_TTFT_MS,
     """Predicted time to first token in ms (lower is better): the warm TTFT, plus the requests in
     flight per slot times how long each holds its slot, plus the load when the model is not
     loaded there (for a host never sampled as for any other)."""
-    known = candidate.known_ttft(now)
-    warm = known if known is not None else prior_ms
-    # Each request ahead holds its slot for a whole answer, not for one first token: with the
-    # answer's time known, the queue is priced by it (a first token's time until then).
-    each = candidate.answer_ms if known is not None and candidate.answer_ms else warm
+    warm, each = _warm_and_each(candidate, prior_ms, now)
     queued = warm + each * candidate.in_flight / max(1, candidate.parallel)
     return queued + (candidate.load_ms if candidate.loaded is False else 0.0)
 
 
+def _warm_and_each(candidate: Candidate, prior_ms: float, now: float | None) -> tuple:
+    """(its warm TTFT, how long each request ahead of it holds a slot), in ms."""
+    known = candidate.known_ttft(now)
+    warm = known if known is not None else prior_ms * candidate.slowdown()
+    # Each request ahead holds its slot for a whole answer, not for one first token: with the
+    # answer's time known, the queue is priced by it (a first token's time until then).
+    each = candidate.answer_ms if known is not None and candidate.answer_ms else warm
+    return warm, each
+
+
 def prior(candidates: Sequence[Candidate], now: float | None = None) -> float:
-    """The TTFT assumed for a host never sampled: the best of the sampled ones."""
-    known = [t for t in (c.known_ttft(now) for c in candidates) if t is not None]
+    """The TTFT assumed for a host never sampled whose GPU holds the whole model: the best of
+    the sampled ones, each taken back to what it would do with the whole model on its GPU."""
+    known = [t / c.slowdown() for c, t in ((c, c.known_ttft(now)) for c in candidates)
+             if t is not None]
     return min(known) if known else UNKNOWN_TTFT_MS
 
 
@@ -168,12 +186,14 @@ def _choose(ranked: list[Candidate], scores: dict, rng: random.Random, previous:
 def lease_terms(candidates: Sequence[Candidate], now: float) -> list[tuple]:
     """Per candidate, what `score` needs besides the in-flight count, for the lease script
     that picks among them with the counts of the very moment (registry/fleet_state.py
-    `take_soonest`): (warm TTFT ms, parallel, load ms, usable)."""
+    `take_soonest`): (warm TTFT ms, ms each request ahead holds a slot, parallel, load ms,
+    usable). The script's score is then exactly `score`'s."""
+    candidates = assume_cold(candidates, now)
     guess = prior(candidates, now)
     terms = []
     for c in candidates:
-        known = c.known_ttft(now)
-        terms.append((known if known is not None else guess, max(1, c.parallel),
+        warm, each = _warm_and_each(c, guess, now)
+        terms.append((warm, each, max(1, c.parallel),
                       c.load_ms if c.loaded is False else 0.0, c.usable(now)))
     return terms
 

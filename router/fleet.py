@@ -184,7 +184,9 @@ def candidates(hosts: list[ModelConfig], view: FleetView, now: float) -> list[Ca
     found = []
     for model in hosts:
         state = view.hosts.get(model.model_id)
-        loaded = view.loaded.get(model.url.rstrip("/"))
+        url = model.url.rstrip("/")
+        loaded = view.loaded.get(url)
+        offload = {tagged_name(name): share for name, share in view.offload.get(url, {}).items()}
         found.append(Candidate(
             model.model_id, model,
             ttft_ms=None if state is None else state.ttft_ms,
@@ -199,5 +201,6 @@ def candidates(hosts: list[ModelConfig], view: FleetView, now: float) -> list[Ca
             cooling_until=None if state is None else state.cool_until,
             busy_until=None if state is None else state.busy_until,
             answer_ms=None if state is None else state.answer_ms,
+            offload=offload.get(tagged_name(model.model_name), 0.0),
         ))
     return found

@@ -76,6 +76,8 @@ Slots and load, as a real box has them (for balancing):
     server.chat_mode = "busy"       # only /api/chat: 503 {"error": "server busy, ..."}
     server.chat_mode = "bad_request"  # only /api/chat: 400 {"error": ...}
     server.loaded = {"llama3:latest"}  # GET /api/ps lists these; None (default): every model
+    server.offload = 0.5            # GET /api/ps: this share of each model not in VRAM
+                                    # (size_vram = size x (1 - offload); default 0: all on GPU)
     server.load_time = 0.5          # a chat for a model not in `loaded` (a set) waits this long
                                     # first, adds it to `loaded`, and reports it as load_duration
     server.add_model("llama3", digest="ab12...")  # /api/tags digest (default: one per name)
@@ -171,6 +173,7 @@ class OllamaTestServer:
         self.first_token_delay = 0.0
         self.load_time = 0.0
         self.loaded: set | None = None
+        self.offload = 0.0
         self.in_slots = 0
         self.queued = 0
         self.digests: dict[str, str] = {}  # name -> digest on /api/tags
@@ -449,9 +452,11 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server_state
         loaded = state.models if state.loaded is None else [normalize_name(n)
                                                             for n in state.loaded]
-        self._json(200, {"models": [{"name": n, "model": n, "size": 4661224676,
+        size = 4661224676
+        vram = int(size * (1 - state.offload))
+        self._json(200, {"models": [{"name": n, "model": n, "size": size,
                                      "digest": _digest_of(n), "details": _details(),
-                                     "expires_at": _now(), "size_vram": 4661224676}
+                                     "expires_at": _now(), "size_vram": vram}
                                     for n in loaded]})
 
     def _show(self, body, mode) -> None:

@@ -305,13 +305,16 @@ def test_a_host_that_came_back_wins_traffic_back(fleet, real_registry):
 
 
 def test_api_ps_is_read_in_the_background_once_per_15_s_for_every_process(fleet, real_registry):
+    """Once nobody has read a host's /api/ps, the first request waits for that read (briefly,
+    every such host at once): a fresh fleet must not look loaded everywhere. After that it is
+    read in the background only, by one process per 15 s."""
     router, (a, b, c), entries = fleet
     a.loaded = set()
     now = [1000.0]
     state = FleetState(real_registry, clock=lambda: now[0])
-    assert state.read(entries).loaded[a.url] is None  # nothing cached: no load cost assumed
-    assert poll(lambda: state.read(entries).loaded[a.url] == frozenset())
-    assert poll(lambda: state.read(entries).loaded[b.url] == {"llama3.1:8b"})
+    first = state.read(entries)
+    assert first.loaded[a.url] == frozenset()  # read before the first choice
+    assert first.loaded[b.url] == {"llama3.1:8b"}
 
     def asked() -> int:
         return sum(r.path == "/api/ps" for s in (a, b, c) for r in s.requests)
@@ -320,7 +323,7 @@ def test_api_ps_is_read_in_the_background_once_per_15_s_for_every_process(fleet,
         for thread in [t for t in threading.enumerate() if t.name == "fleet-ps"]:
             thread.join(BOUND_S)
 
-    assert poll(lambda: state.read(entries).loaded[c.url] is not None)
+    assert first.loaded[c.url] is not None
     refreshed()
     before = asked()
     assert before == 3  # one /api/ps per host

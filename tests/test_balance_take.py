@@ -17,22 +17,38 @@ NOW = 1_000_000.0
 
 
 def test_lease_terms_are_the_score_without_the_in_flight_count():
-    fresh = Candidate("a", ttft_ms=300.0, sampled_at=NOW - 1, parallel=2)
+    fresh = Candidate("a", ttft_ms=300.0, sampled_at=NOW - 1, parallel=2, answer_ms=900.0)
     new = Candidate("b", loaded=False, load_ms=3000.0)
     cooling = Candidate("c", ttft_ms=200.0, sampled_at=NOW - 1, cooling_until=NOW + 5)
     assert lease_terms([fresh, new, cooling], NOW) == [
-        (300.0, 2, 0.0, True), (200.0, 1, 3000.0, True), (200.0, 1, 0.0, False)]
+        (300.0, 900.0, 2, 0.0, True), (200.0, 200.0, 1, 3000.0, True),
+        (200.0, 200.0, 1, 0.0, False)]
 
 
 def test_the_script_leases_the_pick_unless_another_host_is_clearly_sooner(real_registry):
     state = FleetState(real_registry, fetch_ps=lambda url: None)
     ids = ["model_0000aaaa", "model_0000bbbb"]
-    equal = [(300.0, 1, 0.0, True), (300.0, 1, 0.0, True)]
+    equal = [(300.0, 300.0, 1, 0.0, True), (300.0, 300.0, 1, 0.0, True)]
     placed = [state.take_soonest(ids, equal, 60, NEAR) for _ in range(4)]
     assert [(index, lease.count) for index, lease in placed] == [(0, 1), (1, 1), (0, 2), (1, 2)]
     assert placed[1][1].model_id == ids[1]
-    unusable = [(300.0, 1, 0.0, True), (100.0, 1, 0.0, False)]
+    unusable = [(300.0, 300.0, 1, 0.0, True), (100.0, 100.0, 1, 0.0, False)]
     assert state.take_soonest(ids, unusable, 60, NEAR)[0] == 0  # never a cooling host
+
+
+def test_the_script_prices_the_queue_by_the_answer_time_as_the_score_does(real_registry):
+    """a answers its first token fast but holds its one slot 3 s; with one request there, b
+    (1 s, idle) is sooner: the lease goes to b, as router/balance.py's score says."""
+    from router.balance import score
+
+    state = FleetState(real_registry, fetch_ps=lambda url: None)
+    ids = ["model_0000aaaa", "model_0000bbbb"]
+    state.take(ids[0], 60)
+    a = Candidate(ids[0], ttft_ms=300.0, sampled_at=NOW - 1, answer_ms=3000.0, in_flight=1)
+    b = Candidate(ids[1], ttft_ms=1000.0, sampled_at=NOW - 1)
+    assert score(b, now=NOW) * NEAR < score(a, now=NOW)
+    index, lease = state.take_soonest(ids, lease_terms([a, b], NOW), 60, NEAR)
+    assert (index, lease.model_id) == (1, ids[1])
 
 
 def test_picks_made_on_the_same_counts_split_instead_of_herding(real_registry):
