@@ -22,7 +22,7 @@ Per request, each candidate host gets a predicted time to first token:
 - parallel: the slots of that host (its OLLAMA_NUM_PARALLEL, `--parallel` on add).
 
 `pick` then spreads the load: random among the candidates within `NEAR` (15%) of the best (the
-best alone when no other is that close: "power of two choices" would send a third of the
+best alone when no other is that close, or when the others would pay a model load: "power of two choices" would send a third of the
 requests to a host predicted far slower, and herding is already checked by the in-flight term,
 counted at pick time); a host without a sample in the last `STALE_S` (30) seconds
 gets an `EXPLORE` share so a host that recovered wins traffic back, only where that costs little
@@ -176,7 +176,10 @@ def _choose(ranked: list[Candidate], scores: dict, rng: random.Random, previous:
              if c.loaded is not False and scores[c.key] <= best * EXPLORE_WITHIN]
     if cheap and len(unsampled) < len(ranked) and rng.random() < EXPLORE:
         return rng.choice(cheap)
-    near = [c for c in ranked if scores[c.key] <= best * NEAR]
+    # a load is seconds of one host's time: only the host predicted soonest pays one, not a
+    # host drawn among those within NEAR (hosts equally good are hosts equally loaded)
+    near = [c for c in ranked if scores[c.key] <= best * NEAR
+            and (c.loaded is not False or c is ranked[0])]
     # at equal predicted cost a host that answered lately beats one never (or long not) seen:
     # the unknown one gets its requests by exploration, or when it is clearly the soonest
     near = [c for c in near if c.known_ttft(now) is not None] or near

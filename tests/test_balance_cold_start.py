@@ -144,3 +144,16 @@ def test_a_host_whose_api_ps_does_not_answer_is_waited_for_once(fresh_fleet):
     for _ in range(3):
         state.read(entries)
     assert sorted(asked) == sorted({e.url for e in entries})  # one try per host, not per read
+
+
+def test_only_the_host_predicted_soonest_pays_a_load():
+    """B has the model and a long queue; A and C would each load it, C a little later than A
+    (within NEAR of it): a load goes to A, never to C by the draw among near-equals."""
+    queued = Candidate("B", loaded=True, ttft_ms=300.0, sampled_at=NOW - 1, answer_ms=500.0,
+                       in_flight=26, parallel=2)
+    a = Candidate("A", loaded=False, ttft_ms=300.0, sampled_at=NOW - 100)
+    c = Candidate("C", loaded=False, ttft_ms=700.0, sampled_at=NOW - 100)
+    got = scores([queued, a, c], NOW)
+    assert got["A"] < got["C"] <= got["A"] * 1.15 and got["A"] < got["B"]
+    rng = random.Random(3)
+    assert {pick([queued, a, c], NOW, rng)[0].key for _ in range(50)} == {"A"}
