@@ -57,6 +57,7 @@ from fleet import BoxSpec, Fleet, standard_specs  # noqa: E402
 MODEL = "llama3.1:8b"
 PROCESSES = 4
 LITELLM_VENV = BENCH / ".venv-litellm"
+TRACE = [None]  # --trace: the folder the ai-cli workers write their choices to
 LITELLM = ("litellm:simple-shuffle", "litellm:least-busy", "litellm:latency-based-routing")
 DRIVERS = ("ai-cli", "random", "round-robin") + LITELLM
 SCENARIOS = ("T1", "T2", "T3", "T4", "T5", "T6", "T8")
@@ -181,7 +182,7 @@ def run_driver(driver: str, specs: list[BoxSpec], requests: list[dict], redis_ur
     for p in range(procs):
         mine = [r for i, r in enumerate(requests) if i % procs == p]
         plan = {"driver": driver, "model": MODEL, "urls": urls, "redis_url": redis_url,
-                "mode": mode, "proc": p, "requests": mine, "gap": gap}
+                "mode": mode, "proc": p, "requests": mine, "gap": gap, "trace": TRACE[0]}
         path = Path(folder) / f"plan{p}.json"
         path.write_text(json.dumps(plan))
         if litellm:
@@ -289,6 +290,8 @@ def _ai_cli_sender(plan: dict):
     for model in registry.list_models():
         router.chat_model(model)
     assert route.available, route.notice
+    if plan.get("trace"):
+        _trace_choices(router, registry, Path(plan["trace"]) / f"choices{plan['proc']}.jsonl")
 
     def send(request: dict) -> dict:
         messages = [{"role": "user", "content": request["prompt"]}]
@@ -307,6 +310,47 @@ def _ai_cli_sender(plan: dict):
                 "error": error, "choice_ms": choice_ms}
 
     return send
+
+
+def _trace_choices(router, registry, path: Path) -> None:
+    """`--trace`: every pick (each host's view and score) and every lease, one JSON line each,
+    so a surprising choice can be read afterwards. Wraps the balancer of this worker only."""
+    from router import balance
+    from router.fleet import candidates
+
+    balancer = router.balancer
+    boxes = {m.model_id: m.url for m in registry.list_models()}
+    out = path.open("a")
+    lock = threading.Lock()
+    order, take_soonest = balancer.order, balancer.take_soonest
+
+    def write(line: dict) -> None:
+        with lock:
+            out.write(json.dumps({"t": time.monotonic(), "thread": threading.get_ident(), **line})
+                      + "\n")
+            out.flush()
+
+    def traced_order(hosts, session_id=None):
+        hosts = list(hosts)
+        view = balancer.state.read(hosts, session_id)
+        got = order(hosts, session_id)
+        if view is not None:
+            now = balancer.clock()
+            found = candidates(hosts, view, now)
+            scored = balance.scores(found, now)
+            write({"pick": [boxes[k] for k in got], "hosts": [
+                {"url": boxes[c.key], "score": round(scored[c.key]), "in_flight": c.in_flight,
+                 "loaded": c.loaded, "ttft": c.ttft_ms, "answer": c.answer_ms,
+                 "offload": c.offload, "load": c.load_ms} for c in found]})
+        return got
+
+    def traced_take(model, avoid=frozenset()):
+        got = take_soonest(model, avoid)
+        write({"lease": None if got is None else boxes[got[0].model_id],
+               "picked": boxes[model.model_id], "count": None if got is None else got[1].count})
+        return got
+
+    balancer.order, balancer.take_soonest = traced_order, traced_take
 
 
 def _direct_sender(plan: dict):
@@ -660,9 +704,14 @@ def main() -> None:
                         help="the share of the model C's /api/ps shows in system memory "
                              "(default 0.44; 0: C is slow for a reason /api/ps cannot show)")
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument("--trace", metavar="DIR",
+                        help="each ai-cli worker writes its picks and leases (JSON lines) here")
     args = parser.parse_args()
     if args.worker:
         return worker(args.worker)
+    if args.trace:
+        Path(args.trace).mkdir(parents=True, exist_ok=True)
+        TRACE[0] = str(Path(args.trace).resolve())
     from _redis import redis_server
 
     scenarios = args.scenario or list(SCENARIOS)

@@ -420,16 +420,18 @@ class FleetState:
 
 # KEYS: the leases of each entry, the pick first. ARGV: now, seconds, lease id, near, then per
 # entry warm, each, parallel, load, usable. Score as router/balance.py's `score`: warm + each ×
-# in flight / parallel + load, in flight counted now; the pick stays unless another is clearly
-# sooner.
+# in flight / parallel + load, in flight counted now, and × near where it would start a load
+# (`starts_load`); the pick stays unless another is clearly sooner.
 _TAKE_SOONEST = """
 local now, secs, id, near = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local chosen, first, best = 1, nil, nil
 for i = 1, #KEYS do
   local at = 4 + (i - 1) * 5
   local busy = redis.call('ZCOUNT', KEYS[i], '(' .. ARGV[1], '+inf')
+  local load = tonumber(ARGV[at + 4])
   local score = tonumber(ARGV[at + 1]) + tonumber(ARGV[at + 2]) * busy / tonumber(ARGV[at + 3])
-    + tonumber(ARGV[at + 4])
+    + load
+  if load > 0 and busy == 0 then score = score * near end  -- it would start a load
   if i == 1 then
     first, best = score, score
   elseif ARGV[at + 5] == '1' and score * near < first and score < best then

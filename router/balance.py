@@ -155,11 +155,20 @@ def pick(candidates: Sequence[Candidate], now: float, rng: random.Random | None 
     if not usable:  # every host cooling or busy: the one free soonest is still tried
         return sorted(candidates, key=lambda c: max(c.cooling_until or 0, c.busy_until or 0))
     scored = scores(candidates, now)
-    ranked = sorted(usable, key=lambda c: scored[c.key])
+    ranked = sorted(usable, key=lambda c: (scored[c.key] * (NEAR if starts_load(c) else 1.0),
+                                           -c.parallel))
     chosen = _choose(ranked, scored, rng, previous, now)
     rest = [c for c in ranked if c.key != chosen.key]
     resting = [c for c in candidates if not c.usable(now)]
     return [chosen, *rest, *resting]
+
+
+def starts_load(candidate: Candidate) -> bool:
+    """Whether a request sent there would start loading the model: it is not loaded there and
+    nothing is in flight there (a request in flight is already loading it). A new load must be
+    clearly (NEAR) sooner than waiting where the model is loaded or loading: it holds that host
+    for seconds, and on a real box it may evict another model someone is using."""
+    return candidate.loaded is False and candidate.in_flight == 0
 
 
 def _choose(ranked: list[Candidate], scores: dict, rng: random.Random, previous: str | None,
@@ -176,8 +185,8 @@ def _choose(ranked: list[Candidate], scores: dict, rng: random.Random, previous:
              if c.loaded is not False and scores[c.key] <= best * EXPLORE_WITHIN]
     if cheap and len(unsampled) < len(ranked) and rng.random() < EXPLORE:
         return rng.choice(cheap)
-    # a load is seconds of one host's time: only the host predicted soonest pays one, not a
-    # host drawn among those within NEAR (hosts equally good are hosts equally loaded)
+    # a load is seconds of one host's time: only the host ranked first pays one, not a host
+    # drawn among those within NEAR (hosts equally good are hosts equally loaded)
     near = [c for c in ranked if scores[c.key] <= best * NEAR
             and (c.loaded is not False or c is ranked[0])]
     # at equal predicted cost a host that answered lately beats one never (or long not) seen:

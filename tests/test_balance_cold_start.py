@@ -157,3 +157,35 @@ def test_only_the_host_predicted_soonest_pays_a_load():
     assert got["A"] < got["C"] <= got["A"] * 1.15 and got["A"] < got["B"]
     rng = random.Random(3)
     assert {pick([queued, a, c], NOW, rng)[0].key for _ in range(50)} == {"A"}
+
+
+def test_a_second_load_starts_only_when_clearly_sooner_than_the_load_under_way():
+    """A is loading the model (one request in flight there, not loaded yet); C would start a
+    load of its own and is predicted a little sooner (within NEAR): the request waits for A's."""
+    from router.balance import starts_load
+
+    queued = Candidate("B", loaded=True, ttft_ms=300.0, sampled_at=NOW - 1, answer_ms=500.0,
+                       in_flight=40, parallel=2)
+    loading = Candidate("A", loaded=False, in_flight=1, parallel=2)
+    fresh = Candidate("C", loaded=False, parallel=2)
+    assert not starts_load(loading) and starts_load(fresh)
+    got = scores([queued, loading, fresh], NOW)
+    assert got["C"] < got["A"] <= got["C"] * 1.15
+    rng = random.Random(5)
+    assert {pick([queued, loading, fresh], NOW, rng)[0].key for _ in range(30)} == {"A"}
+
+
+def test_the_lease_script_starts_a_load_only_when_clearly_sooner(real_registry):
+    from router.balance import NEAR, lease_terms
+
+    state = FleetState(real_registry, fetch_ps=lambda url: None)
+    ids = ["model_0000aaaa", "model_0000cccc"]
+    for _ in range(30):
+        state.take(ids[0], 60)
+    queued = Candidate(ids[0], loaded=True, ttft_ms=300.0, sampled_at=NOW - 1,
+                       answer_ms=400.0, in_flight=30, parallel=2)
+    fresh = Candidate(ids[1], loaded=False, parallel=2)
+    got = scores([queued, fresh], NOW)
+    assert got[ids[1]] * NEAR < got[ids[0]] < got[ids[1]] * NEAR * NEAR
+    index, _ = state.take_soonest(ids, lease_terms([queued, fresh], NOW), 60, NEAR)
+    assert index == 0  # sooner, but not clearly enough to start a load
