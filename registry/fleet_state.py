@@ -78,6 +78,7 @@ class FleetView:
     loaded: dict = field(default_factory=dict)
     previous: str | None = None
     offload: dict = field(default_factory=dict)
+    balance: bool | None = None  # `model TYPE balance on|off` as stored, when asked for
 
 
 @dataclass
@@ -127,14 +128,19 @@ class FleetState:
 
     # --- reads -------------------------------------------------------------------------------
 
-    def read(self, entries: Iterable[ModelConfig], session_id: str | None = None) -> FleetView | None:
+    def read(self, entries: Iterable[ModelConfig], session_id: str | None = None,
+             model_type: str | None = None, default: bool = True) -> FleetView | None:
         """Everything the balancer needs about `entries`, in one round trip; None when Redis
-        could not be read. Kicks off a background /api/ps refresh for stale hosts."""
+        could not be read. Kicks off a background /api/ps refresh for stale hosts. With
+        `model_type`, the view carries that type's balance setting too; when it is off (or
+        unset and `default` is False) nothing else is done: no /api/ps is read or refreshed."""
         entries = list(entries)
         urls = sorted({m.url.rstrip("/") for m in entries})
         now = self.clock()
         try:
             pipe = self._redis().pipeline(transaction=False)
+            if model_type is not None:
+                pipe.get(self.balance_key(model_type))
             for m in entries:
                 pipe.zremrangebyscore(self.leases_key(m.model_id), "-inf", now)
                 pipe.zcard(self.leases_key(m.model_id))
@@ -147,6 +153,11 @@ class FleetState:
         except Exception:  # noqa: BLE001 - best effort: no state is "nothing known"
             self._failed()
             return None
+        balance = None
+        if model_type is not None:
+            balance = _switch(replies.pop(0))
+            if not (default if balance is None else balance):
+                return FleetView(balance=balance)
         hosts = {}
         for i, m in enumerate(entries):
             count, fields = replies[3 * i + 1], replies[3 * i + 2]
@@ -161,7 +172,7 @@ class FleetState:
             loaded[url], offload[url] = frozenset(found), _shares(found)
         previous = _text(replies[-1]) if session_id else None
         self._refresh_later([url for url in stale if url not in first])
-        return FleetView(hosts, loaded, previous, offload)
+        return FleetView(hosts, loaded, previous, offload, balance)
 
     def _read_first(self, urls: list[str]) -> dict[str, dict]:
         """The /api/ps of hosts nobody has cached, read now (all at once, COLD_WAIT at most),
@@ -230,11 +241,10 @@ class FleetState:
     def balance_setting(self, model_type: str) -> bool | None:
         """`model TYPE balance on|off` as stored; None when never set (or unreadable)."""
         try:
-            value = _text(self._redis().get(self.balance_key(model_type)))
+            return _switch(self._redis().get(self.balance_key(model_type)))
         except Exception:  # noqa: BLE001
             self._failed()
             return None
-        return {"on": True, "off": False}.get(value or "")
 
     # --- writes ------------------------------------------------------------------------------
 
@@ -511,6 +521,12 @@ def _shares(found: dict) -> dict[str, float]:
     return {str(name): float(share) for name, share in found.items()
             if isinstance(share, (int, float)) and not isinstance(share, bool)
             and 0.0 < share <= 1.0}
+
+
+def _switch(raw) -> bool | None:
+    """A stored "on" | "off"; None for anything else (unset, or damaged)."""
+    return {"on": True, "off": False}.get(_text(raw) or "") if isinstance(raw, (str, bytes)) \
+        else None
 
 
 def _number(text) -> float | None:

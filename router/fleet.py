@@ -50,10 +50,12 @@ class Balancer:
         """The entry ids of one model's hosts in the order to try them; () to leave the order
         to the chain (fewer than two hosts, balancing off, or no state readable)."""
         hosts = list(hosts)
-        if len(hosts) < 2 or not self.enabled(hosts[0].model_type):
+        if len(hosts) < 2:
             return ()
-        view = self.state.read(hosts, session_id)
-        if view is None:
+        # the setting comes with the state, in the same round trip
+        view = self.state.read(hosts, session_id, hosts[0].model_type, self.enabled_by_default)
+        if view is None or not (self.enabled_by_default if view.balance is None
+                                else view.balance):
             return ()
         found = candidates(hosts, view, self.clock())
         chosen = balance.pick(found, self.clock(), self.rng, view.previous)

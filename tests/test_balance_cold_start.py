@@ -189,3 +189,13 @@ def test_the_lease_script_starts_a_load_only_when_clearly_sooner(real_registry):
     assert got[ids[1]] * NEAR < got[ids[0]] < got[ids[1]] * NEAR * NEAR
     index, _ = state.take_soonest(ids, lease_terms([queued, fresh], NOW), 60, NEAR)
     assert index == 0  # sooner, but not clearly enough to start a load
+
+
+def test_with_balancing_off_no_api_ps_is_read(fresh_fleet):
+    new_process, servers, entries = fresh_fleet
+    router = new_process(2)
+    router.balancer.state.set_balance("general", False)
+    for _ in range(3):
+        route, _ = ask(router, "general", HI)
+        assert route.model.model_id == entries[0].model_id  # the active host, as before
+    assert [r.path for s in servers for r in s.requests if r.path == "/api/ps"] == []
