@@ -137,6 +137,9 @@ class ModelRegistry:
         self.messages: list[str] = []
         self._told: set[str] = set()
         self.on_reconnect = None  # never called: reconnecting is the resilient registry's job
+        # the ids the last `list_models` found, per set of types: read with the indexes in the
+        # next one's single round trip (still read fresh; a second trip only if they changed)
+        self._last_ids: dict[tuple, list[str]] = {}
 
     def live(self) -> "ModelRegistry":
         return self
@@ -183,24 +186,31 @@ class ModelRegistry:
         return model if model is not None and model.is_active and not model.corrupt else None
 
     def list_models(self, model_type: str | None = None) -> list[ModelConfig]:
-        """Every model (of one type), oldest first, in two round trips whatever the count."""
+        """Every model (of one type), oldest first, in one round trip when the ids are those the
+        last call found (the indexes and those hashes are read together), else two."""
         types = MODEL_TYPES if model_type is None else (validate_model_type(model_type),)
 
         def fetch() -> list[dict]:
+            guess = self._last_ids.get(types, [])
             pipe = self.redis.pipeline(transaction=False)
             for t in types:
                 pipe.smembers(self.keys.index(t))
-            indexes = _wrong_types_as_values(pipe.execute(raise_on_error=False))
+            for model_id in guess:
+                pipe.hgetall(self.keys.model(model_id))
+            replies = _wrong_types_as_values(pipe.execute(raise_on_error=False))
+            indexes, hashes = replies[:len(types)], replies[len(types):]
             for t, members in zip(types, indexes):
                 if isinstance(members, Exception):
                     self._noticed(self.keys.index(t), "set")
             ids = sorted({_text(i) for members in indexes if isinstance(members, set)
                           for i in members})  # an index key of another type lists nothing
-            pipe = self.redis.pipeline(transaction=False)
-            for model_id in ids:
-                pipe.hgetall(self.keys.model(model_id))
-            return list(zip(ids, _wrong_types_as_values(pipe.execute(raise_on_error=False)))) \
-                if ids else []
+            self._last_ids[types] = ids
+            if ids != guess:  # the index changed since: read the hashes it lists now
+                pipe = self.redis.pipeline(transaction=False)
+                for model_id in ids:
+                    pipe.hgetall(self.keys.model(model_id))
+                hashes = _wrong_types_as_values(pipe.execute(raise_on_error=False)) if ids else []
+            return list(zip(ids, hashes))
 
         # Corrupt entries (and index members without a hash) are listed, marked by `problem`.
         models = [ModelConfig.from_hash(f, model_id) for model_id, f in self._call(fetch)]
