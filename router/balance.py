@@ -31,7 +31,8 @@ wins a tie against one never (or, past `FORGET_S`, long not) seen; a session sta
 of its previous answer while that host is usable and within `STICKY` (1.5×) of the best (its
 cache of the conversation is then reused). Hosts cooling down (refused or timed out lately) or
 busy (answered 503 "server busy") are left out, unless no host is left: the last one is always
-tried.
+tried. A host where the request would start a model load (`starts_load`) ranks as if NEAR
+slower: a new load must be clearly sooner than waiting where the model is, or is being, loaded.
 """
 
 from __future__ import annotations
