@@ -41,6 +41,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+import redis
+
 from registry import background
 from registry.model import ModelConfig
 
@@ -149,9 +151,11 @@ class FleetState:
                 pipe.get(self.ps_key(url))
             if session_id:
                 pipe.get(self.session_key(session_id))
-            replies = pipe.execute()
-        except Exception:  # noqa: BLE001 - best effort: no state is "nothing known"
-            self._failed()
+            # a damaged key (another type) answers an error in its place, read as "nothing"
+            replies = [None if isinstance(r, redis.ResponseError) else r
+                       for r in pipe.execute(raise_on_error=False)]
+        except Exception as exc:  # noqa: BLE001 - best effort: no state is "nothing known"
+            self._failed(exc)
             return None
         balance = None
         if model_type is not None:
@@ -217,8 +221,8 @@ class FleetState:
             pipe.zremrangebyscore(key, "-inf", self.clock())
             pipe.zcard(key)
             return int(pipe.execute()[1])
-        except Exception:  # noqa: BLE001
-            self._failed()
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
             return None
 
     def loads(self, model_ids: Iterable[str]) -> dict | None:
@@ -232,8 +236,8 @@ class FleetState:
                 pipe.zcount(self.leases_key(model_id), now, "+inf")
                 pipe.hget(self.host_key(model_id), "cool_until")
             replies = pipe.execute()
-        except Exception:  # noqa: BLE001
-            self._failed()
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
             return None
         return {model_id: (int(replies[2 * i] or 0), _number(_text(replies[2 * i + 1])))
                 for i, model_id in enumerate(model_ids)}
@@ -242,8 +246,8 @@ class FleetState:
         """`model TYPE balance on|off` as stored; None when never set (or unreadable)."""
         try:
             return _switch(self._redis().get(self.balance_key(model_type)))
-        except Exception:  # noqa: BLE001
-            self._failed()
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
             return None
 
     # --- writes ------------------------------------------------------------------------------
@@ -256,8 +260,8 @@ class FleetState:
             pipe.zadd(self.leases_key(model_id), {lease.lease_id: lease.renewed + seconds})
             pipe.zcount(self.leases_key(model_id), lease.renewed, "+inf")
             lease.count = int(pipe.execute()[1])
-        except Exception:  # noqa: BLE001
-            self._failed()
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
             return None
         return lease
 
@@ -295,8 +299,8 @@ class FleetState:
         try:
             self._redis().zadd(self.leases_key(lease.model_id),
                                      {lease.lease_id: now + lease.seconds}, xx=True)
-        except Exception:  # noqa: BLE001
-            self._failed()
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
             pass
 
     def release(self, lease: Lease | None) -> None:
@@ -326,8 +330,8 @@ class FleetState:
         (else the host would be charged a load it no longer needs for up to 15 s)."""
         try:
             names, at, offload = _ps_entry(self._redis().get(self.ps_key(url)))
-        except Exception:  # noqa: BLE001
-            self._failed()
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
             return
         if names is not None and name not in names:
             payload = _ps_payload(at, {**dict.fromkeys(names, 0.0), **offload, name: 0.0})
@@ -364,15 +368,19 @@ class FleetState:
             raise ConnectionError("fleet state resting after a Redis failure")
         return self.registry.redis
 
-    def _failed(self) -> None:
+    def _failed(self, exc: BaseException) -> None:
+        """Redis did not answer: rest REST_S. A reply error (a damaged key of the wrong type,
+        WRONGTYPE) is that key's problem, not the server's: the rest of the state still works."""
+        if isinstance(exc, redis.ResponseError):
+            return
         self._resting_until = time.monotonic() + REST_S
 
     def host(self, model_id: str) -> HostState | None:
         """One entry's shared numbers (in-flight not counted); None when unreadable."""
         try:
             return _host_state(0, self._redis().hgetall(self.host_key(model_id)))
-        except Exception:  # noqa: BLE001
-            self._failed()
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
             return None
 
     def _hset(self, model_id: str, mapping: dict) -> bool:
@@ -391,8 +399,8 @@ class FleetState:
     def _write(self, operation) -> bool:
         try:
             operation(self._redis())
-        except Exception:  # noqa: BLE001 - best effort
-            self._failed()
+        except Exception as exc:  # noqa: BLE001 - best effort
+            self._failed(exc)
             return False
         return True
 
@@ -411,8 +419,8 @@ class FleetState:
         try:
             got = self._redis().set(f"{self.ps_key(url)}:lock", "1", nx=True,
                                           ex=int(PS_FRESH))
-        except Exception:  # noqa: BLE001
-            self._failed()
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
             return
         if not got:
             return  # another process is at it
