@@ -35,6 +35,7 @@ key makes reads return "nothing known" and writes do nothing; balancing then fal
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 import uuid
@@ -166,12 +167,14 @@ class FleetState:
         for i, m in enumerate(entries):
             count, fields = replies[3 * i + 1], replies[3 * i + 2]
             hosts[m.model_id] = _host_state(int(count or 0), fields)
-        loaded, offload, stale = {}, {}, []
+        loaded, offload, stale, never = {}, {}, [], []
         for url, raw in zip(urls, replies[3 * len(entries):]):
             loaded[url], at, offload[url] = _ps_entry(raw)
             if at is None or now - at >= PS_FRESH:
                 stale.append(url)
-        first = self._read_first([url for url in stale if loaded[url] is None])
+            if at is None:  # nobody has tried (a try that failed leaves its time)
+                never.append(url)
+        first = self._read_first(never)
         for url, found in first.items():
             loaded[url], offload[url] = frozenset(found), _shares(found)
         previous = _text(replies[-1]) if session_id else None
@@ -209,7 +212,9 @@ class FleetState:
             got = self.fetch_ps(url)
             if got is not None:
                 self._first_found[url] = got if isinstance(got, dict) else dict.fromkeys(got, 0.0)
-                self.store_ps(url, got)
+            # a failed read is kept too ("models": null), so that no other process waits for
+            # that host again: its /api/ps is then read in the background only
+            self.store_ps(url, got)
         finally:
             done.set()
 
@@ -353,9 +358,10 @@ class FleetState:
         """Raises the registry's error when Redis will not take it (the command says so)."""
         self.registry.redis.set(self.balance_key(model_type), "on" if on else "off")
 
-    def store_ps(self, url: str, found: dict | list) -> None:
-        """One host's /api/ps: the names loaded there, or name -> share in system memory."""
-        payload = _ps_payload(self.clock(), found if isinstance(found, dict)
+    def store_ps(self, url: str, found: dict | list | None) -> None:
+        """One host's /api/ps: the names loaded there, or name -> share in system memory;
+        None: it was asked and did not say (nothing known, but asked)."""
+        payload = _ps_payload(self.clock(), found if isinstance(found, dict) or found is None
                               else dict.fromkeys(found, 0.0))
         self._write(lambda r: r.set(self.ps_key(url), payload, ex=KEEP_S))
 
@@ -507,20 +513,28 @@ def _host_state(in_flight: int, fields) -> HostState:
                      _number(fields.get("answer_ms")), _number(fields.get("answer_weight")) or 0.0)
 
 
-def _ps_payload(at, found: dict) -> str:
+def _ps_payload(at, found: dict | None) -> str:
+    if found is None:
+        return json.dumps({"at": at, "models": None})
     offload = {name: round(share, 3) for name, share in found.items() if share >= 0.005}
     return json.dumps({"at": at, "models": sorted(found), "offload": offload})
 
 
 def _ps_entry(raw) -> tuple[frozenset | None, float | None, dict]:
     """(names loaded, when read, name -> share in system memory) from the cache; (None, None,
-    {}) when absent or damaged."""
+    {}) when absent or damaged; (None, when asked, {}) when that host's /api/ps did not say."""
     try:
         data = json.loads(_text(raw))
-        names, at = frozenset(str(n) for n in data["models"]), float(data["at"])
-    except (TypeError, ValueError, KeyError):
+        at = float(data["at"])
+    except (TypeError, ValueError, KeyError, OverflowError):
         return None, None, {}
-    shares = data.get("offload") if isinstance(data, dict) else None
+    if not math.isfinite(at):
+        return None, None, {}
+    try:
+        names = frozenset(str(n) for n in data["models"])
+    except (TypeError, KeyError):
+        return None, at, {}
+    shares = data.get("offload")
     return names, at, _shares(shares if isinstance(shares, dict) else {})
 
 

@@ -199,3 +199,19 @@ def test_with_balancing_off_no_api_ps_is_read(fresh_fleet):
         route, _ = ask(router, "general", HI)
         assert route.model.model_id == entries[0].model_id  # the active host, as before
     assert [r.path for s in servers for r in s.requests if r.path == "/api/ps"] == []
+
+
+def test_a_host_whose_api_ps_fails_is_not_waited_for_by_the_next_process(real_registry):
+    """Its failed read is kept (with its time): the next process (a one-shot `ai-cli chat`)
+    does not wait for it again; it is read in the background, at most every 15 s."""
+    import threading
+
+    entry = real_registry.add_model("general", "http://127.0.0.1:9", NAME)
+    asked = []
+    first = FleetState(real_registry, fetch_ps=lambda url: asked.append(url))
+    assert first.read([entry]).loaded[entry.url] is None
+    for thread in [t for t in threading.enumerate() if t.name == "fleet-ps"]:
+        thread.join(10)
+    second = FleetState(real_registry, fetch_ps=lambda url: asked.append(url))
+    assert second.read([entry]).loaded[entry.url] is None
+    assert asked == [entry.url]
