@@ -10,8 +10,9 @@ slot as every registry key). Keys (docs/ARCHITECTURE.md, "Redis keys"), `{id}` a
                                          cool_until (cooldown), busy_until (503 "server busy"),
                                          load_ms (what loading the model there last cost);
                                          expires KEEP_S after its last write
-    fleet:ps:{host:port}     string      JSON {"at": unix s, "models": [names /api/ps lists],
-                                         "offload": {name: share of it in system memory}}
+    fleet:ps:{host:port}     string      JSON {"at": unix s, "models": [names /api/ps lists]
+                                         (null: asked, did not say), "offload": {name: share
+                                         of it in system memory}}
     fleet:ps:{host:port}:lock string     set while one process refreshes that cache (15 s)
     fleet:balance:{type}     string      "on" | "off": `ai-cli model TYPE balance on|off`
     fleet:session:{session}  string      the entry that gave the session's last answer (1 h)
