@@ -182,8 +182,11 @@ def _choose(ranked: list[Candidate], scores: dict, rng: random.Random, previous:
     # the request that explores pays for it: never a load (that host gets the model when its
     # score, the load included, is the best), never a host predicted far slower (a burst
     # would send requests there while the others have free slots)
+    # and never a host already being explored (a request in flight there): its sample is
+    # coming, and a burst would otherwise explore it once per pick
     cheap = [c for c in unsampled
-             if c.loaded is not False and scores[c.key] <= best * EXPLORE_WITHIN]
+             if c.loaded is not False and c.in_flight == 0
+             and scores[c.key] <= best * EXPLORE_WITHIN]
     if cheap and len(unsampled) < len(ranked) and rng.random() < EXPLORE:
         return rng.choice(cheap)
     # a load is seconds of one host's time: only the host ranked first pays one, not a host
