@@ -371,7 +371,9 @@ def _trace_choices(router, registry, path: Path) -> None:
             write({"pick": [boxes[k] for k in got], "hosts": [
                 {"url": boxes[c.key], "score": round(scored[c.key]), "in_flight": c.in_flight,
                  "loaded": c.loaded, "ttft": c.ttft_ms, "answer": c.answer_ms,
-                 "offload": c.offload, "load": c.load_ms} for c in found]})
+                 "offload": c.offload, "load": c.load_ms, "recent": c.recent(now),
+                 "age": None if c.sampled_at is None else round(now - c.sampled_at, 2),
+                 "usable": c.usable(now)} for c in found]})
         return got
 
     def traced_take(model, avoid=frozenset()):
