@@ -1,6 +1,7 @@
 """Exploration between replicas (router/balance.py), pure: a host with no recent sample gets a
 small share only where that share costs little — never a model load, never a host predicted
-far slower while the others are free — and a sample too old to mean anything is forgotten.
+far slower while the others are free, never a host already being explored (a request in flight
+there) — and a sample too old to mean anything is forgotten.
 A seeded RNG makes every pick repeatable; no clock, no Redis."""
 
 from __future__ import annotations
@@ -60,3 +61,10 @@ def test_a_sample_older_than_the_forget_time_counts_no_more():
 def test_at_equal_predicted_cost_a_host_seen_lately_beats_an_unknown_one():
     counts = firsts([host("a"), Candidate("new", loaded=True)])  # its /api/ps lists the model
     assert counts["a"] > 800 and counts["new"] > 30
+
+
+def test_a_host_with_an_exploring_request_in_flight_is_not_explored_again():
+    stale = dict(ttft=1500, sampled_at=NOW - 60)
+    busy = [host("a", in_flight=2, parallel=2), host("b", in_flight=2, parallel=2)]
+    assert 30 < firsts([*busy, host("c", **stale)])["c"] < 200  # worth a look
+    assert firsts([*busy, host("c", in_flight=1, **stale)])["c"] == 0  # being looked at

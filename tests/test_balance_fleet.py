@@ -3,7 +3,8 @@ several Ollama-protocol test servers on 127.0.0.1 reached through the real ChatO
 
 Where requests go, in-flight counted when a host is picked, 503 busy (not a failure), 404
 (re-reads /api/tags), 400 (not retried), cooldowns (doubling, never the last candidate), a
-session's host, `balance off`, a pinned host, and Redis down. No timed assertions: a request
+session's host, `balance off`, a pinned host, Redis down, and damaged fleet keys (another type
+under a `fleet:` name: only that key's state is lost). No timed assertions: a request
 held by the server stays in flight until the test lets it go.
 """
 
@@ -345,3 +346,26 @@ def test_a_request_that_loaded_the_model_teaches_its_load_time_and_marks_it_load
     assert state.host(entries[0].model_id).load_ms == 200
     assert state.read(entries).loaded[a.url] == {"llama3.1:8b"}
     assert fleet_problems(router.registry.redis, router.registry.keys.prefix) == []
+
+
+def damage(router, entries) -> None:
+    state = router.balancer.state
+    redis = router.registry.redis
+    redis.set(state.leases_key(entries[0].model_id), "not a sorted set")
+    redis.rpush(state.host_key(entries[1].model_id), "not a hash")
+    redis.sadd(state.ps_key(entries[2].url), "not a string")
+    redis.hset(state.balance_key("general"), "on", "1")
+
+
+def test_damaged_fleet_keys_leave_the_other_hosts_balanced(fleet):
+    router, servers, entries = fleet
+    damage(router, entries)
+    view = router.balancer.state.read(entries, "s1", "general")
+    assert view is not None and set(view.hosts) == {e.model_id for e in entries}
+    assert view.balance is None and view.loaded[entries[2].url] is not None  # read anew
+    assert router.balancer.order(entries) != ()  # still balanced
+    for _ in range(12):
+        route, answer = ask(router, "general", HI)
+        assert answer.content
+    assert sum(1 for s in servers if s.chat_requests) >= 2  # spread, not "active host first"
+    assert router.balancer.state.read(entries) is not None  # and no rest was taken
