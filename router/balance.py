@@ -22,11 +22,12 @@ Per request, each candidate host gets a predicted time to first token:
 - parallel: the slots of that host (its OLLAMA_NUM_PARALLEL, `--parallel` on add).
 
 `pick` then spreads the load: random among the candidates within `NEAR` (15%) of the best (the
-best alone when no other is that close, or when the others would pay a model load: "power of two choices" would send a third of the
-requests to a host predicted far slower, and herding is already checked by the in-flight term,
-counted at pick time); a host without a sample in the last `STALE_S` (30) seconds
-gets an `EXPLORE` share so a host that recovered wins traffic back, only where that costs little
-(no model load there, predicted within `EXPLORE_WITHIN` (3×) of the best), and a host seen lately
+best alone when no other is that close, or when the others would pay a model load: "power of
+two choices" would send a third of the requests to a host predicted far slower, and herding is
+already checked by the in-flight term, counted at pick time); a host without a sample in the
+last `STALE_S` (30) seconds gets an `EXPLORE` share so a host that recovered wins traffic back,
+only where that costs little (no model load there, predicted within `EXPLORE_WITHIN` (3×) of
+the best, no request in flight there already exploring it), and a host seen lately
 wins a tie against one never (or, past `FORGET_S`, long not) seen; a session stays on the host
 of its previous answer while that host is usable and within `STICKY` (1.5×) of the best (its
 cache of the conversation is then reused). Hosts cooling down (refused or timed out lately) or
