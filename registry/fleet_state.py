@@ -162,7 +162,7 @@ class FleetState:
         balance = None
         if model_type is not None:
             balance = _switch(replies.pop(0))
-            if not (default if balance is None else balance):
+            if not balance_on(balance, default):
                 return FleetView(balance=balance)
         hosts = {}
         for i, m in enumerate(entries):
@@ -560,6 +560,12 @@ def _shares(found: dict) -> dict[str, float]:
     return {str(name): float(share) for name, share in found.items()
             if isinstance(share, (int, float)) and not isinstance(share, bool)
             and 0.0 < share <= 1.0}
+
+
+def balance_on(stored: bool | None, default: bool) -> bool:
+    """Whether balancing is on: `model TYPE balance on|off` as stored, else the default
+    (`routing.balance` in config.yaml)."""
+    return default if stored is None else stored
 
 
 def _switch(raw) -> bool | None:

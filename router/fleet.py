@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Callable, Iterable
 
-from registry.fleet_state import LEASE_MARGIN, FleetState, FleetView
+from registry.fleet_state import LEASE_MARGIN, FleetState, FleetView, balance_on
 from registry.model import ModelConfig
 from registry.replicas import tagged_name
 from router import balance
@@ -41,8 +41,7 @@ class Balancer:
         self._last = threading.local()
 
     def enabled(self, model_type: str) -> bool:
-        stored = self.state.balance_setting(model_type)
-        return self.enabled_by_default if stored is None else stored
+        return balance_on(self.state.balance_setting(model_type), self.enabled_by_default)
 
     # --- choosing ----------------------------------------------------------------------------
 
@@ -54,8 +53,7 @@ class Balancer:
             return ()
         # the setting comes with the state, in the same round trip
         view = self.state.read(hosts, session_id, hosts[0].model_type, self.enabled_by_default)
-        if view is None or not (self.enabled_by_default if view.balance is None
-                                else view.balance):
+        if view is None or not balance_on(view.balance, self.enabled_by_default):
             return ()
         found = candidates(hosts, view, self.clock())
         chosen = balance.pick(found, self.clock(), self.rng, view.previous)
