@@ -79,21 +79,29 @@ def _ai_cli_sender(plan: dict):
 
     def send(request: dict) -> dict:
         messages = [{"role": "user", "content": request["prompt"]}]
-        sent = time.monotonic()
-        first = error = None
-        choice_ms = None
-        try:
-            stream = router.stream("general", messages)
-            choice_ms = (time.monotonic() - sent) * 1000
-            for chunk in stream:
-                if first is None and chunk.content:
-                    first = time.monotonic()
-        except Exception as exc:  # noqa: BLE001 - a user-visible error, recorded
-            error = f"{type(exc).__name__}: {str(exc)[:200]}"
-        return {"id": request["id"], "sent": sent, "first": first, "ended": time.monotonic(),
-                "error": error, "choice_ms": choice_ms}
+        # the choice: `router.stream(...)` until it returns, before any HTTP to the chat
+        return timed(request, lambda: router.stream("general", messages), chooses=True)
 
     return send
+
+
+def timed(request: dict, start, chooses: bool = False) -> dict:
+    """One request as every driver measures it, on the client: `start()` gives the stream of
+    chunks; the time to first token runs from the call to the first chunk with text; an
+    exception is a user-visible error. `chooses`: the time `start()` took is the choice's."""
+    sent = time.monotonic()
+    first = error = choice_ms = None
+    try:
+        stream = start()
+        if chooses:
+            choice_ms = (time.monotonic() - sent) * 1000
+        for chunk in stream:
+            if first is None and chunk.content:
+                first = time.monotonic()
+    except Exception as exc:  # noqa: BLE001 - a user-visible error, recorded
+        error = f"{type(exc).__name__}: {str(exc)[:200]}"
+    return {"id": request["id"], "sent": sent, "first": first, "ended": time.monotonic(),
+            "error": error, "choice_ms": choice_ms}
 
 
 HTTP_SEEN: list = []  # (time.monotonic(), path, "request" | the thread's name), not /api/chat
@@ -182,16 +190,7 @@ def _direct_sender(plan: dict):
             return names[turn[0] % len(names)]
 
     def send(request: dict) -> dict:
-        sent = time.monotonic()
-        first = error = None
-        try:
-            for chunk in chats[choose()].stream([("user", request["prompt"])]):
-                if first is None and chunk.content:
-                    first = time.monotonic()
-        except Exception as exc:  # noqa: BLE001 - a user-visible error, recorded
-            error = f"{type(exc).__name__}: {str(exc)[:200]}"
-        return {"id": request["id"], "sent": sent, "first": first, "ended": time.monotonic(),
-                "error": error, "choice_ms": None}
+        return timed(request, lambda: chats[choose()].stream([("user", request["prompt"])]))
 
     return send
 
